@@ -1,0 +1,119 @@
+/**
+ * Glossary
+ * - run: one execution (or dry run) of one playbook for one alert instance.
+ * - instance key: "fingerprint@startsAt" — a run per playbook per alert instance, at most.
+ * - target key: the playbook's guards.key rendered (default: the instance key); one active run per
+ *   playbook and target key, and cooldowns count per target key.
+ * - plan: the playbook's steps rendered with the alert's values, stored when the run is created.
+ */
+
+/** Where a run is in its life. */
+export type RunState =
+  | 'pending'
+  | 'awaiting_approval'
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled'
+  | 'rejected'
+  | 'expired'
+  | 'interrupted';
+
+/** States a run never leaves. */
+export const TERMINAL_STATES: readonly RunState[] = ['succeeded', 'failed', 'cancelled', 'rejected', 'expired', 'interrupted'];
+
+/** True when a run in this state is over. */
+export function isTerminal(state: RunState): boolean {
+  return TERMINAL_STATES.includes(state);
+}
+
+/** A step rendered with the alert's values: what would run, exactly as it would run. */
+export type RenderedStep =
+  | { kind: 'run'; argv: string[]; dryRunArgv: string[] | null; env: Record<string, string>; cwd: string | null }
+  | { kind: 'http'; method: string; url: string; headers: Record<string, string>; body: unknown; expectStatus: number[] }
+  | { kind: 'verify'; check: Record<string, unknown>; withinMs: number; everyMs: number }
+  | { kind: 'wait'; durationMs: number }
+  | { kind: 'notify'; text: string; channel: string | null }
+  | { kind: 'approval'; message: string | null };
+
+/** What happened, or will happen, to one step of a run. */
+export type StepState = 'planned' | 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+
+/** One step of a run as stored. */
+export interface RunStep {
+  readonly index: number;
+  readonly name: string;
+  readonly kind: RenderedStep['kind'];
+  readonly phase: 'main' | 'onFailure';
+  readonly readOnly: boolean;
+  readonly rendered: RenderedStep;
+  /** Some values are only known when earlier steps have run (e.g. steps.x.stdout). */
+  readonly deferred: boolean;
+  readonly state: StepState;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  readonly exitCode: number | null;
+  readonly output: string | null;
+  readonly error: string | null;
+}
+
+/** A run as stored. */
+export interface Run {
+  readonly id: string;
+  readonly playbook: string;
+  readonly playbookHash: string;
+  readonly batchId: string | null;
+  readonly alertname: string;
+  readonly fingerprint: string;
+  readonly startsAt: string;
+  readonly instanceKey: string;
+  readonly targetKey: string;
+  readonly dryRun: boolean;
+  readonly state: RunState;
+  /** Why the run is in its state (e.g. the param that failed its pattern). */
+  readonly reason: string;
+  readonly params: Record<string, string>;
+  readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly finishedAt: string | null;
+  /** When the alert was reported resolved after this run was created. */
+  readonly resolvedAt: string | null;
+}
+
+/** A run with its steps and its events, as the API shows it. */
+export interface RunDetail extends Run {
+  readonly steps: RunStep[];
+  readonly events: AuditEvent[];
+}
+
+/** Kinds of recorded event. */
+export type EventKind =
+  | 'batch.received'
+  | 'batch.processed'
+  | 'alert.received'
+  | 'alert.resolved'
+  | 'alert.matched'
+  | 'decision'
+  | 'run.created'
+  | 'run.state'
+  | 'step.planned'
+  | 'playbooks.loaded'
+  | 'auth.failed';
+
+/** One row of the append-only event log. */
+export interface AuditEvent {
+  readonly id: number;
+  readonly at: string;
+  readonly kind: EventKind;
+  readonly runId: string | null;
+  readonly batchId: string | null;
+  readonly playbook: string | null;
+  readonly fingerprint: string | null;
+  readonly data: Record<string, unknown>;
+}
+
+/** An event before the store gives it an id. */
+export type NewEvent = Omit<AuditEvent, 'id' | 'at' | 'runId' | 'batchId' | 'playbook' | 'fingerprint'> &
+  Partial<Pick<AuditEvent, 'runId' | 'batchId' | 'playbook' | 'fingerprint'>> & { at?: string };

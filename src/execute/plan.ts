@@ -1,0 +1,51 @@
+import type { Alert } from '../domain/alert.js';
+import type { Playbook, Step } from '../domain/playbook.js';
+import type { RunStep } from '../domain/run.js';
+import { alertResolver } from '../decide/prepare.js';
+import type { Resolve } from '../playbook/template.js';
+import { renderStep } from './render-step.js';
+
+/** Identity of the run a plan is rendered for. */
+export interface PlanContext {
+  readonly runId: string;
+  readonly dryRun: boolean;
+}
+
+/**
+ * Renders every step of a playbook for one alert: the plan stored with the run. Values that only
+ * exist while running (earlier steps' output, secrets) stay as written and the step is marked
+ * deferred; secrets are never rendered into anything stored.
+ */
+export function renderPlan(playbook: Playbook, alert: Alert, params: Readonly<Record<string, string>>, ctx: PlanContext): RunStep[] {
+  const base = alertResolver(alert, params);
+  const resolve: Resolve = (path) => {
+    const [root, name] = path;
+    if (root === 'steps' || root === 'secrets') return null;
+    if (root === 'run' && path.length === 2) {
+      if (name === 'id') return ctx.runId;
+      if (name === 'playbook') return playbook.name;
+      if (name === 'mode') return ctx.dryRun ? 'dry-run' : playbook.mode;
+    }
+    return base(path);
+  };
+  const plan = (steps: readonly Step[], phase: RunStep['phase']): RunStep[] =>
+    steps.map((step, index) => {
+      const { rendered, deferred } = renderStep(step, resolve);
+      return {
+        index,
+        name: step.name,
+        kind: step.kind,
+        phase,
+        readOnly: step.readOnly,
+        rendered,
+        deferred,
+        state: 'planned',
+        startedAt: null,
+        finishedAt: null,
+        exitCode: null,
+        output: null,
+        error: null,
+      };
+    });
+  return [...plan(playbook.steps, 'main'), ...plan(playbook.onFailure, 'onFailure')];
+}

@@ -1,0 +1,91 @@
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { RemediatorError } from '../domain/errors.js';
+import type { Playbook } from '../domain/playbook.js';
+import type { RunState } from '../domain/run.js';
+import type { Store } from '../domain/store.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { PlaybookSet } from '../pipeline/playbook-set.js';
+import type { Credentials } from './credentials.js';
+
+const STATES: readonly RunState[] = ['pending', 'awaiting_approval', 'running', 'succeeded', 'failed', 'cancelled', 'rejected', 'expired', 'interrupted'];
+
+/** What the read API needs. */
+export interface ApiDeps {
+  readonly store: Store;
+  readonly playbooks: PlaybookSet;
+  readonly credentials: Credentials;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/** The identity a request authenticated as (set by requireToken). */
+export function identityOf(res: Response): string {
+  return String(res.locals['identity'] ?? '');
+}
+
+/** Bearer token from REMEDIATOR_API_TOKENS; the token's identity is what actions record. */
+export function requireToken(deps: Pick<ApiDeps, 'credentials' | 'metrics' | 'logger'>, endpoint: string) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    const identity = deps.credentials.check(req.get('authorization'));
+    if (identity !== null) {
+      res.locals['identity'] = identity;
+      return next();
+    }
+    deps.metrics.authFailures.inc({ endpoint });
+    deps.logger.warn(`${endpoint} refused: missing or wrong API token`, { remoteAddress: req.socket.remoteAddress ?? '' });
+    next(new RemediatorError('unauthorized', 'missing or wrong API token: send Authorization: Bearer <token> with a token from REMEDIATOR_API_TOKENS'));
+  };
+}
+
+/** GET /api/runs, GET /api/runs/:id, GET /api/playbooks. */
+export function apiRouter(deps: ApiDeps): Router {
+  const router = express.Router();
+  router.use('/api', requireToken(deps, 'api'));
+
+  router.get('/api/runs', async (req, res) => {
+    const state = queryString(req, 'status') ?? queryString(req, 'state');
+    if (state !== undefined && !STATES.includes(state as RunState)) {
+      throw new RemediatorError('bad_request', `status must be one of ${STATES.join(', ')}`);
+    }
+    const limitText = queryString(req, 'limit') ?? '50';
+    const limit = Number(limitText);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new RemediatorError('bad_request', 'limit must be an integer from 1 to 500');
+    const playbook = queryString(req, 'playbook');
+    const cursor = queryString(req, 'cursor');
+    const page = await deps.store.listRuns({ limit, ...(state ? { state: state as RunState } : {}), ...(playbook ? { playbook } : {}), ...(cursor ? { cursor } : {}) });
+    res.json({ runs: page.runs, next: page.next });
+  });
+
+  router.get('/api/runs/:id', async (req, res) => {
+    const run = await deps.store.getRun(req.params['id'] as string);
+    if (!run) throw new RemediatorError('not_found', `no run with id ${req.params['id']}`);
+    res.json(run);
+  });
+
+  router.get('/api/playbooks', (_req, res) => {
+    res.json({ loadedAt: deps.playbooks.loadedAt.toISOString(), playbooks: deps.playbooks.all.map(summary) });
+  });
+  return router;
+}
+
+function queryString(req: Request, name: string): string | undefined {
+  const v = req.query[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string') throw new RemediatorError('bad_request', `${name} must be given once, as text`);
+  return v;
+}
+
+function summary(p: Playbook) {
+  return {
+    name: p.name,
+    description: p.description,
+    owner: p.owner,
+    file: p.file,
+    hash: p.hash,
+    mode: p.mode,
+    match: { alertnames: p.match.alertnames, matchers: p.match.matchers.map(String), status: p.match.status },
+    params: p.params.map((x) => ({ name: x.name, from: `${x.source}.${x.key}`, type: x.type })),
+    steps: p.steps.map((s) => ({ name: s.name, kind: s.kind, readOnly: s.readOnly })),
+  };
+}

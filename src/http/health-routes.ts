@@ -1,0 +1,24 @@
+import express, { type Router } from 'express';
+import type { Store } from '../domain/store.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { PlaybookSet } from '../pipeline/playbook-set.js';
+
+/** /-/healthy (the process answers), /-/ready (the store answers), /metrics. */
+export function healthRouter(deps: { store: Store; metrics: Metrics; playbooks: PlaybookSet }): Router {
+  const router = express.Router();
+  router.get('/-/healthy', (_req, res) => {
+    res.type('text/plain').send('remediator is healthy.\n');
+  });
+  router.get('/-/ready', async (_req, res) => {
+    try {
+      await deps.store.ping();
+      res.type('text/plain').send(`remediator is ready: ${deps.playbooks.all.length} playbook(s).\n`);
+    } catch (err) {
+      res.status(503).type('text/plain').send(`remediator is not ready: ${(err as Error).message}\n`);
+    }
+  });
+  router.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+  return router;
+}

@@ -1,0 +1,144 @@
+import { alertName, type Alert } from '../domain/alert.js';
+import type { DecideSettings } from '../domain/decision.js';
+import { errorMessage } from '../domain/errors.js';
+import type { Playbook } from '../domain/playbook.js';
+import type { NewEvent, Run } from '../domain/run.js';
+import type { Store, StoredBatch } from '../domain/store.js';
+import { decide } from '../decide/decide.js';
+import { prepare } from '../decide/prepare.js';
+import { renderPlan } from '../execute/plan.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { newId } from '../record/ids.js';
+import { parseWebhookPayload } from '../receive/webhook-schema.js';
+import type { PlaybookSet } from './playbook-set.js';
+
+/** What processing needs; wired once in serve. */
+export interface ProcessDeps {
+  readonly store: Store;
+  readonly playbooks: PlaybookSet;
+  readonly settings: DecideSettings;
+  readonly clock: () => Date;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Called for every run created; the caller decides how it executes. */
+  readonly onRunCreated: (run: Run, playbook: Playbook) => void;
+}
+
+/**
+ * Carries one stored batch through match and decide: every alert is matched against the active
+ * playbooks, every match gets a recorded decision, and every "run" decision a stored run with its
+ * rendered plan. Resolves are recorded on the runs of their alert instance.
+ */
+export async function processBatch(batch: StoredBatch, deps: ProcessDeps): Promise<void> {
+  const parsed = parseWebhookPayload(batch.payload);
+  if (!parsed.ok) {
+    // Validated on receipt; only a schema change between versions can get here.
+    await deps.store.markBatchProcessed(batch.id, { kind: 'batch.processed', data: { error: parsed.reason } });
+    return;
+  }
+  let runs = 0;
+  for (const alert of parsed.alerts) {
+    runs += await processAlert(alert, batch.id, deps);
+  }
+  await deps.store.markBatchProcessed(batch.id, { kind: 'batch.processed', data: { alerts: parsed.alerts.length, runs } });
+}
+
+async function processAlert(alert: Alert, batchId: string, deps: ProcessDeps): Promise<number> {
+  const { store, clock } = deps;
+  const at = clock().toISOString();
+  const matched = deps.playbooks.index.match(alert);
+  const common = { batchId, fingerprint: alert.fingerprint };
+  await store.appendEvents([
+    {
+      kind: 'alert.received',
+      at,
+      ...common,
+      data: { alertname: alertName(alert), status: alert.status, startsAt: alert.startsAt, labels: alert.labels, matched: matched.map((p) => p.name) },
+    },
+  ]);
+  if (alert.status === 'resolved') {
+    const ids = await store.recordResolved(alert.fingerprint, alert.startsAt, at);
+    if (ids.length > 0) deps.logger.info(`alert ${alertName(alert)} ${alert.fingerprint} resolved; recorded on ${ids.length} run(s)`, { runIds: ids });
+  }
+  let created = 0;
+  for (const playbook of matched) {
+    try {
+      if (await decideAndCreate(alert, playbook, batchId, deps)) created++;
+    } catch (err) {
+      deps.logger.error(`deciding ${playbook.name} for ${alert.fingerprint} failed: ${errorMessage(err)}`, { playbook: playbook.name, batchId });
+      throw err;
+    }
+  }
+  return created;
+}
+
+async function decideAndCreate(alert: Alert, playbook: Playbook, batchId: string, deps: ProcessDeps): Promise<boolean> {
+  const { store, clock, logger, metrics } = deps;
+  const now = clock();
+  const at = now.toISOString();
+  const prepared = prepare(alert, playbook);
+  const since = playbook.guards.maxRuns === null ? null : new Date(now.getTime() - playbook.guards.maxRuns.perMs);
+  const state = await store.guardState({ playbook: playbook.name, instanceKey: prepared.instanceKey, targetKey: prepared.targetKey, since });
+  const decision = decide({ alert, playbook, prepared, state, now, settings: deps.settings });
+  const eventBase = { at, batchId, playbook: playbook.name, fingerprint: alert.fingerprint };
+  const decisionData = { alertname: alertName(alert), startsAt: alert.startsAt, instanceKey: prepared.instanceKey, targetKey: prepared.targetKey };
+
+  if (decision.action === 'suppress') {
+    metrics.suppressed.inc({ playbook: playbook.name, reason: decision.reason });
+    await store.appendEvents([{ kind: 'decision', ...eventBase, data: { ...decisionData, action: 'suppress', reason: decision.reason, detail: decision.detail } }]);
+    logger.info(`suppressed ${playbook.name} for ${alert.fingerprint}: ${decision.reason} (${decision.detail})`, { playbook: playbook.name, reason: decision.reason });
+    return false;
+  }
+
+  const runId = newId('r', now);
+  const refused = decision.action === 'refuse';
+  const dryRun = decision.action === 'run' ? decision.dryRun : deps.settings.execution === 'dry-run' || playbook.mode === 'dry-run';
+  const params = prepared.params.ok ? prepared.params.values : {};
+  const steps = refused ? [] : renderPlan(playbook, alert, params, { runId, dryRun });
+  const reason = refused ? `alert data refused before any step: ${decision.detail}` : decision.reason;
+  const events: NewEvent[] = [
+    { kind: 'decision', ...eventBase, data: { ...decisionData, action: decision.action, dryRun, reason } },
+    { kind: 'run.created', ...eventBase, data: { state: refused ? 'failed' : 'pending', dryRun, playbookHash: playbook.hash, params } },
+  ];
+  const run = await store.createRun(
+    {
+      id: runId,
+      playbook: playbook.name,
+      playbookHash: playbook.hash,
+      batchId,
+      alertname: alertName(alert),
+      fingerprint: alert.fingerprint,
+      startsAt: alert.startsAt,
+      instanceKey: prepared.instanceKey,
+      targetKey: prepared.targetKey,
+      dryRun,
+      state: refused ? 'failed' : 'pending',
+      reason,
+      params,
+      labels: { ...alert.labels },
+      annotations: { ...alert.annotations },
+      createdAt: at,
+    },
+    steps,
+    events,
+  );
+  if (run === null) {
+    // Another delivery of the same alert won the race between our read and our write.
+    metrics.suppressed.inc({ playbook: playbook.name, reason: 'duplicate' });
+    await store.appendEvents([{ kind: 'decision', ...eventBase, data: { ...decisionData, action: 'suppress', reason: 'duplicate', detail: 'a concurrent delivery created the run first' } }]);
+    return false;
+  }
+  if (refused) {
+    metrics.runs.inc({ playbook: playbook.name, outcome: 'failed', mode: dryRun ? 'dry-run' : 'live' });
+    logger.warn(`run ${run.id} of ${playbook.name} failed before any step: ${decision.detail}`, { runId: run.id, playbook: playbook.name });
+    return true;
+  }
+  logger.info(`run ${run.id} created: ${playbook.name} for ${alertName(alert)} ${alert.fingerprint} (${dryRun ? 'dry-run' : 'live'})`, {
+    runId: run.id,
+    playbook: playbook.name,
+    targetKey: prepared.targetKey,
+  });
+  deps.onRunCreated(run, playbook);
+  return true;
+}

@@ -1,0 +1,84 @@
+/**
+ * Schema versions, applied in order inside one transaction each. Never edit a shipped migration:
+ * add a new one, so every existing database reaches the same schema.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE batches (
+    id TEXT PRIMARY KEY,
+    received_at TEXT NOT NULL,
+    receiver TEXT NOT NULL,
+    status TEXT NOT NULL,
+    group_key TEXT NOT NULL,
+    alert_count INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    processed_at TEXT
+  );
+  CREATE INDEX batches_pending ON batches (received_at) WHERE processed_at IS NULL;
+
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    playbook TEXT NOT NULL,
+    playbook_hash TEXT NOT NULL,
+    batch_id TEXT REFERENCES batches (id),
+    alertname TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    starts_at TEXT NOT NULL,
+    instance_key TEXT NOT NULL,
+    target_key TEXT NOT NULL,
+    -- target_key while the run is not over, NULL after: the unique index below allows one active
+    -- run per playbook and target, decided by the database rather than by a read-then-write.
+    active_key TEXT,
+    dry_run INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    params TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    annotations TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    finished_at TEXT,
+    resolved_at TEXT,
+    UNIQUE (playbook, instance_key)
+  );
+  CREATE UNIQUE INDEX runs_active_key ON runs (playbook, active_key) WHERE active_key IS NOT NULL;
+  CREATE INDEX runs_created ON runs (id DESC);
+  CREATE INDEX runs_state ON runs (state, id DESC);
+  CREATE INDEX runs_playbook ON runs (playbook, id DESC);
+  CREATE INDEX runs_target ON runs (playbook, target_key, created_at DESC);
+  CREATE INDEX runs_instance ON runs (fingerprint, starts_at);
+
+  CREATE TABLE run_steps (
+    run_id TEXT NOT NULL REFERENCES runs (id),
+    phase TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    read_only INTEGER NOT NULL,
+    rendered TEXT NOT NULL,
+    deferred INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    exit_code INTEGER,
+    output TEXT,
+    error TEXT,
+    PRIMARY KEY (run_id, phase, idx)
+  );
+
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    run_id TEXT,
+    batch_id TEXT,
+    playbook TEXT,
+    fingerprint TEXT,
+    data TEXT NOT NULL
+  );
+  CREATE INDEX events_run ON events (run_id, id) WHERE run_id IS NOT NULL;
+  CREATE INDEX events_kind ON events (kind, id);
+  CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+  CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+  `,
+];

@@ -1,0 +1,366 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { GuardState } from '../../domain/decision.js';
+import { RemediatorError } from '../../domain/errors.js';
+import { isTerminal, type AuditEvent, type NewEvent, type Run, type RunDetail, type RunState, type RunStep } from '../../domain/run.js';
+import type { NewBatch, NewRun, RunQuery, RunTransition, Store, StoredBatch } from '../../domain/store.js';
+import { newId } from '../ids.js';
+import { MIGRATIONS } from './migrations.js';
+import { decodeCursor, encodeCursor } from '../cursor.js';
+
+type Row = Record<string, unknown>;
+
+/**
+ * The embedded store. better-sqlite3 is synchronous, so each method is one transaction that
+ * cannot interleave with another in this process; WAL with synchronous=FULL makes a commit
+ * durable before the webhook is answered.
+ */
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+
+  private constructor(db: Database.Database, private readonly clock: () => Date) {
+    this.db = db;
+  }
+
+  /** Opens (creating if needed) the database file and brings its schema up to date. */
+  static open(file: string, clock: () => Date = () => new Date()): SqliteStore {
+    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    let db: Database.Database;
+    try {
+      db = new Database(file);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('foreign_keys = ON');
+      db.pragma('busy_timeout = 5000');
+    } catch (err) {
+      throw new RemediatorError('store_unavailable', `cannot open SQLite database ${file}: ${(err as Error).message}`, { cause: err });
+    }
+    const store = new SqliteStore(db, clock);
+    store.migrate();
+    return store;
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+    const row = this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
+    const current = row.v ?? 0;
+    if (current > MIGRATIONS.length) {
+      throw new RemediatorError('store_unavailable', `database schema version ${current} is newer than this remediator knows (${MIGRATIONS.length}): upgrade remediator`);
+    }
+    MIGRATIONS.slice(current).forEach((sql, i) => {
+      this.db.transaction(() => {
+        this.db.exec(sql);
+        this.db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(current + i + 1, this.clock().toISOString());
+      })();
+    });
+  }
+
+  private wrap<T>(what: string, fn: () => T): Promise<T> {
+    try {
+      return Promise.resolve(fn());
+    } catch (err) {
+      if (err instanceof RemediatorError) return Promise.reject(err);
+      // Disk full, read-only file, locked database: all worth a retry by the caller.
+      return Promise.reject(new RemediatorError('store_unavailable', `store: ${what} failed: ${(err as Error).message}`, { retryable: true, cause: err }));
+    }
+  }
+
+  private insertEvents(events: readonly NewEvent[], defaults: Partial<NewEvent> = {}): void {
+    const stmt = this.db.prepare(
+      'INSERT INTO events (at, kind, run_id, batch_id, playbook, fingerprint, data) VALUES (@at, @kind, @runId, @batchId, @playbook, @fingerprint, @data)',
+    );
+    const now = this.clock().toISOString();
+    for (const e of events) {
+      const merged = { ...defaults, ...e };
+      stmt.run({
+        at: merged.at ?? now,
+        kind: merged.kind,
+        runId: merged.runId ?? null,
+        batchId: merged.batchId ?? null,
+        playbook: merged.playbook ?? null,
+        fingerprint: merged.fingerprint ?? null,
+        data: JSON.stringify(merged.data ?? {}),
+      });
+    }
+  }
+
+  saveBatch(batch: NewBatch): Promise<string> {
+    return this.wrap('saving a batch', () =>
+      this.db.transaction(() => {
+        const id = newId('b', batch.receivedAt);
+        const at = batch.receivedAt.toISOString();
+        this.db
+          .prepare('INSERT INTO batches (id, received_at, receiver, status, group_key, alert_count, payload) VALUES (?, ?, ?, ?, ?, ?, ?)')
+          .run(id, at, batch.receiver, batch.status, batch.groupKey, batch.alertCount, JSON.stringify(batch.payload));
+        this.insertEvents([
+          { kind: 'batch.received', at, batchId: id, data: { receiver: batch.receiver, status: batch.status, groupKey: batch.groupKey, alerts: batch.alertCount, ...batch.source } },
+        ]);
+        return id;
+      })(),
+    );
+  }
+
+  pendingBatches(limit: number): Promise<StoredBatch[]> {
+    return this.wrap('reading pending batches', () => {
+      const rows = this.db.prepare('SELECT id, received_at, payload FROM batches WHERE processed_at IS NULL ORDER BY received_at, id LIMIT ?').all(limit) as Row[];
+      return rows.map((r) => ({ id: String(r['id']), receivedAt: new Date(String(r['received_at'])), payload: JSON.parse(String(r['payload'])) as unknown }));
+    });
+  }
+
+  markBatchProcessed(id: string, event: NewEvent): Promise<void> {
+    return this.wrap('marking a batch processed', () =>
+      this.db.transaction(() => {
+        this.db.prepare('UPDATE batches SET processed_at = ? WHERE id = ?').run(this.clock().toISOString(), id);
+        this.insertEvents([event], { batchId: id });
+      })(),
+    );
+  }
+
+  guardState(q: { playbook: string; instanceKey: string; targetKey: string; since: Date | null }): Promise<GuardState> {
+    return this.wrap('reading guard state', () => {
+      const instance = this.db.prepare('SELECT id, state FROM runs WHERE playbook = ? AND instance_key = ?').get(q.playbook, q.instanceKey) as Row | undefined;
+      const active = this.db.prepare('SELECT id, state FROM runs WHERE playbook = ? AND active_key = ?').get(q.playbook, q.targetKey) as Row | undefined;
+      const last = this.db
+        .prepare('SELECT created_at FROM runs WHERE playbook = ? AND target_key = ? ORDER BY created_at DESC LIMIT 1')
+        .get(q.playbook, q.targetKey) as Row | undefined;
+      const recent =
+        q.since === null
+          ? 0
+          : (this.db.prepare('SELECT COUNT(*) AS n FROM runs WHERE playbook = ? AND created_at >= ?').get(q.playbook, q.since.toISOString()) as { n: number }).n;
+      return {
+        instanceRun: instance ? { id: String(instance['id']), state: String(instance['state']) } : null,
+        activeRun: active ? { id: String(active['id']), state: String(active['state']) } : null,
+        lastRunAt: last ? new Date(String(last['created_at'])) : null,
+        recentRuns: recent,
+      };
+    });
+  }
+
+  createRun(run: NewRun, steps: RunStep[], events: NewEvent[]): Promise<Run | null> {
+    return this.wrap('creating a run', () =>
+      this.db.transaction(() => {
+        const result = this.db
+          .prepare(
+            `INSERT INTO runs (id, playbook, playbook_hash, batch_id, alertname, fingerprint, starts_at, instance_key, target_key, active_key,
+               dry_run, state, reason, params, labels, annotations, created_at, updated_at)
+             VALUES (@id, @playbook, @playbookHash, @batchId, @alertname, @fingerprint, @startsAt, @instanceKey, @targetKey, @activeKey,
+               @dryRun, @state, @reason, @params, @labels, @annotations, @createdAt, @createdAt)
+             ON CONFLICT DO NOTHING`,
+          )
+          .run({
+            ...run,
+            activeKey: isTerminal(run.state) ? null : run.targetKey,
+            dryRun: run.dryRun ? 1 : 0,
+            params: JSON.stringify(run.params),
+            labels: JSON.stringify(run.labels),
+            annotations: JSON.stringify(run.annotations),
+          });
+        if (result.changes === 0) return null;
+        const insertStep = this.db.prepare(
+          `INSERT INTO run_steps (run_id, phase, idx, name, kind, read_only, rendered, deferred, state)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        );
+        for (const s of steps) {
+          insertStep.run(run.id, s.phase, s.index, s.name, s.kind, s.readOnly ? 1 : 0, JSON.stringify(s.rendered), s.deferred ? 1 : 0, s.state);
+        }
+        this.insertEvents(events, { runId: run.id, batchId: run.batchId, playbook: run.playbook, fingerprint: run.fingerprint, at: run.createdAt });
+        return toRun(this.db.prepare('SELECT * FROM runs WHERE id = ?').get(run.id) as Row);
+      })(),
+    );
+  }
+
+  transitionRun(id: string, change: RunTransition): Promise<boolean> {
+    return this.wrap('updating a run', () =>
+      this.db.transaction(() => {
+        const placeholders = change.from.map(() => '?').join(', ');
+        const terminal = isTerminal(change.to);
+        const result = this.db
+          .prepare(
+            `UPDATE runs SET state = ?, reason = COALESCE(?, reason), updated_at = ?,
+               finished_at = CASE WHEN ? THEN ? ELSE finished_at END,
+               active_key = CASE WHEN ? THEN NULL ELSE active_key END
+             WHERE id = ? AND state IN (${placeholders})`,
+          )
+          .run(change.to, change.reason ?? null, change.at, terminal ? 1 : 0, change.at, terminal ? 1 : 0, id, ...change.from);
+        if (result.changes === 0) return false;
+        const updateStep = this.db.prepare(
+          `UPDATE run_steps SET state = @state,
+             started_at = COALESCE(@startedAt, started_at), finished_at = COALESCE(@finishedAt, finished_at),
+             exit_code = COALESCE(@exitCode, exit_code), output = COALESCE(@output, output), error = COALESCE(@error, error)
+           WHERE run_id = @runId AND phase = @phase AND idx = @index`,
+        );
+        for (const s of change.steps ?? []) {
+          updateStep.run({
+            runId: id,
+            phase: s.phase,
+            index: s.index,
+            state: s.state,
+            startedAt: s.startedAt ?? null,
+            finishedAt: s.finishedAt ?? null,
+            exitCode: s.exitCode ?? null,
+            output: s.output ?? null,
+            error: s.error ?? null,
+          });
+        }
+        const run = this.db.prepare('SELECT playbook, fingerprint, batch_id FROM runs WHERE id = ?').get(id) as Row;
+        this.insertEvents(change.events ?? [], {
+          runId: id,
+          playbook: String(run['playbook']),
+          fingerprint: String(run['fingerprint']),
+          batchId: (run['batch_id'] as string | null) ?? null,
+          at: change.at,
+        });
+        return true;
+      })(),
+    );
+  }
+
+  appendEvents(events: NewEvent[]): Promise<void> {
+    return this.wrap('appending events', () => this.db.transaction(() => this.insertEvents(events))());
+  }
+
+  recordResolved(fingerprint: string, startsAt: string, at: string): Promise<string[]> {
+    return this.wrap('recording a resolve', () =>
+      this.db.transaction(() => {
+        const rows = this.db
+          .prepare('UPDATE runs SET resolved_at = ?, updated_at = ? WHERE fingerprint = ? AND starts_at = ? AND resolved_at IS NULL RETURNING id, playbook')
+          .all(at, at, fingerprint, startsAt) as Row[];
+        this.insertEvents(
+          rows.map((r) => ({ kind: 'alert.resolved', at, runId: String(r['id']), playbook: String(r['playbook']), fingerprint, data: { startsAt } })),
+        );
+        return rows.map((r) => String(r['id']));
+      })(),
+    );
+  }
+
+  interruptRunning(at: string, reason: string): Promise<string[]> {
+    return this.wrap('interrupting runs', () =>
+      this.db.transaction(() => {
+        const rows = this.db
+          .prepare("UPDATE runs SET state = 'interrupted', reason = ?, updated_at = ?, finished_at = ?, active_key = NULL WHERE state = 'running' RETURNING id, playbook, fingerprint")
+          .all(reason, at, at) as Row[];
+        this.insertEvents(
+          rows.map((r) => ({
+            kind: 'run.state',
+            at,
+            runId: String(r['id']),
+            playbook: String(r['playbook']),
+            fingerprint: String(r['fingerprint']),
+            data: { from: 'running', to: 'interrupted', reason },
+          })),
+        );
+        return rows.map((r) => String(r['id']));
+      })(),
+    );
+  }
+
+  getRun(id: string): Promise<RunDetail | null> {
+    return this.wrap('reading a run', () => {
+      const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
+      if (!row) return null;
+      const steps = (this.db.prepare("SELECT * FROM run_steps WHERE run_id = ? ORDER BY phase = 'onFailure', idx").all(id) as Row[]).map(toStep);
+      const events = (this.db.prepare('SELECT * FROM events WHERE run_id = ? ORDER BY id').all(id) as Row[]).map(toEvent);
+      return { ...toRun(row), steps, events };
+    });
+  }
+
+  listRuns(q: RunQuery): Promise<{ runs: Run[]; next: string | null }> {
+    return this.wrap('listing runs', () => {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (q.state) {
+        where.push('state = ?');
+        args.push(q.state);
+      }
+      if (q.playbook) {
+        where.push('playbook = ?');
+        args.push(q.playbook);
+      }
+      if (q.cursor) {
+        where.push('id < ?');
+        args.push(decodeCursor(q.cursor));
+      }
+      const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+      const rows = this.db.prepare(sql).all(...args, q.limit + 1) as Row[];
+      const runs = rows.slice(0, q.limit).map(toRun);
+      const last = runs[runs.length - 1];
+      return { runs, next: rows.length > q.limit && last ? encodeCursor(last.id) : null };
+    });
+  }
+
+  listEvents(q: { runId?: string; limit: number }): Promise<AuditEvent[]> {
+    return this.wrap('listing events', () => {
+      const rows = q.runId
+        ? (this.db.prepare('SELECT * FROM events WHERE run_id = ? ORDER BY id LIMIT ?').all(q.runId, q.limit) as Row[])
+        : (this.db.prepare('SELECT * FROM events ORDER BY id LIMIT ?').all(q.limit) as Row[]);
+      return rows.map(toEvent);
+    });
+  }
+
+  ping(): Promise<void> {
+    return this.wrap('ping', () => {
+      this.db.prepare('SELECT 1').get();
+    });
+  }
+
+  close(): Promise<void> {
+    if (this.db.open) this.db.close();
+    return Promise.resolve();
+  }
+}
+
+function toRun(row: Row): Run {
+  return {
+    id: String(row['id']),
+    playbook: String(row['playbook']),
+    playbookHash: String(row['playbook_hash']),
+    batchId: (row['batch_id'] as string | null) ?? null,
+    alertname: String(row['alertname']),
+    fingerprint: String(row['fingerprint']),
+    startsAt: String(row['starts_at']),
+    instanceKey: String(row['instance_key']),
+    targetKey: String(row['target_key']),
+    dryRun: row['dry_run'] === 1,
+    state: row['state'] as RunState,
+    reason: String(row['reason']),
+    params: JSON.parse(String(row['params'])) as Record<string, string>,
+    labels: JSON.parse(String(row['labels'])) as Record<string, string>,
+    annotations: JSON.parse(String(row['annotations'])) as Record<string, string>,
+    createdAt: String(row['created_at']),
+    updatedAt: String(row['updated_at']),
+    finishedAt: (row['finished_at'] as string | null) ?? null,
+    resolvedAt: (row['resolved_at'] as string | null) ?? null,
+  };
+}
+
+function toStep(row: Row): RunStep {
+  return {
+    index: Number(row['idx']),
+    name: String(row['name']),
+    kind: row['kind'] as RunStep['kind'],
+    phase: row['phase'] as RunStep['phase'],
+    readOnly: row['read_only'] === 1,
+    rendered: JSON.parse(String(row['rendered'])) as RunStep['rendered'],
+    deferred: row['deferred'] === 1,
+    state: row['state'] as RunStep['state'],
+    startedAt: (row['started_at'] as string | null) ?? null,
+    finishedAt: (row['finished_at'] as string | null) ?? null,
+    exitCode: (row['exit_code'] as number | null) ?? null,
+    output: (row['output'] as string | null) ?? null,
+    error: (row['error'] as string | null) ?? null,
+  };
+}
+
+function toEvent(row: Row): AuditEvent {
+  return {
+    id: Number(row['id']),
+    at: String(row['at']),
+    kind: row['kind'] as AuditEvent['kind'],
+    runId: (row['run_id'] as string | null) ?? null,
+    batchId: (row['batch_id'] as string | null) ?? null,
+    playbook: (row['playbook'] as string | null) ?? null,
+    fingerprint: (row['fingerprint'] as string | null) ?? null,
+    data: JSON.parse(String(row['data'])) as Record<string, unknown>,
+  };
+}
