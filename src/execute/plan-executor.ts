@@ -1,4 +1,3 @@
-import type { Playbook } from '../domain/playbook.js';
 import type { Run } from '../domain/run.js';
 import type { Store } from '../domain/store.js';
 import type { Logger } from '../observability/logger.js';

@@ -58,7 +58,7 @@ export function apiRouter(deps: ApiDeps): Router {
   });
 
   router.get('/api/runs/:id', async (req, res) => {
-    const run = await deps.store.getRun(req.params['id'] as string);
+    const run = await deps.store.getRun(req.params['id']);
     if (!run) throw new RemediatorError('not_found', `no run with id ${req.params['id']}`);
     res.json(run);
   });

@@ -1,4 +1,3 @@
-import type { AlertStatus } from '../domain/alert.js';
 import { parseDuration } from '../domain/duration.js';
 import { errorMessage } from '../domain/errors.js';
 import type { ParamSpec, Playbook, Step, VerifyCheck, HttpRequestSpec } from '../domain/playbook.js';
@@ -110,7 +109,7 @@ export function compilePlaybook(
     match: {
       alertnames: spec.match.alertname === undefined ? null : [spec.match.alertname].flat(),
       matchers,
-      status: spec.match.status as AlertStatus,
+      status: spec.match.status,
     },
     params: compiledParams,
     mode: spec.mode,

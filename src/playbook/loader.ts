@@ -130,7 +130,7 @@ export function formatPath(p: readonly (string | number)[]): string {
 
 /** The source offset of the node at path, or of the nearest ancestor that exists. */
 function offsetOf(doc: Document, p: readonly (string | number)[], wantKey: boolean): number | undefined {
-  let node: Node | null | undefined = doc.contents as Node | null;
+  let node: Node | null | undefined = doc.contents;
   let offset = node?.range?.[0];
   for (const [i, segment] of p.entries()) {
     if (isMap(node)) {

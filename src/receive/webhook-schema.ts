@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Alert, AlertStatus } from '../domain/alert.js';
+import type { Alert } from '../domain/alert.js';
 import { canonicalTimestamp, isZeroTime } from './timestamp.js';
 
 /**
@@ -67,7 +67,7 @@ export function parseWebhookPayload(body: unknown): ParsedPayload {
 function toAlert(a: WebhookPayload['alerts'][number]): Alert {
   const endsAt = a.endsAt === undefined || isZeroTime(a.endsAt) ? null : a.endsAt;
   return {
-    status: a.status as AlertStatus,
+    status: a.status,
     labels: a.labels,
     annotations: a.annotations,
     startsAt: a.startsAt,

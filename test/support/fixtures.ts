@@ -1,0 +1,22 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** The project root. */
+export const ROOT = path.resolve(here, '..', '..');
+/** Real Alertmanager payloads, captured from Alertmanager 0.25. */
+export const AM_FIXTURES = path.resolve(ROOT, '..', 'shared', 'fixtures', 'alertmanager');
+/** Playbooks written for the captured payloads. */
+export const TEST_PLAYBOOKS = path.join(here, '..', 'fixtures', 'playbooks');
+
+/** The raw text of a captured payload. */
+export function fixtureText(name: string): string {
+  return readFileSync(path.join(AM_FIXTURES, name), 'utf8');
+}
+
+/** A captured payload, parsed. */
+export function fixture(name: string): Record<string, unknown> {
+  return JSON.parse(fixtureText(name)) as Record<string, unknown>;
+}
