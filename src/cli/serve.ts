@@ -59,7 +59,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     throw new RemediatorError('invalid_playbook', `playbooks in ${config.playbooks} are not valid:\n  ${loaded.errors.map(formatLoadError).join('\n  ')}`);
   }
   const registry = options.registry ?? new Registry();
-  if (!options.registry) collectDefaultMetrics({ register: registry, prefix: 'remediator_' });
+  collectDefaultMetrics({ register: registry, prefix: 'remediator_' });
   const metrics = createMetrics(registry);
   const playbooks = new PlaybookSet(loaded.playbooks, clock());
   metrics.playbooksLoaded.set(loaded.playbooks.length);
