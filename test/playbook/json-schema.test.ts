@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { parse } from 'yaml';
+import { playbookJsonSchema } from '../../src/playbook/json-schema.js';
+import { ROOT } from '../support/fixtures.js';
+
+test('schema/playbook.schema.json is up to date with the loader (run npm run schema)', () => {
+  const committed = JSON.parse(readFileSync(path.join(ROOT, 'schema', 'playbook.schema.json'), 'utf8')) as unknown;
+  assert.deepEqual(committed, playbookJsonSchema());
+});
+
+test('the JSON Schema accepts every example playbook and refuses an unknown key', () => {
+  const validate = new Ajv2020({ strict: false, allErrors: true }).compile(playbookJsonSchema());
+  const dir = path.join(ROOT, 'playbooks');
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+    const ok = validate(parse(readFileSync(path.join(dir, file), 'utf8')));
+    assert.ok(ok, `${file}: ${JSON.stringify(validate.errors)}`);
+  }
+  assert.equal(validate({ name: 'x', match: { alertname: 'X' }, steps: [{ wait: '5m' }], cooldwon: '5m' }), false);
+  assert.equal(validate({ name: 'x', match: { alertname: 'X' }, steps: [{ wait: '5 minutes' }] }), false);
+});
