@@ -47,9 +47,9 @@ export function alertResolver(alert: Alert, params: Readonly<Record<string, stri
         return params[name];
       // A missing label renders empty, as in Alertmanager's own templates.
       case 'labels':
-        return alert.labels[name] ?? '';
+        return own(alert.labels, name) ?? '';
       case 'annotations':
-        return alert.annotations[name] ?? '';
+        return own(alert.annotations, name) ?? '';
       case 'alert':
         return alertField(alert, name);
       default:
@@ -75,6 +75,11 @@ function alertField(alert: Alert, name: string): string | undefined {
   }
 }
 
+/** A label's own value: an absent label "constructor" must not find Object.prototype.constructor. */
+function own(set: Readonly<Record<string, string>>, key: string): string | undefined {
+  return Object.hasOwn(set, key) ? set[key] : undefined;
+}
+
 const SHOWN_MAX = 120;
 
 function shown(value: string): string {
@@ -84,7 +89,7 @@ function shown(value: string): string {
 
 function paramValue(spec: ParamSpec, alert: Alert): { ok: true; value: string } | { ok: false; reason: string } {
   const from = `${spec.source === 'labels' ? 'label' : 'annotation'} ${spec.key}`;
-  const raw = (spec.source === 'labels' ? alert.labels : alert.annotations)[spec.key];
+  const raw = own(spec.source === 'labels' ? alert.labels : alert.annotations, spec.key);
   const value = raw === undefined || raw === '' ? spec.default : raw;
   if (value === null || value === undefined) {
     return { ok: false, reason: `param ${spec.name}: the alert has no ${from} and the param has no default` };

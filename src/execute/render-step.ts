@@ -49,7 +49,16 @@ export function renderStep(step: Step, resolve: Resolve): { rendered: RenderedSt
         c.kind === 'prometheus'
           ? { kind: 'prometheus', query: text(c.query), url: c.url === null ? null : text(c.url) }
           : c.kind === 'http'
-            ? { kind: 'http', method: c.request.method, url: text(c.request.url), headers: record(c.request.headers), status: [...c.status], json: c.json, contains: c.contains }
+            ? {
+                kind: 'http',
+                method: c.request.method,
+                url: text(c.request.url),
+                headers: record(c.request.headers),
+                status: [...c.status],
+                // The loader accepts templates in json and contains too, so they are rendered like every other string.
+                json: c.json && { path: text(c.json.path), equals: typeof c.json.equals === 'string' ? text(c.json.equals) : c.json.equals },
+                contains: c.contains === null ? null : text(c.contains),
+              }
             : { kind: 'resolved' };
       rendered = { kind: 'verify', check, withinMs: step.withinMs, everyMs: step.everyMs };
       break;

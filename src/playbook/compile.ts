@@ -136,6 +136,8 @@ function compileParam(name: string, p: PlaybookSpec['params'][string], path: Pat
   if (p.pattern !== undefined) {
     try {
       // Fully anchored, like Alertmanager's regex matchers: "[a-z]+" must not accept "x; rm -rf /".
+      // Compiled alone first: "[a-z]+)|(.*" is valid only once wrapped, and then not anchored at all.
+      new RegExp(p.pattern);
       pattern = new RegExp(`^(?:${p.pattern})$`);
     } catch (err) {
       add([...path, 'pattern'], `invalid regular expression: ${(err as Error).message}`);

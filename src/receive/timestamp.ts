@@ -14,7 +14,9 @@ export function canonicalTimestamp(text: string): string | undefined {
   let offsetMin = 0;
   if (zone.toUpperCase() !== 'Z') {
     const sign = zone.startsWith('-') ? -1 : 1;
-    offsetMin = sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)));
+    const [oh, om] = [Number(zone.slice(1, 3)), Number(zone.slice(4, 6))];
+    if (oh > 23 || om > 59) return undefined;
+    offsetMin = sign * (oh * 60 + om);
   }
   if (Number(mo) < 1 || Number(mo) > 12 || Number(d) < 1 || Number(d) > 31 || Number(h) > 23 || Number(mi) > 59 || Number(s) > 60) {
     return undefined;
@@ -22,8 +24,11 @@ export function canonicalTimestamp(text: string): string | undefined {
   // setUTCFullYear, not Date.UTC: the latter maps years 0-99 to the 1900s, and Go's zero time is year 1.
   const date = new Date(0);
   date.setUTCFullYear(Number(y), Number(mo) - 1, Number(d));
+  // Date rolls 2024-02-30 over to March 1; Go refuses it, and so must we (startsAt is identity).
+  if (date.getUTCDate() !== Number(d)) return undefined;
   date.setUTCHours(Number(h), Number(mi) - offsetMin, Number(s), 0);
-  if (Number.isNaN(date.getTime())) return undefined;
+  // An offset can push year 0000 or 9999 out of the four digits RFC 3339 allows.
+  if (Number.isNaN(date.getTime()) || date.getUTCFullYear() < 0 || date.getUTCFullYear() > 9999) return undefined;
   const fraction = frac.replace(/0+$/, '');
   return `${date.toISOString().slice(0, 19)}${fraction ? `.${fraction}` : ''}Z`;
 }
