@@ -13,14 +13,41 @@ type Row = Record<string, unknown>;
 
 /**
  * The embedded store. better-sqlite3 is synchronous, so each method is one transaction that
- * cannot interleave with another in this process; WAL with synchronous=FULL makes a commit
- * durable before the webhook is answered.
+ * cannot interleave with another in this process. WAL mode; a webhook batch is committed with
+ * synchronous=FULL, so it is on disk before the webhook is answered.
  */
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
+  private readonly batchQueue: { batch: NewBatch; resolve: (id: string) => void; reject: (err: unknown) => void }[] = [];
 
   private constructor(db: Database.Database, private readonly clock: () => Date) {
     this.db = db;
+  }
+
+  /** Prepares each SQL text once: preparing costs more than running these small statements. */
+  private sql(text: string): Database.Statement {
+    let stmt = this.statements.get(text);
+    if (stmt === undefined) {
+      stmt = this.db.prepare(text);
+      this.statements.set(text, stmt);
+    }
+    return stmt;
+  }
+
+  /**
+   * Runs a transaction whose commit must reach the disk before the caller answers anyone (a
+   * stored webhook batch). Other commits use synchronous=NORMAL: in WAL mode they survive a crash
+   * of the process, and the next durable commit syncs them too; what a power loss could take is
+   * only state derived from durable batches, which processing rebuilds idempotently.
+   */
+  private durably<T>(fn: () => T): T {
+    this.db.pragma('synchronous = FULL');
+    try {
+      return this.db.transaction(fn)();
+    } finally {
+      this.db.pragma('synchronous = NORMAL');
+    }
   }
 
   /** Opens (creating if needed) the database file and brings its schema up to date. */
@@ -30,7 +57,7 @@ export class SqliteStore implements Store {
     try {
       db = new Database(file);
       db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
+      db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
     } catch (err) {
@@ -60,14 +87,12 @@ export class SqliteStore implements Store {
     try {
       return Promise.resolve(fn());
     } catch (err) {
-      if (err instanceof RemediatorError) return Promise.reject(err);
-      // Disk full, read-only file, locked database: all worth a retry by the caller.
-      return Promise.reject(new RemediatorError('store_unavailable', `store: ${what} failed: ${(err as Error).message}`, { retryable: true, cause: err }));
+      return Promise.reject(storeError(what, err));
     }
   }
 
   private insertEvents(events: readonly NewEvent[], defaults: Partial<NewEvent> = {}): void {
-    const stmt = this.db.prepare(
+    const stmt = this.sql(
       'INSERT INTO events (at, kind, run_id, batch_id, playbook, fingerprint, data) VALUES (@at, @kind, @runId, @batchId, @playbook, @fingerprint, @data)',
     );
     const now = this.clock().toISOString();
@@ -85,25 +110,53 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * Group commit: batches that arrive while the disk is syncing are written together in the next
+   * durable transaction, so one fsync acknowledges many webhooks under load and a single webhook
+   * waits for no more than one event-loop turn.
+   */
   saveBatch(batch: NewBatch): Promise<string> {
-    return this.wrap('saving a batch', () =>
-      this.db.transaction(() => {
-        const id = newId('b', batch.receivedAt);
-        const at = batch.receivedAt.toISOString();
-        this.db
-          .prepare('INSERT INTO batches (id, received_at, receiver, status, group_key, alert_count, payload) VALUES (?, ?, ?, ?, ?, ?, ?)')
-          .run(id, at, batch.receiver, batch.status, batch.groupKey, batch.alertCount, JSON.stringify(batch.payload));
-        this.insertEvents([
-          { kind: 'batch.received', at, batchId: id, data: { receiver: batch.receiver, status: batch.status, groupKey: batch.groupKey, alerts: batch.alertCount, ...batch.source } },
-        ]);
-        return id;
-      })(),
+    return new Promise((resolve, reject) => {
+      this.batchQueue.push({ batch, resolve, reject });
+      if (this.batchQueue.length === 1) setImmediate(() => this.flushBatches());
+    });
+  }
+
+  private flushBatches(): void {
+    const items = this.batchQueue.splice(0);
+    if (items.length === 0) return;
+    let ids: string[];
+    try {
+      ids = this.durably(() => items.map((item) => this.insertBatch(item.batch)));
+    } catch (err) {
+      const error = storeError('saving a batch', err);
+      for (const item of items) item.reject(error);
+      return;
+    }
+    items.forEach((item, i) => item.resolve(ids[i] as string));
+  }
+
+  private insertBatch(batch: NewBatch): string {
+    const id = newId('b', batch.receivedAt);
+    const at = batch.receivedAt.toISOString();
+    this.sql('INSERT INTO batches (id, received_at, receiver, status, group_key, alert_count, payload) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+      id,
+      at,
+      batch.receiver,
+      batch.status,
+      batch.groupKey,
+      batch.alertCount,
+      JSON.stringify(batch.payload),
     );
+    this.insertEvents([
+      { kind: 'batch.received', at, batchId: id, data: { receiver: batch.receiver, status: batch.status, groupKey: batch.groupKey, alerts: batch.alertCount, ...batch.source } },
+    ]);
+    return id;
   }
 
   pendingBatches(limit: number): Promise<StoredBatch[]> {
     return this.wrap('reading pending batches', () => {
-      const rows = this.db.prepare('SELECT id, received_at, payload FROM batches WHERE processed_at IS NULL ORDER BY received_at, id LIMIT ?').all(limit) as Row[];
+      const rows = this.sql('SELECT id, received_at, payload FROM batches WHERE processed_at IS NULL ORDER BY received_at, id LIMIT ?').all(limit) as Row[];
       return rows.map((r) => ({ id: String(r['id']), receivedAt: new Date(String(r['received_at'])), payload: JSON.parse(String(r['payload'])) as unknown }));
     });
   }
@@ -111,7 +164,7 @@ export class SqliteStore implements Store {
   markBatchProcessed(id: string, event: NewEvent): Promise<void> {
     return this.wrap('marking a batch processed', () =>
       this.db.transaction(() => {
-        this.db.prepare('UPDATE batches SET processed_at = ? WHERE id = ?').run(this.clock().toISOString(), id);
+        this.sql('UPDATE batches SET processed_at = ? WHERE id = ?').run(this.clock().toISOString(), id);
         this.insertEvents([event], { batchId: id });
       })(),
     );
@@ -119,15 +172,14 @@ export class SqliteStore implements Store {
 
   guardState(q: { playbook: string; instanceKey: string; targetKey: string; since: Date | null }): Promise<GuardState> {
     return this.wrap('reading guard state', () => {
-      const instance = this.db.prepare('SELECT id, state FROM runs WHERE playbook = ? AND instance_key = ?').get(q.playbook, q.instanceKey) as Row | undefined;
-      const active = this.db.prepare('SELECT id, state FROM runs WHERE playbook = ? AND active_key = ?').get(q.playbook, q.targetKey) as Row | undefined;
-      const last = this.db
-        .prepare('SELECT created_at FROM runs WHERE playbook = ? AND target_key = ? ORDER BY created_at DESC LIMIT 1')
+      const instance = this.sql('SELECT id, state FROM runs WHERE playbook = ? AND instance_key = ?').get(q.playbook, q.instanceKey) as Row | undefined;
+      const active = this.sql('SELECT id, state FROM runs WHERE playbook = ? AND active_key = ?').get(q.playbook, q.targetKey) as Row | undefined;
+      const last = this.sql('SELECT created_at FROM runs WHERE playbook = ? AND target_key = ? ORDER BY created_at DESC LIMIT 1')
         .get(q.playbook, q.targetKey) as Row | undefined;
       const recent =
         q.since === null
           ? 0
-          : (this.db.prepare('SELECT COUNT(*) AS n FROM runs WHERE playbook = ? AND created_at >= ?').get(q.playbook, q.since.toISOString()) as { n: number }).n;
+          : (this.sql('SELECT COUNT(*) AS n FROM runs WHERE playbook = ? AND created_at >= ?').get(q.playbook, q.since.toISOString()) as { n: number }).n;
       return {
         instanceRun: instance ? { id: String(instance['id']), state: String(instance['state']) } : null,
         activeRun: active ? { id: String(active['id']), state: String(active['state']) } : null,
@@ -140,8 +192,7 @@ export class SqliteStore implements Store {
   createRun(run: NewRun, steps: RunStep[], events: NewEvent[]): Promise<Run | null> {
     return this.wrap('creating a run', () =>
       this.db.transaction(() => {
-        const result = this.db
-          .prepare(
+        const result = this.sql(
             `INSERT INTO runs (id, playbook, playbook_hash, batch_id, alertname, fingerprint, starts_at, instance_key, target_key, active_key,
                dry_run, state, reason, params, labels, annotations, created_at, updated_at)
              VALUES (@id, @playbook, @playbookHash, @batchId, @alertname, @fingerprint, @startsAt, @instanceKey, @targetKey, @activeKey,
@@ -157,7 +208,7 @@ export class SqliteStore implements Store {
             annotations: JSON.stringify(run.annotations),
           });
         if (result.changes === 0) return null;
-        const insertStep = this.db.prepare(
+        const insertStep = this.sql(
           `INSERT INTO run_steps (run_id, phase, idx, name, kind, read_only, rendered, deferred, state)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         );
@@ -165,7 +216,7 @@ export class SqliteStore implements Store {
           insertStep.run(run.id, s.phase, s.index, s.name, s.kind, s.readOnly ? 1 : 0, JSON.stringify(s.rendered), s.deferred ? 1 : 0, s.state);
         }
         this.insertEvents(events, { runId: run.id, batchId: run.batchId, playbook: run.playbook, fingerprint: run.fingerprint, at: run.createdAt });
-        return toRun(this.db.prepare('SELECT * FROM runs WHERE id = ?').get(run.id) as Row);
+        return toRun(this.sql('SELECT * FROM runs WHERE id = ?').get(run.id) as Row);
       })(),
     );
   }
@@ -175,8 +226,7 @@ export class SqliteStore implements Store {
       this.db.transaction(() => {
         const placeholders = change.from.map(() => '?').join(', ');
         const terminal = isTerminal(change.to);
-        const result = this.db
-          .prepare(
+        const result = this.sql(
             `UPDATE runs SET state = ?, reason = COALESCE(?, reason), updated_at = ?,
                finished_at = CASE WHEN ? THEN ? ELSE finished_at END,
                active_key = CASE WHEN ? THEN NULL ELSE active_key END
@@ -184,7 +234,7 @@ export class SqliteStore implements Store {
           )
           .run(change.to, change.reason ?? null, change.at, terminal ? 1 : 0, change.at, terminal ? 1 : 0, id, ...change.from);
         if (result.changes === 0) return false;
-        const updateStep = this.db.prepare(
+        const updateStep = this.sql(
           `UPDATE run_steps SET state = @state,
              started_at = COALESCE(@startedAt, started_at), finished_at = COALESCE(@finishedAt, finished_at),
              exit_code = COALESCE(@exitCode, exit_code), output = COALESCE(@output, output), error = COALESCE(@error, error)
@@ -203,7 +253,7 @@ export class SqliteStore implements Store {
             error: s.error ?? null,
           });
         }
-        const run = this.db.prepare('SELECT playbook, fingerprint, batch_id FROM runs WHERE id = ?').get(id) as Row;
+        const run = this.sql('SELECT playbook, fingerprint, batch_id FROM runs WHERE id = ?').get(id) as Row;
         this.insertEvents(change.events ?? [], {
           runId: id,
           playbook: String(run['playbook']),
@@ -223,8 +273,7 @@ export class SqliteStore implements Store {
   recordResolved(fingerprint: string, startsAt: string, at: string): Promise<string[]> {
     return this.wrap('recording a resolve', () =>
       this.db.transaction(() => {
-        const rows = this.db
-          .prepare('UPDATE runs SET resolved_at = ?, updated_at = ? WHERE fingerprint = ? AND starts_at = ? AND resolved_at IS NULL RETURNING id, playbook')
+        const rows = this.sql('UPDATE runs SET resolved_at = ?, updated_at = ? WHERE fingerprint = ? AND starts_at = ? AND resolved_at IS NULL RETURNING id, playbook')
           .all(at, at, fingerprint, startsAt) as Row[];
         this.insertEvents(
           rows.map((r) => ({ kind: 'alert.resolved', at, runId: String(r['id']), playbook: String(r['playbook']), fingerprint, data: { startsAt } })),
@@ -237,8 +286,7 @@ export class SqliteStore implements Store {
   interruptRunning(at: string, reason: string): Promise<string[]> {
     return this.wrap('interrupting runs', () =>
       this.db.transaction(() => {
-        const rows = this.db
-          .prepare("UPDATE runs SET state = 'interrupted', reason = ?, updated_at = ?, finished_at = ?, active_key = NULL WHERE state = 'running' RETURNING id, playbook, fingerprint")
+        const rows = this.sql("UPDATE runs SET state = 'interrupted', reason = ?, updated_at = ?, finished_at = ?, active_key = NULL WHERE state = 'running' RETURNING id, playbook, fingerprint")
           .all(reason, at, at) as Row[];
         this.insertEvents(
           rows.map((r) => ({
@@ -257,10 +305,10 @@ export class SqliteStore implements Store {
 
   getRun(id: string): Promise<RunDetail | null> {
     return this.wrap('reading a run', () => {
-      const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
+      const row = this.sql('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
       if (!row) return null;
-      const steps = (this.db.prepare("SELECT * FROM run_steps WHERE run_id = ? ORDER BY phase = 'onFailure', idx").all(id) as Row[]).map(toStep);
-      const events = (this.db.prepare('SELECT * FROM events WHERE run_id = ? ORDER BY id').all(id) as Row[]).map(toEvent);
+      const steps = (this.sql("SELECT * FROM run_steps WHERE run_id = ? ORDER BY phase = 'onFailure', idx").all(id) as Row[]).map(toStep);
+      const events = (this.sql('SELECT * FROM events WHERE run_id = ? ORDER BY id').all(id) as Row[]).map(toEvent);
       return { ...toRun(row), steps, events };
     });
   }
@@ -282,7 +330,7 @@ export class SqliteStore implements Store {
         args.push(decodeCursor(q.cursor));
       }
       const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-      const rows = this.db.prepare(sql).all(...args, q.limit + 1) as Row[];
+      const rows = this.sql(sql).all(...args, q.limit + 1) as Row[];
       const runs = rows.slice(0, q.limit).map(toRun);
       const last = runs[runs.length - 1];
       return { runs, next: rows.length > q.limit && last ? encodeCursor(last.id) : null };
@@ -292,22 +340,29 @@ export class SqliteStore implements Store {
   listEvents(q: { runId?: string; limit: number }): Promise<AuditEvent[]> {
     return this.wrap('listing events', () => {
       const rows = q.runId
-        ? (this.db.prepare('SELECT * FROM events WHERE run_id = ? ORDER BY id LIMIT ?').all(q.runId, q.limit) as Row[])
-        : (this.db.prepare('SELECT * FROM events ORDER BY id LIMIT ?').all(q.limit) as Row[]);
+        ? (this.sql('SELECT * FROM events WHERE run_id = ? ORDER BY id LIMIT ?').all(q.runId, q.limit) as Row[])
+        : (this.sql('SELECT * FROM events ORDER BY id LIMIT ?').all(q.limit) as Row[]);
       return rows.map(toEvent);
     });
   }
 
   ping(): Promise<void> {
     return this.wrap('ping', () => {
-      this.db.prepare('SELECT 1').get();
+      this.sql('SELECT 1').get();
     });
   }
 
   close(): Promise<void> {
+    this.flushBatches();
     if (this.db.open) this.db.close();
     return Promise.resolve();
   }
+}
+
+/** Disk full, read-only file, locked or closed database: all worth a retry by the caller. */
+function storeError(what: string, err: unknown): RemediatorError {
+  if (err instanceof RemediatorError) return err;
+  return new RemediatorError('store_unavailable', `store: ${what} failed: ${(err as Error).message}`, { retryable: true, cause: err });
 }
 
 function toRun(row: Row): Run {
