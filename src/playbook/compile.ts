@@ -25,6 +25,7 @@ type Path = (string | number)[];
 type Scope = 'action' | 'message' | 'key';
 
 const ALERT_FIELDS = new Set(['fingerprint', 'startsAt', 'status', 'generatorURL', 'name']);
+const CHECKED_ALERT_FIELDS = new Set(['fingerprint', 'startsAt', 'status']);
 const RUN_FIELDS = new Set(['id', 'playbook', 'mode']);
 const STEP_FIELDS = new Set(['stdout', 'stderr', 'exitCode', 'status', 'json']);
 
@@ -177,6 +178,10 @@ function checkRef(ref: readonly string[], scope: Scope, params: ReadonlySet<stri
       return undefined;
     case 'alert':
       if (ref.length !== 2 || !ALERT_FIELDS.has(name as string)) return `${shown}: known alert fields are ${[...ALERT_FIELDS].join(', ')}`;
+      // name and generatorURL are free text from the alert, like labels; the others are checked on receipt.
+      if (scope === 'action' && !CHECKED_ALERT_FIELDS.has(name as string)) {
+        return `${shown} cannot be used here: it is unchecked alert text; declare a param with a pattern (e.g. from: labels.alertname) and use that`;
+      }
       return undefined;
     case 'run':
       if (scope === 'key') return `${shown} cannot be used in a guard key: a run id is new every time, so the key would never repeat`;

@@ -266,7 +266,7 @@ steps:
   const anything = playbook(yaml('[\\s\\S]*'));
   // A DNS-1123 label, as Kubernetes names are: cannot start with "-".
   const strict = playbook(yaml('[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?'));
-  const examples = playbook(yaml('[a-z0-9-]{1,63}')); // the pattern the example playbooks use
+  const examples = playbook(yaml('[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?')); // the DNS-1123 label pattern the example playbooks use
 
   function plan(pb: Playbook, value: string): RunStep[] {
     const a = alert({ v: value });
@@ -299,7 +299,7 @@ steps:
     ['a deferred-looking template', '{{ steps.act.stdout }}', true, false],
     ['a secret-looking template', '{{ secrets.TOKEN }}', true, false],
     ['a path traversal', '../..', true, false],
-    ['a flag', '--help', true, true], // [a-z0-9-] lets a value start with "-"
+    ['a flag', '--help', true, false], // a value starting with "-" would reach the program as an option
     ['a short flag', '-A', true, false],
     ['quotes and spaces', `it's "quoted" here`, true, false],
     ['a pipe and redirect', 'a | tee /etc/passwd > /dev/null', true, false],

@@ -344,6 +344,14 @@ describe('parsePlaybook: cross-reference errors', () => {
       ],
     ],
     [
+      'unchecked alert text in a command',
+      "name: t\nmatch: { alertname: A }\nsteps:\n  - run: [echo, '{{ alert.name }}', '{{ alert.generatorURL }}', '{{ alert.fingerprint }}']\n",
+      [
+        { path: 'steps[0].run[1]', line: 4, message: /\{\{ alert\.name \}\} cannot be used here: it is unchecked alert text; declare a param/ },
+        { path: 'steps[0].run[2]', line: 4, message: /\{\{ alert\.generatorURL \}\} cannot be used here/ },
+      ],
+    ],
+    [
       'a template syntax error',
       "name: t\nmatch: { alertname: A }\nsteps:\n  - notify: { text: 'x {{ a | b }}' }\n",
       [{ path: 'steps[0].notify.text', line: 4, message: /expressions, filters and pipes are not supported/ }],
