@@ -17,7 +17,7 @@ const daemon = await startDaemon(
   silentLogger(),
   { registry: new Registry() },
 );
-const template = JSON.parse(readFileSync(path.join('..', 'shared', 'fixtures', 'alertmanager', 'amtool-firing.json'), 'utf8')) as {
+const template = JSON.parse(readFileSync(path.join('test', 'fixtures', 'alertmanager', 'amtool-firing.json'), 'utf8')) as {
   alerts: { fingerprint: string }[];
 };
 const N = 2000;

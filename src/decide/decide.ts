@@ -20,11 +20,11 @@ export interface DecideInput {
  * thing again" to "this is a new thing we are not allowed to do now".
  */
 export function decide({ alert, playbook, prepared, state, now, settings }: DecideInput): Decision {
-  if (state.instanceRun !== null) {
-    return { action: 'suppress', reason: 'duplicate', detail: `run ${state.instanceRun.id} already exists for this alert instance` };
-  }
   if (alert.status === 'resolved' && playbook.match.status !== 'resolved') {
     return { action: 'suppress', reason: 'resolved', detail: 'the alert is resolved' };
+  }
+  if (state.instanceRun !== null) {
+    return { action: 'suppress', reason: 'duplicate', detail: `run ${state.instanceRun.id} already exists for this alert instance` };
   }
   if (state.activeRun !== null) {
     return {
@@ -50,7 +50,7 @@ export function decide({ alert, playbook, prepared, state, now, settings }: Deci
     return {
       action: 'suppress',
       reason: 'rate_limit',
-      detail: `${state.recentRuns} runs in the last ${formatDuration(maxRuns.perMs)}, the limit is ${maxRuns.count}`,
+      detail: `${state.recentRuns} run(s) in the last ${formatDuration(maxRuns.perMs)}, the limit is ${maxRuns.count}`,
     };
   }
   const dryRun = settings.execution === 'dry-run' || playbook.mode === 'dry-run';

@@ -13,6 +13,8 @@ export interface Store {
   saveBatch(batch: NewBatch): Promise<string>;
   /** Batches stored but not yet processed, oldest first. */
   pendingBatches(limit: number): Promise<StoredBatch[]>;
+  /** How many batches are stored and not yet processed (the backlog). */
+  countPendingBatches(): Promise<number>;
   /** Marks a batch processed, with its closing event. */
   markBatchProcessed(id: string, event: NewEvent): Promise<void>;
 

@@ -60,8 +60,15 @@ export class BatchWorker {
         this.retryLater(`reading pending batches failed: ${errorMessage(err)}`);
         return;
       }
-      this.metrics.batchesPending.set(batches.length);
-      if (batches.length === 0 || this.stopped) return;
+      if (batches.length === 0 || this.stopped) {
+        this.metrics.batchesPending.set(batches.length);
+        return;
+      }
+      try {
+        this.metrics.batchesPending.set(await this.store.countPendingBatches());
+      } catch {
+        // The gauge is informational; the next pass tries again.
+      }
       for (const batch of batches) {
         if (this.stopped) return;
         try {

@@ -48,13 +48,23 @@ async function processAlert(alert: Alert, batchId: string, deps: ProcessDeps): P
   const { store, clock } = deps;
   const at = clock().toISOString();
   const matched = deps.playbooks.index.match(alert);
+  // A resolve reaches the playbooks that acted on the firing alert too, so their decision
+  // ("suppress: resolved") is recorded and counted like any other.
+  const resolvedFor = alert.status === 'resolved' ? deps.playbooks.index.match({ ...alert, status: 'firing' }) : [];
   const common = { batchId, fingerprint: alert.fingerprint };
   await store.appendEvents([
     {
       kind: 'alert.received',
       at,
       ...common,
-      data: { alertname: alertName(alert), status: alert.status, startsAt: alert.startsAt, labels: alert.labels, matched: matched.map((p) => p.name) },
+      data: {
+        alertname: alertName(alert),
+        status: alert.status,
+        startsAt: alert.startsAt,
+        labels: alert.labels,
+        matched: matched.map((p) => p.name),
+        ...(resolvedFor.length > 0 ? { resolvedFor: resolvedFor.map((p) => p.name) } : {}),
+      },
     },
   ]);
   if (alert.status === 'resolved') {
@@ -62,7 +72,7 @@ async function processAlert(alert: Alert, batchId: string, deps: ProcessDeps): P
     if (ids.length > 0) deps.logger.info(`alert ${alertName(alert)} ${alert.fingerprint} resolved; recorded on ${ids.length} run(s)`, { runIds: ids });
   }
   let created = 0;
-  for (const playbook of matched) {
+  for (const playbook of [...matched, ...resolvedFor]) {
     try {
       if (await decideAndCreate(alert, playbook, batchId, deps)) created++;
     } catch (err) {

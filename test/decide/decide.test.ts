@@ -78,8 +78,8 @@ const cases: readonly Case[] = [
     expected: { action: 'suppress', reason: 'duplicate', detail: 'run r_same already exists for this alert instance' },
   },
   {
-    title: 'the instance check comes before everything else',
-    alert: alert({ status: 'resolved' }, { namespace: 'Shop!' }),
+    title: 'the instance check comes before everything but a resolve',
+    alert: alert({}, { namespace: 'Shop!' }),
     playbook: { cooldown: '1h', maxRuns: '{ count: 1, per: 1h }' },
     state: { instanceRun: mine, activeRun: running, lastRunAt: minutesAgo(1), recentRuns: 9 },
     expected: { action: 'suppress', reason: 'duplicate', detail: 'run r_same already exists for this alert instance' },
@@ -88,6 +88,12 @@ const cases: readonly Case[] = [
   {
     title: 'a resolved alert for a firing playbook',
     alert: alert({ status: 'resolved' }),
+    expected: { action: 'suppress', reason: 'resolved', detail: 'the alert is resolved' },
+  },
+  {
+    title: 'a resolve of an instance that already ran is a resolve, not a duplicate',
+    alert: alert({ status: 'resolved' }),
+    state: { instanceRun: mine },
     expected: { action: 'suppress', reason: 'resolved', detail: 'the alert is resolved' },
   },
   {
@@ -192,13 +198,13 @@ const cases: readonly Case[] = [
     title: 'at the run limit',
     playbook: { maxRuns: '{ count: 3, per: 1h }' },
     state: { recentRuns: 3 },
-    expected: { action: 'suppress', reason: 'rate_limit', detail: '3 runs in the last 1h, the limit is 3' },
+    expected: { action: 'suppress', reason: 'rate_limit', detail: '3 run(s) in the last 1h, the limit is 3' },
   },
   {
     title: 'above the run limit',
     playbook: { maxRuns: '{ count: 3, per: 90m }' },
     state: { recentRuns: 7 },
-    expected: { action: 'suppress', reason: 'rate_limit', detail: '7 runs in the last 1h30m, the limit is 3' },
+    expected: { action: 'suppress', reason: 'rate_limit', detail: '7 run(s) in the last 1h30m, the limit is 3' },
   },
   {
     title: 'one below the run limit',
@@ -216,7 +222,7 @@ const cases: readonly Case[] = [
     playbook: { mode: 'dry-run', maxRuns: '{ count: 1, per: 1h }' },
     settings: DRY,
     state: { recentRuns: 1 },
-    expected: { action: 'suppress', reason: 'rate_limit', detail: '1 runs in the last 1h, the limit is 1' },
+    expected: { action: 'suppress', reason: 'rate_limit', detail: '1 run(s) in the last 1h, the limit is 1' },
   },
   // run: execution × mode
   { title: 'live execution, live playbook', playbook: { mode: 'live' }, expected: { action: 'run', dryRun: false, needsApproval: false, reason: 'playbook mode is live' } },

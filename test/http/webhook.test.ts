@@ -102,6 +102,9 @@ describe('POST /webhook with the captured Alertmanager payloads', () => {
     const detail = await daemon.api<RunDetail>(`/api/runs/${got[0]?.id}`);
     assert.ok(detail.resolvedAt, 'resolvedAt is set');
     assert.ok(detail.events.some((e) => e.kind === 'alert.resolved'));
+    assert.equal(countRows(daemon.db, 'events', `kind = 'decision' AND json_extract(data, '$.reason') = 'resolved'`), 1, 'the resolve is a recorded decision');
+    const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
+    assert.match(metrics, /remediator_runs_suppressed_total\{playbook="restart-pod",reason="resolved"\} 1/);
   });
 
   test('a param that fails its pattern stops the run before any step, with the reason', async () => {

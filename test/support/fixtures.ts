@@ -6,8 +6,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 
 /** The project root. */
 export const ROOT = path.resolve(here, '..', '..');
-/** Real Alertmanager payloads, captured from Alertmanager 0.25. */
-export const AM_FIXTURES = path.resolve(ROOT, '..', 'shared', 'fixtures', 'alertmanager');
+/** Real Alertmanager payloads, captured from Alertmanager 0.25 (see the README beside them). */
+export const AM_FIXTURES = path.join(here, '..', 'fixtures', 'alertmanager');
 /** Playbooks written for the captured payloads. */
 export const TEST_PLAYBOOKS = path.join(here, '..', 'fixtures', 'playbooks');
 

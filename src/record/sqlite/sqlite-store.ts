@@ -161,6 +161,10 @@ export class SqliteStore implements Store {
     });
   }
 
+  countPendingBatches(): Promise<number> {
+    return this.wrap('counting pending batches', () => (this.sql('SELECT COUNT(*) AS n FROM batches WHERE processed_at IS NULL').get() as { n: number }).n);
+  }
+
   markBatchProcessed(id: string, event: NewEvent): Promise<void> {
     return this.wrap('marking a batch processed', () =>
       this.db.transaction(() => {

@@ -1,0 +1,198 @@
+import { execFile, spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { stringify } from 'yaml';
+import { pollUntil, stopChild, track } from './daemon-process.js';
+
+const execFileAsync = promisify(execFile);
+
+/** The two binaries of the Debian package prometheus-alertmanager. */
+export interface AlertmanagerBinaries {
+  readonly alertmanager: string;
+  readonly amtool: string;
+}
+
+/** A real Alertmanager on 127.0.0.1, clustering off, posting to one webhook receiver. */
+export interface Alertmanager {
+  readonly url: string;
+  /** What Alertmanager logged so far (stderr and stdout), for failure messages. */
+  output(): string;
+  /** `amtool alert add`: labels as key=value arguments, annotations as --annotation=k=v. */
+  addAlert(labels: Readonly<Record<string, string>>, annotations?: Readonly<Record<string, string>>, options?: AddAlertOptions): Promise<void>;
+  /** Re-adds the alert with an end in the past, which is how amtool resolves an alert. */
+  resolveAlert(labels: Readonly<Record<string, string>>, end?: Date): Promise<void>;
+  /** SIGTERM (SIGKILL after a grace period); removes the storage and config. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Optional times of an added alert. */
+export interface AddAlertOptions {
+  readonly start?: Date;
+  readonly end?: Date;
+}
+
+/** Where the webhook receiver is and the bearer token to send it. */
+export interface AlertmanagerOptions {
+  readonly binaries: AlertmanagerBinaries;
+  readonly webhookUrl: string;
+  readonly webhookToken: string;
+  /**
+   * How many identical webhook_configs the receiver has: with 2, every notification is posted
+   * twice, as an HA pair of Alertmanagers would, to check that the receiver is idempotent.
+   */
+  readonly deliveries?: number;
+  readonly startTimeoutMs?: number;
+}
+
+/** Finds prometheus-alertmanager and amtool on PATH or in /usr/bin; null if either is missing. */
+export function findAlertmanagerBinaries(): AlertmanagerBinaries | null {
+  const alertmanager = findExecutable('prometheus-alertmanager');
+  const amtool = findExecutable('amtool');
+  return alertmanager && amtool ? { alertmanager, amtool } : null;
+}
+
+function findExecutable(name: string): string | null {
+  const dirs = [...(process.env['PATH'] ?? '').split(path.delimiter).filter((d) => d !== ''), '/usr/bin', '/usr/local/bin'];
+  for (const dir of dirs) {
+    const candidate = path.join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  return null;
+}
+
+/** A port that was free a moment ago (listen on port 0, read it, close). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('could not find a free port');
+  return address.port;
+}
+
+/**
+ * The Alertmanager configuration: one route to the remediator receiver, grouped by alertname, with
+ * intervals short enough for tests; the webhook sends resolves and a bearer token, as users are
+ * told to configure it.
+ */
+export function alertmanagerConfig(webhookUrl: string, webhookToken: string, deliveries = 1): string {
+  const webhook = { url: webhookUrl, send_resolved: true, http_config: { authorization: { type: 'Bearer', credentials: webhookToken } } };
+  return stringify({
+    route: { receiver: 'remediator', group_by: ['alertname'], group_wait: '1s', group_interval: '1s', repeat_interval: '1h' },
+    receivers: [{ name: 'remediator', webhook_configs: Array.from({ length: deliveries }, () => webhook) }],
+  }, { aliasDuplicateObjects: false });
+}
+
+/** Starts Alertmanager on a free port and resolves once /-/ready answers 200. */
+export async function startAlertmanager(options: AlertmanagerOptions): Promise<Alertmanager> {
+  const { binaries } = options;
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'remediator-alertmanager-'));
+  const configFile = path.join(dir, 'alertmanager.yml');
+  await writeFile(configFile, alertmanagerConfig(options.webhookUrl, options.webhookToken, options.deliveries), { mode: 0o600 });
+  try {
+    // The same check users are told to run: a config Alertmanager rejects fails here, readably.
+    await execFileAsync(binaries.amtool, ['check-config', configFile], { timeout: 10_000 });
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw new Error(`amtool check-config refused the generated configuration: ${(err as { stdout?: string }).stdout ?? String(err)}`);
+  }
+
+  // The free port can be taken between our probe and Alertmanager's bind: try a few ports.
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return await launch(options, dir, configFile, port);
+    } catch (err) {
+      if (attempt >= 3 || !/address already in use/i.test(String(err))) {
+        await rm(dir, { recursive: true, force: true });
+        throw err;
+      }
+    }
+  }
+}
+
+async function launch(options: AlertmanagerOptions, dir: string, configFile: string, port: number): Promise<Alertmanager> {
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(
+    options.binaries.alertmanager,
+    [
+      `--config.file=${configFile}`,
+      `--storage.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=',
+      '--log.level=info',
+    ],
+    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  track(child);
+  let output = '';
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      output += chunk;
+    });
+  }
+  let exited: string | null = null;
+  child.once('exit', (code, signal) => {
+    exited = signal ?? `code ${code}`;
+  });
+
+  try {
+    await pollUntil(
+      `Alertmanager on ${url} to answer /-/ready`,
+      async () => {
+        const res = await fetch(`${url}/-/ready`);
+        await res.arrayBuffer();
+        return res.status === 200 ? true : undefined;
+      },
+      {
+        timeoutMs: options.startTimeoutMs ?? 15_000,
+        giveUpIf: () => (exited === null ? null : `Alertmanager exited (${exited})`),
+        context: () => `Alertmanager output:\n${output}`,
+      },
+    );
+  } catch (err) {
+    await stopChild(child);
+    throw err;
+  }
+
+  const amtool = async (args: string[]) => {
+    try {
+      await execFileAsync(options.binaries.amtool, ['alert', 'add', `--alertmanager.url=${url}`, '--timeout=10s', ...args], { timeout: 15_000 });
+    } catch (err) {
+      const e = err as { stderr?: string; message: string };
+      throw new Error(`amtool alert add ${args.join(' ')} failed: ${e.stderr || e.message}`);
+    }
+  };
+  const addAlert = async (labels: Readonly<Record<string, string>>, annotations: Readonly<Record<string, string>> = {}, times: AddAlertOptions = {}) => {
+    await amtool([
+      ...Object.entries(labels).map(([k, v]) => `${k}=${v}`),
+      ...Object.entries(annotations).map(([k, v]) => `--annotation=${k}=${v}`),
+      ...(times.start ? [`--start=${times.start.toISOString()}`] : []),
+      ...(times.end ? [`--end=${times.end.toISOString()}`] : []),
+    ]);
+  };
+  let stopped: Promise<void> | null = null;
+  return {
+    url,
+    output: () => output,
+    addAlert,
+    resolveAlert: (labels, end = new Date(Date.now() - 100)) => addAlert(labels, {}, { end }),
+    stop() {
+      stopped ??= stopChild(child).then(() => rm(dir, { recursive: true, force: true }));
+      return stopped;
+    },
+  };
+}
