@@ -2,11 +2,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { loadConfig, type ConfigFlags } from '../config/load-config.js';
+import { loadConfig, unknownEnvVars, type ConfigFlags } from '../config/load-config.js';
 import { loadSecrets } from '../config/secrets.js';
 import { errorMessage } from '../domain/errors.js';
 import { createLogger } from '../observability/logger.js';
 import { formatLoadError, loadPlaybooks } from '../playbook/loader.js';
+import { ApiClient } from './api-client.js';
+import { circuitCloseCommand, circuitStatusCommand, pauseCommand, resumeCommand, statusCommand } from './guard-commands.js';
 import { startDaemon } from './serve.js';
 import { alertsFromJson, formatSimulation, simulate } from './simulate.js';
 
@@ -29,6 +31,7 @@ async function main(argv: string[]): Promise<void> {
     const secrets = loadSecrets(process.env, config.auth.generateTokens ? path.dirname(path.resolve(config.db)) : null);
     const logger = createLogger(config.logLevel);
     for (const notice of secrets.notices) process.stderr.write(`remediator: ${notice}\n`);
+    for (const name of unknownEnvVars(process.env)) process.stderr.write(`remediator: warning: ${name} is not a setting remediator reads; is it misspelt?\n`);
     const daemon = await startDaemon(config, secrets, logger);
     process.stderr.write(
       `remediator: listening on ${daemon.url} (execution ${config.execution}, ${daemon.playbooks.all.length} playbook(s) from ${config.playbooks}, database ${config.db})\n`,
@@ -88,6 +91,34 @@ async function main(argv: string[]): Promise<void> {
     const results = simulate(alertsFromJson(json, new Date()), loaded.playbooks, config.execution);
     process.stdout.write(opts.json ? `${JSON.stringify(results, null, 2)}\n` : formatSimulation(results));
   });
+
+  // Commands that act on a running daemon through its API. The token comes from REMEDIATOR_TOKEN
+  // (or REMEDIATOR_TOKEN_FILE), never from a flag.
+  const daemonCommand = (cmd: Command) => cmd.option('--url <url>', 'the daemon (default: REMEDIATOR_URL or http://127.0.0.1:9595)');
+  const client = (opts: { url?: string }) => ApiClient.fromEnv(opts.url, process.env);
+  const print = (text: string) => void process.stdout.write(text);
+
+  daemonCommand(
+    program
+      .command('pause')
+      .description('suppress every would-be run until the pause ends (or remediator resume); recorded with your identity')
+      .requiredOption('--for <duration>', 'how long, e.g. 30m or 2h (at most 7d)')
+      .requiredOption('--reason <text>', 'why, for whoever wonders why nothing ran'),
+  ).action(async (opts: { url?: string; for: string; reason: string }) => print(await pauseCommand(client(opts), opts.for, opts.reason)));
+
+  daemonCommand(program.command('resume').description('lift the pause now')).action(async (opts: { url?: string }) => print(await resumeCommand(client(opts))));
+
+  daemonCommand(program.command('status').description('show the pause, the circuit and the budget')).action(async (opts: { url?: string }) =>
+    print(await statusCommand(client(opts))),
+  );
+
+  const circuit = program.command('circuit').description('the circuit that opens when the budget of live runs is spent');
+  daemonCommand(circuit.command('status').description('show the circuit and the budget')).action(async (opts: { url?: string }) =>
+    print(await circuitStatusCommand(client(opts))),
+  );
+  daemonCommand(circuit.command('close').description('close the open circuit: runs may start again, with a fresh budget').option('--note <text>', 'why it is safe now')).action(
+    async (opts: { url?: string; note?: string }) => print(await circuitCloseCommand(client(opts), opts.note)),
+  );
 
   await program.parseAsync(argv);
 }

@@ -7,14 +7,22 @@ import type { Config } from '../config/config-schema.js';
 import { parseListen } from '../config/load-config.js';
 import type { Secrets } from '../config/secrets.js';
 import { RemediatorError } from '../domain/errors.js';
+import type { Playbook } from '../domain/playbook.js';
+import type { Run } from '../domain/run.js';
 import type { Store } from '../domain/store.js';
-import type { RunExecutor } from '../execute/executor.js';
-import { PlanExecutor } from '../execute/plan-executor.js';
+import { parseDuration } from '../domain/duration.js';
+import { compileWindows } from '../decide/maintenance.js';
+import type { Notifier } from '../domain/notifier.js';
+import { StepExecutor } from '../execute/run-executor.js';
+import { SecretStore } from '../execute/secrets.js';
+import { LogNotifier } from '../notify/log-notifier.js';
+import { WebhookNotifier } from '../notify/webhook-notifier.js';
 import { createApp } from '../http/app.js';
 import { Credentials } from '../http/credentials.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { BatchWorker } from '../pipeline/batch-worker.js';
+import { GuardSwitches } from '../pipeline/guard-switches.js';
 import { PlaybookSet } from '../pipeline/playbook-set.js';
 import { processBatch } from '../pipeline/process-batch.js';
 import { formatLoadError, loadPlaybooks } from '../playbook/loader.js';
@@ -26,6 +34,7 @@ export interface Daemon {
   readonly store: Store;
   readonly worker: BatchWorker;
   readonly playbooks: PlaybookSet;
+  readonly executor: StepExecutor;
   /** Resolves when every started run has reached a resting state. */
   settled(): Promise<void>;
   close(): Promise<void>;
@@ -35,6 +44,8 @@ export interface Daemon {
 export interface DaemonOptions {
   readonly clock?: () => Date;
   readonly registry?: Registry;
+  /** The environment commands and secrets are taken from (default: the process's). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** Opens the store chosen by the configuration. */
@@ -51,9 +62,6 @@ export function openStore(db: string, clock: () => Date): Store {
  */
 export async function startDaemon(config: Config, secrets: Secrets, logger: Logger, options: DaemonOptions = {}): Promise<Daemon> {
   const clock = options.clock ?? (() => new Date());
-  if (config.execution === 'live') {
-    throw new RemediatorError('invalid_config', 'execution: live is not available in this version; steps are only planned. Set execution: dry-run');
-  }
   const loaded = await loadPlaybooks(config.playbooks);
   if (loaded.errors.length > 0) {
     throw new RemediatorError('invalid_playbook', `playbooks in ${config.playbooks} are not valid:\n  ${loaded.errors.map(formatLoadError).join('\n  ')}`);
@@ -69,27 +77,51 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   const interrupted = await store.interruptRunning(clock().toISOString(), 'the daemon restarted while the run was running; its steps were not re-executed');
   if (interrupted.length > 0) logger.warn(`marked ${interrupted.length} run(s) interrupted after a restart`, { runIds: interrupted });
 
-  const executor: RunExecutor = new PlanExecutor(store, logger, metrics, clock);
+  const notifiers: Notifier[] = [new LogNotifier(logger)];
+  if (secrets.notifyWebhookUrl) notifiers.push(new WebhookNotifier(secrets.notifyWebhookUrl));
+  const budget = { count: config.guards.budget.count, perMs: parseDuration(config.guards.budget.per) ?? 3_600_000 };
+  const decideSettings = { execution: config.execution, budget, maintenance: compileWindows(config.guards.maintenance) };
+  const switches = new GuardSwitches({ store, clock, logger, metrics, notifiers, budget });
+  metrics.guardProbe.read = async () => {
+    const s = await switches.status();
+    return { paused: s.paused, circuitOpen: s.circuitOpen };
+  };
+  const secretStore = new SecretStore(options.env ?? process.env, config.secretsDir ?? null);
+  const executor = new StepExecutor({
+    store,
+    logger,
+    metrics,
+    clock,
+    notifiers,
+    secrets: secretStore,
+    settings: {
+      maxConcurrent: config.runs.maxConcurrent,
+      outputCapBytes: config.runs.outputCapBytes,
+      killGraceMs: parseDuration(config.runs.killGrace) ?? 5000,
+      defaultTimeoutMs: parseDuration(config.runs.defaultTimeout) ?? 300_000,
+      envAllow: config.runs.envAllow,
+      env: options.env ?? process.env,
+      prometheusUrl: config.prometheus.url,
+      secretsDir: config.secretsDir ?? null,
+    },
+  });
   const inFlight = new Set<Promise<void>>();
+  const start = (run: Run, playbook: Playbook) => {
+    const p = executor.execute(run, playbook).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  };
   const worker = new BatchWorker(
     store,
     (batch) =>
       processBatch(batch, {
         store,
         playbooks,
-        settings: { execution: config.execution },
+        settings: decideSettings,
         clock,
         logger,
         metrics,
-        onRunCreated: (run, playbook) => {
-          const p = executor
-            .execute(run, playbook)
-            .catch((err: unknown) => {
-              logger.error(`run ${run.id} stopped on an error: ${(err as Error).message}`, { runId: run.id });
-            })
-            .finally(() => inFlight.delete(p));
-          inFlight.add(p);
-        },
+        onRunCreated: start,
+        switches,
       }),
     logger,
     metrics,
@@ -102,8 +134,18 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   const apiCredentials = new Credentials({ bearer: secrets.apiTokens });
   const app = createApp({
     logger,
-    webhook: { store, credentials: webhookCredentials, maxBodyBytes: config.webhook.maxBodyBytes, clock, logger, metrics, onStored: () => worker.kick() },
+    webhook: {
+      store,
+      credentials: webhookCredentials,
+      maxBodyBytes: config.webhook.maxBodyBytes,
+      clock,
+      logger,
+      metrics,
+      onStored: () => worker.kick(),
+      isShuttingDown: () => shuttingDown,
+    },
     api: { store, playbooks, credentials: apiCredentials, logger, metrics },
+    guards: { switches, credentials: apiCredentials, logger, metrics },
   });
 
   const { host, port } = parseListen(config.listen);
@@ -116,11 +158,14 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   }
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  await resumePending(store, playbooks, start, clock, logger);
   worker.kick();
 
+  let shuttingDown = false;
   const settled = async () => {
     await worker.idle();
     while (inFlight.size > 0) await Promise.all([...inFlight]);
+    await switches.idle();
   };
   return {
     url,
@@ -128,14 +173,53 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     worker,
     playbooks,
     settled,
+    executor,
+    /**
+     * Graceful stop: webhooks get 503 (Alertmanager retries them elsewhere or later), stored
+     * batches wait for the next start, running steps get the grace period, then are killed and
+     * their runs marked interrupted.
+     */
     async close() {
+      shuttingDown = true;
+      await worker.stop();
+      await executor.shutdown(parseDuration(config.runs.shutdownGrace) ?? 30_000);
+      await Promise.all([...inFlight]);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await worker.stop();
-      await settled();
+      await switches.idle();
       await store.close();
     },
   };
+}
+
+/**
+ * Runs decided but not started before a stop are started now, if the playbook that decided them
+ * is still the same version and the alert has not resolved meanwhile; otherwise they are
+ * cancelled with the reason.
+ */
+async function resumePending(store: Store, playbooks: PlaybookSet, start: (run: Run, playbook: Playbook) => void, clock: () => Date, logger: Logger): Promise<void> {
+  let cursor: string | undefined;
+  do {
+    const page = await store.listRuns({ state: 'pending', limit: 200, ...(cursor ? { cursor } : {}) });
+    for (const run of [...page.runs].reverse()) {
+      const playbook = playbooks.byName(run.playbook);
+      const why =
+        run.resolvedAt !== null
+          ? 'the alert resolved before the run started'
+          : playbook === undefined
+            ? `playbook ${run.playbook} is no longer loaded`
+            : playbook.hash !== run.playbookHash
+              ? `playbook ${run.playbook} changed since the run was decided`
+              : null;
+      if (why === null && playbook) {
+        logger.info(`resuming run ${run.id} (${run.playbook}), decided before the restart`, { runId: run.id });
+        start(run, playbook);
+      } else {
+        await store.transitionRun(run.id, { from: ['pending'], to: 'cancelled', reason: `${why}; not started`, at: clock().toISOString(), events: [{ kind: 'run.state', data: { from: 'pending', to: 'cancelled', reason: why } }] });
+      }
+    }
+    cursor = page.next ?? undefined;
+  } while (cursor);
 }

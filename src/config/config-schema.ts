@@ -1,11 +1,69 @@
+import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { CronSyntaxError, isTimeZone, parseCron } from '../decide/cron.js';
+import { parseDuration } from '../domain/duration.js';
+import { parseMatcher } from '../match/matcher.js';
 
 /**
  * The configuration file. Strict like playbooks: an unknown key is a mistake to report, not to
  * ignore. Secrets have no key here at all: they come from the environment or from files.
  */
+const duration = z.string().regex(/^(?:\d+(?:ms|s|m|h|d|w))+$/, { message: 'must be a duration such as 500ms, 30s, 5m or 1h30m' });
+
+const DEFAULT_BUDGET = { count: 20, per: '1h' };
+
+const positiveDuration = z.string().refine((v) => (parseDuration(v) ?? 0) > 0, { message: 'must be a duration above zero such as 30m, 2h or 1d' });
+
+/** A list given as text (an environment variable) is YAML or JSON; from the file it is a list already. */
+function fromText(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  try {
+    return parseYaml(value) as unknown;
+  } catch {
+    return value;
+  }
+}
+
+const maintenanceWindow = z
+  .strictObject({
+    name: z.string().min(1),
+    /** Five cron fields (minute hour day-of-month month day-of-week): when the window starts. */
+    cron: z.string().min(1),
+    /** How long the window lasts from each start. */
+    duration: positiveDuration,
+    /** suppress: no run at all; dry-run: runs only as dry runs. */
+    action: z.enum(['suppress', 'dry-run']).default('suppress'),
+    /** Alertmanager matchers: the window covers only alerts whose labels match them all. */
+    matchers: z.array(z.string()).optional(),
+    /** IANA time zone the cron expression is read in (default UTC). */
+    timezone: z.string().refine(isTimeZone, { message: 'must be an IANA time zone such as UTC or Europe/Berlin' }).optional(),
+  })
+  .superRefine((w, ctx) => {
+    try {
+      parseCron(w.cron, w.timezone !== undefined && isTimeZone(w.timezone) ? w.timezone : 'UTC');
+    } catch (err) {
+      if (!(err instanceof CronSyntaxError)) throw err;
+      ctx.addIssue({ code: 'custom', path: ['cron'], message: err.message });
+    }
+    (w.matchers ?? []).forEach((m, i) => {
+      try {
+        parseMatcher(m);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', path: ['matchers', i], message: (err as Error).message });
+      }
+    });
+  });
+
+function uniqueNames(windows: readonly { name: string }[], ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  windows.forEach((w, i) => {
+    if (seen.has(w.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `window name "${w.name}" is used twice: give each window its own name` });
+    seen.add(w.name);
+  });
+}
+
 export const configSchema = z.strictObject({
-  listen: z
+  listen: z.coerce
     .string()
     .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, { message: 'must be host:port, e.g. 127.0.0.1:9595' })
     .default('127.0.0.1:9595'),
@@ -26,6 +84,40 @@ export const configSchema = z.strictObject({
         .default(false),
     })
     .default({ generateTokens: false }),
+  runs: z
+    .strictObject({
+      /** Runs executing at once; further runs wait their turn, in order. */
+      maxConcurrent: z.coerce.number().int().min(1).max(256).default(4),
+      /** Bytes of stdout, stderr or response body kept per step; the rest is cut and marked. */
+      outputCapBytes: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+      /** Time between SIGTERM and SIGKILL for a command that timed out or was cancelled. */
+      killGrace: duration.default('5s'),
+      /** On SIGTERM, how long running steps may take to finish before they are killed. */
+      shutdownGrace: duration.default('30s'),
+      /** Timeout of run steps that set none. */
+      defaultTimeout: duration.default('5m'),
+      /** Environment variables of the daemon that commands see; nothing else leaks to them. */
+      envAllow: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default(['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'KUBECONFIG']),
+    })
+    .default({ maxConcurrent: 4, outputCapBytes: 64 * 1024, killGrace: '5s', shutdownGrace: '30s', defaultTimeout: '5m', envAllow: ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'KUBECONFIG'] }),
+  prometheus: z
+    .strictObject({ url: z.url({ message: 'must be a URL such as http://127.0.0.1:9090' }).default('http://127.0.0.1:9090') })
+    .default({ url: 'http://127.0.0.1:9090' }),
+  /** A directory of files, one per secret (a mounted Kubernetes Secret), for {{ secrets.NAME }}. */
+  secretsDir: z.string().min(1).optional(),
+  guards: z
+    .strictObject({
+      /** Live runs (of all playbooks) allowed per window; the one that would exceed it opens the circuit. */
+      budget: z
+        .strictObject({
+          count: z.coerce.number().int().min(1).default(DEFAULT_BUDGET.count),
+          per: positiveDuration.default(DEFAULT_BUDGET.per),
+        })
+        .default(DEFAULT_BUDGET),
+      /** Times when runs are suppressed or forced to dry-run. */
+      maintenance: z.preprocess(fromText, z.array(maintenanceWindow)).default([]).superRefine(uniqueNames),
+    })
+    .default({ budget: DEFAULT_BUDGET, maintenance: [] }),
 });
 
 /** The configuration after defaults. */
@@ -40,4 +132,15 @@ export const ENV_KEYS: Readonly<Record<string, readonly string[]>> = {
   REMEDIATOR_LOG_LEVEL: ['logLevel'],
   REMEDIATOR_WEBHOOK_MAX_BODY_BYTES: ['webhook', 'maxBodyBytes'],
   REMEDIATOR_AUTH_GENERATE_TOKENS: ['auth', 'generateTokens'],
+  REMEDIATOR_RUNS_MAX_CONCURRENT: ['runs', 'maxConcurrent'],
+  REMEDIATOR_RUNS_OUTPUT_CAP_BYTES: ['runs', 'outputCapBytes'],
+  REMEDIATOR_RUNS_KILL_GRACE: ['runs', 'killGrace'],
+  REMEDIATOR_RUNS_SHUTDOWN_GRACE: ['runs', 'shutdownGrace'],
+  REMEDIATOR_RUNS_DEFAULT_TIMEOUT: ['runs', 'defaultTimeout'],
+  REMEDIATOR_PROMETHEUS_URL: ['prometheus', 'url'],
+  REMEDIATOR_SECRETS_DIR: ['secretsDir'],
+  REMEDIATOR_GUARDS_BUDGET_COUNT: ['guards', 'budget', 'count'],
+  REMEDIATOR_GUARDS_BUDGET_PER: ['guards', 'budget', 'per'],
+  // A YAML or JSON list, e.g. '[{name: sunday, cron: "0 2 * * SUN", duration: 2h, action: suppress}]'.
+  REMEDIATOR_GUARDS_MAINTENANCE: ['guards', 'maintenance'],
 };

@@ -43,7 +43,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     Object.assign(merged, parsed);
     for (const key of Object.keys(parsed)) origin.set(key, `config file ${file}`);
     baseDir = path.dirname(path.resolve(file));
-    for (const key of ['playbooks', 'db'] as const) {
+    for (const key of ['playbooks', 'db', 'secretsDir'] as const) {
       const v = merged[key];
       if (typeof v === 'string' && !isUrl(v)) merged[key] = path.resolve(baseDir, v);
     }
@@ -65,13 +65,39 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     const problems = result.error.issues.map((issue) => {
       const key = issue.path.map(String).join('.');
       const from = origin.get(String(issue.path[0])) ?? 'configuration';
-      return issue.code === 'unrecognized_keys'
-        ? `${from}: unknown key(s) ${issue.keys.join(', ')}; known keys are ${Object.keys(configSchema.shape).join(', ')}`
-        : `${key} (from ${from}): ${issue.message}`;
+      if (issue.code !== 'unrecognized_keys') return `${key} (from ${from}): ${issue.message}`;
+      const where = issue.path.length === 0 ? '' : `${key}.`;
+      const origins = issue.path.length === 0 ? issue.keys.map((k) => origin.get(k)).find((o) => o !== undefined) ?? from : from;
+      return `${origins}: unknown key(s) ${issue.keys.map((k) => where + k).join(', ')}; known keys${where ? ` of ${key}` : ''} are ${knownKeys(issue.path.map(String)).join(', ')}`;
     });
     throw new RemediatorError('invalid_config', `invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   return result.data;
+}
+
+/** The keys the schema allows at a path, for "did you mean" messages. */
+function knownKeys(keyPath: readonly string[]): string[] {
+  let shape: Record<string, unknown> = configSchema.shape;
+  for (const key of keyPath) {
+    let node = shape[key] as { unwrap?: () => unknown; shape?: Record<string, unknown>; def?: { innerType?: unknown } } | undefined;
+    // Defaults wrap the object schema; unwrap until the object with a shape is reached.
+    while (node && !node.shape && node.def?.innerType) node = node.def.innerType;
+    if (!node?.shape) return [];
+    shape = node.shape;
+  }
+  return Object.keys(shape);
+}
+
+/** REMEDIATOR_ variables that nothing reads: most likely misspelt, so start-up warns about them. */
+export function unknownEnvVars(env: NodeJS.ProcessEnv): string[] {
+  const known = new Set([
+    ...Object.keys(ENV_KEYS),
+    'REMEDIATOR_CONFIG',
+    'REMEDIATOR_URL',
+    'REMEDIATOR_TOKEN',
+    ...['WEBHOOK_TOKENS', 'WEBHOOK_BASIC_AUTH', 'API_TOKENS', 'NOTIFY_WEBHOOK_URL'].flatMap((n) => [`REMEDIATOR_${n}`, `REMEDIATOR_${n}_FILE`]),
+  ]);
+  return Object.keys(env).filter((k) => k.startsWith('REMEDIATOR_') && !known.has(k) && !k.startsWith('REMEDIATOR_SECRET_'));
 }
 
 function isUrl(v: string): boolean {

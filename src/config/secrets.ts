@@ -13,6 +13,8 @@ export interface Secrets {
   readonly webhookTokens: string[];
   readonly webhookBasic: { user: string; password: string }[];
   readonly apiTokens: { identity: string; token: string }[];
+  /** Where notifications are posted as JSON (it often carries a token of its own). */
+  readonly notifyWebhookUrl?: string;
   /** Notes for the operator about generated secrets (printed once, never logged as JSON). */
   readonly notices: string[];
 }
@@ -77,7 +79,11 @@ export function loadSecrets(env: NodeJS.ProcessEnv, generateIn: string | null): 
     }
     apiTokens.push({ identity: 'local-admin', token: generated(generateIn, 'api.token', 'API bearer token for identity local-admin', notices) });
   }
-  return { webhookTokens, webhookBasic, apiTokens, notices };
+  const notifyWebhookUrl = readSecret(env, 'REMEDIATOR_NOTIFY_WEBHOOK_URL');
+  if (notifyWebhookUrl !== undefined && !URL.canParse(notifyWebhookUrl)) {
+    throw new RemediatorError('invalid_config', 'REMEDIATOR_NOTIFY_WEBHOOK_URL is not a URL');
+  }
+  return { webhookTokens, webhookBasic, apiTokens, notices, ...(notifyWebhookUrl ? { notifyWebhookUrl } : {}) };
 }
 
 function generated(dir: string, name: string, what: string, notices: string[]): string {

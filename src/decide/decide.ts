@@ -2,6 +2,7 @@ import type { Alert } from '../domain/alert.js';
 import type { Decision, DecideSettings, GuardState } from '../domain/decision.js';
 import { formatDuration } from '../domain/duration.js';
 import type { Playbook } from '../domain/playbook.js';
+import { activeWindow } from './maintenance.js';
 import type { Prepared } from './prepare.js';
 
 /** Everything decide reads; nothing else. */
@@ -17,7 +18,9 @@ export interface DecideInput {
 /**
  * Decides what to do with one matched (alert, playbook) pair. Pure: the clock and the stored state
  * are inputs, so every guard is a table-testable rule. The checks run from "this is the same
- * thing again" to "this is a new thing we are not allowed to do now".
+ * thing again" (resolved, duplicate, active run), through "this alert's data is unusable"
+ * (refuse), to "a person or the configuration said not now" (pause, maintenance, circuit), to
+ * "this would be too much" (lock, cooldown, maxRuns, budget).
  */
 export function decide({ alert, playbook, prepared, state, now, settings }: DecideInput): Decision {
   if (alert.status === 'resolved' && playbook.match.status !== 'resolved') {
@@ -34,6 +37,39 @@ export function decide({ alert, playbook, prepared, state, now, settings }: Deci
     };
   }
   if (!prepared.params.ok) return { action: 'refuse', detail: prepared.params.reason };
+  const paused = state.paused;
+  if (paused !== null && now.getTime() < paused.until.getTime()) {
+    return {
+      action: 'suppress',
+      reason: 'paused',
+      detail: `paused by ${paused.by} at ${paused.at.toISOString()} until ${paused.until.toISOString()}: ${paused.reason}`,
+    };
+  }
+  const window = activeWindow(settings.maintenance, now, alert.labels);
+  if (window !== null && window.action === 'suppress') {
+    return {
+      action: 'suppress',
+      reason: 'maintenance',
+      detail: `maintenance window "${window.name}" (${window.cron}) from ${window.startedAt.toISOString()} until ${window.endsAt.toISOString()}`,
+    };
+  }
+  // Until approvals exist an open circuit suppresses every run; with approvals it will hold live
+  // runs for a person's approval instead (DESIGN: "further runs need approval").
+  if (state.circuit !== null) {
+    return {
+      action: 'suppress',
+      reason: 'circuit_open',
+      detail: `the circuit is open since ${state.circuit.openedAt.toISOString()} (${state.circuit.reason}); a person must close it (remediator circuit close)`,
+    };
+  }
+  if (prepared.lockKey !== null && state.lockedBy !== null) {
+    const holder = state.lockedBy;
+    return {
+      action: 'suppress',
+      reason: 'locked',
+      detail: `lock "${prepared.lockKey}" is held by run ${holder.id} of ${holder.playbook}, still ${holder.state}`,
+    };
+  }
   const cooldown = playbook.guards.cooldownMs;
   if (cooldown !== null && state.lastRunAt !== null) {
     const until = state.lastRunAt.getTime() + cooldown;
@@ -53,7 +89,24 @@ export function decide({ alert, playbook, prepared, state, now, settings }: Deci
       detail: `${state.recentRuns} run(s) in the last ${formatDuration(maxRuns.perMs)}, the limit is ${maxRuns.count}`,
     };
   }
-  const dryRun = settings.execution === 'dry-run' || playbook.mode === 'dry-run';
-  const why = settings.execution === 'dry-run' ? 'execution is dry-run' : playbook.mode === 'dry-run' ? 'playbook mode is dry-run' : `playbook mode is ${playbook.mode}`;
-  return { action: 'run', dryRun, needsApproval: !dryRun && playbook.mode === 'approve', reason: why };
+  const why =
+    settings.execution === 'dry-run'
+      ? 'execution is dry-run'
+      : playbook.mode === 'dry-run'
+        ? 'playbook mode is dry-run'
+        : window !== null
+          ? `maintenance window "${window.name}" (${window.cron}) forces dry-run until ${window.endsAt.toISOString()}`
+          : null;
+  const dryRun = why !== null;
+  // Dry runs act on nothing, so only live runs spend the budget.
+  const budget = settings.budget;
+  if (!dryRun && budget !== null && state.liveRunsInWindow >= budget.count) {
+    return {
+      action: 'suppress',
+      reason: 'circuit_open',
+      detail: `budget of ${budget.count} live run(s) per ${formatDuration(budget.perMs)} spent: circuit opened`,
+      opensCircuit: true,
+    };
+  }
+  return { action: 'run', dryRun, needsApproval: !dryRun && playbook.mode === 'approve', reason: why ?? `playbook mode is ${playbook.mode}` };
 }

@@ -4,13 +4,15 @@ import { compileTemplate, renderTemplate, type Resolve } from '../playbook/templ
 
 /**
  * Turns an alert into a playbook's inputs: the params (each checked against its pattern or range)
- * and the keys that identify the run. Pure.
+ * and the keys that identify the run and what it locks. Pure.
  */
 
 /** The inputs of a would-be run. */
 export interface Prepared {
   readonly instanceKey: string;
   readonly targetKey: string;
+  /** guards.lock rendered; null when the playbook takes no lock or the params were refused. */
+  readonly lockKey: string | null;
   /** The params, or why the alert's data was refused. */
   readonly params: { ok: true; values: Record<string, string> } | { ok: false; reason: string };
 }
@@ -31,10 +33,12 @@ export function prepare(alert: Alert, playbook: Playbook): Prepared {
     else problems.push(result.reason);
   }
   if (problems.length > 0) {
-    return { instanceKey, targetKey: instanceKey, params: { ok: false, reason: problems.join('; ') } };
+    return { instanceKey, targetKey: instanceKey, lockKey: null, params: { ok: false, reason: problems.join('; ') } };
   }
-  const targetKey = playbook.guards.key === null ? instanceKey : renderTemplate(compileTemplate(playbook.guards.key), alertResolver(alert, values)).text;
-  return { instanceKey, targetKey, params: { ok: true, values } };
+  const resolve = alertResolver(alert, values);
+  const targetKey = playbook.guards.key === null ? instanceKey : renderTemplate(compileTemplate(playbook.guards.key), resolve).text;
+  const lockKey = playbook.guards.lock === null ? null : renderTemplate(compileTemplate(playbook.guards.lock), resolve).text;
+  return { instanceKey, targetKey, lockKey, params: { ok: true, values } };
 }
 
 /** Resolves the names every alert-derived template may use. */

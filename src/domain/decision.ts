@@ -1,10 +1,18 @@
+import type { LabelMatcher } from './playbook.js';
+
 /** Why a matched playbook did not start a run. A small fixed set: it is a metric label. */
-export type SuppressReason = 'duplicate' | 'cooldown' | 'rate_limit' | 'circuit_open' | 'paused' | 'maintenance' | 'resolved';
+export type SuppressReason = 'duplicate' | 'cooldown' | 'rate_limit' | 'circuit_open' | 'paused' | 'maintenance' | 'resolved' | 'locked';
 
 /** What the decide stage concluded for one (alert, playbook) pair. */
 export type Decision =
   | { readonly action: 'run'; readonly dryRun: boolean; readonly needsApproval: boolean; readonly reason: string }
-  | { readonly action: 'suppress'; readonly reason: SuppressReason; readonly detail: string }
+  | {
+      readonly action: 'suppress';
+      readonly reason: SuppressReason;
+      readonly detail: string;
+      /** The global budget of live runs is spent: the caller opens the circuit (in the store). */
+      readonly opensCircuit?: true;
+    }
   /** The alert's data failed a param check: a run is recorded as failed before any step. */
   | { readonly action: 'refuse'; readonly detail: string };
 
@@ -18,9 +26,50 @@ export interface GuardState {
   readonly lastRunAt: Date | null;
   /** Runs of this playbook created within its maxRuns window. */
   readonly recentRuns: number;
+  /** A run of any playbook that holds this alert's lock key and has not finished. */
+  readonly lockedBy: { readonly id: string; readonly playbook: string; readonly state: string } | null;
+  /** The pause a person set and nobody lifted; decide compares `until` with its clock. */
+  readonly paused: PauseState | null;
+  /** The circuit, while it is open. */
+  readonly circuit: { readonly openedAt: Date; readonly reason: string } | null;
+  /** Live runs of any playbook created within the budget window (and since the circuit last closed). */
+  readonly liveRunsInWindow: number;
+}
+
+/** A pause set by a person: every would-be run is suppressed until `until`. */
+export interface PauseState {
+  readonly at: Date;
+  readonly until: Date;
+  readonly reason: string;
+  readonly by: string;
+}
+
+/** A maintenance window, compiled from the configuration (src/decide/maintenance.ts). */
+export interface MaintenanceWindow {
+  readonly name: string;
+  /** The cron expression as written, for messages. */
+  readonly cron: string;
+  readonly durationMs: number;
+  readonly action: 'suppress' | 'dry-run';
+  /** The window applies to alerts whose labels match all of these (none: every alert). */
+  readonly matchers: readonly LabelMatcher[];
+  /** The latest start time t with now - withinMs < t <= now, if any. */
+  lastStart(now: Date, withinMs: number): Date | null;
+}
+
+/** A maintenance window in force for one alert. */
+export interface ActiveWindow {
+  readonly name: string;
+  readonly cron: string;
+  readonly action: 'suppress' | 'dry-run';
+  readonly startedAt: Date;
+  readonly endsAt: Date;
 }
 
 /** Daemon-wide settings decide reads. */
 export interface DecideSettings {
   readonly execution: 'dry-run' | 'live';
+  /** At most `count` live runs per `perMs`; the run that would exceed it opens the circuit. */
+  readonly budget: { readonly count: number; readonly perMs: number } | null;
+  readonly maintenance: readonly MaintenanceWindow[];
 }

@@ -4,6 +4,7 @@
  * - instance key: "fingerprint@startsAt" — a run per playbook per alert instance, at most.
  * - target key: the playbook's guards.key rendered (default: the instance key); one active run per
  *   playbook and target key, and cooldowns count per target key.
+ * - lock key: the playbook's guards.lock rendered; one active run per lock key across playbooks.
  * - plan: the playbook's steps rendered with the alert's values, stored when the run is created.
  */
 
@@ -31,10 +32,24 @@ export function isTerminal(state: RunState): boolean {
 export type RenderedStep =
   | { kind: 'run'; argv: string[]; dryRunArgv: string[] | null; env: Record<string, string>; cwd: string | null }
   | { kind: 'http'; method: string; url: string; headers: Record<string, string>; body: unknown; expectStatus: number[] }
-  | { kind: 'verify'; check: Record<string, unknown>; withinMs: number; everyMs: number }
+  | { kind: 'verify'; check: RenderedCheck; withinMs: number; everyMs: number }
   | { kind: 'wait'; durationMs: number }
   | { kind: 'notify'; text: string; channel: string | null }
   | { kind: 'approval'; message: string | null };
+
+/** A verify step's condition, rendered. */
+export type RenderedCheck =
+  | { kind: 'prometheus'; query: string; url: string | null }
+  | {
+      kind: 'http';
+      method: string;
+      url: string;
+      headers: Record<string, string>;
+      status: number[];
+      json: { path: string; equals: string | number | boolean } | null;
+      contains: string | null;
+    }
+  | { kind: 'resolved' };
 
 /** What happened, or will happen, to one step of a run. */
 export type StepState = 'planned' | 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
@@ -68,6 +83,8 @@ export interface Run {
   readonly startsAt: string;
   readonly instanceKey: string;
   readonly targetKey: string;
+  /** The playbook's guards.lock rendered: no two unfinished runs of any playbooks share it. */
+  readonly lockKey: string | null;
   readonly dryRun: boolean;
   readonly state: RunState;
   /** Why the run is in its state (e.g. the param that failed its pattern). */
@@ -99,8 +116,17 @@ export type EventKind =
   | 'run.created'
   | 'run.state'
   | 'step.planned'
+  | 'step.started'
+  | 'step.retry'
+  | 'step.finished'
+  | 'notification.sent'
+  | 'notification.failed'
   | 'playbooks.loaded'
-  | 'auth.failed';
+  | 'auth.failed'
+  | 'paused'
+  | 'resumed'
+  | 'circuit.opened'
+  | 'circuit.closed';
 
 /** One row of the append-only event log. */
 export interface AuditEvent {

@@ -1,6 +1,6 @@
 import type { AlertStatus } from './alert.js';
 import type { GuardState } from './decision.js';
-import type { AuditEvent, NewEvent, Run, RunDetail, RunState, RunStep, StepState } from './run.js';
+import type { AuditEvent, NewEvent, RenderedStep, Run, RunDetail, RunState, RunStep, StepState } from './run.js';
 
 /**
  * The one storage contract. SQLite implements it for a single process; a PostgreSQL
@@ -18,12 +18,27 @@ export interface Store {
   /** Marks a batch processed, with its closing event. */
   markBatchProcessed(id: string, event: NewEvent): Promise<void>;
 
-  /** Reads what decide needs for one playbook and key. `since` bounds the maxRuns window. */
-  guardState(query: { playbook: string; instanceKey: string; targetKey: string; since: Date | null }): Promise<GuardState>;
+  /**
+   * Reads what decide needs for one playbook and key. `since` bounds the maxRuns window,
+   * `budgetSince` the global budget's (live runs are counted from it, or from the circuit's last
+   * closing if that is later); `lockKey` finds the run of any playbook holding the lock.
+   */
+  guardState(query: GuardQuery): Promise<GuardState>;
+  /** The pause and circuit rows, and the live runs since `budgetSince` (as guardState counts them). */
+  globalState(query: { budgetSince: Date | null }): Promise<GlobalState>;
+  /** Sets (or replaces) the pause, with its "paused" event. */
+  setPause(pause: { at: string; until: string; reason: string; by: string; via: string }): Promise<PauseRecord>;
+  /** Lifts a pause still in force at `at`, with its "resumed" event; null when there was none. */
+  endPause(end: { at: string; by: string; via: string }): Promise<PauseRecord | null>;
+  /** Opens the circuit, with its "circuit.opened" event; null, writing nothing, when it is open already. */
+  openCircuit(open: { at: string; reason: string; by: string }): Promise<CircuitRecord | null>;
+  /** Closes the open circuit, with its "circuit.closed" event; null, writing nothing, when it is not open. */
+  closeCircuit(close: { at: string; by: string; via: string; note: string }): Promise<CircuitRecord | null>;
   /**
    * Creates a run with its steps and events in one transaction. Returns null, writing nothing,
-   * when a run for the same (playbook, instance key) exists or one for the same (playbook, target
-   * key) is still active: the unique constraints decide races between concurrent deliveries.
+   * when a run for the same (playbook, instance key) exists, one for the same (playbook, target
+   * key) is still active, or one of any playbook holds the same lock key: the unique constraints
+   * decide races between concurrent deliveries.
    */
   createRun(run: NewRun, steps: RunStep[], events: NewEvent[]): Promise<Run | null>;
   /**
@@ -34,8 +49,14 @@ export interface Store {
   transitionRun(id: string, change: RunTransition): Promise<boolean>;
   /** Appends events that belong to no state change (decisions that started nothing, auth failures). */
   appendEvents(events: NewEvent[]): Promise<void>;
-  /** Records that an alert instance resolved on every run made for it; returns their ids. */
+  /**
+   * Records that an alert instance resolved on every run made for it; returns their ids. When no
+   * run has that exact startsAt (Alertmanager moved it), the unresolved runs of the same
+   * fingerprint created before the resolve are resolved instead.
+   */
   recordResolved(fingerprint: string, startsAt: string, at: string): Promise<string[]>;
+  /** Cancels the runs of an alert instance that have not started (pending or awaiting approval); returns their ids. */
+  cancelNotStarted(fingerprint: string, startsAt: string, at: string, reason: string): Promise<string[]>;
   /** Marks runs left `running` by a previous process as interrupted; returns their ids. */
   interruptRunning(at: string, reason: string): Promise<string[]>;
 
@@ -68,8 +89,47 @@ export interface StoredBatch {
   readonly payload: unknown;
 }
 
-/** A run to create. */
-export type NewRun = Omit<Run, 'updatedAt' | 'finishedAt' | 'resolvedAt'>;
+/** A run to create (without `lockKey`: the playbook takes no lock). */
+export type NewRun = Omit<Run, 'updatedAt' | 'finishedAt' | 'resolvedAt' | 'lockKey'> & { readonly lockKey?: string | null };
+
+/** What guardState reads for one decision. */
+export interface GuardQuery {
+  readonly playbook: string;
+  readonly instanceKey: string;
+  readonly targetKey: string;
+  readonly since: Date | null;
+  /** The alert's lock key; absent or null: the playbook takes no lock. */
+  readonly lockKey?: string | null;
+  /** Start of the global budget window; absent or null: no budget, liveRunsInWindow is 0. */
+  readonly budgetSince?: Date | null;
+}
+
+/** The stored pause: the last one set, lifted or not. */
+export interface PauseRecord {
+  readonly pausedAt: string;
+  readonly until: string;
+  readonly reason: string;
+  readonly by: string;
+  readonly resumedAt: string | null;
+  readonly resumedBy: string | null;
+}
+
+/** The stored circuit: the last opening, closed or not. */
+export interface CircuitRecord {
+  readonly openedAt: string;
+  readonly reason: string;
+  readonly openedBy: string;
+  readonly closedAt: string | null;
+  readonly closedBy: string | null;
+  readonly closeNote: string | null;
+}
+
+/** The daemon-wide guard rows. */
+export interface GlobalState {
+  readonly pause: PauseRecord | null;
+  readonly circuit: CircuitRecord | null;
+  readonly liveRunsInWindow: number;
+}
 
 /** A state change of a run. */
 export interface RunTransition {
@@ -79,6 +139,8 @@ export interface RunTransition {
   readonly at: string;
   readonly steps?: readonly StepChange[];
   readonly events?: readonly NewEvent[];
+  /** Sync to disk before returning: the caller is about to act on the world. */
+  readonly durable?: boolean;
 }
 
 /** A change to one stored step. */
@@ -86,6 +148,8 @@ export interface StepChange {
   readonly phase: 'main' | 'onFailure';
   readonly index: number;
   readonly state: StepState;
+  /** The step as actually run (later steps' values and secrets resolved, secrets redacted). */
+  readonly rendered?: RenderedStep;
   readonly startedAt?: string | null;
   readonly finishedAt?: string | null;
   readonly exitCode?: number | null;

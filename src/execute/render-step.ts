@@ -1,5 +1,5 @@
 import type { Step } from '../domain/playbook.js';
-import type { RenderedStep } from '../domain/run.js';
+import type { RenderedCheck, RenderedStep } from '../domain/run.js';
 import { compileTemplate, renderTemplate, type Resolve } from '../playbook/template.js';
 
 /**
@@ -45,7 +45,7 @@ export function renderStep(step: Step, resolve: Resolve): { rendered: RenderedSt
       break;
     case 'verify': {
       const c = step.check;
-      const check: Record<string, unknown> =
+      const check: RenderedCheck =
         c.kind === 'prometheus'
           ? { kind: 'prometheus', query: text(c.query), url: c.url === null ? null : text(c.url) }
           : c.kind === 'http'
@@ -84,10 +84,10 @@ export function describeRendered(r: RenderedStep, dryRun: boolean): string {
     case 'http':
       return `${r.method} ${r.url}`;
     case 'verify':
-      return r.check['kind'] === 'prometheus'
-        ? `until prometheus query ${JSON.stringify(r.check['query'])} returns data (within ${r.withinMs / 1000}s)`
-        : r.check['kind'] === 'http'
-          ? `until ${String(r.check['method'])} ${String(r.check['url'])} answers ${JSON.stringify(r.check['status'])}`
+      return r.check.kind === 'prometheus'
+        ? `until prometheus query ${JSON.stringify(r.check.query)} returns data (within ${r.withinMs / 1000}s)`
+        : r.check.kind === 'http'
+          ? `until ${r.check.method} ${r.check.url} answers ${JSON.stringify(r.check.status)}`
           : 'until the alert resolves';
     case 'wait':
       return `wait ${r.durationMs / 1000}s`;

@@ -4,12 +4,15 @@ import type { Logger } from '../observability/logger.js';
 import { webhookRouter, type WebhookDeps } from '../receive/webhook-route.js';
 import { apiRouter, type ApiDeps } from './api-routes.js';
 import { errorHandler } from './error-handler.js';
+import { guardRouter, type GuardRouteDeps } from './guard-routes.js';
 import { healthRouter } from './health-routes.js';
 
 /** Everything the HTTP surface needs. */
 export interface AppDeps {
   readonly webhook: WebhookDeps;
   readonly api: ApiDeps;
+  /** Pause and circuit routes (absent: not served). */
+  readonly guards?: GuardRouteDeps;
   readonly logger: Logger;
 }
 
@@ -21,6 +24,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(webhookRouter(deps.webhook));
   app.use(healthRouter({ store: deps.api.store, metrics: deps.api.metrics, playbooks: deps.api.playbooks }));
   app.use(apiRouter(deps.api));
+  if (deps.guards) app.use(guardRouter(deps.guards));
   app.use((req, _res, next) => next(new RemediatorError('not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));
   return app;

@@ -26,7 +26,13 @@ export function httpStatus(err: RemediatorError): number {
 export function toRemediatorError(err: unknown): RemediatorError {
   if (err instanceof RemediatorError) return err;
   const e = err as { type?: string; status?: number; message?: string; limit?: number };
-  if (e.type === 'entity.too.large') return new RemediatorError('payload_too_large', `body is larger than the limit of ${e.limit ?? '?'} bytes`, { cause: err });
+  if (e.type === 'entity.too.large') {
+    return new RemediatorError(
+      'payload_too_large',
+      `body is larger than the limit of ${e.limit ?? '?'} bytes: raise webhook.maxBodyBytes (REMEDIATOR_WEBHOOK_MAX_BODY_BYTES), or set max_alerts in Alertmanager's webhook_config`,
+      { cause: err },
+    );
+  }
   if (e.type === 'request.aborted') return new RemediatorError('bad_request', 'the request was aborted before its body arrived', { cause: err });
   if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) return new RemediatorError('bad_request', e.message ?? 'bad request', { cause: err });
   return new RemediatorError('internal', 'internal error', { cause: err });

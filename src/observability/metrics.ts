@@ -10,13 +10,52 @@ export interface Metrics {
   readonly runs: Counter<'playbook' | 'outcome' | 'mode'>;
   readonly suppressed: Counter<'playbook' | 'reason'>;
   readonly batchesPending: Gauge;
+  readonly stepDuration: Histogram<'kind' | 'outcome'>;
+  readonly notifications: Counter<'notifier' | 'outcome'>;
   readonly playbooksLoaded: Gauge;
+  /** 1 while the circuit is open (read from the store when scraped). */
+  readonly circuitOpen: Gauge;
+  /** 1 while a pause is in force (read from the store when scraped, so an expired pause reads 0). */
+  readonly paused: Gauge;
+  /** Where the two gauges above read from; set once the store is open. */
+  readonly guardProbe: GuardProbe;
+}
+
+/** Reads the stored pause and circuit for the gauges. */
+export interface GuardProbe {
+  read: (() => Promise<{ readonly paused: boolean; readonly circuitOpen: boolean }>) | null;
 }
 
 /** Creates and registers every metric. */
 export function createMetrics(registry: Registry): Metrics {
   const registers = [registry];
+  const guardProbe: GuardProbe = { read: null };
+  const readGuards = async (gauge: Gauge, pick: (s: { paused: boolean; circuitOpen: boolean }) => boolean) => {
+    if (guardProbe.read === null) return;
+    try {
+      gauge.set(pick(await guardProbe.read()) ? 1 : 0);
+    } catch {
+      // A store that cannot answer keeps the last value; readiness reports the store.
+    }
+  };
   return {
+    guardProbe,
+    circuitOpen: new Gauge({
+      name: 'remediator_circuit_open',
+      help: '1 while the circuit is open: the budget of live runs was spent and no person has closed it.',
+      registers,
+      async collect() {
+        await readGuards(this, (s) => s.circuitOpen);
+      },
+    }),
+    paused: new Gauge({
+      name: 'remediator_paused',
+      help: '1 while a person has paused remediation.',
+      registers,
+      async collect() {
+        await readGuards(this, (s) => s.paused);
+      },
+    }),
     registry,
     alertsReceived: new Counter({ name: 'remediator_alerts_received_total', help: 'Alerts received in webhook batches, by alert status.', labelNames: ['status'], registers }),
     webhookRequests: new Counter({ name: 'remediator_webhook_requests_total', help: 'Webhook requests answered, by HTTP status code.', labelNames: ['code'], registers }),
@@ -30,6 +69,14 @@ export function createMetrics(registry: Registry): Metrics {
     authFailures: new Counter({ name: 'remediator_auth_failures_total', help: 'Requests refused for missing or wrong credentials, by endpoint.', labelNames: ['endpoint'], registers }),
     runs: new Counter({ name: 'remediator_runs_total', help: 'Runs finished, by playbook, outcome and mode.', labelNames: ['playbook', 'outcome', 'mode'], registers }),
     suppressed: new Counter({ name: 'remediator_runs_suppressed_total', help: 'Matched alerts that started no run, by playbook and reason.', labelNames: ['playbook', 'reason'], registers }),
+    stepDuration: new Histogram({
+      name: 'remediator_step_duration_seconds',
+      help: 'Time a step took, retries included, by step kind and outcome.',
+      labelNames: ['kind', 'outcome'],
+      buckets: [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600],
+      registers,
+    }),
+    notifications: new Counter({ name: 'remediator_notifications_total', help: 'Notifications sent or failed, by notifier.', labelNames: ['notifier', 'outcome'], registers }),
     batchesPending: new Gauge({ name: 'remediator_batches_pending', help: 'Webhook batches stored and not yet processed.', registers }),
     playbooksLoaded: new Gauge({ name: 'remediator_playbooks_loaded', help: 'Playbooks in the active set.', registers }),
   };

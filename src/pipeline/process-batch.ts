@@ -1,5 +1,6 @@
 import { alertName, type Alert } from '../domain/alert.js';
-import type { DecideSettings } from '../domain/decision.js';
+import type { Decision, DecideSettings } from '../domain/decision.js';
+import { formatDuration } from '../domain/duration.js';
 import { errorMessage } from '../domain/errors.js';
 import type { Playbook } from '../domain/playbook.js';
 import type { NewEvent, Run } from '../domain/run.js';
@@ -11,6 +12,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { newId } from '../record/ids.js';
 import { parseWebhookPayload } from '../receive/webhook-schema.js';
+import { GuardSwitches } from './guard-switches.js';
 import type { PlaybookSet } from './playbook-set.js';
 
 /** What processing needs; wired once in serve. */
@@ -23,6 +25,8 @@ export interface ProcessDeps {
   readonly metrics: Metrics;
   /** Called for every run created; the caller decides how it executes. */
   readonly onRunCreated: (run: Run, playbook: Playbook) => void;
+  /** Opens the circuit when the budget is spent, and tells people (default: opens it, tells nobody). */
+  readonly switches?: GuardSwitches;
 }
 
 /**
@@ -70,6 +74,8 @@ async function processAlert(alert: Alert, batchId: string, deps: ProcessDeps): P
   if (alert.status === 'resolved') {
     const ids = await store.recordResolved(alert.fingerprint, alert.startsAt, at);
     if (ids.length > 0) deps.logger.info(`alert ${alertName(alert)} ${alert.fingerprint} resolved; recorded on ${ids.length} run(s)`, { runIds: ids });
+    const cancelled = await store.cancelNotStarted(alert.fingerprint, alert.startsAt, at, 'the alert resolved before the run started');
+    if (cancelled.length > 0) deps.logger.info(`alert ${alertName(alert)} ${alert.fingerprint} resolved; cancelled ${cancelled.length} run(s) that had not started`, { runIds: cancelled });
   }
   let created = 0;
   for (const playbook of [...matched, ...resolvedFor]) {
@@ -89,24 +95,48 @@ async function decideAndCreate(alert: Alert, playbook: Playbook, batchId: string
   const at = now.toISOString();
   const prepared = prepare(alert, playbook);
   const since = playbook.guards.maxRuns === null ? null : new Date(now.getTime() - playbook.guards.maxRuns.perMs);
-  const state = await store.guardState({ playbook: playbook.name, instanceKey: prepared.instanceKey, targetKey: prepared.targetKey, since });
-  const decision = decide({ alert, playbook, prepared, state, now, settings: deps.settings });
+  const budget = deps.settings.budget;
+  const budgetSince = budget === null ? null : new Date(now.getTime() - budget.perMs);
+  const decideNow = async (): Promise<Decision> => {
+    const state = await store.guardState({ playbook: playbook.name, instanceKey: prepared.instanceKey, targetKey: prepared.targetKey, since, lockKey: prepared.lockKey, budgetSince });
+    return decide({ alert, playbook, prepared, state, now, settings: deps.settings });
+  };
+  const decision = await decideNow();
   const eventBase = { at, batchId, playbook: playbook.name, fingerprint: alert.fingerprint };
-  const decisionData = { alertname: alertName(alert), startsAt: alert.startsAt, instanceKey: prepared.instanceKey, targetKey: prepared.targetKey };
-
-  if (decision.action === 'suppress') {
-    metrics.suppressed.inc({ playbook: playbook.name, reason: decision.reason });
-    await store.appendEvents([{ kind: 'decision', ...eventBase, data: { ...decisionData, action: 'suppress', reason: decision.reason, detail: decision.detail } }]);
-    logger.info(`suppressed ${playbook.name} for ${alert.fingerprint}: ${decision.reason} (${decision.detail})`, { playbook: playbook.name, reason: decision.reason });
+  const decisionData = {
+    alertname: alertName(alert),
+    startsAt: alert.startsAt,
+    instanceKey: prepared.instanceKey,
+    targetKey: prepared.targetKey,
+    ...(prepared.lockKey !== null ? { lockKey: prepared.lockKey } : {}),
+  };
+  const suppress = async (d: Extract<Decision, { action: 'suppress' }>): Promise<false> => {
+    if (d.opensCircuit && budget !== null) {
+      const switches = deps.switches ?? new GuardSwitches({ store, clock, logger, metrics, budget });
+      await switches.openCircuit({
+        reason: `budget of ${budget.count} live run(s) per ${formatDuration(budget.perMs)} spent; ${playbook.name} for ${alertName(alert)} ${alert.fingerprint} would have exceeded it`,
+      });
+    }
+    metrics.suppressed.inc({ playbook: playbook.name, reason: d.reason });
+    await store.appendEvents([{ kind: 'decision', ...eventBase, data: { ...decisionData, action: 'suppress', reason: d.reason, detail: d.detail } }]);
+    logger.info(`suppressed ${playbook.name} for ${alert.fingerprint}: ${d.reason} (${d.detail})`, { playbook: playbook.name, reason: d.reason });
     return false;
-  }
+  };
+
+  if (decision.action === 'suppress') return suppress(decision);
 
   const runId = newId('r', now);
   const refused = decision.action === 'refuse';
-  const dryRun = decision.action === 'run' ? decision.dryRun : deps.settings.execution === 'dry-run' || playbook.mode === 'dry-run';
+  // Approvals cannot be asked for yet: a run that needs one runs as a dry run, and says so.
+  const needsApproval = decision.action === 'run' && !decision.dryRun && (decision.needsApproval || playbook.steps.some((s) => s.kind === 'approval'));
+  const dryRun = decision.action === 'run' ? decision.dryRun || needsApproval : deps.settings.execution === 'dry-run' || playbook.mode === 'dry-run';
   const params = prepared.params.ok ? prepared.params.values : {};
   const steps = refused ? [] : renderPlan(playbook, alert, params, { runId, dryRun });
-  const reason = refused ? `alert data refused before any step: ${decision.detail}` : decision.reason;
+  const reason = refused
+    ? `alert data refused before any step: ${decision.detail}`
+    : needsApproval
+      ? 'the playbook needs an approval, which this version cannot ask for: run as a dry run'
+      : decision.reason;
   const events: NewEvent[] = [
     { kind: 'decision', ...eventBase, data: { ...decisionData, action: decision.action, dryRun, reason } },
     { kind: 'run.created', ...eventBase, data: { state: refused ? 'failed' : 'pending', dryRun, playbookHash: playbook.hash, params } },
@@ -122,6 +152,7 @@ async function decideAndCreate(alert: Alert, playbook: Playbook, batchId: string
       startsAt: alert.startsAt,
       instanceKey: prepared.instanceKey,
       targetKey: prepared.targetKey,
+      lockKey: prepared.lockKey,
       dryRun,
       state: refused ? 'failed' : 'pending',
       reason,
@@ -134,10 +165,14 @@ async function decideAndCreate(alert: Alert, playbook: Playbook, batchId: string
     events,
   );
   if (run === null) {
-    // Another delivery of the same alert won the race between our read and our write.
-    metrics.suppressed.inc({ playbook: playbook.name, reason: 'duplicate' });
-    await store.appendEvents([{ kind: 'decision', ...eventBase, data: { ...decisionData, action: 'suppress', reason: 'duplicate', detail: 'a concurrent delivery created the run first' } }]);
-    return false;
+    // A concurrent decision won the race between our read and our write (the same instance, the
+    // same key, or the same lock): read again and say which, naming the run that holds it.
+    const again = await decideNow();
+    return suppress(
+      again.action === 'suppress'
+        ? again
+        : { action: 'suppress', reason: 'duplicate', detail: 'a concurrent run for this instance, key or lock was created first (and has finished since)' },
+    );
   }
   if (refused) {
     metrics.runs.inc({ playbook: playbook.name, outcome: 'failed', mode: dryRun ? 'dry-run' : 'live' });

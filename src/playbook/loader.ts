@@ -43,7 +43,7 @@ export async function loadPlaybooks(dir: string): Promise<LoadResult> {
       .sort();
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'directory does not exist' : (err as Error).message;
-    return { playbooks: [], files: [], errors: [{ file: dir, path: '', line: null, column: null, message: `cannot read playbooks: ${reason}; pass --playbooks DIR` }] };
+    return { playbooks: [], files: [], errors: [{ file: dir, path: '', line: null, column: null, message: `cannot read playbooks: ${reason}; check the playbooks directory you gave` }] };
   }
   const playbooks: Playbook[] = [];
   const errors: LoadError[] = [];

@@ -2,6 +2,7 @@ import express, { type Request, type Response, type NextFunction, type Router } 
 import { RemediatorError } from '../domain/errors.js';
 import type { Store } from '../domain/store.js';
 import type { Credentials } from '../http/credentials.js';
+import { httpStatus, toRemediatorError } from '../http/error-handler.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { parseWebhookPayload } from './webhook-schema.js';
@@ -16,6 +17,8 @@ export interface WebhookDeps {
   readonly metrics: Metrics;
   /** Called after a batch is stored and answered. */
   readonly onStored: (batchId: string) => void;
+  /** While true, webhooks are answered 503 so Alertmanager delivers them again later. */
+  readonly isShuttingDown?: () => boolean;
 }
 
 /**
@@ -28,7 +31,7 @@ export function webhookRouter(deps: WebhookDeps): Router {
   const router = express.Router();
   const raw = express.raw({ type: () => true, limit: deps.maxBodyBytes });
 
-  router.post('/webhook', timed(deps), authenticate(deps), requireJson, raw, async (req: Request, res: Response) => {
+  router.post('/webhook', timed(deps), refuseWhileStopping(deps), authenticate(deps), requireJson, raw, async (req: Request, res: Response) => {
     const body = req.body as Buffer;
     let json: unknown;
     try {
@@ -57,6 +60,14 @@ export function webhookRouter(deps: WebhookDeps): Router {
     res.status(200).json({ status: 'stored', batch: id, alerts: alerts.length });
     deps.onStored(id);
   });
+  // A refused delivery is an alert Alertmanager will not send again: say so in our own log too.
+  router.use('/webhook', (err: unknown, req: Request, _res: Response, next: NextFunction) => {
+    const e = toRemediatorError(err);
+    if (e.code !== 'unauthorized' && httpStatus(e) < 500) {
+      deps.logger.warn(`webhook refused (${httpStatus(e)}): ${e.message}`, { code: e.code, remoteAddress: req.socket.remoteAddress ?? '', userAgent: req.get('user-agent') ?? '' });
+    }
+    next(e);
+  });
   return router;
 }
 
@@ -68,6 +79,16 @@ function timed(deps: WebhookDeps) {
       end({ code });
       deps.metrics.webhookRequests.inc({ code });
     });
+    next();
+  };
+}
+
+function refuseWhileStopping(deps: WebhookDeps) {
+  return (_req: Request, _res: Response, next: NextFunction) => {
+    if (deps.isShuttingDown?.()) {
+      next(new RemediatorError('store_unavailable', 'remediator is shutting down: deliver this again later', { retryable: true }));
+      return;
+    }
     next();
   };
 }

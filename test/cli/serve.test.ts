@@ -8,13 +8,6 @@ test('remediator serve refuses to start without secrets and says what to set', a
   assert.match(r.stderr, /no webhook secret: set REMEDIATOR_WEBHOOK_TOKENS/);
 });
 
-test('remediator serve refuses live execution in this version instead of pretending', async () => {
-  const env = { REMEDIATOR_WEBHOOK_TOKENS: 'w'.repeat(20), REMEDIATOR_API_TOKENS: `me=${'a'.repeat(20)}` };
-  const r = await runCli(['serve', '--listen', '127.0.0.1:0', '--execution', 'live', '--db', ':memory:'], { env });
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /execution: live is not available in this version/);
-});
-
 test('remediator serve refuses a broken playbook set and names the problem', async () => {
   const env = { REMEDIATOR_WEBHOOK_TOKENS: 'w'.repeat(20), REMEDIATOR_API_TOKENS: `me=${'a'.repeat(20)}` };
   const r = await runCli(['serve', '--listen', '127.0.0.1:0', '--playbooks', '/nonexistent', '--db', ':memory:'], { env });

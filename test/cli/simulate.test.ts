@@ -11,7 +11,7 @@ test('remediator simulate: shows the match, its params and the rendered plan, an
   assert.match(r.stdout, /^ {2}MATCH high-error-rate \(dry-run\)$/m);
   assert.match(r.stdout, /^ {4}params: service="checkout"$/m);
   assert.match(r.stdout, /^ {4}1\. undo \(run\): kubectl rollout undo deployment\/checkout$/m);
-  assert.match(r.stdout, /^ {7}in a dry run: kubectl rollout undo deployment\/checkout --dry-run=server$/m);
+  assert.match(r.stdout, /^ {7}in a dry run: node -e .* rollout undo deployment\/checkout --dry-run=server$/m);
   assert.match(r.stdout, /^ {2}no {4}post-incident-note: alert is firing, and the playbook acts on resolved alerts$/m);
   assert.match(r.stdout, /^ {2}no {4}restart-pod: matcher remediation="restart-pod" does not hold$/m);
   assert.match(r.stdout, /^ {2}no {4}disk-full: alertname is "HighErrorRate", playbook wants "DiskFull"$/m);

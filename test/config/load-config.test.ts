@@ -20,6 +20,9 @@ test('defaults apply with no file, no environment and no flags', () => {
     logLevel: 'info',
     webhook: { maxBodyBytes: 1048576 },
     auth: { generateTokens: false },
+    runs: { maxConcurrent: 4, outputCapBytes: 65536, killGrace: '5s', shutdownGrace: '30s', defaultTimeout: '5m', envAllow: ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'KUBECONFIG'] },
+    prometheus: { url: 'http://127.0.0.1:9090' },
+    guards: { budget: { count: 20, per: '1h' }, maintenance: [] },
   });
 });
 
@@ -50,6 +53,54 @@ test('bad values stop start-up with a message naming the key and its source', ()
   const list = path.join(dir, 'list.yaml');
   writeFileSync(list, '- a\n');
   assert.throws(() => loadConfig({ config: list }, {}), /must be a mapping/);
+});
+
+test('guards: budget and maintenance windows from the file and the environment', () => {
+  const guarded = path.join(dir, 'guards.yaml');
+  writeFileSync(
+    guarded,
+    `guards:
+  budget: { count: 5, per: 30m }
+  maintenance:
+    - { name: sunday, cron: '0 2 * * SUN', duration: 2h, action: dry-run, matchers: ['namespace="shop"'], timezone: Europe/Berlin }
+    - { name: nightly, cron: '@daily', duration: 1h }
+`,
+  );
+  const c = loadConfig({ config: guarded }, {});
+  assert.deepEqual(c.guards, {
+    budget: { count: 5, per: '30m' },
+    maintenance: [
+      { name: 'sunday', cron: '0 2 * * SUN', duration: '2h', action: 'dry-run', matchers: ['namespace="shop"'], timezone: 'Europe/Berlin' },
+      { name: 'nightly', cron: '@daily', duration: '1h', action: 'suppress' },
+    ],
+  });
+  const env = {
+    REMEDIATOR_GUARDS_BUDGET_COUNT: '7',
+    REMEDIATOR_GUARDS_BUDGET_PER: '2h',
+    REMEDIATOR_GUARDS_MAINTENANCE: '[{name: freeze, cron: "0 0 * * *", duration: 1d, action: suppress}]',
+  };
+  const fromEnv = loadConfig({ config: guarded }, env);
+  assert.deepEqual(fromEnv.guards.budget, { count: 7, per: '2h' });
+  assert.deepEqual(fromEnv.guards.maintenance, [{ name: 'freeze', cron: '0 0 * * *', duration: '1d', action: 'suppress' }]);
+  assert.deepEqual(loadConfig({}, { REMEDIATOR_GUARDS_MAINTENANCE: '[]' }).guards.maintenance, []);
+});
+
+test('bad guards name the key and say what to write', () => {
+  const window = (w: string) => ({ REMEDIATOR_GUARDS_MAINTENANCE: `[{name: w, duration: 2h, ${w}}]` });
+  const cases: [NodeJS.ProcessEnv, RegExp][] = [
+    [window("cron: '0 2 * *'"), /guards\.maintenance\.0\.cron \(from environment variable REMEDIATOR_GUARDS_MAINTENANCE\): "0 2 \* \*" has 4 field\(s\): write five fields/],
+    [window("cron: '0 25 * * *'"), /guards\.maintenance\.0\.cron .*hour field "25": 25 is outside 0-23/],
+    [window(`cron: '0 2 * * *', matchers: ['9ns="shop"']`), /guards\.maintenance\.0\.matchers\.0 .*invalid label name "9ns"/],
+    [window("cron: '0 2 * * *', timezone: Mars/Base"), /guards\.maintenance\.0\.timezone .*must be an IANA time zone/],
+    [window("cron: '0 2 * * *', action: skip"), /guards\.maintenance\.0\.action/],
+    [window("cron: '0 2 * * *', when: sunday"), /unrecognized key|when/i],
+    [{ REMEDIATOR_GUARDS_MAINTENANCE: '[{name: w, cron: "0 2 * * *", duration: 0s}]' }, /guards\.maintenance\.0\.duration .*must be a duration above zero/],
+    [{ REMEDIATOR_GUARDS_MAINTENANCE: '[{name: a, cron: "@daily", duration: 1h}, {name: a, cron: "@hourly", duration: 1m}]' }, /guards\.maintenance\.1\.name .*window name "a" is used twice/],
+    [{ REMEDIATOR_GUARDS_MAINTENANCE: '{name: a' }, /guards\.maintenance/],
+    [{ REMEDIATOR_GUARDS_BUDGET_COUNT: '0' }, /guards\.budget\.count/],
+    [{ REMEDIATOR_GUARDS_BUDGET_PER: 'hourly' }, /guards\.budget\.per .*must be a duration above zero/],
+  ];
+  for (const [env, message] of cases) assert.throws(() => loadConfig({}, env), message, JSON.stringify(env));
 });
 
 test('parseListen splits host and port, IPv6 included', () => {

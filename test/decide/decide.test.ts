@@ -4,6 +4,7 @@ import type { Alert } from '../../src/domain/alert.js';
 import type { Decision, DecideSettings, GuardState } from '../../src/domain/decision.js';
 import type { Playbook } from '../../src/domain/playbook.js';
 import { decide } from '../../src/decide/decide.js';
+import { compileWindows, type MaintenanceWindowSpec } from '../../src/decide/maintenance.js';
 import { prepare } from '../../src/decide/prepare.js';
 import { parsePlaybook } from '../../src/playbook/loader.js';
 
@@ -12,10 +13,12 @@ interface PlaybookOptions {
   readonly status?: 'firing' | 'resolved';
   readonly cooldown?: string;
   readonly maxRuns?: string;
+  readonly lock?: string;
 }
 
-function playbook({ mode = 'live', status = 'firing', cooldown, maxRuns }: PlaybookOptions = {}): Playbook {
+function playbook({ mode = 'live', status = 'firing', cooldown, maxRuns, lock }: PlaybookOptions = {}): Playbook {
   const guards = [`  key: '{{ params.namespace }}/{{ params.deployment }}'`];
+  if (lock !== undefined) guards.push(`  lock: '${lock}'`);
   if (cooldown !== undefined) guards.push(`  cooldown: ${cooldown}`);
   if (maxRuns !== undefined) guards.push(`  maxRuns: ${maxRuns}`);
   const yaml = `name: t
@@ -51,18 +54,34 @@ function alert(over: Partial<Alert> = {}, labels: Record<string, string> = {}): 
   };
 }
 
-const EMPTY: GuardState = { instanceRun: null, activeRun: null, lastRunAt: null, recentRuns: 0 };
-const LIVE: DecideSettings = { execution: 'live' };
-const DRY: DecideSettings = { execution: 'dry-run' };
+const EMPTY: GuardState = { instanceRun: null, activeRun: null, lastRunAt: null, recentRuns: 0, lockedBy: null, paused: null, circuit: null, liveRunsInWindow: 0 };
+const LIVE: DecideSettings = { execution: 'live', budget: null, maintenance: [] };
+const DRY: DecideSettings = { execution: 'dry-run', budget: null, maintenance: [] };
 
 interface Case {
   readonly title: string;
   readonly alert?: Alert;
   readonly playbook?: PlaybookOptions;
   readonly state?: Partial<GuardState>;
-  readonly settings?: DecideSettings;
+  readonly settings?: Partial<DecideSettings>;
   readonly expected: Decision;
 }
+
+const minutesLater = (m: number): Date => new Date(NOW.getTime() + m * 60_000);
+// NOW is Wednesday 2024-05-01 12:00 UTC.
+const windows = (...specs: Partial<MaintenanceWindowSpec>[]) =>
+  compileWindows(specs.map((w, i) => ({ name: `w${i + 1}`, cron: '0 11 * * WED', duration: '2h', action: 'suppress' as const, ...w })));
+const BUDGET = { count: 3, perMs: 3_600_000 };
+const pausedByAlice = { at: minutesAgo(30), until: minutesLater(30), by: 'alice', reason: 'upgrading the cluster' };
+const pausedDetail = 'paused by alice at 2024-05-01T11:30:00.000Z until 2024-05-01T12:30:00.000Z: upgrading the cluster';
+const openCircuit = { openedAt: minutesAgo(5), reason: 'budget of 3 live run(s) per 1h spent' };
+const circuitDetail = 'the circuit is open since 2024-05-01T11:55:00.000Z (budget of 3 live run(s) per 1h spent); a person must close it (remediator circuit close)';
+const holder = { id: 'r_scale', playbook: 'scale-out', state: 'running' };
+const LOCK = '{{ params.namespace }}/{{ params.deployment }}';
+const lockedDetail = 'lock "shop/api" is held by run r_scale of scale-out, still running';
+const windowDetail = 'maintenance window "w1" (0 11 * * WED) from 2024-05-01T11:00:00.000Z until 2024-05-01T13:00:00.000Z';
+const budgetSpent: Decision = { action: 'suppress', reason: 'circuit_open', detail: 'budget of 3 live run(s) per 1h spent: circuit opened', opensCircuit: true };
+const liveRun: Decision = { action: 'run', dryRun: false, needsApproval: false, reason: 'playbook mode is live' };
 
 const bad = alert({}, { namespace: 'Shop!' });
 const refusedDetail = 'param namespace: label namespace is "Shop!", which does not match ^(?:[a-z]+)$';
@@ -260,6 +279,149 @@ const cases: readonly Case[] = [
     state: { lastRunAt: minutesAgo(11), recentRuns: 4 },
     expected: { action: 'run', dryRun: false, needsApproval: true, reason: 'playbook mode is approve' },
   },
+  // pause
+  { title: 'paused', state: { paused: pausedByAlice }, expected: { action: 'suppress', reason: 'paused', detail: pausedDetail } },
+  { title: 'a pause suppresses dry runs too', settings: DRY, state: { paused: pausedByAlice }, expected: { action: 'suppress', reason: 'paused', detail: pausedDetail } },
+  {
+    title: 'one millisecond before the pause ends',
+    state: { paused: { ...pausedByAlice, until: new Date(NOW.getTime() + 1) } },
+    expected: { action: 'suppress', reason: 'paused', detail: 'paused by alice at 2024-05-01T11:30:00.000Z until 2024-05-01T12:00:00.001Z: upgrading the cluster' },
+  },
+  { title: 'a pause ends by itself at its until', state: { paused: { ...pausedByAlice, until: NOW } }, expected: liveRun },
+  { title: 'an expired pause', state: { paused: { ...pausedByAlice, until: minutesAgo(1) } }, expected: liveRun },
+  { title: 'a duplicate is a duplicate while paused', state: { paused: pausedByAlice, activeRun: running }, expected: { action: 'suppress', reason: 'duplicate', detail: 'run r_active for key "shop/api" is still running' } },
+  { title: 'refuse comes before the pause', alert: bad, state: { paused: pausedByAlice }, expected: { action: 'refuse', detail: refusedDetail } },
+  {
+    title: 'the pause comes before maintenance, circuit, lock, cooldown and budget',
+    playbook: { cooldown: '1h', lock: LOCK },
+    settings: { maintenance: windows({}), budget: BUDGET },
+    state: { paused: pausedByAlice, circuit: openCircuit, lockedBy: holder, lastRunAt: minutesAgo(1), liveRunsInWindow: 9 },
+    expected: { action: 'suppress', reason: 'paused', detail: pausedDetail },
+  },
+  // maintenance windows
+  { title: 'in a suppressing maintenance window', settings: { maintenance: windows({}) }, expected: { action: 'suppress', reason: 'maintenance', detail: windowDetail } },
+  {
+    title: 'a window that starts this very minute',
+    settings: { maintenance: windows({ cron: '0 12 * * *', duration: '1m' }) },
+    expected: { action: 'suppress', reason: 'maintenance', detail: 'maintenance window "w1" (0 12 * * *) from 2024-05-01T12:00:00.000Z until 2024-05-01T12:01:00.000Z' },
+  },
+  { title: 'a window that ended exactly now', settings: { maintenance: windows({ cron: '0 10 * * *', duration: '2h' }) }, expected: liveRun },
+  { title: 'a window on another weekday', settings: { maintenance: windows({ cron: '0 11 * * SUN', duration: '2h' }) }, expected: liveRun },
+  {
+    title: 'a window restricted by matchers to other alerts',
+    settings: { maintenance: windows({ matchers: ['namespace="billing"'] }) },
+    expected: liveRun,
+  },
+  {
+    title: 'a window restricted by matchers to this alert',
+    settings: { maintenance: windows({ matchers: ['namespace="shop"', 'deployment=~"api|web"'] }) },
+    expected: { action: 'suppress', reason: 'maintenance', detail: windowDetail },
+  },
+  {
+    title: 'a dry-run window makes a live run a dry run',
+    settings: { maintenance: windows({ action: 'dry-run' }) },
+    expected: { action: 'run', dryRun: true, needsApproval: false, reason: 'maintenance window "w1" (0 11 * * WED) forces dry-run until 2024-05-01T13:00:00.000Z' },
+  },
+  {
+    title: 'a dry-run window needs no approval for an approve playbook',
+    playbook: { mode: 'approve' },
+    settings: { maintenance: windows({ action: 'dry-run' }) },
+    expected: { action: 'run', dryRun: true, needsApproval: false, reason: 'maintenance window "w1" (0 11 * * WED) forces dry-run until 2024-05-01T13:00:00.000Z' },
+  },
+  {
+    title: 'a dry-run window under dry-run execution: the execution is the reason',
+    settings: { ...DRY, maintenance: windows({ action: 'dry-run' }) },
+    expected: { action: 'run', dryRun: true, needsApproval: false, reason: 'execution is dry-run' },
+  },
+  {
+    title: 'a suppressing window wins over a dry-run window',
+    settings: { maintenance: windows({ name: 'soft', action: 'dry-run' }, { name: 'hard', cron: '30 11 * * *', duration: '1h' }) },
+    expected: { action: 'suppress', reason: 'maintenance', detail: 'maintenance window "hard" (30 11 * * *) from 2024-05-01T11:30:00.000Z until 2024-05-01T12:30:00.000Z' },
+  },
+  {
+    title: 'maintenance comes before the circuit',
+    settings: { maintenance: windows({}) },
+    state: { circuit: openCircuit },
+    expected: { action: 'suppress', reason: 'maintenance', detail: windowDetail },
+  },
+  {
+    title: 'a dry-run window does not get past an open circuit',
+    settings: { maintenance: windows({ action: 'dry-run' }) },
+    state: { circuit: openCircuit },
+    expected: { action: 'suppress', reason: 'circuit_open', detail: circuitDetail },
+  },
+  // circuit
+  { title: 'the circuit is open', state: { circuit: openCircuit }, expected: { action: 'suppress', reason: 'circuit_open', detail: circuitDetail } },
+  { title: 'an open circuit suppresses dry runs too', settings: DRY, state: { circuit: openCircuit }, expected: { action: 'suppress', reason: 'circuit_open', detail: circuitDetail } },
+  {
+    title: 'an open circuit comes before the lock and cooldown, and does not open again',
+    playbook: { cooldown: '1h', lock: LOCK },
+    settings: { budget: BUDGET },
+    state: { circuit: openCircuit, lockedBy: holder, lastRunAt: minutesAgo(1), liveRunsInWindow: 9 },
+    expected: { action: 'suppress', reason: 'circuit_open', detail: circuitDetail },
+  },
+  // lock across playbooks
+  { title: 'another playbook holds the lock', playbook: { lock: LOCK }, state: { lockedBy: holder }, expected: { action: 'suppress', reason: 'locked', detail: lockedDetail } },
+  {
+    title: 'the lock is held for dry runs too',
+    playbook: { lock: LOCK, mode: 'dry-run' },
+    state: { lockedBy: { ...holder, state: 'pending' } },
+    expected: { action: 'suppress', reason: 'locked', detail: 'lock "shop/api" is held by run r_scale of scale-out, still pending' },
+  },
+  { title: 'a playbook without a lock is not held by one', state: { lockedBy: holder }, expected: liveRun },
+  {
+    title: 'the lock comes before cooldown and rate limit',
+    playbook: { lock: LOCK, cooldown: '1h', maxRuns: '{ count: 1, per: 1h }' },
+    state: { lockedBy: holder, lastRunAt: minutesAgo(1), recentRuns: 4 },
+    expected: { action: 'suppress', reason: 'locked', detail: lockedDetail },
+  },
+  { title: 'the lock is free', playbook: { lock: LOCK }, expected: liveRun },
+  // global budget of live runs
+  { title: 'the budget is spent: the circuit opens', settings: { budget: BUDGET }, state: { liveRunsInWindow: 3 }, expected: budgetSpent },
+  { title: 'over the budget (runs from before a restart)', settings: { budget: BUDGET }, state: { liveRunsInWindow: 40 }, expected: budgetSpent },
+  { title: 'one run left in the budget', settings: { budget: BUDGET }, state: { liveRunsInWindow: 2 }, expected: liveRun },
+  { title: 'no budget configured', state: { liveRunsInWindow: 1000 }, expected: liveRun },
+  {
+    title: 'a run that needs approval is a live run and spends the budget',
+    playbook: { mode: 'approve' },
+    settings: { budget: BUDGET },
+    state: { liveRunsInWindow: 3 },
+    expected: budgetSpent,
+  },
+  {
+    title: 'dry runs do not spend the budget: dry-run execution',
+    settings: { ...DRY, budget: BUDGET },
+    state: { liveRunsInWindow: 3 },
+    expected: { action: 'run', dryRun: true, needsApproval: false, reason: 'execution is dry-run' },
+  },
+  {
+    title: 'dry runs do not spend the budget: dry-run playbook',
+    playbook: { mode: 'dry-run' },
+    settings: { budget: BUDGET },
+    state: { liveRunsInWindow: 3 },
+    expected: { action: 'run', dryRun: true, needsApproval: false, reason: 'playbook mode is dry-run' },
+  },
+  {
+    title: 'dry runs do not spend the budget: dry-run maintenance window',
+    settings: { budget: BUDGET, maintenance: windows({ action: 'dry-run' }) },
+    state: { liveRunsInWindow: 3 },
+    expected: { action: 'run', dryRun: true, needsApproval: false, reason: 'maintenance window "w1" (0 11 * * WED) forces dry-run until 2024-05-01T13:00:00.000Z' },
+  },
+  {
+    title: 'cooldown and rate limit come before the budget',
+    playbook: { maxRuns: '{ count: 1, per: 1h }' },
+    settings: { budget: BUDGET },
+    state: { recentRuns: 1, liveRunsInWindow: 3 },
+    expected: { action: 'suppress', reason: 'rate_limit', detail: '1 run(s) in the last 1h, the limit is 1' },
+  },
+  {
+    title: 'the budget is checked before a resolve-triggered run too',
+    alert: alert({ status: 'resolved' }),
+    playbook: { status: 'resolved' },
+    settings: { budget: BUDGET },
+    state: { liveRunsInWindow: 3 },
+    expected: budgetSpent,
+  },
 ];
 
 describe('decide', () => {
@@ -267,7 +429,7 @@ describe('decide', () => {
     test(c.title, () => {
       const a = c.alert ?? alert();
       const pb = playbook(c.playbook);
-      const input = { alert: a, playbook: pb, prepared: prepare(a, pb), state: { ...EMPTY, ...c.state }, now: NOW, settings: c.settings ?? LIVE };
+      const input = { alert: a, playbook: pb, prepared: prepare(a, pb), state: { ...EMPTY, ...c.state }, now: NOW, settings: { ...LIVE, ...c.settings } };
       assert.deepEqual(decide(input), c.expected);
     });
   }
@@ -283,5 +445,22 @@ describe('decide', () => {
     assert.equal(first.action, 'suppress');
     // The same state an hour later: only `now` changed, and the cooldown is over.
     assert.deepEqual(at(new Date(NOW.getTime() + 3_600_000)), { action: 'run', dryRun: false, needsApproval: false, reason: 'playbook mode is live' });
+  });
+
+  test('pause and maintenance windows follow the injected clock alone', () => {
+    const a = alert();
+    const pb = playbook();
+    const state = { ...EMPTY, paused: pausedByAlice };
+    const settings = { ...LIVE, maintenance: windows({ cron: '0 13 * * WED', duration: '30m' }) };
+    const at = (now: Date) => decide({ alert: a, playbook: pb, prepared: prepare(a, pb), state, now, settings });
+    assert.deepEqual(at(NOW), { action: 'suppress', reason: 'paused', detail: pausedDetail });
+    assert.deepEqual(at(minutesLater(30)), liveRun, 'the pause is over at 12:30');
+    assert.deepEqual(at(minutesLater(60)), {
+      action: 'suppress',
+      reason: 'maintenance',
+      detail: 'maintenance window "w1" (0 13 * * WED) from 2024-05-01T13:00:00.000Z until 2024-05-01T13:30:00.000Z',
+    });
+    assert.deepEqual(at(minutesLater(90)), liveRun, 'the window is over at 13:30');
+    assert.deepEqual(at(new Date(NOW.getTime() + 7 * 86_400_000 + 3_600_000)).action, 'suppress', 'and back a week later');
   });
 });

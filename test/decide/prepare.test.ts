@@ -203,13 +203,13 @@ steps:
   for (const [key, labels, target] of cases) {
     test(`${key} → ${JSON.stringify(target)}`, () => {
       const p = prepare(alert(labels), keyed(key));
-      assert.deepEqual(p, { instanceKey: INSTANCE, targetKey: target, params: { ok: true, values: { namespace: 'shop', deployment: 'api' } } });
+      assert.deepEqual(p, { instanceKey: INSTANCE, targetKey: target, lockKey: null, params: { ok: true, values: { namespace: 'shop', deployment: 'api' } } });
     });
   }
 
   test('without guards.key the target key is the instance key', () => {
     const pb = playbook("name: t\nmatch: { alertname: Burst }\nparams:\n  n: { from: labels.n, pattern: '[a-z]+' }\nsteps:\n  - run: [echo]\n");
-    assert.deepEqual(prepare(alert({ n: 'a' }), pb), { instanceKey: INSTANCE, targetKey: INSTANCE, params: { ok: true, values: { n: 'a' } } });
+    assert.deepEqual(prepare(alert({ n: 'a' }), pb), { instanceKey: INSTANCE, targetKey: INSTANCE, lockKey: null, params: { ok: true, values: { n: 'a' } } });
   });
 
   test('refused params leave the target key at the instance key', () => {
@@ -217,6 +217,38 @@ steps:
     assert.equal(p.instanceKey, INSTANCE);
     assert.equal(p.targetKey, INSTANCE);
     assert.equal(refusal(p), 'param namespace: label namespace is "Shop", which does not match ^(?:[a-z]+)$');
+  });
+});
+
+describe('prepare: lock key', () => {
+  const locked = (lock: string) =>
+    playbook(`name: t
+match: { alertname: Burst }
+params:
+  namespace: { from: labels.namespace, pattern: '[a-z]+' }
+  deployment: { from: labels.deployment, pattern: '[a-z]+' }
+guards:
+  key: '{{ params.deployment }}'
+  lock: '${lock}'
+steps:
+  - run: [echo, '{{ params.namespace }}']
+`);
+
+  test('guards.lock renders like guards.key, from params and labels', () => {
+    const p = prepare(alert({ namespace: 'shop', deployment: 'api', cluster: 'eu1' }), locked('{{ labels.cluster }}/{{ params.namespace }}/{{ params.deployment }}'));
+    assert.equal(p.lockKey, 'eu1/shop/api');
+    assert.equal(p.targetKey, 'api');
+  });
+
+  test('without guards.lock there is no lock key', () => {
+    const pb = playbook("name: t\nmatch: { alertname: Burst }\nguards: { key: fixed }\nsteps:\n  - run: [echo]\n");
+    assert.equal(prepare(alert({ namespace: 'shop', deployment: 'api' }), pb).lockKey, null);
+  });
+
+  test('refused params take no lock', () => {
+    const p = prepare(alert({ namespace: 'Shop', deployment: 'api' }), locked('{{ params.namespace }}/{{ params.deployment }}'));
+    assert.equal(p.lockKey, null);
+    assert.ok(!p.params.ok);
   });
 });
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Run, RunDetail } from '../../src/domain/run.js';
 import { findAlertmanagerBinaries, startAlertmanager, type Alertmanager } from '../support/alertmanager.js';
 import { pollUntil, startDaemonProcess, type DaemonProcess } from '../support/daemon-process.js';
@@ -16,6 +17,8 @@ const inCi = !['', '0', 'false'].includes((process.env['CI'] ?? '').toLowerCase(
 const skip = binaries === null && !inCi;
 if (skip) process.stdout.write(`${SKIP_LINE}\n`);
 
+const NODE = process.execPath;
+const PRINT_ARGS = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'scripts', 'print-args.mjs');
 const PLAYBOOK = `# The shape of playbooks/rollback-on-error-burst.yaml, for an alert only this test fires.
 name: e2e-rollback-on-error-burst
 description: Roll back a Deployment whose 5xx rate spiked right after an upgrade (e2e test).
@@ -29,12 +32,14 @@ params:
 mode: dry-run
 steps:
   - name: history
-    run: [kubectl, rollout, history, 'deployment/{{ params.deployment }}', -n, '{{ params.namespace }}']
+    # Read-only: a dry run really executes it (here a stand-in for kubectl that prints its arguments).
+    run: [${NODE}, ${PRINT_ARGS}, rollout, history, 'deployment/{{ params.deployment }}', -n, '{{ params.namespace }}']
     readOnly: true
     timeout: 30s
   - name: undo
     run: [kubectl, rollout, undo, 'deployment/{{ params.deployment }}', -n, '{{ params.namespace }}']
-    dryRun: [kubectl, rollout, undo, 'deployment/{{ params.deployment }}', -n, '{{ params.namespace }}', --dry-run=server]
+    # The dry-run variant also really runs in a dry run; the live command above is only planned.
+    dryRun: [${NODE}, ${PRINT_ARGS}, rollout, undo, 'deployment/{{ params.deployment }}', -n, '{{ params.namespace }}', --dry-run=server]
   - name: tell
     notify: { text: 'Rolled back {{ labels.namespace }}/{{ labels.deployment }} (run {{ run.id }})' }
 `;
@@ -110,7 +115,12 @@ describe('Alertmanager posts to remediator serve (real processes)', { timeout: 6
     assert.ok(undo, `steps: ${run.steps.map((s) => s.name).join(', ')}`);
     assert.ok(undo.rendered.kind === 'run', `undo is a ${undo.rendered.kind} step`);
     assert.deepEqual(undo.rendered.argv, UNDO_ARGV);
-    assert.deepEqual(undo.rendered.dryRunArgv, [...UNDO_ARGV, '--dry-run=server']);
+    assert.deepEqual(undo.rendered.dryRunArgv, [NODE, PRINT_ARGS, ...UNDO_ARGV.slice(1), '--dry-run=server']);
+    assert.equal(undo.state, 'succeeded', 'the dry-run variant ran');
+    assert.equal(undo.output, `${JSON.stringify([...UNDO_ARGV.slice(1), '--dry-run=server'])}\n`);
+    const history = run.steps.find((s) => s.name === 'history');
+    assert.equal(history?.state, 'succeeded', 'the read-only step ran');
+    assert.equal(history?.output, `${JSON.stringify(['rollout', 'history', 'deployment/checkout', '-n', 'shop'])}\n`);
     const tell = run.steps.find((s) => s.name === 'tell');
     assert.deepEqual(tell?.rendered, { kind: 'notify', text: `Rolled back shop/checkout (run ${run.id})`, channel: null });
 
@@ -121,7 +131,7 @@ describe('Alertmanager posts to remediator serve (real processes)', { timeout: 6
 
     // The operator's view: the JSON log names the run and the exact command of the dry run.
     const line = await daemon!.waitForLine(
-      (l) => l.includes(run.id) && l.includes('kubectl rollout undo deployment/checkout -n shop --dry-run=server'),
+      (l) => l.includes(run.id) && l.includes('print-args.mjs rollout undo deployment/checkout -n shop --dry-run=server'),
       `a log line with run ${run.id} and the rendered undo command`,
     );
     const entry = JSON.parse(line) as Record<string, unknown>;

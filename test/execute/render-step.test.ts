@@ -295,7 +295,7 @@ describe('describeRendered', () => {
   const others: ReadonlyArray<readonly [RenderedStep, string]> = [
     [{ kind: 'http', method: 'PATCH', url: 'https://x/y', headers: { A: 'b' }, body: { a: 1 }, expectStatus: [200] }, 'PATCH https://x/y'],
     [{ kind: 'verify', check: { kind: 'prometheus', query: 'up == 1', url: null }, withinMs: 90_000, everyMs: 15_000 }, 'until prometheus query "up == 1" returns data (within 90s)'],
-    [{ kind: 'verify', check: { kind: 'http', method: 'GET', url: 'https://x', status: [200, 204] }, withinMs: 1000, everyMs: 1000 }, 'until GET https://x answers [200,204]'],
+    [{ kind: 'verify', check: { kind: 'http', method: 'GET', url: 'https://x', headers: {}, status: [200, 204], json: null, contains: null }, withinMs: 1000, everyMs: 1000 }, 'until GET https://x answers [200,204]'],
     [{ kind: 'verify', check: { kind: 'resolved' }, withinMs: 1000, everyMs: 1000 }, 'until the alert resolves'],
     [{ kind: 'wait', durationMs: 1500 }, 'wait 1.5s'],
     [{ kind: 'notify', text: 'hello', channel: '#ops' }, 'notify #ops: hello'],

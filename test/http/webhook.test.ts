@@ -61,18 +61,28 @@ describe('POST /webhook with the captured Alertmanager payloads', () => {
     assert.deepEqual(
       detail.steps.map((s) => [s.name, s.state, s.rendered]),
       [
-        ['undo', 'planned', { kind: 'run', argv: ['kubectl', 'rollout', 'undo', 'deployment/checkout'], dryRunArgv: ['kubectl', 'rollout', 'undo', 'deployment/checkout', '--dry-run=server'], env: {}, cwd: null }],
-        ['notify-2', 'planned', { kind: 'notify', text: 'Error rate above 5% on checkout', channel: null }],
+        [
+          'undo',
+          'succeeded',
+          {
+            kind: 'run',
+            argv: ['kubectl', 'rollout', 'undo', 'deployment/checkout'],
+            dryRunArgv: ['node', '-e', 'process.stdout.write(process.argv.slice(1).join(" "))', 'rollout', 'undo', 'deployment/checkout', '--dry-run=server'],
+            env: {},
+            cwd: null,
+          },
+        ],
+        ['notify-2', 'succeeded', { kind: 'notify', text: 'Error rate above 5% on checkout', channel: null }],
       ],
     );
     assert.deepEqual(
       detail.events.map((e) => e.kind),
-      ['decision', 'run.created', 'run.state', 'run.state'],
+      ['decision', 'run.created', 'run.state', 'step.started', 'step.finished', 'step.started', 'notification.sent', 'step.finished', 'run.state'],
     );
     assert.equal(detail.events[0]?.data['action'], 'run');
     const logged = daemon.logs.filter((l) => l['runId'] === run.id).map((l) => String(l['message']));
     assert.ok(
-      logged.some((m) => m.includes('kubectl rollout undo deployment/checkout --dry-run=server')),
+      logged.some((m) => m.includes('rollout undo deployment/checkout --dry-run=server')),
       `the log shows the rendered dry-run command; got:\n${logged.join('\n')}`,
     );
   });

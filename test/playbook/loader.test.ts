@@ -552,7 +552,7 @@ describe('loadPlaybooks', () => {
     const result = await loadPlaybooks(dir);
     assert.deepEqual(result.playbooks, []);
     assert.deepEqual(result.errors, [
-      { file: dir, path: '', line: null, column: null, message: 'cannot read playbooks: directory does not exist; pass --playbooks DIR' },
+      { file: dir, path: '', line: null, column: null, message: 'cannot read playbooks: directory does not exist; check the playbooks directory you gave' },
     ]);
   });
 

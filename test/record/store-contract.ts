@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { NewRun, Store } from '../../src/domain/store.js';
+import type { GuardQuery, NewRun, Store } from '../../src/domain/store.js';
 import type { RunStep } from '../../src/domain/run.js';
 import { newId } from '../../src/record/ids.js';
 
@@ -136,6 +136,16 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       assert.equal((await store.getRun(other.id))?.resolvedAt, null);
     }));
 
+    test('a resolve whose startsAt moved still resolves the earlier runs of its fingerprint', withStore(async (store) => {
+      const a = run();
+      await store.createRun(a, [], []);
+      const ids = await store.recordResolved('fp1', '2026-11-28T20:00:00Z', '2026-11-28T21:20:00.000Z');
+      assert.deepEqual(ids, [a.id]);
+      const detail = await store.getRun(a.id);
+      assert.equal(detail?.resolvedAt, '2026-11-28T21:20:00.000Z');
+      assert.deepEqual(detail?.events.at(-1)?.data, { startsAt: '2026-11-28T20:00:00Z', runStartsAt: a.startsAt });
+    }));
+
     test('interruptRunning marks runs a dead process left running', withStore(async (store) => {
       const r = run();
       await store.createRun(r, [], []);
@@ -170,6 +180,135 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
 
     test('getRun of an unknown id is null', withStore(async (store) => {
       assert.equal(await store.getRun('r_00000000000000000000000000'), null);
+    }));
+
+    // Guards: locks across playbooks, the budget, the pause and the circuit.
+    const query = (over: Partial<GuardQuery> = {}): GuardQuery => ({
+      playbook: 'scale-out',
+      instanceKey: 'fp2@x',
+      targetKey: 'shop/checkout',
+      since: null,
+      lockKey: 'lock:shop/checkout',
+      budgetSince: new Date('2026-11-28T20:00:00Z'),
+      ...over,
+    });
+    const scale = (over: Partial<NewRun> = {}) => run({ playbook: 'scale-out', fingerprint: 'fp2', instanceKey: 'fp2@x', lockKey: 'lock:shop/checkout', ...over });
+
+    test('a lock key is held by one unfinished run across playbooks, and recorded on the run', withStore(async (store) => {
+      const rollback = run({ lockKey: 'lock:shop/checkout' });
+      assert.ok(await store.createRun(rollback, [step], []));
+      assert.equal((await store.getRun(rollback.id))?.lockKey, 'lock:shop/checkout');
+      assert.equal(await store.createRun(scale(), [step], [{ kind: 'run.created', data: {} }]), null, 'another playbook, another key, the same lock');
+      assert.equal((await store.listEvents({ limit: 10 })).length, 0, 'the refused run wrote no event');
+      assert.deepEqual((await store.guardState(query())).lockedBy, { id: rollback.id, playbook: 'rollback', state: 'pending' });
+      assert.equal((await store.guardState(query({ lockKey: 'lock:shop/other' }))).lockedBy, null);
+      assert.equal((await store.guardState(query({ lockKey: null }))).lockedBy, null);
+      assert.ok(await store.createRun(scale({ lockKey: 'lock:shop/other' }), [], []), 'another lock is free');
+      assert.ok(await store.transitionRun(rollback.id, { from: ['pending'], to: 'running', at: '2026-11-28T21:13:01.000Z' }));
+      assert.deepEqual((await store.guardState(query())).lockedBy?.state, 'running');
+      assert.ok(await store.transitionRun(rollback.id, { from: ['running'], to: 'succeeded', at: '2026-11-28T21:14:00.000Z' }));
+      assert.equal((await store.guardState(query())).lockedBy, null, 'a finished run holds no lock');
+      const later = scale({ instanceKey: 'fp2@y', startsAt: 'y', targetKey: 'shop/checkout-2' });
+      assert.ok(await store.createRun(later, [], []));
+      assert.equal((await store.getRun(later.id))?.lockKey, 'lock:shop/checkout');
+    }));
+
+    test('runs without a lock key never conflict on locks', withStore(async (store) => {
+      assert.ok(await store.createRun(run(), [], []));
+      assert.ok(await store.createRun(scale({ lockKey: null }), [], []));
+      assert.ok(await store.createRun(run({ playbook: 'third', instanceKey: 'fp3@z' }), [], []));
+      assert.equal((await store.getRun((await store.listRuns({ limit: 1 })).runs[0]?.id ?? ''))?.lockKey, null);
+    }));
+
+    test('every way a run ends releases its lock: interrupted, cancelled, created finished', withStore(async (store) => {
+      const a = run({ lockKey: 'L' });
+      await store.createRun(a, [], []);
+      await store.transitionRun(a.id, { from: ['pending'], to: 'running', at: '2026-11-28T21:13:01.000Z' });
+      assert.deepEqual(await store.interruptRunning('2026-11-28T21:30:00.000Z', 'restarted'), [a.id]);
+      assert.equal((await store.guardState(query({ lockKey: 'L' }))).lockedBy, null);
+      const b = scale({ lockKey: 'L' });
+      assert.ok(await store.createRun(b, [], []));
+      assert.deepEqual(await store.cancelNotStarted('fp2', b.startsAt, '2026-11-28T21:31:00.000Z', 'resolved'), [b.id]);
+      assert.equal((await store.guardState(query({ lockKey: 'L' }))).lockedBy, null);
+      const refused = run({ playbook: 'third', instanceKey: 'fp3@z', lockKey: 'L', state: 'failed' });
+      assert.ok(await store.createRun(refused, [], []));
+      assert.equal((await store.guardState(query({ lockKey: 'L' }))).lockedBy, null, 'a run created finished takes no lock');
+    }));
+
+    test('the budget counts live runs that may act, of every playbook, within the window', withStore(async (store) => {
+      const at = (m: number) => `2026-11-28T21:${String(m).padStart(2, '0')}:00.000Z`;
+      await store.createRun(run({ dryRun: false, createdAt: at(0) }), [step], []);
+      await store.createRun(scale({ dryRun: false, createdAt: at(10), lockKey: null }), [step], []);
+      await store.createRun(run({ playbook: 'dry', dryRun: true, createdAt: at(11) }), [step], []);
+      await store.createRun(run({ playbook: 'refused', dryRun: false, state: 'failed', createdAt: at(12) }), [], []);
+      await store.createRun(run({ playbook: 'old', dryRun: false, createdAt: '2026-11-28T19:00:00.000Z' }), [step], []);
+      assert.equal((await store.guardState(query())).liveRunsInWindow, 2, 'two live runs since 20:00; not the dry run, the refused one, or the old one');
+      assert.equal((await store.guardState(query({ budgetSince: new Date(at(5)) }))).liveRunsInWindow, 1);
+      assert.equal((await store.guardState(query({ budgetSince: null }))).liveRunsInWindow, 0, 'no budget, nothing counted');
+      assert.equal((await store.globalState({ budgetSince: new Date('2026-11-28T20:00:00Z') })).liveRunsInWindow, 2);
+      // Closing the circuit starts a fresh budget.
+      await store.openCircuit({ at: at(13), reason: 'spent', by: 'remediator' });
+      await store.closeCircuit({ at: at(14), by: 'alice', via: 'cli', note: '' });
+      assert.equal((await store.guardState(query())).liveRunsInWindow, 0);
+      await store.createRun(run({ playbook: 'after', dryRun: false, createdAt: at(15) }), [step], []);
+      assert.equal((await store.guardState(query())).liveRunsInWindow, 1);
+    }));
+
+    test('a pause is stored, read by guardState, replaced, and lifted once', withStore(async (store) => {
+      assert.equal((await store.guardState(query())).paused, null);
+      assert.deepEqual(await store.globalState({ budgetSince: null }), { pause: null, circuit: null, liveRunsInWindow: 0 });
+      const set = await store.setPause({ at: '2026-11-28T21:00:00.000Z', until: '2026-11-28T23:00:00.000Z', reason: 'cluster upgrade', by: 'alice', via: 'cli' });
+      assert.deepEqual(set, { pausedAt: '2026-11-28T21:00:00.000Z', until: '2026-11-28T23:00:00.000Z', reason: 'cluster upgrade', by: 'alice', resumedAt: null, resumedBy: null });
+      assert.deepEqual((await store.guardState(query())).paused, {
+        at: new Date('2026-11-28T21:00:00.000Z'),
+        until: new Date('2026-11-28T23:00:00.000Z'),
+        reason: 'cluster upgrade',
+        by: 'alice',
+      });
+      await store.setPause({ at: '2026-11-28T21:30:00.000Z', until: '2026-11-29T01:00:00.000Z', reason: 'longer', by: 'bob', via: 'api' });
+      assert.equal((await store.globalState({ budgetSince: null })).pause?.by, 'bob');
+      const lifted = await store.endPause({ at: '2026-11-28T22:00:00.000Z', by: 'carol', via: 'api' });
+      assert.deepEqual([lifted?.by, lifted?.resumedBy, lifted?.resumedAt], ['bob', 'carol', '2026-11-28T22:00:00.000Z']);
+      assert.equal(await store.endPause({ at: '2026-11-28T22:01:00.000Z', by: 'carol', via: 'api' }), null, 'nothing left to lift');
+      assert.equal((await store.guardState(query())).paused, null);
+      const events = await store.listEvents({ limit: 10 });
+      assert.deepEqual(
+        events.map((e) => [e.kind, e.data['by'], e.data['via']]),
+        [
+          ['paused', 'alice', 'cli'],
+          ['paused', 'bob', 'api'],
+          ['resumed', 'carol', 'api'],
+        ],
+      );
+      assert.deepEqual(events[1]?.data['replaced'], { until: '2026-11-28T23:00:00.000Z', by: 'alice', reason: 'cluster upgrade' });
+    }));
+
+    test('an expired pause cannot be lifted; guardState still returns it for decide to compare', withStore(async (store) => {
+      await store.setPause({ at: '2026-11-28T21:00:00.000Z', until: '2026-11-28T21:30:00.000Z', reason: 'short', by: 'alice', via: 'api' });
+      assert.equal(await store.endPause({ at: '2026-11-28T21:30:00.000Z', by: 'bob', via: 'api' }), null);
+      assert.equal((await store.guardState(query())).paused?.until.toISOString(), '2026-11-28T21:30:00.000Z');
+    }));
+
+    test('the circuit opens once, is read by guardState, closes once, and can open again', withStore(async (store) => {
+      const opened = await store.openCircuit({ at: '2026-11-28T21:00:00.000Z', reason: 'budget spent', by: 'remediator' });
+      assert.deepEqual(opened, { openedAt: '2026-11-28T21:00:00.000Z', reason: 'budget spent', openedBy: 'remediator', closedAt: null, closedBy: null, closeNote: null });
+      assert.equal(await store.openCircuit({ at: '2026-11-28T21:01:00.000Z', reason: 'again', by: 'remediator' }), null, 'already open');
+      assert.deepEqual((await store.guardState(query())).circuit, { openedAt: new Date('2026-11-28T21:00:00.000Z'), reason: 'budget spent' });
+      const closed = await store.closeCircuit({ at: '2026-11-28T21:10:00.000Z', by: 'alice', via: 'cli', note: 'checked the deployments' });
+      assert.deepEqual([closed?.closedAt, closed?.closedBy, closed?.closeNote, closed?.reason], ['2026-11-28T21:10:00.000Z', 'alice', 'checked the deployments', 'budget spent']);
+      assert.equal(await store.closeCircuit({ at: '2026-11-28T21:11:00.000Z', by: 'bob', via: 'api', note: '' }), null, 'not open');
+      assert.equal((await store.guardState(query())).circuit, null);
+      assert.equal((await store.globalState({ budgetSince: null })).circuit?.closedBy, 'alice', 'the last opening stays readable');
+      assert.ok(await store.openCircuit({ at: '2026-11-28T22:00:00.000Z', reason: 'spent again', by: 'remediator' }));
+      assert.deepEqual((await store.globalState({ budgetSince: null })).circuit?.closedAt, null);
+      assert.deepEqual(
+        (await store.listEvents({ limit: 10 })).map((e) => [e.kind, e.data['reason'] ?? e.data['by']]),
+        [
+          ['circuit.opened', 'budget spent'],
+          ['circuit.closed', 'budget spent'],
+          ['circuit.opened', 'spent again'],
+        ],
+      );
     }));
   });
 }

@@ -23,7 +23,9 @@ export interface TestDaemon extends Daemon {
 }
 
 /** Starts a daemon; pass the same `dir` again to restart on the same database. */
-export async function startTestDaemon(options: { dir?: string; playbooks?: string; config?: Partial<Config>; clock?: () => Date } = {}): Promise<TestDaemon> {
+export async function startTestDaemon(
+  options: { dir?: string; playbooks?: string; config?: Partial<Config>; clock?: () => Date; env?: NodeJS.ProcessEnv; notifyWebhookUrl?: string } = {},
+): Promise<TestDaemon> {
   const dir = options.dir ?? mkdtempSync(path.join(os.tmpdir(), 'remediator-test-'));
   const db = path.join(dir, 'remediator.db');
   const config = configSchema.parse({ listen: '127.0.0.1:0', playbooks: options.playbooks ?? TEST_PLAYBOOKS, db, logLevel: 'debug', ...options.config });
@@ -36,9 +38,15 @@ export async function startTestDaemon(options: { dir?: string; playbooks?: strin
   });
   const daemon = await startDaemon(
     config,
-    { webhookTokens: [WEBHOOK_TOKEN, WEBHOOK_TOKEN_NEXT], webhookBasic: [{ user: 'am', password: 'basic-password-for-tests' }], apiTokens: [{ identity: 'tester', token: API_TOKEN }], notices: [] },
+    {
+      webhookTokens: [WEBHOOK_TOKEN, WEBHOOK_TOKEN_NEXT],
+      webhookBasic: [{ user: 'am', password: 'basic-password-for-tests' }],
+      apiTokens: [{ identity: 'tester', token: API_TOKEN }],
+      notices: [],
+      ...(options.notifyWebhookUrl ? { notifyWebhookUrl: options.notifyWebhookUrl } : {}),
+    },
     createLogger('debug', sink),
-    { registry: new Registry(), ...(options.clock ? { clock: options.clock } : {}) },
+    { registry: new Registry(), ...(options.clock ? { clock: options.clock } : {}), ...(options.env ? { env: options.env } : {}) },
   );
   return Object.assign(daemon, {
     dir,

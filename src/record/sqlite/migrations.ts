@@ -81,4 +81,38 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
   CREATE TRIGGER events_no_delete BEFORE DELETE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
   `,
+  // 2: locks across playbooks, the global budget, the circuit and the pause.
+  `
+  ALTER TABLE runs ADD COLUMN lock_key TEXT;
+  -- lock_key while the run is not over, NULL after: one active run per lock key, across playbooks.
+  ALTER TABLE runs ADD COLUMN active_lock TEXT;
+  CREATE UNIQUE INDEX runs_active_lock ON runs (active_lock) WHERE active_lock IS NOT NULL;
+  -- Whatever code path ends a run, its lock ends with it.
+  CREATE TRIGGER runs_release_lock AFTER UPDATE OF state ON runs
+    WHEN NEW.active_lock IS NOT NULL AND NEW.state IN ('succeeded', 'failed', 'cancelled', 'rejected', 'expired', 'interrupted')
+    BEGIN UPDATE runs SET active_lock = NULL WHERE id = NEW.id; END;
+  -- The global budget counts live runs by creation time.
+  CREATE INDEX runs_live ON runs (created_at) WHERE dry_run = 0;
+
+  -- One row: the last opening of the circuit, closed or not (the events keep the history).
+  CREATE TABLE circuit (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    opened_at TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    opened_by TEXT NOT NULL,
+    closed_at TEXT,
+    closed_by TEXT,
+    close_note TEXT
+  );
+  -- One row: the last pause set, lifted or not; it ends by itself at until.
+  CREATE TABLE pause (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    paused_at TEXT NOT NULL,
+    until TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    paused_by TEXT NOT NULL,
+    resumed_at TEXT,
+    resumed_by TEXT
+  );
+  `,
 ];

@@ -4,9 +4,10 @@ import Database from 'better-sqlite3';
 import type { GuardState } from '../../domain/decision.js';
 import { RemediatorError } from '../../domain/errors.js';
 import { isTerminal, type AuditEvent, type NewEvent, type Run, type RunDetail, type RunState, type RunStep } from '../../domain/run.js';
-import type { NewBatch, NewRun, RunQuery, RunTransition, Store, StoredBatch } from '../../domain/store.js';
+import type { CircuitRecord, GlobalState, GuardQuery, NewBatch, NewRun, PauseRecord, RunQuery, RunTransition, Store, StoredBatch } from '../../domain/store.js';
 import { newId } from '../ids.js';
 import { MIGRATIONS } from './migrations.js';
+import { ProcessLock } from './process-lock.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 
 type Row = Record<string, unknown>;
@@ -21,7 +22,11 @@ export class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly batchQueue: { batch: NewBatch; resolve: (id: string) => void; reject: (err: unknown) => void }[] = [];
 
-  private constructor(db: Database.Database, private readonly clock: () => Date) {
+  private constructor(
+    db: Database.Database,
+    private readonly clock: () => Date,
+    private readonly lock: ProcessLock | null,
+  ) {
     this.db = db;
   }
 
@@ -52,7 +57,15 @@ export class SqliteStore implements Store {
 
   /** Opens (creating if needed) the database file and brings its schema up to date. */
   static open(file: string, clock: () => Date = () => new Date()): SqliteStore {
-    if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    let lock: ProcessLock | null = null;
+    if (file !== ':memory:') {
+      try {
+        mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      } catch (err) {
+        throw new RemediatorError('store_unavailable', `cannot create the directory of the database ${file}: ${(err as Error).message}`, { cause: err });
+      }
+      lock = ProcessLock.acquire(path.resolve(file));
+    }
     let db: Database.Database;
     try {
       db = new Database(file);
@@ -61,10 +74,17 @@ export class SqliteStore implements Store {
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
     } catch (err) {
+      lock?.release();
       throw new RemediatorError('store_unavailable', `cannot open SQLite database ${file}: ${(err as Error).message}`, { cause: err });
     }
-    const store = new SqliteStore(db, clock);
-    store.migrate();
+    const store = new SqliteStore(db, clock, lock);
+    try {
+      store.migrate();
+    } catch (err) {
+      db.close();
+      lock?.release();
+      throw err;
+    }
     return store;
   }
 
@@ -174,12 +194,15 @@ export class SqliteStore implements Store {
     );
   }
 
-  guardState(q: { playbook: string; instanceKey: string; targetKey: string; since: Date | null }): Promise<GuardState> {
+  guardState(q: GuardQuery): Promise<GuardState> {
     return this.wrap('reading guard state', () => {
       const instance = this.sql('SELECT id, state FROM runs WHERE playbook = ? AND instance_key = ?').get(q.playbook, q.instanceKey) as Row | undefined;
       const active = this.sql('SELECT id, state FROM runs WHERE playbook = ? AND active_key = ?').get(q.playbook, q.targetKey) as Row | undefined;
       const last = this.sql('SELECT created_at FROM runs WHERE playbook = ? AND target_key = ? ORDER BY created_at DESC LIMIT 1')
         .get(q.playbook, q.targetKey) as Row | undefined;
+      const locker = q.lockKey ? (this.sql('SELECT id, playbook, state FROM runs WHERE active_lock = ?').get(q.lockKey) as Row | undefined) : undefined;
+      const pause = this.readPause();
+      const circuit = this.readCircuit();
       const recent =
         q.since === null
           ? 0
@@ -189,8 +212,117 @@ export class SqliteStore implements Store {
         activeRun: active ? { id: String(active['id']), state: String(active['state']) } : null,
         lastRunAt: last ? new Date(String(last['created_at'])) : null,
         recentRuns: recent,
+        lockedBy: locker ? { id: String(locker['id']), playbook: String(locker['playbook']), state: String(locker['state']) } : null,
+        paused: pause && pause.resumedAt === null ? { at: new Date(pause.pausedAt), until: new Date(pause.until), reason: pause.reason, by: pause.by } : null,
+        circuit: circuit && circuit.closedAt === null ? { openedAt: new Date(circuit.openedAt), reason: circuit.reason } : null,
+        liveRunsInWindow: this.liveRunsSince(q.budgetSince ?? null, circuit),
       };
     });
+  }
+
+  /**
+   * Live runs that were allowed to act (not those refused before any step, which have no steps),
+   * created since `since` and since the circuit last closed: a person who closes the circuit
+   * starts a fresh budget.
+   */
+  private liveRunsSince(since: Date | null, circuit: CircuitRecord | null): number {
+    if (since === null) return 0;
+    const from = circuit?.closedAt && circuit.closedAt > since.toISOString() ? circuit.closedAt : since.toISOString();
+    return (
+      this.sql('SELECT COUNT(*) AS n FROM runs WHERE dry_run = 0 AND created_at >= ? AND EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.id)').get(from) as {
+        n: number;
+      }
+    ).n;
+  }
+
+  private readPause(): PauseRecord | null {
+    const row = this.sql('SELECT * FROM pause WHERE id = 1').get() as Row | undefined;
+    if (!row) return null;
+    return {
+      pausedAt: String(row['paused_at']),
+      until: String(row['until']),
+      reason: String(row['reason']),
+      by: String(row['paused_by']),
+      resumedAt: (row['resumed_at'] as string | null) ?? null,
+      resumedBy: (row['resumed_by'] as string | null) ?? null,
+    };
+  }
+
+  private readCircuit(): CircuitRecord | null {
+    const row = this.sql('SELECT * FROM circuit WHERE id = 1').get() as Row | undefined;
+    if (!row) return null;
+    return {
+      openedAt: String(row['opened_at']),
+      reason: String(row['reason']),
+      openedBy: String(row['opened_by']),
+      closedAt: (row['closed_at'] as string | null) ?? null,
+      closedBy: (row['closed_by'] as string | null) ?? null,
+      closeNote: (row['close_note'] as string | null) ?? null,
+    };
+  }
+
+  globalState(q: { budgetSince: Date | null }): Promise<GlobalState> {
+    return this.wrap('reading the pause and circuit', () => {
+      const circuit = this.readCircuit();
+      return { pause: this.readPause(), circuit, liveRunsInWindow: this.liveRunsSince(q.budgetSince, circuit) };
+    });
+  }
+
+  setPause(p: { at: string; until: string; reason: string; by: string; via: string }): Promise<PauseRecord> {
+    return this.wrap('setting the pause', () =>
+      this.db.transaction(() => {
+        const before = this.readPause();
+        this.sql(
+          `INSERT INTO pause (id, paused_at, until, reason, paused_by) VALUES (1, ?, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET paused_at = excluded.paused_at, until = excluded.until, reason = excluded.reason,
+             paused_by = excluded.paused_by, resumed_at = NULL, resumed_by = NULL`,
+        ).run(p.at, p.until, p.reason, p.by);
+        const replaced = before && before.resumedAt === null && before.until > p.at ? { replaced: { until: before.until, by: before.by, reason: before.reason } } : {};
+        this.insertEvents([{ kind: 'paused', at: p.at, data: { until: p.until, reason: p.reason, by: p.by, via: p.via, ...replaced } }]);
+        return this.readPause() as PauseRecord;
+      })(),
+    );
+  }
+
+  endPause(e: { at: string; by: string; via: string }): Promise<PauseRecord | null> {
+    return this.wrap('lifting the pause', () =>
+      this.db.transaction(() => {
+        const result = this.sql('UPDATE pause SET resumed_at = ?, resumed_by = ? WHERE id = 1 AND resumed_at IS NULL AND until > ?').run(e.at, e.by, e.at);
+        if (result.changes === 0) return null;
+        const pause = this.readPause() as PauseRecord;
+        this.insertEvents([{ kind: 'resumed', at: e.at, data: { by: e.by, via: e.via, pausedBy: pause.by, pausedAt: pause.pausedAt, until: pause.until, reason: pause.reason } }]);
+        return pause;
+      })(),
+    );
+  }
+
+  openCircuit(o: { at: string; reason: string; by: string }): Promise<CircuitRecord | null> {
+    return this.wrap('opening the circuit', () =>
+      this.db.transaction(() => {
+        // Conditional: of two deciders that both spent the last of the budget, one opens it.
+        const result = this.sql(
+          `INSERT INTO circuit (id, opened_at, reason, opened_by) VALUES (1, ?, ?, ?)
+           ON CONFLICT (id) DO UPDATE SET opened_at = excluded.opened_at, reason = excluded.reason, opened_by = excluded.opened_by,
+             closed_at = NULL, closed_by = NULL, close_note = NULL
+           WHERE circuit.closed_at IS NOT NULL`,
+        ).run(o.at, o.reason, o.by);
+        if (result.changes === 0) return null;
+        this.insertEvents([{ kind: 'circuit.opened', at: o.at, data: { reason: o.reason, by: o.by } }]);
+        return this.readCircuit();
+      })(),
+    );
+  }
+
+  closeCircuit(c: { at: string; by: string; via: string; note: string }): Promise<CircuitRecord | null> {
+    return this.wrap('closing the circuit', () =>
+      this.db.transaction(() => {
+        const result = this.sql('UPDATE circuit SET closed_at = ?, closed_by = ?, close_note = ? WHERE id = 1 AND closed_at IS NULL').run(c.at, c.by, c.note);
+        if (result.changes === 0) return null;
+        const circuit = this.readCircuit() as CircuitRecord;
+        this.insertEvents([{ kind: 'circuit.closed', at: c.at, data: { by: c.by, via: c.via, note: c.note, openedAt: circuit.openedAt, reason: circuit.reason } }]);
+        return circuit;
+      })(),
+    );
   }
 
   createRun(run: NewRun, steps: RunStep[], events: NewEvent[]): Promise<Run | null> {
@@ -198,14 +330,16 @@ export class SqliteStore implements Store {
       this.db.transaction(() => {
         const result = this.sql(
             `INSERT INTO runs (id, playbook, playbook_hash, batch_id, alertname, fingerprint, starts_at, instance_key, target_key, active_key,
-               dry_run, state, reason, params, labels, annotations, created_at, updated_at)
+               lock_key, active_lock, dry_run, state, reason, params, labels, annotations, created_at, updated_at)
              VALUES (@id, @playbook, @playbookHash, @batchId, @alertname, @fingerprint, @startsAt, @instanceKey, @targetKey, @activeKey,
-               @dryRun, @state, @reason, @params, @labels, @annotations, @createdAt, @createdAt)
+               @lockKey, @activeLock, @dryRun, @state, @reason, @params, @labels, @annotations, @createdAt, @createdAt)
              ON CONFLICT DO NOTHING`,
           )
           .run({
             ...run,
             activeKey: isTerminal(run.state) ? null : run.targetKey,
+            lockKey: run.lockKey ?? null,
+            activeLock: isTerminal(run.state) ? null : (run.lockKey ?? null),
             dryRun: run.dryRun ? 1 : 0,
             params: JSON.stringify(run.params),
             labels: JSON.stringify(run.labels),
@@ -227,19 +361,20 @@ export class SqliteStore implements Store {
 
   transitionRun(id: string, change: RunTransition): Promise<boolean> {
     return this.wrap('updating a run', () =>
-      this.db.transaction(() => {
+      (change.durable ? this.durably.bind(this) : <T>(fn: () => T) => this.db.transaction(fn)())(() => {
         const placeholders = change.from.map(() => '?').join(', ');
         const terminal = isTerminal(change.to);
         const result = this.sql(
             `UPDATE runs SET state = ?, reason = COALESCE(?, reason), updated_at = ?,
                finished_at = CASE WHEN ? THEN ? ELSE finished_at END,
-               active_key = CASE WHEN ? THEN NULL ELSE active_key END
+               active_key = CASE WHEN ? THEN NULL ELSE active_key END,
+               active_lock = CASE WHEN ? THEN NULL ELSE active_lock END
              WHERE id = ? AND state IN (${placeholders})`,
           )
-          .run(change.to, change.reason ?? null, change.at, terminal ? 1 : 0, change.at, terminal ? 1 : 0, id, ...change.from);
+          .run(change.to, change.reason ?? null, change.at, terminal ? 1 : 0, change.at, terminal ? 1 : 0, terminal ? 1 : 0, id, ...change.from);
         if (result.changes === 0) return false;
         const updateStep = this.sql(
-          `UPDATE run_steps SET state = @state,
+          `UPDATE run_steps SET state = @state, rendered = COALESCE(@rendered, rendered),
              started_at = COALESCE(@startedAt, started_at), finished_at = COALESCE(@finishedAt, finished_at),
              exit_code = COALESCE(@exitCode, exit_code), output = COALESCE(@output, output), error = COALESCE(@error, error)
            WHERE run_id = @runId AND phase = @phase AND idx = @index`,
@@ -250,6 +385,7 @@ export class SqliteStore implements Store {
             phase: s.phase,
             index: s.index,
             state: s.state,
+            rendered: s.rendered === undefined ? null : JSON.stringify(s.rendered),
             startedAt: s.startedAt ?? null,
             finishedAt: s.finishedAt ?? null,
             exitCode: s.exitCode ?? null,
@@ -266,7 +402,7 @@ export class SqliteStore implements Store {
           at: change.at,
         });
         return true;
-      })(),
+      }),
     );
   }
 
@@ -277,10 +413,46 @@ export class SqliteStore implements Store {
   recordResolved(fingerprint: string, startsAt: string, at: string): Promise<string[]> {
     return this.wrap('recording a resolve', () =>
       this.db.transaction(() => {
-        const rows = this.sql('UPDATE runs SET resolved_at = ?, updated_at = ? WHERE fingerprint = ? AND starts_at = ? AND resolved_at IS NULL RETURNING id, playbook')
+        let rows = this.sql('UPDATE runs SET resolved_at = ?, updated_at = ? WHERE fingerprint = ? AND starts_at = ? AND resolved_at IS NULL RETURNING id, playbook, starts_at')
           .all(at, at, fingerprint, startsAt) as Row[];
+        if (rows.length === 0) {
+          // Alertmanager can move an instance's startsAt (an alert re-added with an earlier start
+          // merges into it): a resolve of the fingerprint still ends every earlier, unresolved run of it.
+          rows = this.sql('UPDATE runs SET resolved_at = ?, updated_at = ? WHERE fingerprint = ? AND resolved_at IS NULL AND created_at <= ? RETURNING id, playbook, starts_at')
+            .all(at, at, fingerprint, at) as Row[];
+        }
         this.insertEvents(
-          rows.map((r) => ({ kind: 'alert.resolved', at, runId: String(r['id']), playbook: String(r['playbook']), fingerprint, data: { startsAt } })),
+          rows.map((r) => ({
+            kind: 'alert.resolved',
+            at,
+            runId: String(r['id']),
+            playbook: String(r['playbook']),
+            fingerprint,
+            data: { startsAt, ...(r['starts_at'] === startsAt ? {} : { runStartsAt: String(r['starts_at']) }) },
+          })),
+        );
+        return rows.map((r) => String(r['id']));
+      })(),
+    );
+  }
+
+  cancelNotStarted(fingerprint: string, startsAt: string, at: string, reason: string): Promise<string[]> {
+    return this.wrap('cancelling runs', () =>
+      this.db.transaction(() => {
+        const rows = this.sql(
+          `UPDATE runs SET state = 'cancelled', reason = ?, updated_at = ?, finished_at = ?, active_key = NULL, active_lock = NULL
+           WHERE fingerprint = ? AND starts_at = ? AND state IN ('pending', 'awaiting_approval') RETURNING id, playbook, batch_id`,
+        ).all(reason, at, at, fingerprint, startsAt) as Row[];
+        this.insertEvents(
+          rows.map((r) => ({
+            kind: 'run.state',
+            at,
+            runId: String(r['id']),
+            playbook: String(r['playbook']),
+            fingerprint,
+            batchId: (r['batch_id'] as string | null) ?? null,
+            data: { to: 'cancelled', reason },
+          })),
         );
         return rows.map((r) => String(r['id']));
       })(),
@@ -290,7 +462,7 @@ export class SqliteStore implements Store {
   interruptRunning(at: string, reason: string): Promise<string[]> {
     return this.wrap('interrupting runs', () =>
       this.db.transaction(() => {
-        const rows = this.sql("UPDATE runs SET state = 'interrupted', reason = ?, updated_at = ?, finished_at = ?, active_key = NULL WHERE state = 'running' RETURNING id, playbook, fingerprint")
+        const rows = this.sql("UPDATE runs SET state = 'interrupted', reason = ?, updated_at = ?, finished_at = ?, active_key = NULL, active_lock = NULL WHERE state = 'running' RETURNING id, playbook, fingerprint")
           .all(reason, at, at) as Row[];
         this.insertEvents(
           rows.map((r) => ({
@@ -358,7 +530,10 @@ export class SqliteStore implements Store {
 
   close(): Promise<void> {
     this.flushBatches();
-    if (this.db.open) this.db.close();
+    if (this.db.open) {
+      this.db.close();
+      this.lock?.release();
+    }
     return Promise.resolve();
   }
 }
@@ -380,6 +555,7 @@ function toRun(row: Row): Run {
     startsAt: String(row['starts_at']),
     instanceKey: String(row['instance_key']),
     targetKey: String(row['target_key']),
+    lockKey: (row['lock_key'] as string | null) ?? null,
     dryRun: row['dry_run'] === 1,
     state: row['state'] as RunState,
     reason: String(row['reason']),

@@ -1,0 +1,84 @@
+import { readSecret } from '../config/secrets.js';
+import { errorMessage, RemediatorError } from '../domain/errors.js';
+import { CLI_USER_AGENT } from '../http/guard-routes.js';
+
+/** Where the CLI finds the daemon unless told otherwise. */
+export const DEFAULT_URL = 'http://127.0.0.1:9595';
+
+/**
+ * The CLI's side of the HTTP API, for commands that act on a running daemon (pause, resume,
+ * circuit). The URL comes from --url or REMEDIATOR_URL; the token only from REMEDIATOR_TOKEN or
+ * REMEDIATOR_TOKEN_FILE, never from a flag (flags show in `ps` and shell history).
+ */
+export class ApiClient {
+  constructor(
+    readonly url: string,
+    private readonly token: string,
+    private readonly timeoutMs = 10_000,
+  ) {}
+
+  /** Builds a client from the --url flag and the environment; fails early without a token. */
+  static fromEnv(flagUrl: string | undefined, env: NodeJS.ProcessEnv): ApiClient {
+    const url = (flagUrl ?? env['REMEDIATOR_URL'] ?? DEFAULT_URL).replace(/\/+$/, '');
+    if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
+      throw new RemediatorError('bad_request', `${url} is not an http(s) URL: give --url http://host:port or set REMEDIATOR_URL`);
+    }
+    const token = readSecret(env, 'REMEDIATOR_TOKEN');
+    if (token === undefined) {
+      throw new RemediatorError(
+        'unauthorized',
+        'no API token: set REMEDIATOR_TOKEN (or REMEDIATOR_TOKEN_FILE) to a token of the daemon\'s REMEDIATOR_API_TOKENS, e.g. REMEDIATOR_TOKEN="$(cat data/api.token)"',
+      );
+    }
+    return new ApiClient(url, token);
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.request<T>('GET', path);
+  }
+
+  post<T>(path: string, body: unknown = {}): Promise<T> {
+    return this.request<T>('POST', path, body);
+  }
+
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          'user-agent': `${CLI_USER_AGENT}/1`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string } }).cause?.code ?? errorMessage(err);
+      throw new RemediatorError('store_unavailable', `cannot reach the daemon at ${this.url} (${cause}): is it running? Point --url or REMEDIATOR_URL at it`, {
+        retryable: true,
+        cause: err,
+      });
+    }
+    const text = await res.text();
+    if (res.status === 401) {
+      throw new RemediatorError(
+        'unauthorized',
+        `the daemon at ${this.url} refused the API token (401): set REMEDIATOR_TOKEN to a token listed in its REMEDIATOR_API_TOKENS (identity=token), e.g. REMEDIATOR_TOKEN="$(cat data/api.token)"`,
+      );
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new RemediatorError('internal', `${method} ${this.url}${path} answered ${res.status} with something that is not JSON: is ${this.url} a remediator daemon?`);
+    }
+    if (!res.ok) {
+      const message = (json as { error?: { message?: string } }).error?.message ?? text;
+      const code = res.status === 404 ? 'not_found' : res.status < 500 ? 'bad_request' : 'store_unavailable';
+      throw new RemediatorError(code, `${method} ${path}: ${res.status}: ${message}`);
+    }
+    return json as T;
+  }
+}

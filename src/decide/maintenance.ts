@@ -1,0 +1,60 @@
+import type { LabelSet } from '../domain/alert.js';
+import type { ActiveWindow, MaintenanceWindow } from '../domain/decision.js';
+import { parseDuration } from '../domain/duration.js';
+import { parseMatcher } from '../match/matcher.js';
+import { parseCron } from './cron.js';
+
+/**
+ * Maintenance windows: a cron expression says when one starts, a duration how long it lasts.
+ * While one is in force for an alert, runs are suppressed or forced to dry-run. Pure.
+ */
+
+/** A window as configured (guards.maintenance in the configuration file). */
+export interface MaintenanceWindowSpec {
+  readonly name: string;
+  readonly cron: string;
+  readonly duration: string;
+  readonly action: 'suppress' | 'dry-run';
+  /** Alertmanager matchers; the window applies only to alerts whose labels match them all. */
+  readonly matchers?: readonly string[] | undefined;
+  /** IANA time zone the cron expression is read in; default UTC. */
+  readonly timezone?: string | undefined;
+}
+
+/**
+ * Compiles configured windows. Throws (CronSyntaxError, MatcherSyntaxError or Error) on a bad
+ * one; the configuration schema has already reported those with their key, so this only fails
+ * when called with unchecked input.
+ */
+export function compileWindows(specs: readonly MaintenanceWindowSpec[]): MaintenanceWindow[] {
+  return specs.map((spec) => {
+    const schedule = parseCron(spec.cron, spec.timezone ?? 'UTC');
+    const durationMs = parseDuration(spec.duration);
+    if (durationMs === undefined || durationMs <= 0) throw new Error(`maintenance window ${spec.name}: duration "${spec.duration}" is not a positive duration`);
+    const matchers = (spec.matchers ?? []).map((m) => parseMatcher(m));
+    return {
+      name: spec.name,
+      cron: spec.timezone && spec.timezone !== 'UTC' ? `${schedule.source} (${spec.timezone})` : schedule.source,
+      durationMs,
+      action: spec.action,
+      matchers,
+      lastStart: (now, withinMs) => schedule.lastStart(now, withinMs),
+    };
+  });
+}
+
+/**
+ * The window in force at `now` for an alert with these labels, or null. When several are, one
+ * that suppresses wins over one that forces a dry run (the stronger guard), then the first listed.
+ */
+export function activeWindow(windows: readonly MaintenanceWindow[], now: Date, labels: LabelSet): ActiveWindow | null {
+  let found: ActiveWindow | null = null;
+  for (const w of windows) {
+    if (found !== null && (found.action === 'suppress' || w.action === 'dry-run')) continue;
+    if (!w.matchers.every((m) => m.matches(labels))) continue;
+    const start = w.lastStart(now, w.durationMs);
+    if (start === null) continue;
+    found = { name: w.name, cron: w.cron, action: w.action, startedAt: start, endsAt: new Date(start.getTime() + w.durationMs) };
+  }
+  return found;
+}

@@ -1,0 +1,312 @@
+import { errorMessage } from '../domain/errors.js';
+import type { Notification, Notifier } from '../domain/notifier.js';
+import type { Playbook, Step } from '../domain/playbook.js';
+import type { NewEvent, RenderedStep, Run, RunState } from '../domain/run.js';
+import type { Store } from '../domain/store.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { RunExecutor } from './executor.js';
+import { describeRendered, renderStep } from './render-step.js';
+import { backoffDelay, sleep } from './retry.js';
+import { runtimeResolver } from './runtime-resolver.js';
+import { SecretStore } from './secrets.js';
+import { shouldRun, type StepStatus } from './step-condition.js';
+import { runStepBody, type StepSettings } from './step-body.js';
+import type { StepOutcome, StepVars } from './steps/step-outcome.js';
+
+/** What the executor needs. */
+export interface ExecutorDeps {
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly clock: () => Date;
+  readonly notifiers: readonly Notifier[];
+  readonly secrets: SecretStore;
+  readonly settings: StepSettings & { readonly maxConcurrent: number; readonly secretsDir: string | null };
+}
+
+type Phase = 'main' | 'onFailure';
+
+/** Why a run stopped early. */
+type StopReason = { to: 'cancelled' | 'interrupted'; reason: string };
+
+/**
+ * Carries runs through their steps. Every step start and end is stored, with the command as it
+ * really ran (secrets redacted), before the next thing happens. A dry run executes only what is
+ * safe: read-only steps and `dryRun` variants (e.g. --dry-run=server), and notifications marked
+ * as a dry run; everything else is planned and logged. At most `maxConcurrent` runs execute at
+ * once; the rest wait in order.
+ */
+export class StepExecutor implements RunExecutor {
+  private readonly queue: { run: Run; playbook: Playbook; done: () => void }[] = [];
+  private readonly active = new Map<string, { controller: AbortController; stop?: StopReason }>();
+  private accepting = true;
+
+  constructor(private readonly deps: ExecutorDeps) {}
+
+  /** Queues a run; resolves when it has finished (or was never started). */
+  execute(run: Run, playbook: Playbook): Promise<void> {
+    return new Promise((resolve) => {
+      this.queue.push({ run, playbook, done: resolve });
+      this.pump();
+    });
+  }
+
+  /** Stops a run that is executing: its current step is cancelled and the run ends `cancelled`. */
+  cancel(runId: string, reason: string): boolean {
+    const entry = this.active.get(runId);
+    if (!entry) return false;
+    entry.stop ??= { to: 'cancelled', reason };
+    entry.controller.abort(new Error(reason));
+    return true;
+  }
+
+  /** Runs executing now. */
+  get activeCount(): number {
+    return this.active.size;
+  }
+
+  /**
+   * Shutdown: starts nothing new (queued runs stay `pending` in the store and are picked up at
+   * the next start), lets running steps finish within the grace period, then kills them and marks
+   * their runs interrupted.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    this.accepting = false;
+    for (const item of this.queue.splice(0)) item.done();
+    const deadline = Date.now() + graceMs;
+    while (this.active.size > 0 && Date.now() < deadline) await sleep(50);
+    for (const [id, entry] of this.active) {
+      entry.stop ??= { to: 'interrupted', reason: 'the daemon shut down while the run was running' };
+      entry.controller.abort(new Error('shutdown'));
+      this.deps.logger.warn(`run ${id} interrupted by shutdown`, { runId: id });
+    }
+    while (this.active.size > 0) await sleep(20);
+  }
+
+  private pump(): void {
+    while (this.accepting && this.active.size < this.deps.settings.maxConcurrent && this.queue.length > 0) {
+      const item = this.queue.shift();
+      if (!item) break;
+      const controller = new AbortController();
+      this.active.set(item.run.id, { controller });
+      this.perform(item.run, item.playbook, controller.signal)
+        .catch((err: unknown) => this.deps.logger.error(`run ${item.run.id} stopped on an error: ${errorMessage(err)}`, { runId: item.run.id }))
+        .finally(() => {
+          this.active.delete(item.run.id);
+          item.done();
+          this.pump();
+        });
+    }
+  }
+
+  private now(): string {
+    return this.deps.clock().toISOString();
+  }
+
+  private async perform(run: Run, playbook: Playbook, signal: AbortSignal): Promise<void> {
+    const { store, logger } = this.deps;
+    const log = logger.child({ runId: run.id, playbook: run.playbook, fingerprint: run.fingerprint });
+    const started = await store.transitionRun(run.id, {
+      from: ['pending'],
+      to: 'running',
+      at: this.now(),
+      durable: !run.dryRun,
+      events: [{ kind: 'run.state', data: { from: 'pending', to: 'running', dryRun: run.dryRun } }],
+    });
+    if (!started) {
+      log.info(`run ${run.id} is no longer pending (cancelled meanwhile?): not started`);
+      return;
+    }
+    log.info(`${run.dryRun ? 'dry run' : 'run'} of ${run.playbook} for ${run.alertname} started: ${playbook.steps.length} step(s)`, { dryRun: run.dryRun, params: run.params });
+
+    const outcomes = new Map<string, { status: StepStatus; vars: StepVars }>();
+    let failure: string | null = null;
+    for (const [index, step] of playbook.steps.entries()) {
+      if (signal.aborted) break;
+      // A dry run walks on after a failure, so the whole plan is shown; the run still ends failed.
+      const status = await this.step(run, step, 'main', index, outcomes, failure !== null && !run.dryRun, signal, log);
+      if (status === 'failed' && !step.continueOnError && failure === null) failure = step.name;
+    }
+    const stop = this.active.get(run.id)?.stop;
+    if (stop) {
+      await this.finish(run, stop.to, stop.reason, log);
+      return;
+    }
+    if (failure !== null) {
+      for (const [index, step] of playbook.onFailure.entries()) {
+        if (signal.aborted) break;
+        await this.step(run, step, 'onFailure', index, outcomes, false, signal, log);
+      }
+      await this.finish(run, 'failed', await this.failureReason(run, failure), log);
+      return;
+    }
+    await this.finish(run, 'succeeded', run.dryRun ? 'dry run: read-only and dry-run steps executed, the rest planned' : 'every step succeeded', log);
+  }
+
+  /** "step NAME: why", from the stored step that failed the run. */
+  private async failureReason(run: Run, stepName: string): Promise<string> {
+    const detail = await this.deps.store.getRun(run.id);
+    const failed = detail?.steps.find((s) => s.name === stepName && s.phase === 'main');
+    return `step ${stepName}: ${failed?.error ?? 'failed'}`;
+  }
+
+  /** Runs (or plans, or skips) one step and records it; returns how it ended. */
+  private async step(
+    run: Run,
+    step: Step,
+    phase: Phase,
+    index: number,
+    outcomes: Map<string, { status: StepStatus; vars: StepVars }>,
+    runFailing: boolean,
+    signal: AbortSignal,
+    log: Logger,
+  ): Promise<StepStatus> {
+    const { store, secrets, metrics } = this.deps;
+    const record = (status: StepStatus, vars: StepVars = {}) => {
+      outcomes.set(step.name, { status, vars });
+      return status;
+    };
+    const label = `${phase === 'main' ? 'step' : 'onFailure step'} ${index + 1} ${step.name}`;
+    const statuses = new Map([...outcomes].map(([k, v]) => [k, v.status]));
+    if (!shouldRun(step.when, statuses, runFailing)) {
+      await store.transitionRun(run.id, {
+        from: ['running'],
+        to: 'running',
+        at: this.now(),
+        steps: [{ phase, index, state: 'skipped' }],
+        events: [{ kind: 'step.finished', data: { step: step.name, phase, state: 'skipped', when: step.when ?? 'succeeded' } }],
+      });
+      log.info(`${label} skipped (when: ${step.when ?? 'succeeded'})`);
+      return record('skipped');
+    }
+
+    let rendered: RenderedStep;
+    const mode = run.dryRun ? 'dry-run' : 'live';
+    try {
+      rendered = renderStep(step, runtimeResolver({ run, mode, steps: outcomes, secret: (n) => secrets.get(n), dryRun: run.dryRun })).rendered;
+    } catch (err) {
+      const missingSecret = /\{\{ secrets\.([A-Za-z0-9_-]+) \}\}/.exec(errorMessage(err));
+      const error = missingSecret?.[1] ? SecretStore.howToSet(missingSecret[1], this.deps.settings.secretsDir) : errorMessage(err);
+      return record(await this.recordEnd(run, step, phase, index, { ok: false, exitCode: null, output: '', error, vars: {} }, 0, 0, log, label));
+    }
+    const shown = secrets.redactDeep(rendered);
+    const execution = executionOf(step, rendered, run.dryRun);
+    if (execution === 'plan') {
+      log.info(`dry-run ${label}: ${describeRendered(shown, true)}`, { step: step.name, kind: step.kind, rendered: shown });
+      return record('planned');
+    }
+
+    const startedAt = Date.now();
+    await store.transitionRun(run.id, {
+      from: ['running'],
+      to: 'running',
+      at: this.now(),
+      durable: !run.dryRun && !step.readOnly,
+      steps: [{ phase, index, state: 'running', startedAt: this.now(), rendered: shown }],
+      events: [{ kind: 'step.started', data: { step: step.name, phase, kind: step.kind, command: describeRendered(shown, run.dryRun), dryRun: run.dryRun } }],
+    });
+    log.info(`${run.dryRun ? 'dry-run ' : ''}${label} started: ${describeRendered(shown, run.dryRun)}`, { step: step.name, kind: step.kind });
+
+    const attempts = step.retry?.attempts ?? 1;
+    let outcome: StepOutcome = { ok: false, exitCode: null, output: '', error: 'not run', vars: {} };
+    let attempt = 0;
+    while (attempt < attempts) {
+      attempt++;
+      outcome = await this.body(run, step, rendered, signal);
+      if (outcome.ok || signal.aborted || attempt >= attempts || !step.retry) break;
+      const delayMs = backoffDelay(step.retry, attempt);
+      await store.appendEvents([
+        { kind: 'step.retry', runId: run.id, playbook: run.playbook, fingerprint: run.fingerprint, data: { step: step.name, attempt, error: secrets.redact(outcome.error ?? ''), delayMs } },
+      ]);
+      log.warn(`${label} attempt ${attempt}/${attempts} failed (${secrets.redact(outcome.error ?? '')}); retrying in ${delayMs} ms`);
+      try {
+        await sleep(delayMs, signal);
+      } catch {
+        break;
+      }
+    }
+    const durationMs = Date.now() - startedAt;
+    metrics.stepDuration.observe({ kind: step.kind, outcome: outcome.ok ? 'succeeded' : 'failed' }, durationMs / 1000);
+    return record(await this.recordEnd(run, step, phase, index, outcome, durationMs, attempt, log, label), outcome.vars);
+  }
+
+  private body(run: Run, step: Step, rendered: RenderedStep, signal: AbortSignal): Promise<StepOutcome> {
+    if (rendered.kind === 'notify') return this.notify(run, rendered.text, rendered.channel);
+    return runStepBody(step, rendered, {
+      settings: this.deps.settings,
+      signal,
+      dryRun: run.dryRun,
+      runEnv: { REMEDIATOR_RUN_ID: run.id, REMEDIATOR_PLAYBOOK: run.playbook, REMEDIATOR_DRY_RUN: run.dryRun ? '1' : '0' },
+      isResolved: async () => (await this.deps.store.getRun(run.id))?.resolvedAt != null,
+    });
+  }
+
+  private async recordEnd(run: Run, step: Step, phase: Phase, index: number, outcome: StepOutcome, durationMs: number, attempts: number, log: Logger, label: string): Promise<StepStatus> {
+    const { secrets, store } = this.deps;
+    const state = outcome.ok ? 'succeeded' : 'failed';
+    const error = outcome.error === null ? null : secrets.redact(outcome.error);
+    const at = this.now();
+    await store.transitionRun(run.id, {
+      from: ['running'],
+      to: 'running',
+      at,
+      steps: [{ phase, index, state, finishedAt: at, exitCode: outcome.exitCode, output: secrets.redact(outcome.output), error }],
+      events: [{ kind: 'step.finished', data: { step: step.name, phase, state, exitCode: outcome.exitCode, durationMs, attempts, error } }],
+    });
+    if (outcome.ok) log.info(`${label} succeeded in ${durationMs} ms`, { step: step.name, exitCode: outcome.exitCode });
+    else log.warn(`${label} failed: ${error}`, { step: step.name, exitCode: outcome.exitCode });
+    return state;
+  }
+
+  /** Sends through every notifier; failures are recorded and never fail the step or the run. */
+  private async notify(run: Run, text: string, channel: string | null): Promise<StepOutcome> {
+    const n: Notification = { kind: 'step', text: run.dryRun ? `[dry run] ${text}` : text, channel, runId: run.id, playbook: run.playbook };
+    const lines = await this.sendAll(run, n);
+    return { ok: true, exitCode: null, output: lines.join('\n'), error: null, vars: { stdout: n.text } };
+  }
+
+  private async sendAll(run: Run, n: Notification): Promise<string[]> {
+    const lines: string[] = [];
+    const events: NewEvent[] = [];
+    for (const notifier of this.deps.notifiers) {
+      try {
+        await notifier.send({ ...n, text: this.deps.secrets.redact(n.text) });
+        lines.push(`sent via ${notifier.name}`);
+        events.push({ kind: 'notification.sent', runId: run.id, playbook: run.playbook, fingerprint: run.fingerprint, data: { notifier: notifier.name, kind: n.kind } });
+        this.deps.metrics.notifications.inc({ notifier: notifier.name, outcome: 'sent' });
+      } catch (err) {
+        lines.push(`${notifier.name} failed: ${errorMessage(err)}`);
+        events.push({ kind: 'notification.failed', runId: run.id, playbook: run.playbook, fingerprint: run.fingerprint, data: { notifier: notifier.name, kind: n.kind, error: errorMessage(err) } });
+        this.deps.metrics.notifications.inc({ notifier: notifier.name, outcome: 'failed' });
+      }
+    }
+    if (events.length > 0) await this.deps.store.appendEvents(events);
+    return lines;
+  }
+
+  private async finish(run: Run, to: RunState, reason: string, log: Logger): Promise<void> {
+    const moved = await this.deps.store.transitionRun(run.id, {
+      from: ['running'],
+      to,
+      reason,
+      at: this.now(),
+      events: [{ kind: 'run.state', data: { from: 'running', to, reason } }],
+    });
+    if (!moved) return;
+    this.deps.metrics.runs.inc({ playbook: run.playbook, outcome: to, mode: run.dryRun ? 'dry-run' : 'live' });
+    log[to === 'succeeded' ? 'info' : 'warn'](`run ${run.id} ${to}: ${reason}`, { state: to });
+    if (!run.dryRun) {
+      await this.sendAll(run, { kind: 'run.finished', text: `${run.playbook} for ${run.alertname} (${run.targetKey}) ${to}: ${reason} [run ${run.id}]`, runId: run.id, playbook: run.playbook, data: { state: to } });
+    }
+  }
+}
+
+/** What a step does in this run: execute it, or only plan it (dry run). */
+function executionOf(step: Step, rendered: RenderedStep, dryRun: boolean): 'execute' | 'plan' {
+  if (!dryRun) return step.kind === 'approval' ? 'plan' : 'execute';
+  if (rendered.kind === 'notify') return 'execute';
+  if (rendered.kind === 'run') return step.readOnly || rendered.dryRunArgv !== null ? 'execute' : 'plan';
+  if (rendered.kind === 'http') return step.readOnly ? 'execute' : 'plan';
+  return 'plan';
+}

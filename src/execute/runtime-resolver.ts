@@ -1,0 +1,58 @@
+import type { Alert } from '../domain/alert.js';
+import type { Run } from '../domain/run.js';
+import { alertResolver } from '../decide/prepare.js';
+import type { Resolve } from '../playbook/template.js';
+import { jsonPath } from './steps/verify.js';
+import type { StepVars } from './steps/step-outcome.js';
+import type { StepStatus } from './step-condition.js';
+
+/** What a step's templates can see while the run executes. */
+export interface RuntimeValues {
+  readonly run: Run;
+  readonly mode: string;
+  readonly steps: ReadonlyMap<string, { status: StepStatus; vars: StepVars }>;
+  readonly secret: (name: string) => string | undefined;
+  /** In a dry run, values of steps that were only planned stay as written instead of failing. */
+  readonly dryRun: boolean;
+}
+
+/** The alert as stored on the run. */
+export function alertOfRun(run: Run): Alert {
+  return { status: 'firing', labels: run.labels, annotations: run.annotations, startsAt: run.startsAt, endsAt: null, generatorURL: '', fingerprint: run.fingerprint };
+}
+
+/** Resolves every template name at execution time: earlier steps' values and secrets included. */
+export function runtimeResolver(v: RuntimeValues): Resolve {
+  const base = alertResolver(alertOfRun(v.run), v.run.params);
+  return (path) => {
+    const [root, name, field, ...rest] = path;
+    if (root === 'secrets' && name !== undefined) return v.secret(name);
+    if (root === 'run' && path.length === 2) {
+      if (name === 'id') return v.run.id;
+      if (name === 'playbook') return v.run.playbook;
+      if (name === 'mode') return v.mode;
+    }
+    if (root === 'steps' && name !== undefined) {
+      const step = v.steps.get(name);
+      if (step === undefined || step.status === 'planned') return v.dryRun ? null : undefined;
+      switch (field) {
+        case 'status':
+          return step.status;
+        case 'stdout':
+          return (step.vars.stdout ?? '').replace(/\n$/, '');
+        case 'stderr':
+          return (step.vars.stderr ?? '').replace(/\n$/, '');
+        case 'exitCode':
+          return step.vars.exitCode === undefined ? undefined : String(step.vars.exitCode);
+        case 'json': {
+          const value = rest.length === 0 ? step.vars.json : jsonPath(step.vars.json, rest.join('.'));
+          if (value === undefined) return undefined;
+          return typeof value === 'string' ? value : JSON.stringify(value);
+        }
+        default:
+          return undefined;
+      }
+    }
+    return base(path);
+  };
+}

@@ -1,0 +1,87 @@
+import { execa } from 'execa';
+import { CappedOutput } from '../output-cap.js';
+import type { StepContext, StepOutcome } from './step-outcome.js';
+
+/** How a command is started. */
+export interface CommandOptions {
+  readonly env: Record<string, string>;
+  readonly cwd: string | null;
+  /** Time between SIGTERM and SIGKILL. */
+  readonly killGraceMs: number;
+}
+
+/**
+ * Runs a program with an argument array: no shell ever parses anything, so a value holding
+ * "; rm -rf /" is one argument and nothing else. The child gets only the environment given (an
+ * allow-list, not the daemon's), runs in its own process group so that a timeout or a cancel
+ * ends its children too (SIGTERM, then SIGKILL after a grace period), and its output is read as
+ * it comes and capped, so a chatty command cannot grow the daemon's memory.
+ */
+export async function runCommand(argv: readonly string[], options: CommandOptions, ctx: StepContext): Promise<StepOutcome> {
+  const [file, ...args] = argv;
+  if (!file) return { ok: false, exitCode: null, output: '', error: 'empty command', vars: {} };
+  const stdout = new CappedOutput(ctx.outputCapBytes);
+  const stderr = new CappedOutput(ctx.outputCapBytes);
+  const child = execa(file, args, {
+    env: options.env,
+    extendEnv: false,
+    cwd: options.cwd ?? undefined,
+    stdin: 'ignore',
+    buffer: false,
+    reject: false,
+    detached: true,
+    cleanup: true,
+    stripFinalNewline: false,
+  });
+  child.stdout?.on('data', (chunk: Buffer) => stdout.push(chunk));
+  child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
+
+  let why: 'timeout' | 'cancelled' | null = null;
+  let killTimer: NodeJS.Timeout | undefined;
+  const stop = (reason: 'timeout' | 'cancelled') => {
+    if (why !== null) return;
+    why = reason;
+    signalGroup(child.pid, 'SIGTERM');
+    killTimer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), options.killGraceMs);
+  };
+  const timeout = setTimeout(() => stop('timeout'), ctx.timeoutMs);
+  const onAbort = () => stop('cancelled');
+  if (ctx.signal.aborted) onAbort();
+  else ctx.signal.addEventListener('abort', onAbort, { once: true });
+
+  const result = await child;
+  clearTimeout(timeout);
+  clearTimeout(killTimer);
+  ctx.signal.removeEventListener('abort', onAbort);
+  // The group may still hold children that ignored SIGTERM after the leader exited.
+  if (why !== null) signalGroup(child.pid, 'SIGKILL');
+
+  const out = stdout.text();
+  const err = stderr.text();
+  const output = err ? `${out}${out && !out.endsWith('\n') ? '\n' : ''}--- stderr ---\n${err}` : out;
+  const exitCode = typeof result.exitCode === 'number' ? result.exitCode : null;
+  const vars = { stdout: out, stderr: err, ...(exitCode === null ? {} : { exitCode }) };
+  if (why === 'timeout') return { ok: false, exitCode, output, error: `timed out after ${ctx.timeoutMs} ms and was killed`, vars };
+  if (why === 'cancelled') return { ok: false, exitCode, output, error: 'cancelled and killed', vars };
+  if (exitCode === null) {
+    const code = (result as { code?: string }).code;
+    const message = code === 'ENOENT' ? `${file}: program not found on the PATH given to steps (see runs.envAllow)` : `${file} could not run: ${result.shortMessage ?? result.message}`;
+    return { ok: false, exitCode, output, error: result.signal ? `killed by ${result.signal}` : message, vars };
+  }
+  return { ok: exitCode === 0, exitCode, output, error: exitCode === 0 ? null : `exited with code ${exitCode}${lastLine(err)}`, vars };
+}
+
+/** ": <the last line the command wrote to stderr>", which usually says why it failed. */
+function lastLine(text: string): string {
+  const line = text.trimEnd().split('\n').pop()?.trim() ?? '';
+  return line === '' ? '' : `: ${line.length > 200 ? `${line.slice(0, 200)}…` : line}`;
+}
+
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is already gone.
+  }
+}

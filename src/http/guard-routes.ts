@@ -1,0 +1,81 @@
+import express, { type Request, type Router } from 'express';
+import { parseDuration } from '../domain/duration.js';
+import { RemediatorError } from '../domain/errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { GuardSwitches } from '../pipeline/guard-switches.js';
+import { identityOf, requireToken } from './api-routes.js';
+import type { Credentials } from './credentials.js';
+
+/** What the pause and circuit routes need. */
+export interface GuardRouteDeps {
+  readonly switches: GuardSwitches;
+  readonly credentials: Credentials;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/** The User-Agent prefix of `remediator` CLI requests, so events say which channel a change came through. */
+export const CLI_USER_AGENT = 'remediator-cli';
+
+const NOTE_MAX = 500;
+
+/**
+ * GET/POST /api/pause, POST /api/resume, GET /api/circuit, POST /api/circuit/close. Every route
+ * needs an API token; changes record the token's identity and the channel (api or cli).
+ */
+export function guardRouter(deps: GuardRouteDeps): Router {
+  const router = express.Router();
+  const auth = requireToken(deps, 'api');
+  const json = express.json({ limit: '16kb' });
+
+  router.get('/api/pause', auth, async (_req, res) => {
+    const s = await deps.switches.status();
+    res.json({ now: s.now, paused: s.paused, pause: s.pause });
+  });
+
+  router.post('/api/pause', auth, json, async (req, res) => {
+    const body = objectBody(req, '{"for": "2h", "reason": "…"}');
+    const forText = body['for'];
+    const reason = body['reason'];
+    if (typeof forText !== 'string' || parseDuration(forText) === undefined) {
+      throw new RemediatorError('bad_request', '"for" must be a duration such as 30m or 2h');
+    }
+    if (typeof reason !== 'string' || reason.trim() === '') throw new RemediatorError('bad_request', '"reason" must say why remediation is paused');
+    if (reason.length > NOTE_MAX) throw new RemediatorError('bad_request', `"reason" must be at most ${NOTE_MAX} characters`);
+    const pause = await deps.switches.pause({ by: identityOf(res), forMs: parseDuration(forText) ?? 0, reason, via: via(req) });
+    res.json({ paused: true, pause });
+  });
+
+  router.post('/api/resume', auth, async (req, res) => {
+    const lifted = await deps.switches.resume({ by: identityOf(res), via: via(req) });
+    res.json({ resumed: lifted !== null, pause: lifted ?? (await deps.switches.status()).pause });
+  });
+
+  router.get('/api/circuit', auth, async (_req, res) => {
+    const s = await deps.switches.status();
+    res.json({ now: s.now, open: s.circuitOpen, circuit: s.circuit, budget: s.budget });
+  });
+
+  router.post('/api/circuit/close', auth, json, async (req, res) => {
+    const note = req.body === undefined ? undefined : objectBody(req, '{"note": "…"} or no body')['note'];
+    if (note !== undefined && (typeof note !== 'string' || note.length > NOTE_MAX)) {
+      throw new RemediatorError('bad_request', `"note" must be text of at most ${NOTE_MAX} characters`);
+    }
+    const closed = await deps.switches.closeCircuit({ by: identityOf(res), via: via(req), note: note ?? '' });
+    res.json({ closed: closed !== null, circuit: closed ?? (await deps.switches.status()).circuit });
+  });
+  return router;
+}
+
+function objectBody(req: Request, shape: string): Record<string, unknown> {
+  const body: unknown = req.body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new RemediatorError('bad_request', `send a JSON object (Content-Type: application/json): ${shape}`);
+  }
+  return body as Record<string, unknown>;
+}
+
+function via(req: Request): string {
+  return (req.get('user-agent') ?? '').startsWith(CLI_USER_AGENT) ? 'cli' : 'api';
+}
