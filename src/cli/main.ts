@@ -49,6 +49,10 @@ async function main(argv: string[]): Promise<void> {
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
+    // Like Prometheus and Alertmanager: SIGHUP reloads, it does not stop.
+    process.on('SIGHUP', () => {
+      void daemon.reload().catch((err: unknown) => logger.error(`reload failed: ${errorMessage(err)}`));
+    });
   });
 
   program

@@ -25,6 +25,7 @@ import { BatchWorker } from '../pipeline/batch-worker.js';
 import { GuardSwitches } from '../pipeline/guard-switches.js';
 import { PlaybookSet } from '../pipeline/playbook-set.js';
 import { processBatch } from '../pipeline/process-batch.js';
+import { reloadPlaybooks, type ReloadResult } from '../pipeline/reload-playbooks.js';
 import { formatLoadError, loadPlaybooks } from '../playbook/loader.js';
 import { SqliteStore } from '../record/sqlite/sqlite-store.js';
 
@@ -35,6 +36,8 @@ export interface Daemon {
   readonly worker: BatchWorker;
   readonly playbooks: PlaybookSet;
   readonly executor: StepExecutor;
+  /** Loads the playbooks again; a set with errors is refused and the old one stays. */
+  reload(): Promise<ReloadResult>;
   /** Resolves when every started run has reached a resting state. */
   settled(): Promise<void>;
   close(): Promise<void>;
@@ -70,6 +73,8 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   collectDefaultMetrics({ register: registry, prefix: 'remediator_' });
   const metrics = createMetrics(registry);
   const playbooks = new PlaybookSet(loaded.playbooks, clock());
+  metrics.reloadSuccessful.set(1);
+  metrics.reloadTimestamp.set(clock().getTime() / 1000);
   metrics.playbooksLoaded.set(loaded.playbooks.length);
 
   const store = openStore(config.db, clock);
@@ -144,9 +149,11 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
       onStored: () => worker.kick(),
       isShuttingDown: () => shuttingDown,
     },
-    api: { store, playbooks, credentials: apiCredentials, logger, metrics },
+    api: { store, playbooks, credentials: apiCredentials, logger, metrics, reload: () => reload() },
     guards: { switches, credentials: apiCredentials, logger, metrics },
   });
+
+  const reload = () => reloadPlaybooks(config.playbooks, { playbooks, store, logger, metrics, clock });
 
   const { host, port } = parseListen(config.listen);
   const server: Server = app.listen(port, host);
@@ -174,6 +181,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     playbooks,
     settled,
     executor,
+    reload,
     /**
      * Graceful stop: webhooks get 503 (Alertmanager retries them elsewhere or later), stored
      * batches wait for the next start, running steps get the grace period, then are killed and

@@ -122,6 +122,7 @@ export type EventKind =
   | 'notification.sent'
   | 'notification.failed'
   | 'playbooks.loaded'
+  | 'playbooks.reload_failed'
   | 'auth.failed'
   | 'paused'
   | 'resumed'

@@ -6,6 +6,7 @@ import type { Store } from '../domain/store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { PlaybookSet } from '../pipeline/playbook-set.js';
+import type { ReloadResult } from '../pipeline/reload-playbooks.js';
 import type { Credentials } from './credentials.js';
 
 const STATES: readonly RunState[] = ['pending', 'awaiting_approval', 'running', 'succeeded', 'failed', 'cancelled', 'rejected', 'expired', 'interrupted'];
@@ -17,6 +18,8 @@ export interface ApiDeps {
   readonly credentials: Credentials;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Reloads the playbooks (POST /-/reload). */
+  readonly reload?: () => Promise<ReloadResult>;
 }
 
 /** The identity a request authenticated as (set by requireToken). */
@@ -42,6 +45,12 @@ export function requireToken(deps: Pick<ApiDeps, 'credentials' | 'metrics' | 'lo
 export function apiRouter(deps: ApiDeps): Router {
   const router = express.Router();
   router.use('/api', requireToken(deps, 'api'));
+
+  router.post('/-/reload', requireToken(deps, 'reload'), async (_req, res) => {
+    if (!deps.reload) throw new RemediatorError('not_found', 'reload is not available');
+    const result = await deps.reload();
+    res.status(result.ok ? 200 : 422).json(result);
+  });
 
   router.get('/api/runs', async (req, res) => {
     const state = queryString(req, 'status') ?? queryString(req, 'state');

@@ -13,6 +13,8 @@ export interface Metrics {
   readonly stepDuration: Histogram<'kind' | 'outcome'>;
   readonly notifications: Counter<'notifier' | 'outcome'>;
   readonly playbooksLoaded: Gauge;
+  readonly reloadSuccessful: Gauge;
+  readonly reloadTimestamp: Gauge;
   /** 1 while the circuit is open (read from the store when scraped). */
   readonly circuitOpen: Gauge;
   /** 1 while a pause is in force (read from the store when scraped, so an expired pause reads 0). */
@@ -78,6 +80,8 @@ export function createMetrics(registry: Registry): Metrics {
     }),
     notifications: new Counter({ name: 'remediator_notifications_total', help: 'Notifications sent or failed, by notifier.', labelNames: ['notifier', 'outcome'], registers }),
     batchesPending: new Gauge({ name: 'remediator_batches_pending', help: 'Webhook batches stored and not yet processed.', registers }),
+    reloadSuccessful: new Gauge({ name: 'remediator_config_last_reload_successful', help: 'Whether the last playbook (re)load succeeded (1) or was refused (0).', registers }),
+    reloadTimestamp: new Gauge({ name: 'remediator_config_last_reload_success_timestamp_seconds', help: 'When the playbooks were last loaded successfully.', registers }),
     playbooksLoaded: new Gauge({ name: 'remediator_playbooks_loaded', help: 'Playbooks in the active set.', registers }),
   };
 }

@@ -31,6 +31,10 @@ export interface DaemonProcess {
   waitForLine(predicate: (line: string) => boolean, what: string, timeoutMs?: number): Promise<string>;
   /** SIGTERM, then SIGKILL after the grace period; removes the temporary directory. Safe to call twice. */
   stop(): Promise<void>;
+  /** Sends a signal to the daemon (SIGHUP to reload, SIGKILL to crash it). */
+  signal(signal: NodeJS.Signals): void;
+  /** Resolves when the process has exited, with its exit code or signal. */
+  exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /** What to start the daemon with. */
@@ -131,6 +135,13 @@ export async function startDaemonProcess(options: DaemonProcessOptions): Promise
     stop() {
       stopped ??= stopChild(child).then(() => rm(dir, { recursive: true, force: true }));
       return stopped;
+    },
+    signal(sig) {
+      child.kill(sig);
+    },
+    exited() {
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+      return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     },
   };
 }

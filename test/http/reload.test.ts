@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import type { Run } from '../../src/domain/run.js';
+import { startDaemonProcess } from '../support/daemon-process.js';
+import { fixtureText, TEST_PLAYBOOKS } from '../support/fixtures.js';
+import { API_TOKEN, removeDir, startTestDaemon } from '../support/test-daemon.js';
+
+const BROKEN = 'name: broken\nmatch: { alertname: X }\nsteps:\n  - wait: 5 minutes\n';
+const EXTRA = "name: extra\nmatch: { alertname: Extra }\nsteps:\n  - notify: { text: 'x' }\n";
+
+test('POST /-/reload: a valid set replaces the old one; a broken set is refused and the old one keeps working', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-reload-'));
+  cpSync(TEST_PLAYBOOKS, dir, { recursive: true });
+  const d = await startTestDaemon({ playbooks: dir });
+  try {
+    const reload = (token?: string) => fetch(`${d.url}/-/reload`, { method: 'POST', headers: token ? { authorization: `Bearer ${token}` } : {} });
+    assert.equal((await reload()).status, 401, 'reloading needs an API token');
+
+    writeFileSync(path.join(dir, 'extra.yaml'), EXTRA);
+    const ok = await reload(API_TOKEN);
+    assert.equal(ok.status, 200);
+    assert.deepEqual(await ok.json(), { ok: true, playbooks: 5, added: ['extra'], removed: [], changed: [] });
+
+    writeFileSync(path.join(dir, 'broken.yaml'), BROKEN);
+    const refused = await reload(API_TOKEN);
+    assert.equal(refused.status, 422);
+    const body = (await refused.json()) as { ok: boolean; errors: string[] };
+    assert.equal(body.ok, false);
+    assert.match(body.errors[0] ?? '', /^broken\.yaml:4:11: steps\[0\]\.wait: must be a duration/);
+    let metrics = await (await fetch(`${d.url}/metrics`)).text();
+    assert.match(metrics, /remediator_config_last_reload_successful 0/);
+    assert.match(metrics, /remediator_playbooks_loaded 5/);
+
+    // The previous set is still the one in use.
+    await d.post(fixtureText('amtool-firing.json'));
+    await d.settled();
+    assert.deepEqual((await d.api<{ runs: Run[] }>('/api/runs')).runs.map((r) => r.playbook), ['high-error-rate']);
+
+    rmSync(path.join(dir, 'broken.yaml'));
+    assert.equal((await reload(API_TOKEN)).status, 200);
+    metrics = await (await fetch(`${d.url}/metrics`)).text();
+    assert.match(metrics, /remediator_config_last_reload_successful 1/);
+  } finally {
+    await d.close();
+    removeDir(d.dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SIGHUP reloads the playbooks instead of stopping the daemon', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-reload-'));
+  cpSync(TEST_PLAYBOOKS, dir, { recursive: true });
+  const daemon = await startDaemonProcess({ playbooks: dir });
+  try {
+    writeFileSync(path.join(dir, 'extra.yaml'), EXTRA);
+    daemon.signal('SIGHUP');
+    await daemon.waitForLine((l) => l.includes('playbooks reloaded: 5 active (added 1'), 'the reload log line');
+    const { playbooks } = await daemon.api<{ playbooks: { name: string }[] }>('/api/playbooks');
+    assert.ok(playbooks.some((p) => p.name === 'extra'));
+    assert.equal((await fetch(`${daemon.url}/-/healthy`)).status, 200, 'still running');
+  } finally {
+    await daemon.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
