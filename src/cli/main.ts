@@ -33,10 +33,6 @@ async function main(argv: string[]): Promise<void> {
     for (const notice of secrets.notices) process.stderr.write(`remediator: ${notice}\n`);
     for (const name of unknownEnvVars(process.env)) process.stderr.write(`remediator: warning: ${name} is not a setting remediator reads; is it misspelt?\n`);
     const daemon = await startDaemon(config, secrets, logger);
-    process.stderr.write(
-      `remediator: listening on ${daemon.url} (execution ${config.execution}, ${daemon.playbooks.all.length} playbook(s) from ${config.playbooks}, database ${config.db})\n`,
-    );
-    logger.info(`listening on ${daemon.url}`, { execution: config.execution, playbooks: daemon.playbooks.all.length, db: config.db });
     const stop = (signal: string) => {
       logger.info(`${signal}: shutting down`);
       daemon.close().then(
@@ -53,6 +49,12 @@ async function main(argv: string[]): Promise<void> {
     process.on('SIGHUP', () => {
       void daemon.reload().catch((err: unknown) => logger.error(`reload failed: ${errorMessage(err)}`));
     });
+    // Announced only once the signal handlers are in place: a SIGHUP sent by whoever waits for
+    // this line must reload, not kill (the default for a process without a handler).
+    process.stderr.write(
+      `remediator: listening on ${daemon.url} (execution ${config.execution}, ${daemon.playbooks.all.length} playbook(s) from ${config.playbooks}, database ${config.db})\n`,
+    );
+    logger.info(`listening on ${daemon.url}`, { execution: config.execution, playbooks: daemon.playbooks.all.length, db: config.db });
   });
 
   program
