@@ -1,12 +1,13 @@
-import { execFile, spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
-import { pollUntil, stopChild, track } from './daemon-process.js';
+import { stopChild } from './daemon-process.js';
+import { findExecutable, startServiceBinary } from './service-binary.js';
+
+export { freePort } from './service-binary.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -55,33 +56,6 @@ export function findAlertmanagerBinaries(): AlertmanagerBinaries | null {
   return alertmanager && amtool ? { alertmanager, amtool } : null;
 }
 
-function findExecutable(name: string): string | null {
-  const dirs = [...(process.env['PATH'] ?? '').split(path.delimiter).filter((d) => d !== ''), '/usr/bin', '/usr/local/bin'];
-  for (const dir of dirs) {
-    const candidate = path.join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return null;
-}
-
-/** A port that was free a moment ago (listen on port 0, read it, close). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('could not find a free port');
-  return address.port;
-}
-
 /**
  * The Alertmanager configuration: one route to the remediator receiver, grouped by alertname, with
  * intervals short enough for tests; the webhook sends resolves and a bearer token, as users are
@@ -109,64 +83,19 @@ export async function startAlertmanager(options: AlertmanagerOptions): Promise<A
     throw new Error(`amtool check-config refused the generated configuration: ${(err as { stdout?: string }).stdout ?? String(err)}`);
   }
 
-  // The free port can be taken between our probe and Alertmanager's bind: try a few ports.
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    try {
-      return await launch(options, dir, configFile, port);
-    } catch (err) {
-      if (attempt >= 3 || !/address already in use/i.test(String(err))) {
-        await rm(dir, { recursive: true, force: true });
-        throw err;
-      }
-    }
-  }
-}
-
-async function launch(options: AlertmanagerOptions, dir: string, configFile: string, port: number): Promise<Alertmanager> {
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawn(
-    options.binaries.alertmanager,
-    [
+  const { url, child, output } = await startServiceBinary({
+    name: 'Alertmanager',
+    binary: binaries.alertmanager,
+    dir,
+    startTimeoutMs: options.startTimeoutMs,
+    args: (port) => [
       `--config.file=${configFile}`,
       `--storage.path=${path.join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       '--cluster.listen-address=',
       '--log.level=info',
     ],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  track(child);
-  let output = '';
-  for (const stream of [child.stdout, child.stderr]) {
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      output += chunk;
-    });
-  }
-  let exited: string | null = null;
-  child.once('exit', (code, signal) => {
-    exited = signal ?? `code ${code}`;
   });
-
-  try {
-    await pollUntil(
-      `Alertmanager on ${url} to answer /-/ready`,
-      async () => {
-        const res = await fetch(`${url}/-/ready`);
-        await res.arrayBuffer();
-        return res.status === 200 ? true : undefined;
-      },
-      {
-        timeoutMs: options.startTimeoutMs ?? 15_000,
-        giveUpIf: () => (exited === null ? null : `Alertmanager exited (${exited})`),
-        context: () => `Alertmanager output:\n${output}`,
-      },
-    );
-  } catch (err) {
-    await stopChild(child);
-    throw err;
-  }
 
   const amtool = async (args: string[]) => {
     try {
@@ -187,7 +116,7 @@ async function launch(options: AlertmanagerOptions, dir: string, configFile: str
   let stopped: Promise<void> | null = null;
   return {
     url,
-    output: () => output,
+    output,
     addAlert,
     resolveAlert: (labels, end = new Date(Date.now() - 100)) => addAlert(labels, {}, { end }),
     stop() {

@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { freePort } from './alertmanager.js';
-import { pollUntil, stopChild, track } from './daemon-process.js';
+import { stopChild } from './daemon-process.js';
+import { findExecutable, startServiceBinary } from './service-binary.js';
 
 /** A real Prometheus on 127.0.0.1 with its own storage in a temporary directory. */
 export interface Prometheus {
@@ -26,18 +24,7 @@ export interface PrometheusOptions {
 
 /** Finds Debian's `prometheus` on PATH or in /usr/bin; null if it is not installed. */
 export function findPrometheusBinary(): string | null {
-  // The same search as findAlertmanagerBinaries (test/support/alertmanager.ts), which does not export it.
-  const dirs = [...(process.env['PATH'] ?? '').split(path.delimiter).filter((d) => d !== ''), '/usr/bin', '/usr/local/bin'];
-  for (const dir of dirs) {
-    const candidate = path.join(dir, 'prometheus');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this directory
-    }
-  }
-  return null;
+  return findExecutable('prometheus');
 }
 
 /** A minimal configuration: scrape and evaluate every second, scrape the given targets as "demo". */
@@ -53,71 +40,18 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
   const dir = await mkdtemp(path.join(os.tmpdir(), 'remediator-prometheus-'));
   const configFile = path.join(dir, 'prometheus.yml');
   await writeFile(configFile, prometheusConfig(options.scrapeTargets), { mode: 0o600 });
-  // The free port can be taken between our probe and Prometheus's bind: try a few ports.
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    try {
-      return await launch(options, dir, configFile, port);
-    } catch (err) {
-      if (attempt >= 3 || !/address already in use/i.test(String(err))) {
-        await rm(dir, { recursive: true, force: true });
-        throw err;
-      }
-    }
-  }
-}
-
-async function launch(options: PrometheusOptions, dir: string, configFile: string, port: number): Promise<Prometheus> {
-  const url = `http://127.0.0.1:${port}`;
-  const child = spawn(
-    options.binary,
-    [
-      `--config.file=${configFile}`,
-      `--storage.tsdb.path=${path.join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=info',
-    ],
-    { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  track(child);
-  let output = '';
-  for (const stream of [child.stdout, child.stderr]) {
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      output += chunk;
-    });
-  }
-  let exited: string | null = null;
-  child.once('exit', (code, signal) => {
-    exited = signal ?? `code ${code}`;
+  const { url, child, output } = await startServiceBinary({
+    name: 'Prometheus',
+    binary: options.binary,
+    dir,
+    startTimeoutMs: options.startTimeoutMs,
+    args: (port) => [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=info'],
   });
-  child.once('error', (err) => {
-    exited = `could not start: ${err.message}`;
-  });
-
-  try {
-    await pollUntil(
-      `Prometheus on ${url} to answer /-/ready`,
-      async () => {
-        const res = await fetch(`${url}/-/ready`);
-        await res.arrayBuffer();
-        return res.status === 200 ? true : undefined;
-      },
-      {
-        timeoutMs: options.startTimeoutMs ?? 15_000,
-        giveUpIf: () => (exited === null ? null : `Prometheus exited (${exited})`),
-        context: () => `Prometheus output:\n${output}`,
-      },
-    );
-  } catch (err) {
-    await stopChild(child);
-    throw err;
-  }
 
   let stopped: Promise<void> | null = null;
   return {
     url,
-    output: () => output,
+    output,
     stop() {
       stopped ??= stopChild(child).then(() => rm(dir, { recursive: true, force: true }));
       return stopped;
