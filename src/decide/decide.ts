@@ -89,6 +89,7 @@ export function decide({ alert, playbook, prepared, state, now, settings }: Deci
       detail: `${state.recentRuns} run(s) in the last ${formatDuration(maxRuns.perMs)}, the limit is ${maxRuns.count}`,
     };
   }
+  const wantsApproval = playbook.mode === 'approve' || playbook.steps.some((s) => s.kind === 'approval');
   const why =
     settings.execution === 'dry-run'
       ? 'execution is dry-run'
@@ -96,7 +97,9 @@ export function decide({ alert, playbook, prepared, state, now, settings }: Deci
         ? 'playbook mode is dry-run'
         : window !== null
           ? `maintenance window "${window.name}" (${window.cron}) forces dry-run until ${window.endsAt.toISOString()}`
-          : null;
+          : wantsApproval && settings.approvalsAvailable !== true
+            ? 'the playbook needs an approval, which this version cannot ask for: run as a dry run'
+            : null;
   const dryRun = why !== null;
   // Dry runs act on nothing, so only live runs spend the budget.
   const budget = settings.budget;
@@ -108,5 +111,5 @@ export function decide({ alert, playbook, prepared, state, now, settings }: Deci
       opensCircuit: true,
     };
   }
-  return { action: 'run', dryRun, needsApproval: !dryRun && playbook.mode === 'approve', reason: why ?? `playbook mode is ${playbook.mode}` };
+  return { action: 'run', dryRun, needsApproval: !dryRun && wantsApproval, reason: why ?? `playbook mode is ${playbook.mode}` };
 }

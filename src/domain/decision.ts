@@ -72,4 +72,9 @@ export interface DecideSettings {
   /** At most `count` live runs per `perMs`; the run that would exceed it opens the circuit. */
   readonly budget: { readonly count: number; readonly perMs: number } | null;
   readonly maintenance: readonly MaintenanceWindow[];
+  /**
+   * Whether runs can be held for a person's approval. Until they can, a run that needs one is a
+   * dry run, decided here so that it does not spend the live budget either.
+   */
+  readonly approvalsAvailable?: boolean;
 }

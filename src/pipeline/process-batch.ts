@@ -127,16 +127,10 @@ async function decideAndCreate(alert: Alert, playbook: Playbook, batchId: string
 
   const runId = newId('r', now);
   const refused = decision.action === 'refuse';
-  // Approvals cannot be asked for yet: a run that needs one runs as a dry run, and says so.
-  const needsApproval = decision.action === 'run' && !decision.dryRun && (decision.needsApproval || playbook.steps.some((s) => s.kind === 'approval'));
-  const dryRun = decision.action === 'run' ? decision.dryRun || needsApproval : deps.settings.execution === 'dry-run' || playbook.mode === 'dry-run';
+  const dryRun = decision.action === 'run' ? decision.dryRun : deps.settings.execution === 'dry-run' || playbook.mode === 'dry-run';
   const params = prepared.params.ok ? prepared.params.values : {};
   const steps = refused ? [] : renderPlan(playbook, alert, params, { runId, dryRun });
-  const reason = refused
-    ? `alert data refused before any step: ${decision.detail}`
-    : needsApproval
-      ? 'the playbook needs an approval, which this version cannot ask for: run as a dry run'
-      : decision.reason;
+  const reason = refused ? `alert data refused before any step: ${decision.detail}` : decision.reason;
   const events: NewEvent[] = [
     { kind: 'decision', ...eventBase, data: { ...decisionData, action: decision.action, dryRun, reason } },
     { kind: 'run.created', ...eventBase, data: { state: refused ? 'failed' : 'pending', dryRun, playbookHash: playbook.hash, params } },

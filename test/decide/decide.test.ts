@@ -14,9 +14,11 @@ interface PlaybookOptions {
   readonly cooldown?: string;
   readonly maxRuns?: string;
   readonly lock?: string;
+  /** Adds an approval step in the middle of the playbook. */
+  readonly approvalStep?: boolean;
 }
 
-function playbook({ mode = 'live', status = 'firing', cooldown, maxRuns, lock }: PlaybookOptions = {}): Playbook {
+function playbook({ mode = 'live', status = 'firing', cooldown, maxRuns, lock, approvalStep = false }: PlaybookOptions = {}): Playbook {
   const guards = [`  key: '{{ params.namespace }}/{{ params.deployment }}'`];
   if (lock !== undefined) guards.push(`  lock: '${lock}'`);
   if (cooldown !== undefined) guards.push(`  cooldown: ${cooldown}`);
@@ -30,7 +32,7 @@ mode: ${mode}
 guards:
 ${guards.join('\n')}
 steps:
-  - run: [kubectl, rollout, undo, 'deployment/{{ params.deployment }}', -n, '{{ params.namespace }}']
+${approvalStep ? "  - approval: { message: 'undo?' }\n" : ''}  - run: [kubectl, rollout, undo, 'deployment/{{ params.deployment }}', -n, '{{ params.namespace }}']
 `;
   const { playbook: p, errors } = parsePlaybook(yaml, 'test.yaml');
   assert.deepEqual(errors, []);
@@ -246,9 +248,26 @@ const cases: readonly Case[] = [
   // run: execution × mode
   { title: 'live execution, live playbook', playbook: { mode: 'live' }, expected: { action: 'run', dryRun: false, needsApproval: false, reason: 'playbook mode is live' } },
   {
-    title: 'live execution, approve playbook',
+    title: 'live execution, approve playbook, approvals available: held for approval',
     playbook: { mode: 'approve' },
+    settings: { approvalsAvailable: true },
     expected: { action: 'run', dryRun: false, needsApproval: true, reason: 'playbook mode is approve' },
+  },
+  {
+    title: 'live execution, approve playbook, no approvals yet: a dry run that says why',
+    playbook: { mode: 'approve' },
+    expected: { action: 'run', dryRun: true, needsApproval: false, reason: 'the playbook needs an approval, which this version cannot ask for: run as a dry run' },
+  },
+  {
+    title: 'live execution, a live playbook with an approval step, no approvals yet: a dry run',
+    playbook: { approvalStep: true },
+    expected: { action: 'run', dryRun: true, needsApproval: false, reason: 'the playbook needs an approval, which this version cannot ask for: run as a dry run' },
+  },
+  {
+    title: 'live execution, a live playbook with an approval step, approvals available: held',
+    playbook: { approvalStep: true },
+    settings: { approvalsAvailable: true },
+    expected: { action: 'run', dryRun: false, needsApproval: true, reason: 'playbook mode is live' },
   },
   {
     title: 'live execution, dry-run playbook',
@@ -276,6 +295,7 @@ const cases: readonly Case[] = [
   {
     title: 'a finished run for the key outside cooldown and under the limit',
     playbook: { mode: 'approve', cooldown: '10m', maxRuns: '{ count: 5, per: 1h }' },
+    settings: { approvalsAvailable: true },
     state: { lastRunAt: minutesAgo(11), recentRuns: 4 },
     expected: { action: 'run', dryRun: false, needsApproval: true, reason: 'playbook mode is approve' },
   },
@@ -382,11 +402,18 @@ const cases: readonly Case[] = [
   { title: 'one run left in the budget', settings: { budget: BUDGET }, state: { liveRunsInWindow: 2 }, expected: liveRun },
   { title: 'no budget configured', state: { liveRunsInWindow: 1000 }, expected: liveRun },
   {
-    title: 'a run that needs approval is a live run and spends the budget',
+    title: 'a run held for approval is a live run and spends the budget',
+    playbook: { mode: 'approve' },
+    settings: { budget: BUDGET, approvalsAvailable: true },
+    state: { liveRunsInWindow: 3 },
+    expected: budgetSpent,
+  },
+  {
+    title: 'a run that needs approval while approvals do not exist is a dry run and spends no budget',
     playbook: { mode: 'approve' },
     settings: { budget: BUDGET },
     state: { liveRunsInWindow: 3 },
-    expected: budgetSpent,
+    expected: { action: 'run', dryRun: true, needsApproval: false, reason: 'the playbook needs an approval, which this version cannot ask for: run as a dry run' },
   },
   {
     title: 'dry runs do not spend the budget: dry-run execution',
