@@ -46,6 +46,8 @@ export class StepExecutor implements RunExecutor {
 
   /** Queues a run; resolves when it has finished (or was never started). */
   execute(run: Run, playbook: Playbook): Promise<void> {
+    // After shutdown began, a run stays pending in the store and is resumed at the next start.
+    if (!this.accepting) return Promise.resolve();
     return new Promise((resolve) => {
       this.queue.push({ run, playbook, done: resolve });
       this.pump();
