@@ -208,26 +208,30 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
  * cancelled with the reason.
  */
 async function resumePending(store: Store, playbooks: PlaybookSet, start: (run: Run, playbook: Playbook) => void, clock: () => Date, logger: Logger): Promise<void> {
+  const pending = [];
   let cursor: string | undefined;
   do {
     const page = await store.listRuns({ state: 'pending', limit: 200, ...(cursor ? { cursor } : {}) });
-    for (const run of [...page.runs].reverse()) {
-      const playbook = playbooks.byName(run.playbook);
-      const why =
-        run.resolvedAt !== null
-          ? 'the alert resolved before the run started'
-          : playbook === undefined
-            ? `playbook ${run.playbook} is no longer loaded`
-            : playbook.hash !== run.playbookHash
-              ? `playbook ${run.playbook} changed since the run was decided`
-              : null;
-      if (why === null && playbook) {
-        logger.info(`resuming run ${run.id} (${run.playbook}), decided before the restart`, { runId: run.id });
-        start(run, playbook);
-      } else {
-        await store.transitionRun(run.id, { from: ['pending'], to: 'cancelled', reason: `${why}; not started`, at: clock().toISOString(), events: [{ kind: 'run.state', data: { from: 'pending', to: 'cancelled', reason: why } }] });
-      }
-    }
+    pending.push(...page.runs);
     cursor = page.next ?? undefined;
   } while (cursor);
+  // Ids sort by creation time: resume in the order the runs were decided.
+  pending.sort((a, b) => (a.id < b.id ? -1 : 1));
+  for (const run of pending) {
+    const playbook = playbooks.byName(run.playbook);
+    const why =
+      run.resolvedAt !== null
+        ? 'the alert resolved before the run started'
+        : playbook === undefined
+          ? `playbook ${run.playbook} is no longer loaded`
+          : playbook.hash !== run.playbookHash
+            ? `playbook ${run.playbook} changed since the run was decided`
+            : null;
+    if (why === null && playbook) {
+      logger.info(`resuming run ${run.id} (${run.playbook}), decided before the restart`, { runId: run.id });
+      start(run, playbook);
+    } else {
+      await store.transitionRun(run.id, { from: ['pending'], to: 'cancelled', reason: `${why}; not started`, at: clock().toISOString(), events: [{ kind: 'run.state', data: { from: 'pending', to: 'cancelled', reason: why } }] });
+    }
+  }
 }

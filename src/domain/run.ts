@@ -52,7 +52,7 @@ export type RenderedCheck =
   | { kind: 'resolved' };
 
 /** What happened, or will happen, to one step of a run. */
-export type StepState = 'planned' | 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+export type StepState = 'planned' | 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'interrupted';
 
 /** One step of a run as stored. */
 export interface RunStep {

@@ -146,11 +146,15 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       assert.deepEqual(detail?.events.at(-1)?.data, { startsAt: '2026-11-28T20:00:00Z', runStartsAt: a.startsAt });
     }));
 
-    test('interruptRunning marks runs a dead process left running', withStore(async (store) => {
+    test('interruptRunning marks runs a dead process left running, and their running step', withStore(async (store) => {
       const r = run();
-      await store.createRun(r, [], []);
-      await store.transitionRun(r.id, { from: ['pending'], to: 'running', at: '2026-11-28T21:13:01.000Z' });
+      await store.createRun(r, [step], []);
+      await store.transitionRun(r.id, { from: ['pending'], to: 'running', at: '2026-11-28T21:13:01.000Z', steps: [{ phase: 'main', index: 0, state: 'running', startedAt: '2026-11-28T21:13:01.000Z' }] });
       assert.deepEqual(await store.interruptRunning('2026-11-28T21:30:00.000Z', 'restarted'), [r.id]);
+      const [interruptedStep] = (await store.getRun(r.id))?.steps ?? [];
+      assert.equal(interruptedStep?.state, 'interrupted', 'the step that was running is not left running forever');
+      assert.equal(interruptedStep?.finishedAt, '2026-11-28T21:30:00.000Z');
+      assert.match(interruptedStep?.error ?? '', /may or may not have completed/);
       const detail = await store.getRun(r.id);
       assert.equal(detail?.state, 'interrupted');
       assert.equal(detail?.reason, 'restarted');

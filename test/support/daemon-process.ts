@@ -44,6 +44,8 @@ export interface DaemonProcessOptions {
   readonly db?: string;
   /** Extra arguments after `serve`. */
   readonly args?: readonly string[];
+  /** Extra environment variables for the daemon (e.g. REMEDIATOR_RUNS_MAX_CONCURRENT); the tokens are set after them. */
+  readonly env?: Readonly<Record<string, string>>;
   readonly startTimeoutMs?: number;
 }
 
@@ -55,6 +57,7 @@ export async function startDaemonProcess(options: DaemonProcessOptions): Promise
   const webhookToken = randomBytes(24).toString('hex');
   const apiToken = randomBytes(24).toString('hex');
   const env: NodeJS.ProcessEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REMEDIATOR_')));
+  Object.assign(env, options.env);
   env['REMEDIATOR_WEBHOOK_TOKENS'] = webhookToken;
   env['REMEDIATOR_API_TOKENS'] = `tester=${apiToken}`;
   const argv = [

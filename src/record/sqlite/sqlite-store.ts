@@ -464,6 +464,11 @@ export class SqliteStore implements Store {
       this.db.transaction(() => {
         const rows = this.sql("UPDATE runs SET state = 'interrupted', reason = ?, updated_at = ?, finished_at = ?, active_key = NULL, active_lock = NULL WHERE state = 'running' RETURNING id, playbook, fingerprint")
           .all(reason, at, at) as Row[];
+        // A step that was running may or may not have done its work: say so, never "running" forever.
+        const closeStep = this.sql(
+          "UPDATE run_steps SET state = 'interrupted', finished_at = ?, error = ? WHERE run_id = ? AND state = 'running'",
+        );
+        for (const r of rows) closeStep.run(at, 'the daemon stopped while this step ran: it may or may not have completed', String(r['id']));
         this.insertEvents(
           rows.map((r) => ({
             kind: 'run.state',
