@@ -1,6 +1,6 @@
 // Webhook ingest: authenticated, validated, committed to SQLite, answered, then processed into
 // dry-run runs. Real HTTP on loopback, a real SQLite file, bounded count.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -11,8 +11,15 @@ import { silentLogger } from '../src/observability/logger.js';
 
 const TOKEN = 'bench-token-0000000000';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-bench-'));
+// A playbook that spawns nothing: this measures receive, match, decide and record, not process start-up.
+const playbooks = path.join(dir, 'playbooks');
+mkdirSync(playbooks);
+writeFileSync(
+  path.join(playbooks, 'note.yaml'),
+  "name: note\nmatch: { alertname: HighErrorRate }\nparams:\n  service: { from: labels.service, pattern: '[a-z]+' }\nsteps:\n  - notify: { text: 'burst on {{ params.service }}' }\n",
+);
 const daemon = await startDaemon(
-  configSchema.parse({ listen: '127.0.0.1:0', playbooks: path.join('test', 'fixtures', 'playbooks'), db: path.join(dir, 'r.db') }),
+  configSchema.parse({ listen: '127.0.0.1:0', playbooks, db: path.join(dir, 'r.db'), logLevel: 'error' }),
   { webhookTokens: [TOKEN], webhookBasic: [], apiTokens: [{ identity: 'b', token: 'bench-api-token-000000' }], notices: [] },
   silentLogger(),
   { registry: new Registry() },
