@@ -8,6 +8,7 @@ import { errorMessage } from '../domain/errors.js';
 import { createLogger } from '../observability/logger.js';
 import { formatLoadError, loadPlaybooks } from '../playbook/loader.js';
 import { ApiClient } from './api-client.js';
+import { auditExport, auditVerifyDatabase, auditVerifyFile, type ExportOptions } from './audit-commands.js';
 import { circuitCloseCommand, circuitStatusCommand, pauseCommand, resumeCommand, statusCommand } from './guard-commands.js';
 import { startDaemon } from './serve.js';
 import { alertsFromJson, formatSimulation, simulate } from './simulate.js';
@@ -125,6 +126,30 @@ async function main(argv: string[]): Promise<void> {
   daemonCommand(circuit.command('close').description('close the open circuit: runs may start again, with a fresh budget').option('--note <text>', 'why it is safe now')).action(
     async (opts: { url?: string; note?: string }) => print(await circuitCloseCommand(client(opts), opts.note)),
   );
+
+  // The audit trail, read straight from the SQLite file (read-only, beside a running daemon).
+  const audit = program.command('audit').description('check and export the tamper-evident audit trail');
+  const database = (cmd: Command) => cmd.option('--db <path>', 'SQLite database file (default: from --config, REMEDIATOR_DB, or data/remediator.db)').option('--config <file>', 'configuration file (YAML)');
+  database(
+    audit
+      .command('verify')
+      .description('walk the hash chain and name the first event altered, removed or reordered; exit 1 if any')
+      .addOption(new Option('--file <export.jsonl>', 'verify an exported file on its own instead of the database').conflicts(['db', 'config'])),
+  ).action(async (opts: { db?: string; config?: string; file?: string }) => {
+    const outcome = opts.file === undefined ? await auditVerifyDatabase(opts) : await auditVerifyFile(opts.file);
+    process.stdout.write(outcome.text);
+    if (!outcome.ok) process.exitCode = 1;
+  });
+  database(
+    audit
+      .command('export')
+      .description('write the events as JSON Lines, with their chain hashes, streaming')
+      .option('--since <time>', 'from the first event at or after this time (ISO 8601, or a duration ago such as 24h)')
+      .option('--until <time>', 'up to the first event at or after this time')
+      .option('--out <file>', 'write to this file instead of stdout'),
+  ).action(async (opts: ExportOptions) => {
+    process.stderr.write(await auditExport(opts, process.stdout));
+  });
 
   await program.parseAsync(argv);
 }

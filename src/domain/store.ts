@@ -1,4 +1,5 @@
 import type { AlertStatus } from './alert.js';
+import type { AuditHead, ChainedEvent } from './audit-chain.js';
 import type { GuardState } from './decision.js';
 import type { AuditEvent, NewEvent, RenderedStep, Run, RunDetail, RunState, RunStep, StepState } from './run.js';
 
@@ -63,6 +64,20 @@ export interface Store {
   getRun(id: string): Promise<RunDetail | null>;
   listRuns(query: RunQuery): Promise<{ runs: Run[]; next: string | null }>;
   listEvents(query: { runId?: string; limit: number }): Promise<AuditEvent[]>;
+
+  /**
+   * The audit chain's head: where it starts and the last event appended, moved in the same
+   * transaction as every append (see src/domain/audit-chain.ts); null when it is missing, which
+   * only an edit outside remediator can cause.
+   */
+  auditHead(): Promise<AuditHead | null>;
+  /**
+   * One page of the audit chain: events with afterId < id ≤ throughId (when given), in id order,
+   * at most `limit`. Paging by id keeps a walk over millions of events in constant memory, on
+   * SQLite and PostgreSQL alike; pass the head's lastId as throughId to walk what the head covers
+   * while the daemon keeps appending.
+   */
+  auditEvents(query: { afterId: number; throughId?: number; limit: number }): Promise<ChainedEvent[]>;
 
   /** Throws when the store cannot serve (readiness). */
   ping(): Promise<void>;

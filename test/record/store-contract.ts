@@ -3,6 +3,8 @@ import { describe, test } from 'node:test';
 import type { GuardQuery, NewRun, Store } from '../../src/domain/store.js';
 import type { RunStep } from '../../src/domain/run.js';
 import { newId } from '../../src/record/ids.js';
+import { verifyStoreChain } from '../../src/record/audit-verify.js';
+import { GENESIS_HASH } from '../../src/domain/audit-chain.js';
 
 /**
  * The behaviour every Store must have, whatever its database. Each implementation's test file
@@ -313,6 +315,24 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
           ['circuit.opened', 'spent again'],
         ],
       );
+    }));
+
+    test('every state change extends one hash chain, read back page by page and verified', withStore(async (store) => {
+      const r = run();
+      await store.createRun(r, [step], [{ kind: 'run.created', data: { x: 1 } }]);
+      await store.transitionRun(r.id, { from: ['pending'], to: 'running', at: '2026-11-28T21:14:00.000Z', events: [{ kind: 'run.state', data: { to: 'running' } }] });
+      await store.setPause({ at: '2026-11-28T21:15:00.000Z', until: '2026-11-28T23:15:00.000Z', reason: 'upgrade', by: 'alice', via: 'cli' });
+      await store.appendEvents([{ kind: 'auth.failed', data: { endpoint: 'webhook' } }]);
+      const head = await store.auditHead();
+      assert.deepEqual([head?.baseId, head?.baseHash, head?.lastId], [0, GENESIS_HASH, 4]);
+      const page1 = await store.auditEvents({ afterId: 0, limit: 3 });
+      const page2 = await store.auditEvents({ afterId: 3, limit: 3 });
+      assert.deepEqual([...page1, ...page2].map((e) => [e.id, e.kind]), [[1, 'run.created'], [2, 'run.state'], [3, 'paused'], [4, 'auth.failed']]);
+      assert.equal(page2[0]?.hash, head?.lastHash);
+      assert.deepEqual(await store.auditEvents({ afterId: 0, throughId: 2, limit: 10 }).then((p) => p.map((e) => e.id)), [1, 2]);
+      const verdict = await verifyStoreChain(store, 2);
+      assert.equal(verdict.problem, null);
+      assert.equal(verdict.count, 4);
     }));
   });
 }

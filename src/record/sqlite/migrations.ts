@@ -1,3 +1,9 @@
+import type Database from 'better-sqlite3';
+import { chainExistingEvents } from './event-chain.js';
+
+/** Version 1's trigger that refuses updates of events, as written there; migration 3 lifts it for a moment. */
+const EVENTS_NO_UPDATE = "CREATE TRIGGER events_no_update BEFORE UPDATE ON events BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;";
+
 /**
  * Schema versions, applied in order inside one transaction each. Never edit a shipped migration:
  * add a new one, so every existing database reaches the same schema.
@@ -115,4 +121,26 @@ export const MIGRATIONS: readonly string[] = [
     resumed_by TEXT
   );
   `,
+  // 3: the hash chain over events (see src/domain/audit-chain.ts). The columns stay nullable
+  // (SQLite cannot add a NOT NULL column without a default); the insert trigger makes them
+  // required for every new event instead, so no code path can append outside the chain.
+  `
+  ALTER TABLE events ADD COLUMN prev_hash TEXT;
+  ALTER TABLE events ADD COLUMN hash TEXT;
+  CREATE TRIGGER events_chained BEFORE INSERT ON events WHEN NEW.hash IS NULL OR NEW.prev_hash IS NULL
+    BEGIN SELECT RAISE(ABORT, 'events are appended through the hash chain'); END;
+  -- One row: where the chain starts (base: 0 and genesis, or the cut made by retention) and the last
+  -- event appended, moved in the same transaction as every append. A tail cut off the events table
+  -- leaves a shorter chain that is valid on its own; this row is what tells.
+  CREATE TABLE audit_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    base_id INTEGER NOT NULL,
+    base_hash TEXT NOT NULL,
+    last_id INTEGER NOT NULL,
+    last_hash TEXT NOT NULL
+  );
+  `,
 ];
+
+/** Code that completes a version, run after its SQL in the same transaction. */
+export const MIGRATION_CODE: ReadonlyMap<number, (db: Database.Database) => void> = new Map([[3, (db: Database.Database) => chainExistingEvents(db, EVENTS_NO_UPDATE)]]);

@@ -1,12 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import type { AuditHead, ChainedEvent } from '../../domain/audit-chain.js';
 import type { GuardState } from '../../domain/decision.js';
 import { RemediatorError } from '../../domain/errors.js';
 import { isTerminal, type AuditEvent, type NewEvent, type Run, type RunDetail, type RunState, type RunStep } from '../../domain/run.js';
 import type { CircuitRecord, GlobalState, GuardQuery, NewBatch, NewRun, PauseRecord, RunQuery, RunTransition, Store, StoredBatch } from '../../domain/store.js';
 import { newId } from '../ids.js';
-import { MIGRATIONS } from './migrations.js';
+import { CHAIN_COLUMNS, EventChainWriter, readAuditHead, toChainedEvent } from './event-chain.js';
+import { MIGRATION_CODE, MIGRATIONS } from './migrations.js';
 import { ProcessLock } from './process-lock.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 
@@ -21,6 +23,7 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly batchQueue: { batch: NewBatch; resolve: (id: string) => void; reject: (err: unknown) => void }[] = [];
+  private readonly chain: EventChainWriter;
 
   private constructor(
     db: Database.Database,
@@ -28,6 +31,7 @@ export class SqliteStore implements Store {
     private readonly lock: ProcessLock | null,
   ) {
     this.db = db;
+    this.chain = new EventChainWriter(db);
   }
 
   /** Prepares each SQL text once: preparing costs more than running these small statements. */
@@ -41,6 +45,27 @@ export class SqliteStore implements Store {
   }
 
   /**
+   * db.transaction, with the audit head moved once at its end when it appended events (see
+   * EventChainWriter). Every write goes through here. Nested, the outer transaction's head is
+   * written first and read again after: the inner one is a savepoint that may roll back.
+   */
+  private transaction<T>(fn: () => T): () => T {
+    const tx = this.db.transaction(() => {
+      const result = fn();
+      this.chain.flush();
+      return result;
+    });
+    return () => {
+      this.chain.flush();
+      try {
+        return tx();
+      } finally {
+        this.chain.reset();
+      }
+    };
+  }
+
+  /**
    * Runs a transaction whose commit must reach the disk before the caller answers anyone (a
    * stored webhook batch). Other commits use synchronous=NORMAL: in WAL mode they survive a crash
    * of the process, and the next durable commit syncs them too; what a power loss could take is
@@ -49,7 +74,7 @@ export class SqliteStore implements Store {
   private durably<T>(fn: () => T): T {
     this.db.pragma('synchronous = FULL');
     try {
-      return this.db.transaction(fn)();
+      return this.transaction(fn)();
     } finally {
       this.db.pragma('synchronous = NORMAL');
     }
@@ -98,6 +123,7 @@ export class SqliteStore implements Store {
     MIGRATIONS.slice(current).forEach((sql, i) => {
       this.db.transaction(() => {
         this.db.exec(sql);
+        MIGRATION_CODE.get(current + i + 1)?.(this.db);
         this.db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(current + i + 1, this.clock().toISOString());
       })();
     });
@@ -111,23 +137,9 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** Appends events to the hash chain; only inside this.transaction. */
   private insertEvents(events: readonly NewEvent[], defaults: Partial<NewEvent> = {}): void {
-    const stmt = this.sql(
-      'INSERT INTO events (at, kind, run_id, batch_id, playbook, fingerprint, data) VALUES (@at, @kind, @runId, @batchId, @playbook, @fingerprint, @data)',
-    );
-    const now = this.clock().toISOString();
-    for (const e of events) {
-      const merged = { ...defaults, ...e };
-      stmt.run({
-        at: merged.at ?? now,
-        kind: merged.kind,
-        runId: merged.runId ?? null,
-        batchId: merged.batchId ?? null,
-        playbook: merged.playbook ?? null,
-        fingerprint: merged.fingerprint ?? null,
-        data: JSON.stringify(merged.data ?? {}),
-      });
-    }
+    this.chain.append(events, defaults, this.clock().toISOString());
   }
 
   /**
@@ -187,7 +199,7 @@ export class SqliteStore implements Store {
 
   markBatchProcessed(id: string, event: NewEvent): Promise<void> {
     return this.wrap('marking a batch processed', () =>
-      this.db.transaction(() => {
+      this.transaction(() => {
         this.sql('UPDATE batches SET processed_at = ? WHERE id = ?').run(this.clock().toISOString(), id);
         this.insertEvents([event], { batchId: id });
       })(),
@@ -270,7 +282,7 @@ export class SqliteStore implements Store {
 
   setPause(p: { at: string; until: string; reason: string; by: string; via: string }): Promise<PauseRecord> {
     return this.wrap('setting the pause', () =>
-      this.db.transaction(() => {
+      this.transaction(() => {
         const before = this.readPause();
         this.sql(
           `INSERT INTO pause (id, paused_at, until, reason, paused_by) VALUES (1, ?, ?, ?, ?)
@@ -286,7 +298,7 @@ export class SqliteStore implements Store {
 
   endPause(e: { at: string; by: string; via: string }): Promise<PauseRecord | null> {
     return this.wrap('lifting the pause', () =>
-      this.db.transaction(() => {
+      this.transaction(() => {
         const result = this.sql('UPDATE pause SET resumed_at = ?, resumed_by = ? WHERE id = 1 AND resumed_at IS NULL AND until > ?').run(e.at, e.by, e.at);
         if (result.changes === 0) return null;
         const pause = this.readPause() as PauseRecord;
@@ -298,7 +310,7 @@ export class SqliteStore implements Store {
 
   openCircuit(o: { at: string; reason: string; by: string }): Promise<CircuitRecord | null> {
     return this.wrap('opening the circuit', () =>
-      this.db.transaction(() => {
+      this.transaction(() => {
         // Conditional: of two deciders that both spent the last of the budget, one opens it.
         const result = this.sql(
           `INSERT INTO circuit (id, opened_at, reason, opened_by) VALUES (1, ?, ?, ?)
@@ -315,7 +327,7 @@ export class SqliteStore implements Store {
 
   closeCircuit(c: { at: string; by: string; via: string; note: string }): Promise<CircuitRecord | null> {
     return this.wrap('closing the circuit', () =>
-      this.db.transaction(() => {
+      this.transaction(() => {
         const result = this.sql('UPDATE circuit SET closed_at = ?, closed_by = ?, close_note = ? WHERE id = 1 AND closed_at IS NULL').run(c.at, c.by, c.note);
         if (result.changes === 0) return null;
         const circuit = this.readCircuit() as CircuitRecord;
@@ -327,7 +339,7 @@ export class SqliteStore implements Store {
 
   createRun(run: NewRun, steps: RunStep[], events: NewEvent[]): Promise<Run | null> {
     return this.wrap('creating a run', () =>
-      this.db.transaction(() => {
+      this.transaction(() => {
         const result = this.sql(
             `INSERT INTO runs (id, playbook, playbook_hash, batch_id, alertname, fingerprint, starts_at, instance_key, target_key, active_key,
                lock_key, active_lock, dry_run, state, reason, params, labels, annotations, created_at, updated_at)
@@ -361,7 +373,7 @@ export class SqliteStore implements Store {
 
   transitionRun(id: string, change: RunTransition): Promise<boolean> {
     return this.wrap('updating a run', () =>
-      (change.durable ? this.durably.bind(this) : <T>(fn: () => T) => this.db.transaction(fn)())(() => {
+      (change.durable ? this.durably.bind(this) : <T>(fn: () => T) => this.transaction(fn)())(() => {
         const placeholders = change.from.map(() => '?').join(', ');
         const terminal = isTerminal(change.to);
         const result = this.sql(
@@ -407,12 +419,12 @@ export class SqliteStore implements Store {
   }
 
   appendEvents(events: NewEvent[]): Promise<void> {
-    return this.wrap('appending events', () => this.db.transaction(() => this.insertEvents(events))());
+    return this.wrap('appending events', () => this.transaction(() => this.insertEvents(events))());
   }
 
   recordResolved(fingerprint: string, startsAt: string, at: string): Promise<string[]> {
     return this.wrap('recording a resolve', () =>
-      this.db.transaction(() => {
+      this.transaction(() => {
         let rows = this.sql('UPDATE runs SET resolved_at = ?, updated_at = ? WHERE fingerprint = ? AND starts_at = ? AND resolved_at IS NULL RETURNING id, playbook, starts_at')
           .all(at, at, fingerprint, startsAt) as Row[];
         if (rows.length === 0) {
@@ -438,7 +450,7 @@ export class SqliteStore implements Store {
 
   cancelNotStarted(fingerprint: string, startsAt: string, at: string, reason: string): Promise<string[]> {
     return this.wrap('cancelling runs', () =>
-      this.db.transaction(() => {
+      this.transaction(() => {
         const rows = this.sql(
           `UPDATE runs SET state = 'cancelled', reason = ?, updated_at = ?, finished_at = ?, active_key = NULL, active_lock = NULL
            WHERE fingerprint = ? AND starts_at = ? AND state IN ('pending', 'awaiting_approval') RETURNING id, playbook, batch_id`,
@@ -461,7 +473,7 @@ export class SqliteStore implements Store {
 
   interruptRunning(at: string, reason: string): Promise<string[]> {
     return this.wrap('interrupting runs', () =>
-      this.db.transaction(() => {
+      this.transaction(() => {
         const rows = this.sql("UPDATE runs SET state = 'interrupted', reason = ?, updated_at = ?, finished_at = ?, active_key = NULL, active_lock = NULL WHERE state = 'running' RETURNING id, playbook, fingerprint")
           .all(reason, at, at) as Row[];
         // A step that was running may or may not have done its work: say so, never "running" forever.
@@ -525,6 +537,18 @@ export class SqliteStore implements Store {
         : (this.sql('SELECT * FROM events ORDER BY id LIMIT ?').all(q.limit) as Row[]);
       return rows.map(toEvent);
     });
+  }
+
+  auditHead(): Promise<AuditHead | null> {
+    return this.wrap('reading the audit head', () => readAuditHead(this.db));
+  }
+
+  auditEvents(q: { afterId: number; throughId?: number; limit: number }): Promise<ChainedEvent[]> {
+    return this.wrap('reading the audit chain', () =>
+      (this.sql(`SELECT ${CHAIN_COLUMNS} FROM events WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`).all(q.afterId, q.throughId ?? Number.MAX_SAFE_INTEGER, q.limit) as Row[]).map(
+        toChainedEvent,
+      ),
+    );
   }
 
   ping(): Promise<void> {
