@@ -82,6 +82,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   const interrupted = await store.interruptRunning(clock().toISOString(), 'the daemon restarted while the run was running; its steps were not re-executed');
   if (interrupted.length > 0) logger.warn(`marked ${interrupted.length} run(s) interrupted after a restart`, { runIds: interrupted });
 
+  let shuttingDown = false;
   const notifiers: Notifier[] = [new LogNotifier(logger)];
   if (secrets.notifyWebhookUrl) notifiers.push(new WebhookNotifier(secrets.notifyWebhookUrl));
   const budget = { count: config.guards.budget.count, perMs: parseDuration(config.guards.budget.per) ?? 3_600_000 };
@@ -91,7 +92,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     const s = await switches.status();
     return { paused: s.paused, circuitOpen: s.circuitOpen };
   };
-  const secretStore = new SecretStore(options.env ?? process.env, config.secretsDir ?? null);
+  const secretStore = new SecretStore(options.env ?? process.env, config.secretsDir ?? null, secrets.notifyWebhookUrl ? [secrets.notifyWebhookUrl] : []);
   const executor = new StepExecutor({
     store,
     logger,
@@ -153,7 +154,13 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     guards: { switches, credentials: apiCredentials, logger, metrics },
   });
 
-  const reload = () => reloadPlaybooks(config.playbooks, { playbooks, store, logger, metrics, clock });
+  // One reload at a time: a SIGHUP and a POST /-/reload together must not install an older set last.
+  let reloading: Promise<unknown> = Promise.resolve();
+  const reload = (): Promise<ReloadResult> => {
+    const next = reloading.then(() => reloadPlaybooks(config.playbooks, { playbooks, store, logger, metrics, clock }));
+    reloading = next.catch(() => undefined);
+    return next;
+  };
 
   const { host, port } = parseListen(config.listen);
   const server: Server = app.listen(port, host);
@@ -165,10 +172,13 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   }
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
-  await resumePending(store, playbooks, start, clock, logger);
+  // Stored batches first: a resolve acknowledged before the stop must cancel a pending run
+  // before that run is resumed.
+  const restartedAt = clock().toISOString();
   worker.kick();
+  await worker.idle();
+  await resumePending(store, playbooks, start, clock, logger, restartedAt);
 
-  let shuttingDown = false;
   const settled = async () => {
     await worker.idle();
     while (inFlight.size > 0) await Promise.all([...inFlight]);
@@ -207,12 +217,20 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
  * is still the same version and the alert has not resolved meanwhile; otherwise they are
  * cancelled with the reason.
  */
-async function resumePending(store: Store, playbooks: PlaybookSet, start: (run: Run, playbook: Playbook) => void, clock: () => Date, logger: Logger): Promise<void> {
+async function resumePending(
+  store: Store,
+  playbooks: PlaybookSet,
+  start: (run: Run, playbook: Playbook) => void,
+  clock: () => Date,
+  logger: Logger,
+  /** Runs created since (by the batches just processed) are already on their way. */
+  before: string,
+): Promise<void> {
   const pending = [];
   let cursor: string | undefined;
   do {
     const page = await store.listRuns({ state: 'pending', limit: 200, ...(cursor ? { cursor } : {}) });
-    pending.push(...page.runs);
+    pending.push(...page.runs.filter((r) => r.createdAt < before));
     cursor = page.next ?? undefined;
   } while (cursor);
   // Ids sort by creation time: resume in the order the runs were decided.

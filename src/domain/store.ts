@@ -56,7 +56,10 @@ export interface Store {
    * fingerprint created before the resolve are resolved instead.
    */
   recordResolved(fingerprint: string, startsAt: string, at: string): Promise<string[]>;
-  /** Cancels the runs of an alert instance that have not started (pending or awaiting approval); returns their ids. */
+  /**
+   * Cancels the runs of an alert instance that have not started (pending or awaiting approval),
+   * and those of its fingerprint already marked resolved; returns their ids. Call after recordResolved.
+   */
   cancelNotStarted(fingerprint: string, startsAt: string, at: string, reason: string): Promise<string[]>;
   /** Marks runs left `running` by a previous process as interrupted; returns their ids. */
   interruptRunning(at: string, reason: string): Promise<string[]>;

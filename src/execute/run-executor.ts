@@ -93,7 +93,7 @@ export class StepExecutor implements RunExecutor {
       const controller = new AbortController();
       this.active.set(item.run.id, { controller });
       this.perform(item.run, item.playbook, controller.signal)
-        .catch((err: unknown) => this.deps.logger.error(`run ${item.run.id} stopped on an error: ${errorMessage(err)}`, { runId: item.run.id }))
+        .catch((err: unknown) => this.abandon(item.run, err))
         .finally(() => {
           this.active.delete(item.run.id);
           item.done();
@@ -140,10 +140,34 @@ export class StepExecutor implements RunExecutor {
         if (signal.aborted) break;
         await this.step(run, step, 'onFailure', index, outcomes, false, signal, log);
       }
+      const stopped = this.active.get(run.id)?.stop;
+      if (stopped) {
+        await this.finish(run, stopped.to, stopped.reason, log);
+        return;
+      }
       await this.finish(run, 'failed', await this.failureReason(run, failure), log);
       return;
     }
     await this.finish(run, 'succeeded', run.dryRun ? 'dry run: read-only and dry-run steps executed, the rest planned' : 'every step succeeded', log);
+  }
+
+  /**
+   * A run that stopped on an unexpected error (most likely the store) must not stay `running`,
+   * holding its key and lock until the next restart: fail it, trying the write a few times.
+   */
+  private async abandon(run: Run, err: unknown): Promise<void> {
+    const reason = `stopped on an error: ${this.deps.secrets.redact(errorMessage(err))}`;
+    this.deps.logger.error(`run ${run.id} ${reason}`, { runId: run.id });
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      try {
+        await this.deps.store.transitionRun(run.id, { from: ['pending', 'running'], to: 'failed', reason, at: this.now(), events: [{ kind: 'run.state', data: { to: 'failed', reason } }] });
+        this.deps.metrics.runs.inc({ playbook: run.playbook, outcome: 'failed', mode: run.dryRun ? 'dry-run' : 'live' });
+        return;
+      } catch (again) {
+        this.deps.logger.error(`run ${run.id}: recording the failure failed (${errorMessage(again)}), attempt ${attempt}/3`);
+        await sleep(1000 * attempt);
+      }
+    }
   }
 
   /** "step NAME: why", from the stored step that failed the run. */
@@ -200,7 +224,7 @@ export class StepExecutor implements RunExecutor {
     }
 
     const startedAt = Date.now();
-    await store.transitionRun(run.id, {
+    const mine = await store.transitionRun(run.id, {
       from: ['running'],
       to: 'running',
       at: this.now(),
@@ -208,6 +232,11 @@ export class StepExecutor implements RunExecutor {
       steps: [{ phase, index, state: 'running', startedAt: this.now(), rendered: shown }],
       events: [{ kind: 'step.started', data: { step: step.name, phase, kind: step.kind, command: describeRendered(shown, run.dryRun), dryRun: run.dryRun } }],
     });
+    if (!mine) {
+      // Someone else ended the run meanwhile: act on nothing.
+      log.warn(`${label} not started: the run is no longer running`);
+      return record('skipped');
+    }
     log.info(`${run.dryRun ? 'dry-run ' : ''}${label} started: ${describeRendered(shown, run.dryRun)}`, { step: step.name, kind: step.kind });
 
     const attempts = step.retry?.attempts ?? 1;

@@ -35,9 +35,10 @@ export function runtimeResolver(v: RuntimeValues): Resolve {
     if (root === 'steps' && name !== undefined) {
       const step = v.steps.get(name);
       if (step === undefined || step.status === 'planned') return v.dryRun ? null : undefined;
+      if (field === 'status') return step.status;
+      // A skipped step has no output: an empty string would silently become an empty argument.
+      if (step.status === 'skipped') return undefined;
       switch (field) {
-        case 'status':
-          return step.status;
         case 'stdout':
           return (step.vars.stdout ?? '').replace(/\n$/, '');
         case 'stderr':

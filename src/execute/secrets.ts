@@ -9,7 +9,11 @@ import path from 'node:path';
 export class SecretStore {
   private readonly values = new Map<string, string>();
 
-  constructor(env: NodeJS.ProcessEnv, dir: string | null) {
+  /** Values to hide that steps cannot use (e.g. the notification webhook URL). */
+  private readonly hidden: string[] = [];
+
+  constructor(env: NodeJS.ProcessEnv, dir: string | null, hidden: readonly string[] = []) {
+    this.hidden.push(...hidden.filter((h) => h.length >= 4));
     if (dir) {
       for (const name of readdirSync(dir)) {
         const file = path.join(dir, name);
@@ -30,11 +34,20 @@ export class SecretStore {
     return `secret ${name} is not set: set REMEDIATOR_SECRET_${name}${dir ? ` or put a file ${name} in ${dir}` : ' (or configure secretsDir)'}`;
   }
 
-  /** Replaces every secret value in a text by "***". Values shorter than 4 characters are not secrets worth the name and would mangle text. */
+  /**
+   * Replaces every secret value in a text by "***", longest first (a secret that contains another
+   * must not be half-hidden). Output is capped and summarised before it gets here, so a secret cut
+   * at a boundary survives only as a prefix or a suffix: those pieces are hidden too, from 8
+   * characters up. Values shorter than 4 characters would mangle ordinary text and are not hidden.
+   */
   redact(text: string): string {
+    const secrets = [...this.values.values(), ...this.hidden].filter((v) => v.length >= 4).sort((a, b) => b.length - a.length);
     let out = text;
-    for (const value of this.values.values()) {
-      if (value.length >= 4) out = out.split(value).join('***');
+    for (const value of secrets) {
+      out = out.split(value).join('***');
+      for (let k = value.length - 1; k >= 8; k--) {
+        out = out.split(value.slice(0, k)).join('***').split(value.slice(value.length - k)).join('***');
+      }
     }
     return out;
   }

@@ -8,10 +8,25 @@ import type { Notification, Notifier } from '../domain/notifier.js';
 export class WebhookNotifier implements Notifier {
   readonly name = 'webhook';
 
+  private readonly url: string;
+  private readonly headers: Record<string, string>;
+
   constructor(
-    private readonly url: string,
+    url: string,
     private readonly options: { headers?: Record<string, string>; attempts?: number; timeoutMs?: number; sleep?: (ms: number) => Promise<void> } = {},
-  ) {}
+  ) {
+    // fetch refuses credentials in a URL and quotes the whole URL, password included, in its
+    // error: move them into a header, so no error can carry them.
+    const parsed = new URL(url);
+    this.headers = { ...options.headers };
+    if (parsed.username || parsed.password) {
+      const pair = `${decodeURIComponent(parsed.username)}:${decodeURIComponent(parsed.password)}`;
+      this.headers['authorization'] = `Basic ${Buffer.from(pair).toString('base64')}`;
+      parsed.username = '';
+      parsed.password = '';
+    }
+    this.url = parsed.toString();
+  }
 
   async send(n: Notification): Promise<void> {
     const attempts = this.options.attempts ?? 3;
@@ -22,7 +37,7 @@ export class WebhookNotifier implements Notifier {
       try {
         const res = await fetch(this.url, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', ...this.options.headers },
+          headers: { 'content-type': 'application/json', ...this.headers },
           body: JSON.stringify({ kind: n.kind, text: n.text, channel: n.channel ?? null, runId: n.runId ?? null, playbook: n.playbook ?? null, data: n.data ?? {} }),
           signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
         });

@@ -71,6 +71,9 @@ export class BatchWorker {
       }
       for (const batch of batches) {
         if (this.stopped) return;
+        // SQLite answers synchronously: without a yield a backlog would drain in one turn of the
+        // event loop, and webhooks and health checks would wait for all of it.
+        await new Promise((resolve) => setImmediate(resolve));
         try {
           await this.process(batch);
         } catch (err) {

@@ -15,7 +15,13 @@ export type ReloadResult = { ok: true; playbooks: number; added: string[]; remov
  */
 export async function reloadPlaybooks(dir: string, deps: { playbooks: PlaybookSet; store: Store; logger: Logger; metrics: Metrics; clock: () => Date }): Promise<ReloadResult> {
   const { playbooks, store, logger, metrics, clock } = deps;
-  const loaded = await loadPlaybooks(dir);
+  let loaded: Awaited<ReturnType<typeof loadPlaybooks>>;
+  try {
+    loaded = await loadPlaybooks(dir);
+  } catch (err) {
+    // A file that vanished or became unreadable mid-read: a refused reload like any other.
+    loaded = { playbooks: [], files: [], errors: [{ file: dir, path: '', line: null, column: null, message: `cannot read playbooks: ${(err as Error).message}` }] };
+  }
   if (loaded.errors.length > 0) {
     const errors = loaded.errors.map(formatLoadError);
     metrics.reloadSuccessful.set(0);

@@ -228,6 +228,23 @@ onFailure:
     assert.equal(readFileSync(marker, 'utf8'), 'after-soft\nsoft-failed\ncleanup\non-failure 7\n');
   });
 
+  test('the output of a step that was skipped is no value, not an empty argument', async () => {
+    const d = await daemonWith({
+      skipped: `${header('skipped')}steps:
+  - name: find
+    when: failed
+    run: [${NODE}, ${SCRIPTS}/print-args.mjs, found]
+  - name: act
+    run: [${NODE}, ${SCRIPTS}/print-args.mjs, 'delete', '{{ steps.find.stdout }}']
+`,
+    });
+    await d.post(payload({}));
+    const run = await onlyRun(d);
+    assert.equal(run.state, 'failed');
+    assert.match(run.reason, /step act: \{\{ steps\.find\.stdout \}\} has no value/);
+    assert.equal(run.steps.find((s) => s.name === 'act')?.exitCode, null, 'the command never ran');
+  });
+
   test('retries with backoff until the step succeeds, each failed attempt recorded', async () => {
     const counterFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'remediator-c-')), 'n');
     const d = await daemonWith({

@@ -61,6 +61,19 @@ describe('run steps: real child processes, never a shell', () => {
     assert.ok(grown < 64, `memory grew ${grown.toFixed(0)} MiB while reading 10 MB`);
   });
 
+  test('a descendant that escaped the process group and holds the pipes does not hang the step', async () => {
+    const started = Date.now();
+    const r = await runCommand(['sh', '-c', 'setsid sleep 3 & echo started'], { env, cwd: null, killGraceMs: 200 }, ctx(10_000));
+    assert.equal(r.ok, true);
+    assert.equal(r.vars.stdout, 'started\n');
+    assert.ok(Date.now() - started < 2500, `returned after ${Date.now() - started} ms, not when the escaped child ended`);
+  });
+
+  test('a timeout beyond what a timer can hold does not fire at once', async () => {
+    const r = await runCommand(script('print-args.mjs', 'x'), { env, cwd: null, killGraceMs: 200 }, ctx(28 * 24 * 3600 * 1000));
+    assert.equal(r.ok, true, r.error ?? '');
+  });
+
   test('a program that does not exist fails with a message that says so', async () => {
     const r = await runCommand(['no-such-program-anywhere'], { env, cwd: null, killGraceMs: 500 }, ctx());
     assert.equal(r.ok, false);

@@ -138,14 +138,16 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       assert.equal((await store.getRun(other.id))?.resolvedAt, null);
     }));
 
-    test('a resolve whose startsAt moved still resolves the earlier runs of its fingerprint', withStore(async (store) => {
+    test('a resolve whose startsAt moved still resolves the earlier runs of its fingerprint, and cancels them if not started', withStore(async (store) => {
       const a = run();
       await store.createRun(a, [], []);
       const ids = await store.recordResolved('fp1', '2026-11-28T20:00:00Z', '2026-11-28T21:20:00.000Z');
       assert.deepEqual(ids, [a.id]);
+      assert.deepEqual(await store.cancelNotStarted('fp1', '2026-11-28T20:00:00Z', '2026-11-28T21:20:00.000Z', 'resolved'), [a.id]);
+      assert.equal((await store.getRun(a.id))?.state, 'cancelled');
       const detail = await store.getRun(a.id);
       assert.equal(detail?.resolvedAt, '2026-11-28T21:20:00.000Z');
-      assert.deepEqual(detail?.events.at(-1)?.data, { startsAt: '2026-11-28T20:00:00Z', runStartsAt: a.startsAt });
+      assert.deepEqual(detail?.events.find((e) => e.kind === 'alert.resolved')?.data, { startsAt: '2026-11-28T20:00:00Z', runStartsAt: a.startsAt });
     }));
 
     test('interruptRunning marks runs a dead process left running, and their running step', withStore(async (store) => {

@@ -44,13 +44,23 @@ export async function runCommand(argv: readonly string[], options: CommandOption
     signalGroup(child.pid, 'SIGTERM');
     killTimer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), options.killGraceMs);
   };
-  const timeout = setTimeout(() => stop('timeout'), ctx.timeoutMs);
+  const timeout = setTimeout(() => stop('timeout'), Math.min(ctx.timeoutMs, 2 ** 31 - 1));
+  // A descendant that left the process group (setsid, a daemonising child) can hold our pipes open
+  // after the command exited; stop waiting for them shortly after the exit.
+  let release: NodeJS.Timeout | undefined;
+  child.once('exit', () => {
+    release = setTimeout(() => {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+    }, 500);
+  });
   const onAbort = () => stop('cancelled');
   if (ctx.signal.aborted) onAbort();
   else ctx.signal.addEventListener('abort', onAbort, { once: true });
 
   const result = await child;
   clearTimeout(timeout);
+  clearTimeout(release);
   clearTimeout(killTimer);
   ctx.signal.removeEventListener('abort', onAbort);
   // The group may still hold children that ignored SIGTERM after the leader exited.

@@ -453,7 +453,8 @@ export class SqliteStore implements Store {
       this.transaction(() => {
         const rows = this.sql(
           `UPDATE runs SET state = 'cancelled', reason = ?, updated_at = ?, finished_at = ?, active_key = NULL, active_lock = NULL
-           WHERE fingerprint = ? AND starts_at = ? AND state IN ('pending', 'awaiting_approval') RETURNING id, playbook, batch_id`,
+           WHERE fingerprint = ? AND (starts_at = ? OR resolved_at IS NOT NULL) AND state IN ('pending', 'awaiting_approval')
+           RETURNING id, playbook, batch_id`,
         ).all(reason, at, at, fingerprint, startsAt) as Row[];
         this.insertEvents(
           rows.map((r) => ({
