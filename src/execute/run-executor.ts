@@ -201,9 +201,9 @@ export class StepExecutor implements RunExecutor {
         to: 'running',
         at: this.now(),
         steps: [{ phase, index, state: 'skipped' }],
-        events: [{ kind: 'step.finished', data: { step: step.name, phase, state: 'skipped', when: step.when ?? 'succeeded' } }],
+        events: [{ kind: 'step.finished', data: { step: step.name, phase, state: 'skipped', when: step.when ?? 'until the run fails' } }],
       });
-      log.info(`${label} skipped (when: ${step.when ?? 'succeeded'})`);
+      log.info(`${label} skipped (${step.when === null ? 'the run has failed' : `when: ${step.when}`})`);
       return record('skipped');
     }
 

@@ -3,7 +3,8 @@
  * compute one, so it stays readable at 3 a.m. and cannot run code.
  *
  *   always                      run even after an earlier failure
- *   succeeded                   every earlier step succeeded (the default)
+ *   succeeded                   every earlier step succeeded (stricter than no `when`, which
+ *                               runs until the run has failed: a continueOnError failure counts)
  *   failed                      an earlier step failed (with continueOnError)
  *   steps.NAME.succeeded|failed|skipped
  */
