@@ -11,7 +11,7 @@ import { eventHash } from '../../src/domain/audit-chain.js';
 import type { NewEvent } from '../../src/domain/run.js';
 import { SqliteStore } from '../../src/record/sqlite/sqlite-store.js';
 import { runCli, type CliResult } from '../support/cli.js';
-import { countRows } from '../support/db.js';
+import { countRows, tamper } from '../support/db.js';
 import { fixture, fixtureText, ROOT, TEST_PLAYBOOKS } from '../support/fixtures.js';
 import { API_TOKEN, removeDir, startTestDaemon, WEBHOOK_TOKEN, WEBHOOK_TOKEN_NEXT, type TestDaemon } from '../support/test-daemon.js';
 
@@ -34,15 +34,6 @@ function eventRow(file: string, id: number): { id: number; kind: string; at: str
   }
 }
 
-/** Runs SQL on a file as an attacker with write access would: the triggers are no obstacle. */
-function tamper(file: string, sql: string): void {
-  const db = new Database(file);
-  try {
-    db.exec(sql);
-  } finally {
-    db.close();
-  }
-}
 
 const verify = (args: string[], timeoutMs?: number): Promise<CliResult> => runCli(['audit', 'verify', ...args], timeoutMs ? { timeoutMs } : {});
 

@@ -9,6 +9,7 @@ import { verifyStoreChain } from '../../src/record/audit-verify.js';
 import { AuditReader } from '../../src/record/sqlite/audit-reader.js';
 import { MIGRATIONS } from '../../src/record/sqlite/migrations.js';
 import { SqliteStore } from '../../src/record/sqlite/sqlite-store.js';
+import { tamper } from '../support/db.js';
 
 let dirs: string[] = [];
 afterEach(() => {
@@ -32,15 +33,6 @@ async function verifyFile(file: string) {
   }
 }
 
-/** Runs SQL on the file as someone with write access to it would, triggers and all. */
-function tamper(file: string, sql: string): void {
-  const db = new Database(file);
-  try {
-    db.exec(sql);
-  } finally {
-    db.close();
-  }
-}
 
 describe('the hash chain in SQLite', () => {
   test('every append links to the one before, across transactions and group-committed batches; the head follows', async () => {

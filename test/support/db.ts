@@ -9,3 +9,13 @@ export function countRows(file: string, table: 'batches' | 'runs' | 'events' | '
     db.close();
   }
 }
+
+/** Runs SQL on a database file as an attacker with write access would: triggers are no obstacle. */
+export function tamper(file: string, sql: string): void {
+  const db = new Database(file);
+  try {
+    db.exec(sql);
+  } finally {
+    db.close();
+  }
+}
