@@ -66,7 +66,8 @@ export interface Store {
 
   getRun(id: string): Promise<RunDetail | null>;
   listRuns(query: RunQuery): Promise<{ runs: Run[]; next: string | null }>;
-  listEvents(query: { runId?: string; limit: number }): Promise<AuditEvent[]>;
+  /** Events in id order (oldest first), filtered; `afterId` pages. */
+  listEvents(query: EventQuery): Promise<AuditEvent[]>;
 
   /**
    * The audit chain's head: where it starts and the last event appended, moved in the same
@@ -173,6 +174,17 @@ export interface StepChange {
   readonly exitCode?: number | null;
   readonly output?: string | null;
   readonly error?: string | null;
+}
+
+/** Filters and paging for listing events. Times are ISO 8601 UTC; `until` is exclusive. */
+export interface EventQuery {
+  readonly runId?: string;
+  readonly playbook?: string;
+  readonly kind?: string;
+  readonly since?: string;
+  readonly until?: string;
+  readonly afterId?: number;
+  readonly limit: number;
 }
 
 /** Filters and paging for listing runs, newest first. */

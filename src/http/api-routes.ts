@@ -1,5 +1,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { parseDuration } from '../domain/duration.js';
 import { RemediatorError } from '../domain/errors.js';
+import { decodeEventCursor, encodeEventCursor } from '../record/cursor.js';
 import type { Playbook } from '../domain/playbook.js';
 import type { RunState } from '../domain/run.js';
 import type { Store } from '../domain/store.js';
@@ -72,10 +74,38 @@ export function apiRouter(deps: ApiDeps): Router {
     res.json(run);
   });
 
+  router.get('/api/audit', async (req, res) => {
+    const limit = Number(queryString(req, 'limit') ?? '100');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new RemediatorError('bad_request', 'limit must be an integer from 1 to 1000');
+    const cursor = queryString(req, 'cursor');
+    const filters = {
+      runId: queryString(req, 'run'),
+      playbook: queryString(req, 'playbook'),
+      kind: queryString(req, 'kind'),
+      since: instant(queryString(req, 'since'), 'since'),
+      until: instant(queryString(req, 'until'), 'until'),
+      afterId: cursor === undefined ? undefined : decodeEventCursor(cursor),
+    };
+    const query = Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined));
+    const events = await deps.store.listEvents({ ...query, limit: limit + 1 });
+    const page = events.slice(0, limit);
+    const last = page[page.length - 1];
+    res.json({ events: page, next: events.length > limit && last ? encodeEventCursor(last.id) : null });
+  });
+
   router.get('/api/playbooks', (_req, res) => {
     res.json({ loadedAt: deps.playbooks.loadedAt.toISOString(), playbooks: deps.playbooks.all.map(summary) });
   });
   return router;
+}
+
+/** An ISO 8601 time, or a duration back from now ("24h"), as the ISO text events are stored with. */
+function instant(text: string | undefined, name: string): string | undefined {
+  if (text === undefined) return undefined;
+  const ago = parseDuration(text);
+  const ms = ago !== undefined ? Date.now() - ago : Date.parse(text);
+  if (Number.isNaN(ms)) throw new RemediatorError('bad_request', `${name} must be an ISO 8601 time (2026-11-28T03:00:00Z) or a duration back from now (24h)`);
+  return new Date(ms).toISOString();
 }
 
 function queryString(req: Request, name: string): string | undefined {

@@ -140,6 +140,11 @@ export const MIGRATIONS: readonly string[] = [
     last_hash TEXT NOT NULL
   );
   `,
+  // 4: the audit API filters events by playbook and time.
+  `
+  CREATE INDEX events_playbook ON events (playbook, id) WHERE playbook IS NOT NULL;
+  CREATE INDEX events_at ON events (at);
+  `,
 ];
 
 /** Code that completes a version, run after its SQL in the same transaction. */

@@ -5,7 +5,7 @@ import type { AuditHead, ChainedEvent } from '../../domain/audit-chain.js';
 import type { GuardState } from '../../domain/decision.js';
 import { RemediatorError } from '../../domain/errors.js';
 import { isTerminal, type AuditEvent, type NewEvent, type Run, type RunDetail, type RunState, type RunStep } from '../../domain/run.js';
-import type { CircuitRecord, GlobalState, GuardQuery, NewBatch, NewRun, PauseRecord, RunQuery, RunTransition, Store, StoredBatch } from '../../domain/store.js';
+import type { EventQuery, CircuitRecord, GlobalState, GuardQuery, NewBatch, NewRun, PauseRecord, RunQuery, RunTransition, Store, StoredBatch } from '../../domain/store.js';
 import { newId } from '../ids.js';
 import { CHAIN_COLUMNS, EventChainWriter, readAuditHead, toChainedEvent } from './event-chain.js';
 import { MIGRATION_CODE, MIGRATIONS } from './migrations.js';
@@ -531,12 +531,22 @@ export class SqliteStore implements Store {
     });
   }
 
-  listEvents(q: { runId?: string; limit: number }): Promise<AuditEvent[]> {
+  listEvents(q: EventQuery): Promise<AuditEvent[]> {
     return this.wrap('listing events', () => {
-      const rows = q.runId
-        ? (this.sql('SELECT * FROM events WHERE run_id = ? ORDER BY id LIMIT ?').all(q.runId, q.limit) as Row[])
-        : (this.sql('SELECT * FROM events ORDER BY id LIMIT ?').all(q.limit) as Row[]);
-      return rows.map(toEvent);
+      const where: string[] = [];
+      const args: unknown[] = [];
+      const add = (clause: string, value: unknown) => {
+        where.push(clause);
+        args.push(value);
+      };
+      if (q.runId !== undefined) add('run_id = ?', q.runId);
+      if (q.playbook !== undefined) add('playbook = ?', q.playbook);
+      if (q.kind !== undefined) add('kind = ?', q.kind);
+      if (q.since !== undefined) add('at >= ?', q.since);
+      if (q.until !== undefined) add('at < ?', q.until);
+      if (q.afterId !== undefined) add('id > ?', q.afterId);
+      const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`;
+      return (this.sql(sql).all(...args, q.limit) as Row[]).map(toEvent);
     });
   }
 
