@@ -5,6 +5,7 @@ import type { Credentials } from '../http/credentials.js';
 import { httpStatus, toRemediatorError } from '../http/error-handler.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { FailureThrottle } from './failure-throttle.js';
 import { parseWebhookPayload } from './webhook-schema.js';
 
 /** What the webhook route needs. */
@@ -94,15 +95,21 @@ function refuseWhileStopping(deps: WebhookDeps) {
 }
 
 function authenticate(deps: WebhookDeps) {
+  // Every refusal is counted and logged; the audit trail gets one record per source per minute.
+  const throttle = new FailureThrottle(60_000);
   return (req: Request, _res: Response, next: NextFunction) => {
     if (deps.credentials.check(req.get('authorization')) !== null) return next();
     deps.metrics.authFailures.inc({ endpoint: 'webhook' });
     const remote = req.socket.remoteAddress ?? '';
     // The header itself is never logged or stored: only whether one was sent.
     deps.logger.warn('webhook refused: missing or wrong credentials', { remoteAddress: remote, hadAuthorization: req.get('authorization') !== undefined });
-    void deps.store
-      .appendEvents([{ kind: 'auth.failed', data: { endpoint: 'webhook', remoteAddress: remote, hadAuthorization: req.get('authorization') !== undefined } }])
-      .catch(() => undefined);
+    const admitted = throttle.admit(remote, deps.clock().getTime());
+    if (admitted) {
+      const data = { endpoint: 'webhook', remoteAddress: remote, hadAuthorization: req.get('authorization') !== undefined, earlierUnrecorded: admitted.unrecorded };
+      void deps.store.appendEvents([{ kind: 'auth.failed', data }]).catch((err: unknown) => {
+        deps.logger.error(`recording a refused webhook failed: ${(err as Error).message}`);
+      });
+    }
     next(new RemediatorError('unauthorized', 'missing or wrong credentials: send Authorization: Bearer <token> (or basic auth) with a configured webhook secret'));
   };
 }

@@ -182,6 +182,15 @@ describe('POST /webhook refuses bad requests and stores nothing', () => {
     assert.ok(!JSON.stringify(daemon.logs).includes('a-guess-that-must-not-be-stored'));
   });
 
+  test('a stranger cannot grow the audit trail: 50 refusals make one record, and all 50 are counted', async () => {
+    daemon = await startTestDaemon();
+    const d = daemon;
+    await Promise.all(Array.from({ length: 50 }, () => d.post(fixtureText('amtool-firing.json'), { authorization: 'Bearer a-guess-0000000000' })));
+    assert.equal(countRows(daemon.db, 'events', `kind = 'auth.failed'`), 1);
+    const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
+    assert.match(metrics, /remediator_auth_failures_total\{endpoint="webhook"\} 50/);
+  });
+
   test('the Authorization header is never stored or logged', async () => {
     daemon = await startTestDaemon();
     await daemon.post(fixtureText('amtool-firing.json'));
