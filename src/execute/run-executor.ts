@@ -5,6 +5,7 @@ import type { NewEvent, RenderedStep, Run, RunState } from '../domain/run.js';
 import type { Store } from '../domain/store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { deliver } from '../notify/deliver.js';
 import type { RunExecutor } from './executor.js';
 import { describeRendered, renderStep } from './render-step.js';
 import { backoffDelay, sleep } from './retry.js';
@@ -301,16 +302,9 @@ export class StepExecutor implements RunExecutor {
     const lines: string[] = [];
     const events: NewEvent[] = [];
     for (const notifier of this.deps.notifiers) {
-      try {
-        await notifier.send({ ...n, text: this.deps.secrets.redact(n.text) });
-        lines.push(`sent via ${notifier.name}`);
-        events.push({ kind: 'notification.sent', runId: run.id, playbook: run.playbook, fingerprint: run.fingerprint, data: { notifier: notifier.name, kind: n.kind } });
-        this.deps.metrics.notifications.inc({ notifier: notifier.name, outcome: 'sent' });
-      } catch (err) {
-        lines.push(`${notifier.name} failed: ${errorMessage(err)}`);
-        events.push({ kind: 'notification.failed', runId: run.id, playbook: run.playbook, fingerprint: run.fingerprint, data: { notifier: notifier.name, kind: n.kind, error: errorMessage(err) } });
-        this.deps.metrics.notifications.inc({ notifier: notifier.name, outcome: 'failed' });
-      }
+      const { line, event } = await deliver(notifier, { ...n, text: this.deps.secrets.redact(n.text) }, this.deps);
+      lines.push(this.deps.secrets.redact(line));
+      events.push({ ...event, runId: run.id, playbook: run.playbook, fingerprint: run.fingerprint, data: this.deps.secrets.redactDeep(event.data) });
     }
     if (events.length > 0) await this.deps.store.appendEvents(events);
     return lines;

@@ -2,6 +2,7 @@ import { errorMessage, RemediatorError } from '../domain/errors.js';
 import { formatDuration } from '../domain/duration.js';
 import type { Notification, Notifier } from '../domain/notifier.js';
 import type { CircuitRecord, PauseRecord, Store } from '../domain/store.js';
+import { deliver } from '../notify/deliver.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -121,16 +122,7 @@ export class GuardSwitches {
   }
 
   private async send(notifier: Notifier, n: Notification): Promise<void> {
-    let event;
-    try {
-      await notifier.send(n);
-      this.deps.metrics.notifications.inc({ notifier: notifier.name, outcome: 'sent' });
-      event = { kind: 'notification.sent' as const, data: { notifier: notifier.name, kind: n.kind } };
-    } catch (err) {
-      this.deps.metrics.notifications.inc({ notifier: notifier.name, outcome: 'failed' });
-      this.deps.logger.warn(`notification ${n.kind} via ${notifier.name} failed: ${errorMessage(err)}`, { notifier: notifier.name });
-      event = { kind: 'notification.failed' as const, data: { notifier: notifier.name, kind: n.kind, error: errorMessage(err) } };
-    }
+    const { event } = await deliver(notifier, n, this.deps);
     try {
       await this.deps.store.appendEvents([event]);
     } catch (err) {
