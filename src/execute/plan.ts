@@ -4,6 +4,7 @@ import type { RunStep } from '../domain/run.js';
 import { alertResolver } from '../decide/prepare.js';
 import type { Resolve } from '../playbook/template.js';
 import { renderStep } from './render-step.js';
+import { runField } from './runtime-resolver.js';
 
 /** Identity of the run a plan is rendered for. */
 export interface PlanContext {
@@ -21,10 +22,8 @@ export function renderPlan(playbook: Playbook, alert: Alert, params: Readonly<Re
   const resolve: Resolve = (path) => {
     const [root, name] = path;
     if (root === 'steps' || root === 'secrets') return null;
-    if (root === 'run' && path.length === 2) {
-      if (name === 'id') return ctx.runId;
-      if (name === 'playbook') return playbook.name;
-      if (name === 'mode') return ctx.dryRun ? 'dry-run' : playbook.mode;
+    if (root === 'run' && path.length === 2 && name !== undefined) {
+      return runField(name, { id: ctx.runId, playbook: playbook.name, mode: ctx.dryRun ? 'dry-run' : playbook.mode });
     }
     return base(path);
   };

@@ -21,17 +21,21 @@ export function alertOfRun(run: Run): Alert {
   return { status: 'firing', labels: run.labels, annotations: run.annotations, startsAt: run.startsAt, endsAt: null, generatorURL: '', fingerprint: run.fingerprint };
 }
 
+/** {{ run.id }}, {{ run.playbook }}, {{ run.mode }}: the same when planning and when running. */
+export function runField(name: string, run: { id: string; playbook: string; mode: string }): string | undefined {
+  if (name === 'id') return run.id;
+  if (name === 'playbook') return run.playbook;
+  if (name === 'mode') return run.mode;
+  return undefined;
+}
+
 /** Resolves every template name at execution time: earlier steps' values and secrets included. */
 export function runtimeResolver(v: RuntimeValues): Resolve {
   const base = alertResolver(alertOfRun(v.run), v.run.params);
   return (path) => {
     const [root, name, field, ...rest] = path;
     if (root === 'secrets' && name !== undefined) return v.secret(name);
-    if (root === 'run' && path.length === 2) {
-      if (name === 'id') return v.run.id;
-      if (name === 'playbook') return v.run.playbook;
-      if (name === 'mode') return v.mode;
-    }
+    if (root === 'run' && path.length === 2 && name !== undefined) return runField(name, { id: v.run.id, playbook: v.run.playbook, mode: v.mode });
     if (root === 'steps' && name !== undefined) {
       const step = v.steps.get(name);
       if (step === undefined || step.status === 'planned') return v.dryRun ? null : undefined;
