@@ -9,6 +9,7 @@ import { writeJsonLines } from '../src/record/audit-export.js';
 import { verifyExportFile } from '../src/record/audit-file.js';
 import { AuditReader } from '../src/record/sqlite/audit-reader.js';
 import { SqliteStore } from '../src/record/sqlite/sqlite-store.js';
+import { syntheticDecisions } from '../test/support/synthetic-history.js';
 
 const N = 200_000;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-bench-audit-'));
@@ -16,15 +17,7 @@ const file = path.join(dir, 'r.db');
 const rate = (n: number, ms: number) => `${Math.round((n / ms) * 1000).toLocaleString('en')}/s`;
 
 const store = SqliteStore.open(file);
-const start = Date.parse('2026-01-01T00:00:00Z');
-const events = Array.from({ length: N }, (_, i) => ({
-  kind: 'decision' as const,
-  at: new Date(start + i * 1000).toISOString(),
-  runId: `r_${i}`,
-  playbook: 'rollback-on-error-burst',
-  fingerprint: (i % 4096).toString(16).padStart(16, '0'),
-  data: { action: 'suppress', reason: 'cooldown', detail: `last run ${i} ago`, keys: { target: `shop/checkout-${i % 97}` } },
-}));
+const events = syntheticDecisions(N);
 let t0 = performance.now();
 // Appended in transactions of 100, as a busy daemon would group them.
 for (let i = 0; i < N; i += 100) await store.appendEvents(events.slice(i, i + 100));

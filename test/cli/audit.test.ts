@@ -14,6 +14,7 @@ import { runCli, type CliResult } from '../support/cli.js';
 import { countRows, tamper } from '../support/db.js';
 import { fixture, fixtureText, ROOT, TEST_PLAYBOOKS } from '../support/fixtures.js';
 import { API_TOKEN, removeDir, startTestDaemon, WEBHOOK_TOKEN, WEBHOOK_TOKEN_NEXT, type TestDaemon } from '../support/test-daemon.js';
+import { syntheticDecisions } from '../support/synthetic-history.js';
 
 const SECRET = 'audit-secret-value-7f3a9c';
 const WRONG_TOKEN = 'a-wrong-token-somebody-tried-0042';
@@ -276,18 +277,8 @@ describe('remediator audit on a large history, in bounded memory', () => {
   before(async () => {
     file = path.join(scratch, 'large.db');
     const store = SqliteStore.open(file);
-    const start = Date.parse('2026-01-01T00:00:00Z');
     // Through the store's own append path, in one transaction.
-    await store.appendEvents(
-      Array.from({ length: N }, (_, i) => ({
-        kind: 'decision' as const,
-        at: new Date(start + i * 1000).toISOString(),
-        runId: `r_${i}`,
-        playbook: 'rollback-on-error-burst',
-        fingerprint: (i % 4096).toString(16).padStart(16, '0'),
-        data: { action: 'suppress', reason: 'cooldown', detail: `last run ${i} ago`, keys: { target: `shop/checkout-${i % 97}` } },
-      })),
-    );
+    await store.appendEvents(syntheticDecisions(N));
     await store.close();
   });
 
