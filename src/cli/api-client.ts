@@ -1,6 +1,6 @@
 import { readSecret } from '../config/secrets.js';
 import { errorMessage, RemediatorError } from '../domain/errors.js';
-import { CLI_USER_AGENT } from '../http/guard-routes.js';
+import { CLI_USER_AGENT } from '../http/request-body.js';
 
 /** Where the CLI finds the daemon unless told otherwise. */
 export const DEFAULT_URL = 'http://127.0.0.1:9595';

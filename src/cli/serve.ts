@@ -13,6 +13,8 @@ import type { Store } from '../domain/store.js';
 import { parseDuration } from '../domain/duration.js';
 import { compileWindows } from '../decide/maintenance.js';
 import type { Notifier } from '../domain/notifier.js';
+import { ApprovalService } from '../approve/approval-service.js';
+import { ExpiryTimer } from '../approve/expiry-timer.js';
 import { StepExecutor } from '../execute/run-executor.js';
 import { SecretStore } from '../execute/secrets.js';
 import { LogNotifier } from '../notify/log-notifier.js';
@@ -36,6 +38,7 @@ export interface Daemon {
   readonly worker: BatchWorker;
   readonly playbooks: PlaybookSet;
   readonly executor: StepExecutor;
+  readonly approvals: ApprovalService;
   /** Loads the playbooks again; a set with errors is refused and the old one stays. */
   reload(): Promise<ReloadResult>;
   /** Resolves when every started run has reached a resting state. */
@@ -92,6 +95,13 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     const s = await switches.status();
     return { paused: s.paused, circuitOpen: s.circuitOpen };
   };
+  metrics.guardProbe.pendingApprovals = () => store.countOpenApprovals();
+  // Whoever keeps people up to date on runs (Slack's one message per run) is told of every change.
+  const runWatchers: ((runId: string) => void)[] = [];
+  const runChanged = (runId: string) => {
+    for (const watch of runWatchers) watch(runId);
+  };
+  let expiry: ExpiryTimer | null = null;
   const secretStore = new SecretStore(options.env ?? process.env, config.secretsDir ?? null, secrets.notifyWebhookUrl ? [secrets.notifyWebhookUrl] : []);
   const executor = new StepExecutor({
     store,
@@ -100,6 +110,8 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     clock,
     notifiers,
     secrets: secretStore,
+    onRunChanged: runChanged,
+    onHold: () => expiry?.poke(),
     settings: {
       maxConcurrent: config.runs.maxConcurrent,
       outputCapBytes: config.runs.outputCapBytes,
@@ -112,10 +124,24 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     },
   });
   const inFlight = new Set<Promise<void>>();
-  const start = (run: Run, playbook: Playbook) => {
-    const p = executor.execute(run, playbook).finally(() => inFlight.delete(p));
-    inFlight.add(p);
+  const track = (p: Promise<void>) => {
+    const tracked = p.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
   };
+  const start = (run: Run, playbook: Playbook) => track(executor.execute(run, playbook));
+  const approvals = new ApprovalService({
+    store,
+    playbook: (name) => playbooks.byName(name),
+    resume: (run, playbook) => track(executor.resume(run, playbook)),
+    stopRunning: (runId, reason) => executor.cancel(runId, reason),
+    groups: config.approvals.groups,
+    clock,
+    logger,
+    metrics,
+    notifiers,
+    onRunChanged: runChanged,
+  });
+  expiry = new ExpiryTimer({ nextExpiry: () => store.nextApprovalExpiry(), expireDue: () => approvals.expireDue(), clock, logger });
   const worker = new BatchWorker(
     store,
     (batch) =>
@@ -127,6 +153,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
         logger,
         metrics,
         onRunCreated: start,
+        onRunsCancelled: (ids) => approvals.runsChanged(ids),
         switches,
       }),
     logger,
@@ -152,6 +179,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     },
     api: { store, playbooks, credentials: apiCredentials, logger, metrics, reload: () => reload() },
     guards: { switches, credentials: apiCredentials, logger, metrics },
+    runs: { approvals, credentials: apiCredentials, logger, metrics },
   });
 
   // One reload at a time: a SIGHUP and a POST /-/reload together must not install an older set last.
@@ -178,6 +206,9 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   worker.kick();
   await worker.idle();
   await resumePending(store, playbooks, start, clock, logger, restartedAt);
+  // Requests that expired while the daemon was down expire now; the timer is rebuilt from the store.
+  expiry.poke();
+  await expiry.idle();
 
   const settled = async () => {
     await worker.idle();
@@ -191,6 +222,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     playbooks,
     settled,
     executor,
+    approvals,
     reload,
     /**
      * Graceful stop: webhooks get 503 (Alertmanager retries them elsewhere or later), stored
@@ -199,6 +231,8 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
      */
     async close() {
       shuttingDown = true;
+      expiry?.stop();
+      await expiry?.idle();
       await worker.stop();
       await executor.shutdown(parseDuration(config.runs.shutdownGrace) ?? 30_000);
       await Promise.all([...inFlight]);

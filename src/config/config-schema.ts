@@ -103,6 +103,22 @@ export const configSchema = z.strictObject({
   prometheus: z
     .strictObject({ url: z.url({ message: 'must be a URL such as http://127.0.0.1:9090' }).default('http://127.0.0.1:9090') })
     .default({ url: 'http://127.0.0.1:9090' }),
+  /** Where people reach this daemon (behind a proxy, say); links in Slack messages point there. */
+  publicUrl: z.url({ message: 'must be a URL such as https://remediator.example.com' }).optional(),
+  approvals: z
+    .strictObject({
+      /** Names standing for several approvers (API token identities, Slack user ids), for playbooks' approvers lists. */
+      groups: z
+        .preprocess(fromText, z.record(z.string().regex(/^[A-Za-z0-9._-]+$/, { message: 'a group name is letters, digits, ".", "_" and "-"' }), z.array(z.string().min(1)).min(1)))
+        .default({}),
+    })
+    .default({ groups: {} }),
+  slack: z
+    .strictObject({
+      /** Channel for run messages with a bot token (a channel id such as C0123456789, or #name). */
+      channel: z.string().min(1).optional(),
+    })
+    .default({}),
   /** A directory of files, one per secret (a mounted Kubernetes Secret), for {{ secrets.NAME }}. */
   secretsDir: z.string().min(1).optional(),
   guards: z
@@ -139,6 +155,10 @@ export const ENV_KEYS: Readonly<Record<string, readonly string[]>> = {
   REMEDIATOR_RUNS_DEFAULT_TIMEOUT: ['runs', 'defaultTimeout'],
   REMEDIATOR_PROMETHEUS_URL: ['prometheus', 'url'],
   REMEDIATOR_SECRETS_DIR: ['secretsDir'],
+  REMEDIATOR_PUBLIC_URL: ['publicUrl'],
+  // A YAML or JSON map, e.g. '{oncall: [alice, U012ABC]}'.
+  REMEDIATOR_APPROVALS_GROUPS: ['approvals', 'groups'],
+  REMEDIATOR_SLACK_CHANNEL: ['slack', 'channel'],
   REMEDIATOR_GUARDS_BUDGET_COUNT: ['guards', 'budget', 'count'],
   REMEDIATOR_GUARDS_BUDGET_PER: ['guards', 'budget', 'per'],
   // A YAML or JSON list, e.g. '[{name: sunday, cron: "0 2 * * SUN", duration: 2h, action: suppress}]'.

@@ -15,6 +15,12 @@ export interface Secrets {
   readonly apiTokens: { identity: string; token: string }[];
   /** Where notifications are posted as JSON (it often carries a token of its own). */
   readonly notifyWebhookUrl?: string;
+  /** Slack: signing secrets (several, for rotation) that verify button presses. */
+  readonly slackSigningSecrets?: string[];
+  /** Slack: a bot token (chat.postMessage and chat.update: one message per run)… */
+  readonly slackBotToken?: string;
+  /** …or an incoming webhook (no updates: a short sequence of messages per run). */
+  readonly slackWebhookUrl?: string;
   /** Notes for the operator about generated secrets (printed once, never logged as JSON). */
   readonly notices: string[];
 }
@@ -83,7 +89,28 @@ export function loadSecrets(env: NodeJS.ProcessEnv, generateIn: string | null): 
   if (notifyWebhookUrl !== undefined && !URL.canParse(notifyWebhookUrl)) {
     throw new RemediatorError('invalid_config', 'REMEDIATOR_NOTIFY_WEBHOOK_URL is not a URL');
   }
-  return { webhookTokens, webhookBasic, apiTokens, notices, ...(notifyWebhookUrl ? { notifyWebhookUrl } : {}) };
+  const slackSigningSecrets = list(readSecret(env, 'REMEDIATOR_SLACK_SIGNING_SECRET'));
+  const slackBotToken = readSecret(env, 'REMEDIATOR_SLACK_BOT_TOKEN');
+  const slackWebhookUrl = readSecret(env, 'REMEDIATOR_SLACK_WEBHOOK_URL');
+  if (slackBotToken && slackWebhookUrl) {
+    throw new RemediatorError('invalid_config', 'REMEDIATOR_SLACK_BOT_TOKEN and REMEDIATOR_SLACK_WEBHOOK_URL are both set: keep one (the bot token keeps one message per run up to date)');
+  }
+  if (slackBotToken !== undefined && !/^xox[a-z]-/.test(slackBotToken)) {
+    throw new RemediatorError('invalid_config', 'REMEDIATOR_SLACK_BOT_TOKEN does not look like a Slack bot token (xoxb-…)');
+  }
+  if (slackWebhookUrl !== undefined && !URL.canParse(slackWebhookUrl)) {
+    throw new RemediatorError('invalid_config', 'REMEDIATOR_SLACK_WEBHOOK_URL is not a URL');
+  }
+  return {
+    webhookTokens,
+    webhookBasic,
+    apiTokens,
+    notices,
+    slackSigningSecrets,
+    ...(notifyWebhookUrl ? { notifyWebhookUrl } : {}),
+    ...(slackBotToken ? { slackBotToken } : {}),
+    ...(slackWebhookUrl ? { slackWebhookUrl } : {}),
+  };
 }
 
 function generated(dir: string, name: string, what: string, notices: string[]): string {

@@ -53,15 +53,6 @@ export function decide({ alert, playbook, prepared, state, now, settings }: Deci
       detail: `maintenance window "${window.name}" (${window.cron}) from ${window.startedAt.toISOString()} until ${window.endsAt.toISOString()}`,
     };
   }
-  // Until approvals exist an open circuit suppresses every run; with approvals it will hold live
-  // runs for a person's approval instead (DESIGN: "further runs need approval").
-  if (state.circuit !== null) {
-    return {
-      action: 'suppress',
-      reason: 'circuit_open',
-      detail: `the circuit is open since ${state.circuit.openedAt.toISOString()} (${state.circuit.reason}); a person must close it (remediator circuit close)`,
-    };
-  }
   if (prepared.lockKey !== null && state.lockedBy !== null) {
     const holder = state.lockedBy;
     return {
@@ -89,7 +80,6 @@ export function decide({ alert, playbook, prepared, state, now, settings }: Deci
       detail: `${state.recentRuns} run(s) in the last ${formatDuration(maxRuns.perMs)}, the limit is ${maxRuns.count}`,
     };
   }
-  const wantsApproval = playbook.mode === 'approve' || playbook.steps.some((s) => s.kind === 'approval');
   const why =
     settings.execution === 'dry-run'
       ? 'execution is dry-run'
@@ -97,19 +87,29 @@ export function decide({ alert, playbook, prepared, state, now, settings }: Deci
         ? 'playbook mode is dry-run'
         : window !== null
           ? `maintenance window "${window.name}" (${window.cron}) forces dry-run until ${window.endsAt.toISOString()}`
-          : wantsApproval && settings.approvalsAvailable !== true
-            ? 'the playbook needs an approval, which this version cannot ask for: run as a dry run'
-            : null;
-  const dryRun = why !== null;
-  // Dry runs act on nothing, so only live runs spend the budget.
-  const budget = settings.budget;
-  if (!dryRun && budget !== null && state.liveRunsInWindow >= budget.count) {
+          : null;
+  if (why !== null) return { action: 'run', dryRun: true, needsApproval: false, reason: why };
+  // An open circuit means automation has done too much lately: a live run may still help, but
+  // only once a person has looked at it (DESIGN: "further runs need approval").
+  if (state.circuit !== null) {
     return {
-      action: 'suppress',
-      reason: 'circuit_open',
-      detail: `budget of ${budget.count} live run(s) per ${formatDuration(budget.perMs)} spent: circuit opened`,
+      action: 'run',
+      dryRun: false,
+      needsApproval: true,
+      reason: `the circuit is open since ${state.circuit.openedAt.toISOString()} (${state.circuit.reason}): a person must approve this run`,
+    };
+  }
+  // Dry runs act on nothing, so only live runs spend the budget; the run that would exceed it
+  // opens the circuit and is itself held for approval.
+  const budget = settings.budget;
+  if (budget !== null && state.liveRunsInWindow >= budget.count) {
+    return {
+      action: 'run',
+      dryRun: false,
+      needsApproval: true,
+      reason: `budget of ${budget.count} live run(s) per ${formatDuration(budget.perMs)} spent: circuit opened, a person must approve this run`,
       opensCircuit: true,
     };
   }
-  return { action: 'run', dryRun, needsApproval: !dryRun && wantsApproval, reason: why ?? `playbook mode is ${playbook.mode}` };
+  return { action: 'run', dryRun: false, needsApproval: playbook.mode === 'approve', reason: `playbook mode is ${playbook.mode}` };
 }

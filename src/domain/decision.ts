@@ -1,18 +1,20 @@
 import type { LabelMatcher } from './playbook.js';
 
 /** Why a matched playbook did not start a run. A small fixed set: it is a metric label. */
-export type SuppressReason = 'duplicate' | 'cooldown' | 'rate_limit' | 'circuit_open' | 'paused' | 'maintenance' | 'resolved' | 'locked';
+export type SuppressReason = 'duplicate' | 'cooldown' | 'rate_limit' | 'paused' | 'maintenance' | 'resolved' | 'locked';
 
 /** What the decide stage concluded for one (alert, playbook) pair. */
 export type Decision =
-  | { readonly action: 'run'; readonly dryRun: boolean; readonly needsApproval: boolean; readonly reason: string }
   | {
-      readonly action: 'suppress';
-      readonly reason: SuppressReason;
-      readonly detail: string;
+      readonly action: 'run';
+      readonly dryRun: boolean;
+      /** Hold before the first step that changes something until a person approves. */
+      readonly needsApproval: boolean;
+      readonly reason: string;
       /** The global budget of live runs is spent: the caller opens the circuit (in the store). */
       readonly opensCircuit?: true;
     }
+  | { readonly action: 'suppress'; readonly reason: SuppressReason; readonly detail: string }
   /** The alert's data failed a param check: a run is recorded as failed before any step. */
   | { readonly action: 'refuse'; readonly detail: string };
 
@@ -72,9 +74,4 @@ export interface DecideSettings {
   /** At most `count` live runs per `perMs`; the run that would exceed it opens the circuit. */
   readonly budget: { readonly count: number; readonly perMs: number } | null;
   readonly maintenance: readonly MaintenanceWindow[];
-  /**
-   * Whether runs can be held for a person's approval. Until they can, a run that needs one is a
-   * dry run, decided here so that it does not spend the live budget either.
-   */
-  readonly approvalsAvailable?: boolean;
 }

@@ -6,6 +6,7 @@
 export type ErrorCode =
   | 'bad_request'
   | 'unauthorized'
+  | 'forbidden'
   | 'unsupported_media_type'
   | 'payload_too_large'
   | 'not_found'

@@ -1,3 +1,5 @@
+import type { Approval } from './approval.js';
+
 /**
  * Glossary
  * - run: one execution (or dry run) of one playbook for one alert instance.
@@ -70,6 +72,8 @@ export interface RunStep {
   readonly exitCode: number | null;
   readonly output: string | null;
   readonly error: string | null;
+  /** What {{ steps.NAME.* }} reads from this step, once it ran. */
+  readonly vars?: Record<string, unknown> | null;
 }
 
 /** A run as stored. */
@@ -86,12 +90,19 @@ export interface Run {
   /** The playbook's guards.lock rendered: no two unfinished runs of any playbooks share it. */
   readonly lockKey: string | null;
   readonly dryRun: boolean;
+  /**
+   * The run holds for a person's approval before its first step that changes something (mode
+   * approve, or the circuit was open). Approval steps hold every live run, whatever this says.
+   */
+  readonly needsApproval: boolean;
   readonly state: RunState;
   /** Why the run is in its state (e.g. the param that failed its pattern). */
   readonly reason: string;
   readonly params: Record<string, string>;
   readonly labels: Record<string, string>;
   readonly annotations: Record<string, string>;
+  /** The alert's link back to its source (Prometheus graph), for people reading about the run. */
+  readonly generatorUrl: string | null;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly finishedAt: string | null;
@@ -99,9 +110,10 @@ export interface Run {
   readonly resolvedAt: string | null;
 }
 
-/** A run with its steps and its events, as the API shows it. */
+/** A run with its steps, approval requests and events, as the API shows it. */
 export interface RunDetail extends Run {
   readonly steps: RunStep[];
+  readonly approvals: Approval[];
   readonly events: AuditEvent[];
 }
 
@@ -119,6 +131,12 @@ export type EventKind =
   | 'step.started'
   | 'step.retry'
   | 'step.finished'
+  | 'approval.requested'
+  | 'approval.granted'
+  | 'approval.rejected'
+  | 'approval.expired'
+  | 'approval.cancelled'
+  | 'approval.refused'
   | 'notification.sent'
   | 'notification.failed'
   | 'playbooks.loaded'

@@ -1,4 +1,5 @@
 import type { AlertStatus } from './alert.js';
+import type { Approval, Identity, Verdict } from './approval.js';
 import type { AuditHead, ChainedEvent } from './audit-chain.js';
 import type { GuardState } from './decision.js';
 import type { AuditEvent, NewEvent, RenderedStep, Run, RunDetail, RunState, RunStep, StepState } from './run.js';
@@ -61,6 +62,33 @@ export interface Store {
    * and those of its fingerprint already marked resolved; returns their ids. Call after recordResolved.
    */
   cancelNotStarted(fingerprint: string, startsAt: string, at: string, reason: string): Promise<string[]>;
+  /**
+   * Holds a running run for approval: `running` → `awaiting_approval`, with a new approval request
+   * and its events, in one transaction. Null, writing nothing, when the run is no longer running.
+   */
+  holdForApproval(runId: string, request: ApprovalRequest): Promise<Approval | null>;
+  /**
+   * Records a person's verdict on the run's open request. The first decision wins: the request
+   * and the run move together, conditionally, so of two racing approvals one succeeds and the
+   * other is told why not. An approval moves the run to `running` (durably: the caller acts next),
+   * a rejection to `rejected`. A request past its expiry is expired here instead.
+   */
+  decideApproval(decision: ApprovalVerdict): Promise<ApprovalOutcome>;
+  /** Expires every open request whose time is up (its run becomes `expired`); returns the run ids. */
+  expireApprovals(at: string): Promise<string[]>;
+  /** When the next open request expires, or null when none is open. */
+  nextApprovalExpiry(): Promise<string | null>;
+  /** Open approval requests, counted (the pending-approvals gauge). */
+  countOpenApprovals(): Promise<number>;
+  /**
+   * Cancels a run that has not started or is held (`pending`, `awaiting_approval`), closing its
+   * open request; returns the state it left, or null, writing nothing, when it was in neither.
+   */
+  cancelRun(runId: string, cancel: { at: string; by: Identity; reason: string }): Promise<RunState | null>;
+  /** Where a notifier posted a run's message (to update it later), or null. */
+  runMessage(runId: string, notifier: string): Promise<MessageRef | null>;
+  setRunMessage(runId: string, notifier: string, ref: MessageRef): Promise<void>;
+
   /** Marks runs left `running` by a previous process as interrupted; returns their ids. */
   interruptRunning(at: string, reason: string): Promise<string[]>;
 
@@ -109,7 +137,11 @@ export interface StoredBatch {
 }
 
 /** A run to create (without `lockKey`: the playbook takes no lock). */
-export type NewRun = Omit<Run, 'updatedAt' | 'finishedAt' | 'resolvedAt' | 'lockKey'> & { readonly lockKey?: string | null };
+export type NewRun = Omit<Run, 'updatedAt' | 'finishedAt' | 'resolvedAt' | 'lockKey' | 'needsApproval' | 'generatorUrl'> & {
+  readonly lockKey?: string | null;
+  readonly needsApproval?: boolean;
+  readonly generatorUrl?: string | null;
+};
 
 /** What guardState reads for one decision. */
 export interface GuardQuery {
@@ -174,6 +206,42 @@ export interface StepChange {
   readonly exitCode?: number | null;
   readonly output?: string | null;
   readonly error?: string | null;
+  /** What {{ steps.NAME.* }} reads from this step (redacted), kept for a resumed run. */
+  readonly vars?: Record<string, unknown> | null;
+}
+
+/** A hold to record: the gate step, how long it waits and who may decide. */
+export interface ApprovalRequest {
+  readonly at: string;
+  readonly expiresAt: string;
+  readonly phase: 'main' | 'onFailure';
+  readonly stepIndex: number;
+  readonly stepName: string;
+  readonly approvers: readonly string[];
+  readonly message: string | null;
+  /** Steps to update in the same transaction (e.g. the approval step becomes pending). */
+  readonly steps?: readonly StepChange[];
+}
+
+/** A verdict to record. */
+export interface ApprovalVerdict {
+  readonly runId: string;
+  readonly verdict: Verdict;
+  readonly by: Identity;
+  readonly comment: string | null;
+  readonly at: string;
+}
+
+/** What became of a verdict. */
+export type ApprovalOutcome =
+  | { readonly ok: true; readonly approval: Approval; readonly run: Run }
+  /** not_found: no such run; not_awaiting: the run is not held (decided, cancelled, finished); expired: its time was up. */
+  | { readonly ok: false; readonly why: 'not_found' | 'not_awaiting' | 'expired'; readonly run: Run | null; readonly approval: Approval | null };
+
+/** A posted message, to update: a Slack channel and timestamp. */
+export interface MessageRef {
+  readonly channel: string;
+  readonly ts: string;
 }
 
 /** Filters and paging for listing events. Times are ISO 8601 UTC; `until` is exclusive. */

@@ -1,3 +1,5 @@
+import type { Approval } from '../domain/approval.js';
+import { formatDuration } from '../domain/duration.js';
 import { errorMessage } from '../domain/errors.js';
 import type { Notification, Notifier } from '../domain/notifier.js';
 import type { Playbook, Step } from '../domain/playbook.js';
@@ -6,6 +8,7 @@ import type { Store } from '../domain/store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { deliver } from '../notify/deliver.js';
+import { freshProgress, gateKey, gateOf, resumePoint, type Progress } from './approval-gate.js';
 import type { RunExecutor } from './executor.js';
 import { describeRendered, renderStep } from './render-step.js';
 import { backoffDelay, sleep } from './retry.js';
@@ -24,6 +27,10 @@ export interface ExecutorDeps {
   readonly notifiers: readonly Notifier[];
   readonly secrets: SecretStore;
   readonly settings: StepSettings & { readonly maxConcurrent: number; readonly secretsDir: string | null };
+  /** Told after every change of a run's state (Slack keeps one message per run up to date). */
+  readonly onRunChanged?: (runId: string) => void;
+  /** Told when a run is held, so the expiry timer can be set for it. */
+  readonly onHold?: (approval: Approval) => void;
 }
 
 type Phase = 'main' | 'onFailure';
@@ -39,18 +46,31 @@ type StopReason = { to: 'cancelled' | 'interrupted'; reason: string };
  * once; the rest wait in order.
  */
 export class StepExecutor implements RunExecutor {
-  private readonly queue: { run: Run; playbook: Playbook; done: () => void }[] = [];
+  private readonly queue: { run: Run; playbook: Playbook; resume: boolean; done: () => void }[] = [];
   private readonly active = new Map<string, { controller: AbortController; stop?: StopReason }>();
   private accepting = true;
 
   constructor(private readonly deps: ExecutorDeps) {}
 
-  /** Queues a run; resolves when it has finished (or was never started). */
+  /** Queues a run; resolves when it has finished, is held for approval, or was never started. */
   execute(run: Run, playbook: Playbook): Promise<void> {
-    // After shutdown began, a run stays pending in the store and is resumed at the next start.
+    return this.enqueue(run, playbook, false);
+  }
+
+  /**
+   * Queues a run that a person approved (the store moved it back to `running`): it goes on at the
+   * gate it was held at. Resolves like execute.
+   */
+  resume(run: Run, playbook: Playbook): Promise<void> {
+    return this.enqueue(run, playbook, true);
+  }
+
+  private enqueue(run: Run, playbook: Playbook, resume: boolean): Promise<void> {
+    // After shutdown began, a pending run stays pending in the store and is resumed at the next
+    // start; an approved one stays running and is interrupted then (it is never run twice).
     if (!this.accepting) return Promise.resolve();
     return new Promise((resolve) => {
-      this.queue.push({ run, playbook, done: resolve });
+      this.queue.push({ run, playbook, resume, done: resolve });
       this.pump();
     });
   }
@@ -93,7 +113,7 @@ export class StepExecutor implements RunExecutor {
       if (!item) break;
       const controller = new AbortController();
       this.active.set(item.run.id, { controller });
-      this.perform(item.run, item.playbook, controller.signal)
+      this.perform(item.run, item.playbook, item.resume, controller.signal)
         .catch((err: unknown) => this.abandon(item.run, err))
         .finally(() => {
           this.active.delete(item.run.id);
@@ -107,10 +127,52 @@ export class StepExecutor implements RunExecutor {
     return this.deps.clock().toISOString();
   }
 
-  private async perform(run: Run, playbook: Playbook, signal: AbortSignal): Promise<void> {
-    const { store, logger } = this.deps;
-    const log = logger.child({ runId: run.id, playbook: run.playbook, fingerprint: run.fingerprint });
-    const started = await store.transitionRun(run.id, {
+  private changed(runId: string): void {
+    this.deps.onRunChanged?.(runId);
+  }
+
+  private async perform(run: Run, playbook: Playbook, resume: boolean, signal: AbortSignal): Promise<void> {
+    const progress = resume ? await this.resumed(run, playbook) : await this.started(run, playbook);
+    if (progress === null) return;
+    const log = this.deps.logger.child({ runId: run.id, playbook: run.playbook, fingerprint: run.fingerprint });
+    this.changed(run.id);
+
+    if (progress.phase === 'main') {
+      for (let index = progress.index; index < playbook.steps.length; index++) {
+        const step = playbook.steps[index] as Step;
+        if (signal.aborted) break;
+        // A dry run walks on after a failure, so the whole plan is shown; the run still ends failed.
+        const status = await this.step(run, playbook, step, 'main', index, progress, progress.failure !== null && !run.dryRun, signal, log);
+        if (status === 'held') return;
+        if (status === 'failed' && !step.continueOnError && progress.failure === null) progress.failure = step.name;
+      }
+    }
+    const stop = this.active.get(run.id)?.stop;
+    if (stop) {
+      await this.finish(run, stop.to, stop.reason, log);
+      return;
+    }
+    if (progress.failure !== null) {
+      for (let index = progress.phase === 'onFailure' ? progress.index : 0; index < playbook.onFailure.length; index++) {
+        if (signal.aborted) break;
+        const status = await this.step(run, playbook, playbook.onFailure[index] as Step, 'onFailure', index, progress, false, signal, log);
+        if (status === 'held') return;
+      }
+      const stopped = this.active.get(run.id)?.stop;
+      if (stopped) {
+        await this.finish(run, stopped.to, stopped.reason, log);
+        return;
+      }
+      await this.finish(run, 'failed', await this.failureReason(run, progress.failure), log);
+      return;
+    }
+    await this.finish(run, 'succeeded', run.dryRun ? 'dry run: read-only and dry-run steps executed, the rest planned' : 'every step succeeded', log);
+  }
+
+  /** pending → running; null when the run was no longer pending (cancelled meanwhile). */
+  private async started(run: Run, playbook: Playbook): Promise<Progress | null> {
+    const log = this.deps.logger.child({ runId: run.id, playbook: run.playbook, fingerprint: run.fingerprint });
+    const started = await this.deps.store.transitionRun(run.id, {
       from: ['pending'],
       to: 'running',
       at: this.now(),
@@ -119,37 +181,23 @@ export class StepExecutor implements RunExecutor {
     });
     if (!started) {
       log.info(`run ${run.id} is no longer pending (cancelled meanwhile?): not started`);
-      return;
+      return null;
     }
     log.info(`${run.dryRun ? 'dry run' : 'run'} of ${run.playbook} for ${run.alertname} started: ${playbook.steps.length} step(s)`, { dryRun: run.dryRun, params: run.params });
+    return freshProgress();
+  }
 
-    const outcomes = new Map<string, { status: StepStatus; vars: StepVars }>();
-    let failure: string | null = null;
-    for (const [index, step] of playbook.steps.entries()) {
-      if (signal.aborted) break;
-      // A dry run walks on after a failure, so the whole plan is shown; the run still ends failed.
-      const status = await this.step(run, step, 'main', index, outcomes, failure !== null && !run.dryRun, signal, log);
-      if (status === 'failed' && !step.continueOnError && failure === null) failure = step.name;
+  /** An approved run, read back from the store: where it goes on, or null when it should not. */
+  private async resumed(run: Run, playbook: Playbook): Promise<Progress | null> {
+    const log = this.deps.logger.child({ runId: run.id, playbook: run.playbook, fingerprint: run.fingerprint });
+    const detail = await this.deps.store.getRun(run.id);
+    const progress = detail?.state === 'running' ? resumePoint(detail, playbook) : null;
+    if (!detail || !progress) {
+      log.warn(`run ${run.id} is not an approved running run (${detail?.state ?? 'missing'}): not resumed`);
+      return null;
     }
-    const stop = this.active.get(run.id)?.stop;
-    if (stop) {
-      await this.finish(run, stop.to, stop.reason, log);
-      return;
-    }
-    if (failure !== null) {
-      for (const [index, step] of playbook.onFailure.entries()) {
-        if (signal.aborted) break;
-        await this.step(run, step, 'onFailure', index, outcomes, false, signal, log);
-      }
-      const stopped = this.active.get(run.id)?.stop;
-      if (stopped) {
-        await this.finish(run, stopped.to, stopped.reason, log);
-        return;
-      }
-      await this.finish(run, 'failed', await this.failureReason(run, failure), log);
-      return;
-    }
-    await this.finish(run, 'succeeded', run.dryRun ? 'dry run: read-only and dry-run steps executed, the rest planned' : 'every step succeeded', log);
+    log.info(`run ${run.id} approved: going on at ${progress.phase === 'main' ? 'step' : 'onFailure step'} ${progress.index + 1}`);
+    return progress;
   }
 
   /**
@@ -163,6 +211,7 @@ export class StepExecutor implements RunExecutor {
       try {
         await this.deps.store.transitionRun(run.id, { from: ['pending', 'running'], to: 'failed', reason, at: this.now(), events: [{ kind: 'run.state', data: { to: 'failed', reason } }] });
         this.deps.metrics.runs.inc({ playbook: run.playbook, outcome: 'failed', mode: run.dryRun ? 'dry-run' : 'live' });
+        this.changed(run.id);
         return;
       } catch (again) {
         this.deps.logger.error(`run ${run.id}: recording the failure failed (${errorMessage(again)}), attempt ${attempt}/3`);
@@ -178,18 +227,20 @@ export class StepExecutor implements RunExecutor {
     return `step ${stepName}: ${failed?.error ?? 'failed'}`;
   }
 
-  /** Runs (or plans, or skips) one step and records it; returns how it ended. */
+  /** Runs (or plans, or skips, or holds before) one step and records it; returns how it ended. */
   private async step(
     run: Run,
+    playbook: Playbook,
     step: Step,
     phase: Phase,
     index: number,
-    outcomes: Map<string, { status: StepStatus; vars: StepVars }>,
+    progress: Progress,
     runFailing: boolean,
     signal: AbortSignal,
     log: Logger,
-  ): Promise<StepStatus> {
+  ): Promise<StepStatus | 'held'> {
     const { store, secrets, metrics } = this.deps;
+    const outcomes = progress.outcomes;
     const record = (status: StepStatus, vars: StepVars = {}) => {
       outcomes.set(step.name, { status, vars });
       return status;
@@ -206,6 +257,23 @@ export class StepExecutor implements RunExecutor {
       });
       log.info(`${label} skipped (${step.when === null ? 'the run has failed' : `when: ${step.when}`})`);
       return record('skipped');
+    }
+    const gate = gateOf(step, run, progress, phase, index);
+    if (gate === 'hold') return this.hold(run, playbook, step, phase, index, progress, log, label);
+    if (gate === 'granted') {
+      const a = progress.granted.get(gateKey(phase, index)) as Approval;
+      progress.approvedOnce = true;
+      const output = `approved by ${a.decidedBy ?? '?'} via ${a.decidedVia ?? '?'} at ${a.decidedAt ?? '?'}${a.comment ? `: ${a.comment}` : ''}`;
+      const at = this.now();
+      await store.transitionRun(run.id, {
+        from: ['running'],
+        to: 'running',
+        at,
+        steps: [{ phase, index, state: 'succeeded', startedAt: a.requestedAt, finishedAt: at, output }],
+        events: [{ kind: 'step.finished', data: { step: step.name, phase, state: 'succeeded', approvedBy: a.decidedBy, via: a.decidedVia } }],
+      });
+      log.info(`${label} ${output}`);
+      return record('succeeded');
     }
 
     let rendered: RenderedStep;
@@ -263,6 +331,54 @@ export class StepExecutor implements RunExecutor {
     return record(await this.recordEnd(run, step, phase, index, outcome, durationMs, attempt, log, label), outcome.vars);
   }
 
+  /**
+   * Holds the run before a gate: the request (who may decide, until when, the approval step's
+   * message rendered with what earlier steps found) is stored with the state change, then people
+   * are told. The run leaves its executing slot; an approval queues it again through resume().
+   */
+  private async hold(run: Run, playbook: Playbook, step: Step, phase: Phase, index: number, progress: Progress, log: Logger, label: string): Promise<'held' | StepStatus> {
+    const { store, secrets } = this.deps;
+    const own = step.kind === 'approval' ? step : null;
+    const timeoutMs = own?.approvalTimeoutMs ?? playbook.approval.timeoutMs;
+    const approvers = own?.approvers ?? playbook.approval.approvers;
+    let message: string | null = null;
+    let shown: RenderedStep | null = null;
+    try {
+      const rendered = renderStep(step, runtimeResolver({ run, mode: 'live', steps: progress.outcomes, secret: (n) => secrets.get(n), dryRun: false })).rendered;
+      shown = secrets.redactDeep(rendered);
+      message = shown.kind === 'approval' ? shown.message : `next: ${describeRendered(shown, false)} (${run.reason})`;
+    } catch (err) {
+      message = `next: step ${step.name} (${secrets.redact(errorMessage(err))})`;
+    }
+    const at = this.deps.clock();
+    const approval = await store.holdForApproval(run.id, {
+      at: at.toISOString(),
+      expiresAt: new Date(at.getTime() + timeoutMs).toISOString(),
+      phase,
+      stepIndex: index,
+      stepName: step.name,
+      approvers,
+      message,
+      ...(shown && step.kind === 'approval' ? { steps: [{ phase, index, state: 'pending' as const, rendered: shown }] } : {}),
+    });
+    if (approval === null) {
+      log.warn(`${label} not held: the run is no longer running`);
+      return 'skipped';
+    }
+    this.deps.metrics.approvals.inc({ playbook: run.playbook, outcome: 'requested' });
+    log.info(`${label}: run ${run.id} awaits approval until ${approval.expiresAt}${approvers.length > 0 ? ` by ${approvers.join(', ')}` : ''}`, { step: step.name });
+    this.deps.onHold?.(approval);
+    this.changed(run.id);
+    await this.sendAll(run, {
+      kind: 'approval.requested',
+      text: `${run.playbook} for ${run.alertname} (${run.targetKey}) awaits approval before step ${step.name}, for ${formatDuration(timeoutMs)}${message ? `: ${message}` : ''}. Approve: remediator approve ${run.id} [run ${run.id}]`,
+      runId: run.id,
+      playbook: run.playbook,
+      data: { step: step.name, expiresAt: approval.expiresAt, approvers },
+    });
+    return 'held';
+  }
+
   private body(run: Run, step: Step, rendered: RenderedStep, signal: AbortSignal): Promise<StepOutcome> {
     if (rendered.kind === 'notify') return this.notify(run, rendered.text, rendered.channel);
     return runStepBody(step, rendered, {
@@ -283,7 +399,7 @@ export class StepExecutor implements RunExecutor {
       from: ['running'],
       to: 'running',
       at,
-      steps: [{ phase, index, state, finishedAt: at, exitCode: outcome.exitCode, output: secrets.redact(outcome.output), error }],
+      steps: [{ phase, index, state, finishedAt: at, exitCode: outcome.exitCode, output: secrets.redact(outcome.output), error, vars: secrets.redactDeep(outcome.vars) as Record<string, unknown> }],
       events: [{ kind: 'step.finished', data: { step: step.name, phase, state, exitCode: outcome.exitCode, durationMs, attempts, error } }],
     });
     if (outcome.ok) log.info(`${label} succeeded in ${durationMs} ms`, { step: step.name, exitCode: outcome.exitCode });
@@ -319,6 +435,7 @@ export class StepExecutor implements RunExecutor {
       events: [{ kind: 'run.state', data: { from: 'running', to, reason } }],
     });
     if (!moved) return;
+    this.changed(run.id);
     this.deps.metrics.runs.inc({ playbook: run.playbook, outcome: to, mode: run.dryRun ? 'dry-run' : 'live' });
     log[to === 'succeeded' ? 'info' : 'warn'](`run ${run.id} ${to}: ${reason}`, { state: to });
     if (!run.dryRun) {
@@ -329,7 +446,7 @@ export class StepExecutor implements RunExecutor {
 
 /** What a step does in this run: execute it, or only plan it (dry run). */
 function executionOf(step: Step, rendered: RenderedStep, dryRun: boolean): 'execute' | 'plan' {
-  if (!dryRun) return step.kind === 'approval' ? 'plan' : 'execute';
+  if (!dryRun) return 'execute';
   if (rendered.kind === 'notify') return 'execute';
   if (rendered.kind === 'run') return step.readOnly || rendered.dryRunArgv !== null ? 'execute' : 'plan';
   if (rendered.kind === 'http') return step.readOnly ? 'execute' : 'plan';

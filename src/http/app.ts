@@ -6,6 +6,7 @@ import { apiRouter, type ApiDeps } from './api-routes.js';
 import { errorHandler } from './error-handler.js';
 import { guardRouter, type GuardRouteDeps } from './guard-routes.js';
 import { healthRouter } from './health-routes.js';
+import { runRouter, type RunRouteDeps } from './run-routes.js';
 
 /** Everything the HTTP surface needs. */
 export interface AppDeps {
@@ -13,6 +14,8 @@ export interface AppDeps {
   readonly api: ApiDeps;
   /** Pause and circuit routes (absent: not served). */
   readonly guards?: GuardRouteDeps;
+  /** Approve, reject and cancel (absent: not served). */
+  readonly runs?: RunRouteDeps;
   readonly logger: Logger;
 }
 
@@ -25,6 +28,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(healthRouter({ store: deps.api.store, metrics: deps.api.metrics, playbooks: deps.api.playbooks }));
   app.use(apiRouter(deps.api));
   if (deps.guards) app.use(guardRouter(deps.guards));
+  if (deps.runs) app.use(runRouter(deps.runs));
   app.use((req, _res, next) => next(new RemediatorError('not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));
   return app;

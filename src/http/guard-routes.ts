@@ -1,10 +1,11 @@
-import express, { type Request, type Router } from 'express';
+import express, { type Router } from 'express';
 import { parseDuration } from '../domain/duration.js';
 import { RemediatorError } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { GuardSwitches } from '../pipeline/guard-switches.js';
 import { identityOf, requireToken } from './api-routes.js';
+import { channelOf as via, objectBody } from './request-body.js';
 import type { Credentials } from './credentials.js';
 
 /** What the pause and circuit routes need. */
@@ -14,9 +15,6 @@ export interface GuardRouteDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
-
-/** The User-Agent prefix of `remediator` CLI requests, so events say which channel a change came through. */
-export const CLI_USER_AGENT = 'remediator-cli';
 
 const NOTE_MAX = 500;
 
@@ -66,16 +64,4 @@ export function guardRouter(deps: GuardRouteDeps): Router {
     res.json({ closed: closed !== null, circuit: closed ?? (await deps.switches.status()).circuit });
   });
   return router;
-}
-
-function objectBody(req: Request, shape: string): Record<string, unknown> {
-  const body: unknown = req.body;
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new RemediatorError('bad_request', `send a JSON object (Content-Type: application/json): ${shape}`);
-  }
-  return body as Record<string, unknown>;
-}
-
-function via(req: Request): string {
-  return (req.get('user-agent') ?? '').startsWith(CLI_USER_AGENT) ? 'cli' : 'api';
 }

@@ -12,6 +12,10 @@ export interface Metrics {
   readonly batchesPending: Gauge;
   readonly stepDuration: Histogram<'kind' | 'outcome'>;
   readonly notifications: Counter<'notifier' | 'outcome'>;
+  /** Approval requests and what became of them: requested, approved, rejected, expired, cancelled, refused. */
+  readonly approvals: Counter<'playbook' | 'outcome'>;
+  /** Approval requests waiting for a decision (read from the store when scraped). */
+  readonly approvalsPending: Gauge;
   readonly playbooksLoaded: Gauge;
   readonly reloadSuccessful: Gauge;
   readonly reloadTimestamp: Gauge;
@@ -26,6 +30,8 @@ export interface Metrics {
 /** Reads the stored pause and circuit for the gauges. */
 export interface GuardProbe {
   read: (() => Promise<{ readonly paused: boolean; readonly circuitOpen: boolean }>) | null;
+  /** Open approval requests. */
+  pendingApprovals?: (() => Promise<number>) | null;
 }
 
 /** Creates and registers every metric. */
@@ -57,6 +63,25 @@ export function createMetrics(registry: Registry): Metrics {
       async collect() {
         await readGuards(this, (s) => s.paused);
       },
+    }),
+    approvalsPending: new Gauge({
+      name: 'remediator_approvals_pending',
+      help: 'Runs held for a person\'s approval, waiting for a decision.',
+      registers,
+      async collect() {
+        if (!guardProbe.pendingApprovals) return;
+        try {
+          this.set(await guardProbe.pendingApprovals());
+        } catch {
+          // As above: keep the last value.
+        }
+      },
+    }),
+    approvals: new Counter({
+      name: 'remediator_approvals_total',
+      help: 'Approval requests, and their outcomes (approved, rejected, expired, cancelled; refused: someone not allowed tried), by playbook.',
+      labelNames: ['playbook', 'outcome'],
+      registers,
     }),
     registry,
     alertsReceived: new Counter({ name: 'remediator_alerts_received_total', help: 'Alerts received in webhook batches, by alert status.', labelNames: ['status'], registers }),

@@ -25,6 +25,8 @@ export interface ProcessDeps {
   readonly metrics: Metrics;
   /** Called for every run created; the caller decides how it executes. */
   readonly onRunCreated: (run: Run, playbook: Playbook) => void;
+  /** Told of runs a resolve cancelled before they started (their messages are updated). */
+  readonly onRunsCancelled?: (runIds: readonly string[]) => void;
   /** Opens the circuit when the budget is spent, and tells people (default: opens it, tells nobody). */
   readonly switches?: GuardSwitches;
 }
@@ -75,7 +77,10 @@ async function processAlert(alert: Alert, batchId: string, deps: ProcessDeps): P
     const ids = await store.recordResolved(alert.fingerprint, alert.startsAt, at);
     if (ids.length > 0) deps.logger.info(`alert ${alertName(alert)} ${alert.fingerprint} resolved; recorded on ${ids.length} run(s)`, { runIds: ids });
     const cancelled = await store.cancelNotStarted(alert.fingerprint, alert.startsAt, at, 'the alert resolved before the run started');
-    if (cancelled.length > 0) deps.logger.info(`alert ${alertName(alert)} ${alert.fingerprint} resolved; cancelled ${cancelled.length} run(s) that had not started`, { runIds: cancelled });
+    if (cancelled.length > 0) {
+      deps.logger.info(`alert ${alertName(alert)} ${alert.fingerprint} resolved; cancelled ${cancelled.length} run(s) that had not started`, { runIds: cancelled });
+      deps.onRunsCancelled?.(cancelled);
+    }
   }
   let created = 0;
   for (const playbook of [...matched, ...resolvedFor]) {
@@ -111,12 +116,6 @@ async function decideAndCreate(alert: Alert, playbook: Playbook, batchId: string
     ...(prepared.lockKey !== null ? { lockKey: prepared.lockKey } : {}),
   };
   const suppress = async (d: Extract<Decision, { action: 'suppress' }>): Promise<false> => {
-    if (d.opensCircuit && budget !== null) {
-      const switches = deps.switches ?? new GuardSwitches({ store, clock, logger, metrics, budget });
-      await switches.openCircuit({
-        reason: `budget of ${budget.count} live run(s) per ${formatDuration(budget.perMs)} spent; ${playbook.name} for ${alertName(alert)} ${alert.fingerprint} would have exceeded it`,
-      });
-    }
     metrics.suppressed.inc({ playbook: playbook.name, reason: d.reason });
     await store.appendEvents([{ kind: 'decision', ...eventBase, data: { ...decisionData, action: 'suppress', reason: d.reason, detail: d.detail } }]);
     logger.info(`suppressed ${playbook.name} for ${alert.fingerprint}: ${d.reason} (${d.detail})`, { playbook: playbook.name, reason: d.reason });
@@ -124,6 +123,12 @@ async function decideAndCreate(alert: Alert, playbook: Playbook, batchId: string
   };
 
   if (decision.action === 'suppress') return suppress(decision);
+  if (decision.action === 'run' && decision.opensCircuit && budget !== null) {
+    const switches = deps.switches ?? new GuardSwitches({ store, clock, logger, metrics, budget });
+    await switches.openCircuit({
+      reason: `budget of ${budget.count} live run(s) per ${formatDuration(budget.perMs)} spent; ${playbook.name} for ${alertName(alert)} ${alert.fingerprint} would have exceeded it`,
+    });
+  }
 
   const runId = newId('r', now);
   const refused = decision.action === 'refuse';
@@ -132,7 +137,11 @@ async function decideAndCreate(alert: Alert, playbook: Playbook, batchId: string
   const steps = refused ? [] : renderPlan(playbook, alert, params, { runId, dryRun });
   const reason = refused ? `alert data refused before any step: ${decision.detail}` : decision.reason;
   const events: NewEvent[] = [
-    { kind: 'decision', ...eventBase, data: { ...decisionData, action: decision.action, dryRun, reason } },
+    {
+      kind: 'decision',
+      ...eventBase,
+      data: { ...decisionData, action: decision.action, dryRun, ...(decision.action === 'run' && decision.needsApproval ? { needsApproval: true } : {}), reason },
+    },
     { kind: 'run.created', ...eventBase, data: { state: refused ? 'failed' : 'pending', dryRun, playbookHash: playbook.hash, params } },
   ];
   const run = await store.createRun(
@@ -148,6 +157,8 @@ async function decideAndCreate(alert: Alert, playbook: Playbook, batchId: string
       targetKey: prepared.targetKey,
       lockKey: prepared.lockKey,
       dryRun,
+      needsApproval: decision.action === 'run' && decision.needsApproval,
+      generatorUrl: alert.generatorURL || null,
       state: refused ? 'failed' : 'pending',
       reason,
       params,

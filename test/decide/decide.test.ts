@@ -77,12 +77,23 @@ const BUDGET = { count: 3, perMs: 3_600_000 };
 const pausedByAlice = { at: minutesAgo(30), until: minutesLater(30), by: 'alice', reason: 'upgrading the cluster' };
 const pausedDetail = 'paused by alice at 2024-05-01T11:30:00.000Z until 2024-05-01T12:30:00.000Z: upgrading the cluster';
 const openCircuit = { openedAt: minutesAgo(5), reason: 'budget of 3 live run(s) per 1h spent' };
-const circuitDetail = 'the circuit is open since 2024-05-01T11:55:00.000Z (budget of 3 live run(s) per 1h spent); a person must close it (remediator circuit close)';
+const heldByCircuit: Decision = {
+  action: 'run',
+  dryRun: false,
+  needsApproval: true,
+  reason: 'the circuit is open since 2024-05-01T11:55:00.000Z (budget of 3 live run(s) per 1h spent): a person must approve this run',
+};
 const holder = { id: 'r_scale', playbook: 'scale-out', state: 'running' };
 const LOCK = '{{ params.namespace }}/{{ params.deployment }}';
 const lockedDetail = 'lock "shop/api" is held by run r_scale of scale-out, still running';
 const windowDetail = 'maintenance window "w1" (0 11 * * WED) from 2024-05-01T11:00:00.000Z until 2024-05-01T13:00:00.000Z';
-const budgetSpent: Decision = { action: 'suppress', reason: 'circuit_open', detail: 'budget of 3 live run(s) per 1h spent: circuit opened', opensCircuit: true };
+const budgetSpent: Decision = {
+  action: 'run',
+  dryRun: false,
+  needsApproval: true,
+  reason: 'budget of 3 live run(s) per 1h spent: circuit opened, a person must approve this run',
+  opensCircuit: true,
+};
 const liveRun: Decision = { action: 'run', dryRun: false, needsApproval: false, reason: 'playbook mode is live' };
 
 const bad = alert({}, { namespace: 'Shop!' });
@@ -248,26 +259,14 @@ const cases: readonly Case[] = [
   // run: execution × mode
   { title: 'live execution, live playbook', playbook: { mode: 'live' }, expected: { action: 'run', dryRun: false, needsApproval: false, reason: 'playbook mode is live' } },
   {
-    title: 'live execution, approve playbook, approvals available: held for approval',
+    title: 'live execution, approve playbook: held for approval',
     playbook: { mode: 'approve' },
-    settings: { approvalsAvailable: true },
     expected: { action: 'run', dryRun: false, needsApproval: true, reason: 'playbook mode is approve' },
   },
   {
-    title: 'live execution, approve playbook, no approvals yet: a dry run that says why',
-    playbook: { mode: 'approve' },
-    expected: { action: 'run', dryRun: true, needsApproval: false, reason: 'the playbook needs an approval, which this version cannot ask for: run as a dry run' },
-  },
-  {
-    title: 'live execution, a live playbook with an approval step, no approvals yet: a dry run',
+    title: 'live execution, a live playbook with an approval step: live, and the step itself holds',
     playbook: { approvalStep: true },
-    expected: { action: 'run', dryRun: true, needsApproval: false, reason: 'the playbook needs an approval, which this version cannot ask for: run as a dry run' },
-  },
-  {
-    title: 'live execution, a live playbook with an approval step, approvals available: held',
-    playbook: { approvalStep: true },
-    settings: { approvalsAvailable: true },
-    expected: { action: 'run', dryRun: false, needsApproval: true, reason: 'playbook mode is live' },
+    expected: { action: 'run', dryRun: false, needsApproval: false, reason: 'playbook mode is live' },
   },
   {
     title: 'live execution, dry-run playbook',
@@ -295,7 +294,6 @@ const cases: readonly Case[] = [
   {
     title: 'a finished run for the key outside cooldown and under the limit',
     playbook: { mode: 'approve', cooldown: '10m', maxRuns: '{ count: 5, per: 1h }' },
-    settings: { approvalsAvailable: true },
     state: { lastRunAt: minutesAgo(11), recentRuns: 4 },
     expected: { action: 'run', dryRun: false, needsApproval: true, reason: 'playbook mode is approve' },
   },
@@ -365,20 +363,27 @@ const cases: readonly Case[] = [
     expected: { action: 'suppress', reason: 'maintenance', detail: windowDetail },
   },
   {
-    title: 'a dry-run window does not get past an open circuit',
+    title: 'a dry-run window makes a dry run, circuit open or not: it acts on nothing',
     settings: { maintenance: windows({ action: 'dry-run' }) },
     state: { circuit: openCircuit },
-    expected: { action: 'suppress', reason: 'circuit_open', detail: circuitDetail },
+    expected: { action: 'run', dryRun: true, needsApproval: false, reason: 'maintenance window "w1" (0 11 * * WED) forces dry-run until 2024-05-01T13:00:00.000Z' },
   },
-  // circuit
-  { title: 'the circuit is open', state: { circuit: openCircuit }, expected: { action: 'suppress', reason: 'circuit_open', detail: circuitDetail } },
-  { title: 'an open circuit suppresses dry runs too', settings: DRY, state: { circuit: openCircuit }, expected: { action: 'suppress', reason: 'circuit_open', detail: circuitDetail } },
+  // circuit: live runs are held for a person instead of acting unattended
+  { title: 'the circuit is open: a live run is held for approval', state: { circuit: openCircuit }, expected: heldByCircuit },
+  { title: 'the circuit is open: a live playbook needs approval too', playbook: { mode: 'live' }, state: { circuit: openCircuit }, expected: heldByCircuit },
+  { title: 'an open circuit lets dry runs be', settings: DRY, state: { circuit: openCircuit }, expected: { action: 'run', dryRun: true, needsApproval: false, reason: 'execution is dry-run' } },
   {
-    title: 'an open circuit comes before the lock and cooldown, and does not open again',
+    title: 'the lock and cooldown come before an open circuit',
     playbook: { cooldown: '1h', lock: LOCK },
     settings: { budget: BUDGET },
     state: { circuit: openCircuit, lockedBy: holder, lastRunAt: minutesAgo(1), liveRunsInWindow: 9 },
-    expected: { action: 'suppress', reason: 'circuit_open', detail: circuitDetail },
+    expected: { action: 'suppress', reason: 'locked', detail: lockedDetail },
+  },
+  {
+    title: 'an open circuit does not open again when the budget is spent',
+    settings: { budget: BUDGET },
+    state: { circuit: openCircuit, liveRunsInWindow: 9 },
+    expected: heldByCircuit,
   },
   // lock across playbooks
   { title: 'another playbook holds the lock', playbook: { lock: LOCK }, state: { lockedBy: holder }, expected: { action: 'suppress', reason: 'locked', detail: lockedDetail } },
@@ -404,16 +409,9 @@ const cases: readonly Case[] = [
   {
     title: 'a run held for approval is a live run and spends the budget',
     playbook: { mode: 'approve' },
-    settings: { budget: BUDGET, approvalsAvailable: true },
-    state: { liveRunsInWindow: 3 },
-    expected: budgetSpent,
-  },
-  {
-    title: 'a run that needs approval while approvals do not exist is a dry run and spends no budget',
-    playbook: { mode: 'approve' },
     settings: { budget: BUDGET },
     state: { liveRunsInWindow: 3 },
-    expected: { action: 'run', dryRun: true, needsApproval: false, reason: 'the playbook needs an approval, which this version cannot ask for: run as a dry run' },
+    expected: budgetSpent,
   },
   {
     title: 'dry runs do not spend the budget: dry-run execution',

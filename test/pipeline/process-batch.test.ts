@@ -138,22 +138,30 @@ describe('pipeline guards', () => {
     removeDir(dir);
   });
 
-  test('the live run that would exceed the budget opens the circuit once, tells people, and every run after is suppressed', async () => {
+  test('the live run that would exceed the budget opens the circuit once, tells people, and it and every live run after wait for approval', async () => {
     const h = harness(dir, [rollback()], { budget: { count: 2, perMs: 3_600_000 } }, hookUrl);
     for (const d of ['api', 'web', 'cart', 'auth']) await h.process(batch(d));
-    assert.deepEqual(h.created.map((r) => [r.targetKey, r.dryRun]), [['shop/api', false], ['shop/web', false]]);
-    const decisions = await h.decisions();
     assert.deepEqual(
-      decisions.map((d) => [d['targetKey'], d['action'], d['reason']]),
+      h.created.map((r) => [r.targetKey, r.dryRun, r.needsApproval]),
       [
-        ['shop/api', 'run', 'playbook mode is live'],
-        ['shop/web', 'run', 'playbook mode is live'],
-        ['shop/cart', 'suppress', 'circuit_open'],
-        ['shop/auth', 'suppress', 'circuit_open'],
+        ['shop/api', false, false],
+        ['shop/web', false, false],
+        ['shop/cart', false, true],
+        ['shop/auth', false, true],
       ],
     );
-    assert.equal(decisions[2]?.['detail'], 'budget of 2 live run(s) per 1h spent: circuit opened');
-    assert.match(String(decisions[3]?.['detail']), /^the circuit is open since .* \(budget of 2 live run\(s\) per 1h spent; rollback for Burst fp\d+ would have exceeded it\); a person must close it/);
+    const decisions = await h.decisions();
+    assert.deepEqual(
+      decisions.map((d) => [d['targetKey'], d['action'], d['needsApproval'] ?? false]),
+      [
+        ['shop/api', 'run', false],
+        ['shop/web', 'run', false],
+        ['shop/cart', 'run', true],
+        ['shop/auth', 'run', true],
+      ],
+    );
+    assert.equal(decisions[2]?.['reason'], 'budget of 2 live run(s) per 1h spent: circuit opened, a person must approve this run');
+    assert.match(String(decisions[3]?.['reason']), /^the circuit is open since .* \(budget of 2 live run\(s\) per 1h spent; rollback for Burst fp\d+ would have exceeded it\): a person must approve this run$/);
     const events = await h.store.listEvents({ limit: 1000 });
     assert.equal(events.filter((e) => e.kind === 'circuit.opened').length, 1, 'opened once');
     const state = await h.store.globalState({ budgetSince: null });
@@ -164,15 +172,20 @@ describe('pipeline guards', () => {
     assert.match(String(note['text']), /^Circuit opened: budget of 2 live run\(s\) per 1h spent; .*remediator circuit close/);
     await h.switches.idle();
     assert.equal((await h.store.listEvents({ limit: 1000 })).filter((e) => e.kind === 'notification.sent').length, 1);
-    const metrics = await h.metrics.registry.metrics();
-    assert.match(metrics, /remediator_circuit_open 1/);
-    assert.match(metrics, /remediator_runs_suppressed_total\{playbook="rollback",reason="circuit_open"\} 2/);
+    assert.match(await h.metrics.registry.metrics(), /remediator_circuit_open 1/);
 
-    // A person closes it: a fresh budget, so the next live runs go ahead until it is spent again.
+    // A person closes it: a fresh budget, so the next live runs go ahead unattended until it is spent again.
     assert.ok(await h.switches.closeCircuit({ by: 'alice', via: 'cli', note: 'checked' }));
     assert.match(await h.metrics.registry.metrics(), /remediator_circuit_open 0/);
     for (const d of ['one', 'two', 'three']) await h.process(batch(d));
-    assert.deepEqual(h.created.map((r) => r.targetKey).slice(2), ['shop/one', 'shop/two']);
+    assert.deepEqual(
+      h.created.slice(4).map((r) => [r.targetKey, r.needsApproval]),
+      [
+        ['shop/one', false],
+        ['shop/two', false],
+        ['shop/three', true],
+      ],
+    );
     assert.equal((await h.store.listEvents({ limit: 1000 })).filter((e) => e.kind === 'circuit.opened').length, 2);
     await h.switches.idle();
     await h.store.close();

@@ -145,6 +145,40 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX events_playbook ON events (playbook, id) WHERE playbook IS NOT NULL;
   CREATE INDEX events_at ON events (at);
   `,
+  // 5: approvals. A run holds for a person's decision; each request is a row, decided once.
+  `
+  ALTER TABLE runs ADD COLUMN needs_approval INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE runs ADD COLUMN generator_url TEXT;
+  -- What {{ steps.NAME.* }} reads, kept so that a run resumed after an approval (even after a
+  -- restart) renders its later steps exactly as it would have without the wait.
+  ALTER TABLE run_steps ADD COLUMN vars TEXT;
+  CREATE TABLE approvals (
+    run_id TEXT NOT NULL REFERENCES runs (id),
+    seq INTEGER NOT NULL,
+    phase TEXT NOT NULL,
+    step_idx INTEGER NOT NULL,
+    step_name TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    approvers TEXT NOT NULL,
+    message TEXT,
+    decision TEXT,
+    decided_by TEXT,
+    decided_via TEXT,
+    decided_at TEXT,
+    comment TEXT,
+    PRIMARY KEY (run_id, seq)
+  );
+  CREATE INDEX approvals_open ON approvals (expires_at) WHERE decision IS NULL;
+  -- Where a notifier posted a run's message (Slack channel and ts), so later states update it.
+  CREATE TABLE run_messages (
+    run_id TEXT NOT NULL REFERENCES runs (id),
+    notifier TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    ts TEXT NOT NULL,
+    PRIMARY KEY (run_id, notifier)
+  );
+  `,
 ];
 
 /** Code that completes a version, run after its SQL in the same transaction. */

@@ -1,18 +1,34 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import type { Approval, Identity } from '../../domain/approval.js';
 import type { AuditHead, ChainedEvent } from '../../domain/audit-chain.js';
 import type { GuardState } from '../../domain/decision.js';
 import { RemediatorError } from '../../domain/errors.js';
 import { isTerminal, type AuditEvent, type NewEvent, type Run, type RunDetail, type RunState, type RunStep } from '../../domain/run.js';
-import type { EventQuery, CircuitRecord, GlobalState, GuardQuery, NewBatch, NewRun, PauseRecord, RunQuery, RunTransition, Store, StoredBatch } from '../../domain/store.js';
+import type {
+  ApprovalOutcome,
+  ApprovalRequest,
+  ApprovalVerdict,
+  CircuitRecord,
+  EventQuery,
+  GlobalState,
+  GuardQuery,
+  MessageRef,
+  NewBatch,
+  NewRun,
+  PauseRecord,
+  RunQuery,
+  RunTransition,
+  Store,
+  StoredBatch,
+} from '../../domain/store.js';
 import { newId } from '../ids.js';
 import { CHAIN_COLUMNS, EventChainWriter, readAuditHead, toChainedEvent } from './event-chain.js';
 import { MIGRATION_CODE, MIGRATIONS } from './migrations.js';
 import { ProcessLock } from './process-lock.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-
-type Row = Record<string, unknown>;
+import { toApproval, toEvent, toRun, toStep, type Row } from './rows.js';
 
 /**
  * The embedded store. better-sqlite3 is synchronous, so each method is one transaction that
@@ -342,9 +358,9 @@ export class SqliteStore implements Store {
       this.transaction(() => {
         const result = this.sql(
             `INSERT INTO runs (id, playbook, playbook_hash, batch_id, alertname, fingerprint, starts_at, instance_key, target_key, active_key,
-               lock_key, active_lock, dry_run, state, reason, params, labels, annotations, created_at, updated_at)
+               lock_key, active_lock, dry_run, needs_approval, generator_url, state, reason, params, labels, annotations, created_at, updated_at)
              VALUES (@id, @playbook, @playbookHash, @batchId, @alertname, @fingerprint, @startsAt, @instanceKey, @targetKey, @activeKey,
-               @lockKey, @activeLock, @dryRun, @state, @reason, @params, @labels, @annotations, @createdAt, @createdAt)
+               @lockKey, @activeLock, @dryRun, @needsApproval, @generatorUrl, @state, @reason, @params, @labels, @annotations, @createdAt, @createdAt)
              ON CONFLICT DO NOTHING`,
           )
           .run({
@@ -353,6 +369,8 @@ export class SqliteStore implements Store {
             lockKey: run.lockKey ?? null,
             activeLock: isTerminal(run.state) ? null : (run.lockKey ?? null),
             dryRun: run.dryRun ? 1 : 0,
+            needsApproval: run.needsApproval === true ? 1 : 0,
+            generatorUrl: run.generatorUrl ?? null,
             params: JSON.stringify(run.params),
             labels: JSON.stringify(run.labels),
             annotations: JSON.stringify(run.annotations),
@@ -373,49 +391,211 @@ export class SqliteStore implements Store {
 
   transitionRun(id: string, change: RunTransition): Promise<boolean> {
     return this.wrap('updating a run', () =>
-      (change.durable ? this.durably.bind(this) : <T>(fn: () => T) => this.transaction(fn)())(() => {
-        const placeholders = change.from.map(() => '?').join(', ');
-        const terminal = isTerminal(change.to);
-        const result = this.sql(
-            `UPDATE runs SET state = ?, reason = COALESCE(?, reason), updated_at = ?,
-               finished_at = CASE WHEN ? THEN ? ELSE finished_at END,
-               active_key = CASE WHEN ? THEN NULL ELSE active_key END,
-               active_lock = CASE WHEN ? THEN NULL ELSE active_lock END
-             WHERE id = ? AND state IN (${placeholders})`,
-          )
-          .run(change.to, change.reason ?? null, change.at, terminal ? 1 : 0, change.at, terminal ? 1 : 0, terminal ? 1 : 0, id, ...change.from);
-        if (result.changes === 0) return false;
-        const updateStep = this.sql(
-          `UPDATE run_steps SET state = @state, rendered = COALESCE(@rendered, rendered),
-             started_at = COALESCE(@startedAt, started_at), finished_at = COALESCE(@finishedAt, finished_at),
-             exit_code = COALESCE(@exitCode, exit_code), output = COALESCE(@output, output), error = COALESCE(@error, error)
-           WHERE run_id = @runId AND phase = @phase AND idx = @index`,
-        );
-        for (const s of change.steps ?? []) {
-          updateStep.run({
-            runId: id,
-            phase: s.phase,
-            index: s.index,
-            state: s.state,
-            rendered: s.rendered === undefined ? null : JSON.stringify(s.rendered),
-            startedAt: s.startedAt ?? null,
-            finishedAt: s.finishedAt ?? null,
-            exitCode: s.exitCode ?? null,
-            output: s.output ?? null,
-            error: s.error ?? null,
-          });
-        }
-        const run = this.sql('SELECT playbook, fingerprint, batch_id FROM runs WHERE id = ?').get(id) as Row;
-        this.insertEvents(change.events ?? [], {
-          runId: id,
-          playbook: String(run['playbook']),
-          fingerprint: String(run['fingerprint']),
-          batchId: (run['batch_id'] as string | null) ?? null,
-          at: change.at,
+      (change.durable ? this.durably.bind(this) : <T>(fn: () => T) => this.transaction(fn)())(() => this.applyTransition(id, change)),
+    );
+  }
+
+  /** The body of transitionRun, for use inside a transaction. */
+  private applyTransition(id: string, change: RunTransition): boolean {
+    const placeholders = change.from.map(() => '?').join(', ');
+    const terminal = isTerminal(change.to);
+    const result = this.sql(
+      `UPDATE runs SET state = ?, reason = COALESCE(?, reason), updated_at = ?,
+           finished_at = CASE WHEN ? THEN ? ELSE finished_at END,
+           active_key = CASE WHEN ? THEN NULL ELSE active_key END,
+           active_lock = CASE WHEN ? THEN NULL ELSE active_lock END
+       WHERE id = ? AND state IN (${placeholders})`,
+    ).run(change.to, change.reason ?? null, change.at, terminal ? 1 : 0, change.at, terminal ? 1 : 0, terminal ? 1 : 0, id, ...change.from);
+    if (result.changes === 0) return false;
+    const updateStep = this.sql(
+      `UPDATE run_steps SET state = @state, rendered = COALESCE(@rendered, rendered),
+         started_at = COALESCE(@startedAt, started_at), finished_at = COALESCE(@finishedAt, finished_at),
+         exit_code = COALESCE(@exitCode, exit_code), output = COALESCE(@output, output), error = COALESCE(@error, error),
+         vars = COALESCE(@vars, vars)
+       WHERE run_id = @runId AND phase = @phase AND idx = @index`,
+    );
+    for (const s of change.steps ?? []) {
+      updateStep.run({
+        runId: id,
+        phase: s.phase,
+        index: s.index,
+        state: s.state,
+        rendered: s.rendered === undefined ? null : JSON.stringify(s.rendered),
+        startedAt: s.startedAt ?? null,
+        finishedAt: s.finishedAt ?? null,
+        exitCode: s.exitCode ?? null,
+        output: s.output ?? null,
+        error: s.error ?? null,
+        vars: s.vars == null ? null : JSON.stringify(s.vars),
+      });
+    }
+    this.insertEvents(change.events ?? [], { ...this.runEventBase(id), at: change.at });
+    return true;
+  }
+
+  holdForApproval(runId: string, request: ApprovalRequest): Promise<Approval | null> {
+    return this.wrap('holding a run for approval', () =>
+      this.transaction(() => {
+        const held = this.applyTransition(runId, {
+          from: ['running'],
+          to: 'awaiting_approval',
+          at: request.at,
+          reason: `awaiting approval before step ${request.stepName} until ${request.expiresAt}`,
+          ...(request.steps ? { steps: request.steps } : {}),
+          events: [{ kind: 'run.state', data: { from: 'running', to: 'awaiting_approval', step: request.stepName } }],
         });
-        return true;
+        if (!held) return null;
+        const seq = (this.sql('SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM approvals WHERE run_id = ?').get(runId) as { n: number }).n;
+        this.sql(
+          `INSERT INTO approvals (run_id, seq, phase, step_idx, step_name, requested_at, expires_at, approvers, message)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(runId, seq, request.phase, request.stepIndex, request.stepName, request.at, request.expiresAt, JSON.stringify(request.approvers), request.message);
+        const approval = this.readApproval(runId, seq) as Approval;
+        this.insertEvents([
+          {
+            kind: 'approval.requested',
+            at: request.at,
+            data: { seq, step: request.stepName, phase: request.phase, expiresAt: request.expiresAt, approvers: request.approvers, message: request.message },
+          },
+        ], this.runEventBase(runId));
+        return approval;
+      })(),
+    );
+  }
+
+  decideApproval(d: ApprovalVerdict): Promise<ApprovalOutcome> {
+    return this.wrap('deciding an approval', () =>
+      // Durable: an approval is what lets the caller act on the world next.
+      this.durably((): ApprovalOutcome => {
+        const row = this.sql('SELECT * FROM runs WHERE id = ?').get(d.runId) as Row | undefined;
+        if (!row) return { ok: false, why: 'not_found', run: null, approval: null };
+        const open = this.sql('SELECT * FROM approvals WHERE run_id = ? AND decision IS NULL ORDER BY seq DESC LIMIT 1').get(d.runId) as Row | undefined;
+        if (row['state'] !== 'awaiting_approval' || !open) {
+          const last = this.sql('SELECT * FROM approvals WHERE run_id = ? ORDER BY seq DESC LIMIT 1').get(d.runId) as Row | undefined;
+          return { ok: false, why: 'not_awaiting', run: toRun(row), approval: last ? toApproval(last) : null };
+        }
+        const request = toApproval(open);
+        if (request.expiresAt <= d.at) {
+          this.expireOne(d.runId, request, d.at);
+          return { ok: false, why: 'expired', run: toRun(this.sql('SELECT * FROM runs WHERE id = ?').get(d.runId) as Row), approval: this.readApproval(d.runId, request.seq) };
+        }
+        const approved = d.verdict === 'approve';
+        const to = approved ? 'running' : 'rejected';
+        const who = `${d.by.id} via ${d.by.via}`;
+        const closed = this.closeOpenApproval(d.runId, approved ? 'approved' : 'rejected', d.by, d.comment, d.at) as Approval;
+        this.applyTransition(d.runId, {
+          from: ['awaiting_approval'],
+          to,
+          at: d.at,
+          reason: approved ? `approved by ${who}` : `rejected by ${who}${d.comment ? `: ${d.comment}` : ''}`,
+          events: [
+            {
+              kind: approved ? 'approval.granted' : 'approval.rejected',
+              data: { seq: closed.seq, step: closed.stepName, by: d.by.id, via: d.by.via, ...(d.by.name ? { name: d.by.name } : {}), comment: d.comment },
+            },
+            { kind: 'run.state', data: { from: 'awaiting_approval', to, by: d.by.id, via: d.by.via } },
+          ],
+        });
+        return { ok: true, approval: closed, run: toRun(this.sql('SELECT * FROM runs WHERE id = ?').get(d.runId) as Row) };
       }),
     );
+  }
+
+  expireApprovals(at: string): Promise<string[]> {
+    return this.wrap('expiring approvals', () =>
+      this.transaction(() => {
+        const due = (this.sql('SELECT * FROM approvals WHERE decision IS NULL AND expires_at <= ? ORDER BY expires_at').all(at) as Row[]).map(toApproval);
+        return due.filter((a) => this.expireOne(a.runId, a, at)).map((a) => a.runId);
+      })(),
+    );
+  }
+
+  /** Expires one open request and its run; false when the run was not held (nothing written). */
+  private expireOne(runId: string, request: Approval, at: string): boolean {
+    const reason = `no decision on the approval before step ${request.stepName} by ${request.expiresAt}`;
+    const moved = this.applyTransition(runId, {
+      from: ['awaiting_approval'],
+      to: 'expired',
+      at,
+      reason,
+      events: [
+        { kind: 'approval.expired', data: { seq: request.seq, step: request.stepName, requestedAt: request.requestedAt, expiresAt: request.expiresAt } },
+        { kind: 'run.state', data: { from: 'awaiting_approval', to: 'expired', reason } },
+      ],
+    });
+    this.closeOpenApproval(runId, 'expired', { id: 'remediator', via: 'system' }, null, at);
+    return moved;
+  }
+
+  nextApprovalExpiry(): Promise<string | null> {
+    return this.wrap('reading approval expiry', () => {
+      const row = this.sql('SELECT MIN(expires_at) AS at FROM approvals WHERE decision IS NULL').get() as { at: string | null };
+      return row.at;
+    });
+  }
+
+  countOpenApprovals(): Promise<number> {
+    return this.wrap('counting approvals', () => (this.sql('SELECT COUNT(*) AS n FROM approvals WHERE decision IS NULL').get() as { n: number }).n);
+  }
+
+  cancelRun(runId: string, c: { at: string; by: Identity; reason: string }): Promise<RunState | null> {
+    return this.wrap('cancelling a run', () =>
+      this.transaction((): RunState | null => {
+        const row = this.sql('SELECT state FROM runs WHERE id = ?').get(runId) as Row | undefined;
+        const from = row?.['state'] as RunState | undefined;
+        if (from !== 'pending' && from !== 'awaiting_approval') return null;
+        const closed = this.closeOpenApproval(runId, 'cancelled', c.by, c.reason, c.at);
+        this.applyTransition(runId, {
+          from: [from],
+          to: 'cancelled',
+          at: c.at,
+          reason: `cancelled by ${c.by.id} via ${c.by.via}: ${c.reason}`,
+          events: [
+            ...(closed ? [{ kind: 'approval.cancelled' as const, data: { seq: closed.seq, step: closed.stepName, by: c.by.id, via: c.by.via, reason: c.reason } }] : []),
+            { kind: 'run.state', data: { from, to: 'cancelled', by: c.by.id, via: c.by.via, reason: c.reason } },
+          ],
+        });
+        return from;
+      })(),
+    );
+  }
+
+  /** Decides the run's open request, if any; returns it as decided. Inside a transaction only. */
+  private closeOpenApproval(runId: string, decision: Approval['decision'], by: Identity, comment: string | null, at: string): Approval | null {
+    const row = this.sql(
+      `UPDATE approvals SET decision = ?, decided_by = ?, decided_via = ?, decided_at = ?, comment = ?
+       WHERE run_id = ? AND decision IS NULL RETURNING seq`,
+    ).get(decision, by.id, by.via, at, comment, runId) as { seq: number } | undefined;
+    return row ? this.readApproval(runId, row.seq) : null;
+  }
+
+  private readApproval(runId: string, seq: number): Approval | null {
+    const row = this.sql('SELECT * FROM approvals WHERE run_id = ? AND seq = ?').get(runId, seq) as Row | undefined;
+    return row ? toApproval(row) : null;
+  }
+
+  /** What every event of a run carries. */
+  private runEventBase(runId: string): Partial<NewEvent> {
+    const run = this.sql('SELECT playbook, fingerprint, batch_id FROM runs WHERE id = ?').get(runId) as Row;
+    return { runId, playbook: String(run['playbook']), fingerprint: String(run['fingerprint']), batchId: (run['batch_id'] as string | null) ?? null };
+  }
+
+  runMessage(runId: string, notifier: string): Promise<MessageRef | null> {
+    return this.wrap('reading a run message', () => {
+      const row = this.sql('SELECT channel, ts FROM run_messages WHERE run_id = ? AND notifier = ?').get(runId, notifier) as Row | undefined;
+      return row ? { channel: String(row['channel']), ts: String(row['ts']) } : null;
+    });
+  }
+
+  setRunMessage(runId: string, notifier: string, ref: MessageRef): Promise<void> {
+    return this.wrap('saving a run message', () => {
+      this.sql('INSERT INTO run_messages (run_id, notifier, channel, ts) VALUES (?, ?, ?, ?) ON CONFLICT (run_id, notifier) DO UPDATE SET channel = excluded.channel, ts = excluded.ts').run(
+        runId,
+        notifier,
+        ref.channel,
+        ref.ts,
+      );
+    });
   }
 
   appendEvents(events: NewEvent[]): Promise<void> {
@@ -456,17 +636,14 @@ export class SqliteStore implements Store {
            WHERE fingerprint = ? AND (starts_at = ? OR resolved_at IS NOT NULL) AND state IN ('pending', 'awaiting_approval')
            RETURNING id, playbook, batch_id`,
         ).all(reason, at, at, fingerprint, startsAt) as Row[];
-        this.insertEvents(
-          rows.map((r) => ({
-            kind: 'run.state',
-            at,
-            runId: String(r['id']),
-            playbook: String(r['playbook']),
-            fingerprint,
-            batchId: (r['batch_id'] as string | null) ?? null,
-            data: { to: 'cancelled', reason },
-          })),
-        );
+        for (const r of rows) {
+          const base = { at, runId: String(r['id']), playbook: String(r['playbook']), fingerprint, batchId: (r['batch_id'] as string | null) ?? null };
+          const closed = this.closeOpenApproval(String(r['id']), 'cancelled', { id: 'remediator', via: 'system' }, reason, at);
+          this.insertEvents([
+            ...(closed ? [{ ...base, kind: 'approval.cancelled' as const, data: { seq: closed.seq, step: closed.stepName, reason } }] : []),
+            { ...base, kind: 'run.state', data: { to: 'cancelled', reason } },
+          ]);
+        }
         return rows.map((r) => String(r['id']));
       })(),
     );
@@ -502,8 +679,9 @@ export class SqliteStore implements Store {
       const row = this.sql('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
       if (!row) return null;
       const steps = (this.sql("SELECT * FROM run_steps WHERE run_id = ? ORDER BY phase = 'onFailure', idx").all(id) as Row[]).map(toStep);
+      const approvals = (this.sql('SELECT * FROM approvals WHERE run_id = ? ORDER BY seq').all(id) as Row[]).map(toApproval);
       const events = (this.sql('SELECT * FROM events WHERE run_id = ? ORDER BY id').all(id) as Row[]).map(toEvent);
-      return { ...toRun(row), steps, events };
+      return { ...toRun(row), steps, approvals, events };
     });
   }
 
@@ -582,60 +760,4 @@ export class SqliteStore implements Store {
 function storeError(what: string, err: unknown): RemediatorError {
   if (err instanceof RemediatorError) return err;
   return new RemediatorError('store_unavailable', `store: ${what} failed: ${(err as Error).message}`, { retryable: true, cause: err });
-}
-
-function toRun(row: Row): Run {
-  return {
-    id: String(row['id']),
-    playbook: String(row['playbook']),
-    playbookHash: String(row['playbook_hash']),
-    batchId: (row['batch_id'] as string | null) ?? null,
-    alertname: String(row['alertname']),
-    fingerprint: String(row['fingerprint']),
-    startsAt: String(row['starts_at']),
-    instanceKey: String(row['instance_key']),
-    targetKey: String(row['target_key']),
-    lockKey: (row['lock_key'] as string | null) ?? null,
-    dryRun: row['dry_run'] === 1,
-    state: row['state'] as RunState,
-    reason: String(row['reason']),
-    params: JSON.parse(String(row['params'])) as Record<string, string>,
-    labels: JSON.parse(String(row['labels'])) as Record<string, string>,
-    annotations: JSON.parse(String(row['annotations'])) as Record<string, string>,
-    createdAt: String(row['created_at']),
-    updatedAt: String(row['updated_at']),
-    finishedAt: (row['finished_at'] as string | null) ?? null,
-    resolvedAt: (row['resolved_at'] as string | null) ?? null,
-  };
-}
-
-function toStep(row: Row): RunStep {
-  return {
-    index: Number(row['idx']),
-    name: String(row['name']),
-    kind: row['kind'] as RunStep['kind'],
-    phase: row['phase'] as RunStep['phase'],
-    readOnly: row['read_only'] === 1,
-    rendered: JSON.parse(String(row['rendered'])) as RunStep['rendered'],
-    deferred: row['deferred'] === 1,
-    state: row['state'] as RunStep['state'],
-    startedAt: (row['started_at'] as string | null) ?? null,
-    finishedAt: (row['finished_at'] as string | null) ?? null,
-    exitCode: (row['exit_code'] as number | null) ?? null,
-    output: (row['output'] as string | null) ?? null,
-    error: (row['error'] as string | null) ?? null,
-  };
-}
-
-function toEvent(row: Row): AuditEvent {
-  return {
-    id: Number(row['id']),
-    at: String(row['at']),
-    kind: row['kind'] as AuditEvent['kind'],
-    runId: (row['run_id'] as string | null) ?? null,
-    batchId: (row['batch_id'] as string | null) ?? null,
-    playbook: (row['playbook'] as string | null) ?? null,
-    fingerprint: (row['fingerprint'] as string | null) ?? null,
-    data: JSON.parse(String(row['data'])) as Record<string, unknown>,
-  };
 }

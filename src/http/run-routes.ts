@@ -1,0 +1,61 @@
+import express, { type Request, type Response, type Router } from 'express';
+import type { ApprovalResult, ApprovalService } from '../approve/approval-service.js';
+import type { Verdict } from '../domain/approval.js';
+import { RemediatorError } from '../domain/errors.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { identityOf, requireToken } from './api-routes.js';
+import type { Credentials } from './credentials.js';
+import { channelOf, objectBody } from './request-body.js';
+
+/** What the approve, reject and cancel routes need. */
+export interface RunRouteDeps {
+  readonly approvals: ApprovalService;
+  readonly credentials: Credentials;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+const COMMENT_MAX = 1000;
+
+/**
+ * POST /api/runs/:id/approve, /reject and /cancel. The bearer token's identity is who decided;
+ * the body may carry a comment (approve, reject) or a reason (cancel). Answers 200 with the run
+ * as it is now; 403 for someone the playbook does not allow; 409, saying what happened instead,
+ * when the run is no longer held (already decided, expired, cancelled by a resolve).
+ */
+export function runRouter(deps: RunRouteDeps): Router {
+  const router = express.Router();
+  const auth = requireToken(deps, 'api');
+  const json = express.json({ limit: '16kb' });
+
+  const verdictRoute = (verdict: Verdict) => async (req: Request, res: Response) => {
+    const comment = note(req, 'comment');
+    const result = await deps.approvals.decide(String(req.params['id']), verdict, { id: identityOf(res), via: channelOf(req) }, comment);
+    answer(res, result);
+  };
+  router.post('/api/runs/:id/approve', auth, json, verdictRoute('approve'));
+  router.post('/api/runs/:id/reject', auth, json, verdictRoute('reject'));
+  router.post('/api/runs/:id/cancel', auth, json, async (req, res) => {
+    const reason = note(req, 'reason');
+    const result = await deps.approvals.cancel(String(req.params['id']), { id: identityOf(res), via: channelOf(req) }, reason ?? '');
+    answer(res, result);
+  });
+  return router;
+}
+
+function note(req: Request, name: string): string | null {
+  if (req.body === undefined) return null;
+  const value = objectBody(req, `{"${name}": "…"} or no body`)[name];
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || value.length > COMMENT_MAX) throw new RemediatorError('bad_request', `"${name}" must be text of at most ${COMMENT_MAX} characters`);
+  return value.trim() === '' ? null : value.trim();
+}
+
+function answer(res: Response, result: ApprovalResult): void {
+  if (result.ok) {
+    res.json({ message: result.message, run: result.run });
+    return;
+  }
+  throw new RemediatorError(result.code, result.message);
+}
