@@ -1,4 +1,4 @@
-import type { Approval, Identity, Verdict } from '../domain/approval.js';
+import { openRequest, type Identity, type Verdict } from '../domain/approval.js';
 import type { Notification, Notifier } from '../domain/notifier.js';
 import type { Playbook } from '../domain/playbook.js';
 import type { Run, RunDetail } from '../domain/run.js';
@@ -151,12 +151,6 @@ export class ApprovalService {
   private now(): string {
     return this.deps.clock().toISOString();
   }
-}
-
-/** The run's request still waiting for a decision, if any. */
-export function openRequest(run: RunDetail): Approval | null {
-  const last = run.approvals[run.approvals.length - 1];
-  return last && last.decision === null ? last : null;
 }
 
 /** Why a verdict cannot apply to a run that is not held: what happened to it instead. */

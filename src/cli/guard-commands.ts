@@ -65,7 +65,7 @@ function formatCircuit(a: CircuitAnswer): string {
   const c = a.circuit;
   const lines =
     a.open && c
-      ? [`circuit: OPEN since ${c.openedAt}: ${c.reason}`, 'every run is suppressed until a person closes it: remediator circuit close [--note "…"]']
+      ? [`circuit: OPEN since ${c.openedAt}: ${c.reason}`, 'every live run waits for approval until a person closes it: remediator circuit close [--note "…"]']
       : c
         ? [`circuit: closed (last opened ${c.openedAt}: ${c.reason}; closed ${c.closedAt ?? '?'} by ${c.closedBy ?? '?'})`]
         : ['circuit: closed (never opened)'];

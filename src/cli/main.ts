@@ -9,6 +9,7 @@ import { createLogger } from '../observability/logger.js';
 import { formatLoadError, loadPlaybooks } from '../playbook/loader.js';
 import { ApiClient } from './api-client.js';
 import { auditExport, auditVerifyDatabase, auditVerifyFile, type ExportOptions } from './audit-commands.js';
+import { cancelCommand, runsCommand, showCommand, verdictCommand, type RunsOptions } from './run-commands.js';
 import { circuitCloseCommand, circuitStatusCommand, pauseCommand, resumeCommand, statusCommand } from './guard-commands.js';
 import { startDaemon } from './serve.js';
 import { alertsFromJson, formatSimulation, simulate } from './simulate.js';
@@ -118,6 +119,36 @@ async function main(argv: string[]): Promise<void> {
   daemonCommand(program.command('status').description('show the pause, the circuit and the budget')).action(async (opts: { url?: string }) =>
     print(await statusCommand(client(opts))),
   );
+
+  daemonCommand(
+    program
+      .command('runs')
+      .description('list runs, newest first')
+      .option('--pending', 'only runs waiting for approval')
+      .option('--state <state>', 'only runs in this state')
+      .option('--playbook <name>', 'only runs of this playbook')
+      .option('--limit <n>', 'at most this many (default 20)')
+      .option('--json', 'print JSON instead of a table'),
+  ).action(async (opts: RunsOptions & { url?: string }) => print(await runsCommand(client(opts), opts)));
+  daemonCommand(program.command('show').description('one run: its steps, approvals and why it is in its state').argument('<id>', 'run id').option('--json', 'print JSON')).action(
+    async (id: string, opts: { url?: string; json?: boolean }) => print(await showCommand(client(opts), id, opts.json === true)),
+  );
+  for (const verdict of ['approve', 'reject'] as const) {
+    daemonCommand(
+      program
+        .command(verdict)
+        .description(verdict === 'approve' ? 'approve a run waiting for approval: it goes on' : 'reject a run waiting for approval: it ends without acting')
+        .argument('<id>', 'run id (remediator runs --pending lists them)')
+        .option('--comment <text>', 'why, recorded with your identity'),
+    ).action(async (id: string, opts: { url?: string; comment?: string }) => print(await verdictCommand(client(opts), verdict, id, opts.comment)));
+  }
+  daemonCommand(
+    program
+      .command('cancel')
+      .description('cancel a run: a pending or waiting one at once, a running one at its current step')
+      .argument('<id>', 'run id')
+      .option('--reason <text>', 'why, recorded with your identity'),
+  ).action(async (id: string, opts: { url?: string; reason?: string }) => print(await cancelCommand(client(opts), id, opts.reason)));
 
   const circuit = program.command('circuit').description('the circuit that opens when the budget of live runs is spent');
   daemonCommand(circuit.command('status').description('show the circuit and the budget')).action(async (opts: { url?: string }) =>

@@ -46,3 +46,9 @@ export interface Approval {
 
 /** A person's verdict on a held run. */
 export type Verdict = 'approve' | 'reject';
+
+/** A run's request still waiting for a decision (its last one, undecided), if any. */
+export function openRequest(run: { readonly approvals: readonly Approval[] }): Approval | null {
+  const last = run.approvals[run.approvals.length - 1];
+  return last && last.decision === null ? last : null;
+}

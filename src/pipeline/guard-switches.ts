@@ -89,10 +89,10 @@ export class GuardSwitches {
     const circuit = await this.deps.store.openCircuit({ at: this.deps.clock().toISOString(), reason: input.reason, by: 'remediator' });
     this.deps.metrics.circuitOpen.set(1);
     if (circuit === null) return null;
-    this.deps.logger.error(`circuit opened: ${input.reason}; every further run is suppressed until a person closes it (remediator circuit close)`, { reason: input.reason });
+    this.deps.logger.error(`circuit opened: ${input.reason}; every further live run waits for a person's approval until a person closes it (remediator circuit close)`, { reason: input.reason });
     this.notify({
       kind: 'circuit.opened',
-      text: `Circuit opened: ${input.reason}. Every further run is suppressed until a person closes it (remediator circuit close).`,
+      text: `Circuit opened: ${input.reason}. Every further live run waits for a person's approval until a person closes it (remediator circuit close).`,
       data: { reason: input.reason },
     });
     return circuit;

@@ -60,7 +60,7 @@ describe('remediator pause | resume | status | circuit, against a running daemon
 
     const open = await runCli(['circuit', 'status', '--url', daemon.url], { env: { REMEDIATOR_TOKEN: API_TOKEN } });
     assert.equal(open.code, 0, open.stderr);
-    assert.match(open.stdout, /^circuit: OPEN since 2024-05-01T12:00:00.000Z: budget of 20 live run\(s\) per 1h spent\nevery run is suppressed until a person closes it: remediator circuit close/);
+    assert.match(open.stdout, /^circuit: OPEN since 2024-05-01T12:00:00.000Z: budget of 20 live run\(s\) per 1h spent\nevery live run waits for approval until a person closes it: remediator circuit close/);
 
     const closed = await runCli(['circuit', 'close', '--note', 'rollbacks checked'], { env });
     assert.equal(closed.code, 0, closed.stderr);

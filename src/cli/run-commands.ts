@@ -1,0 +1,102 @@
+import { openRequest, type Approval, type Verdict } from '../domain/approval.js';
+import { RemediatorError } from '../domain/errors.js';
+import type { Run, RunDetail, RunState } from '../domain/run.js';
+import type { ApiClient } from './api-client.js';
+
+/**
+ * `remediator runs`, `show`, `approve`, `reject` and `cancel`, through the daemon's HTTP API:
+ * each returns the text to print. The daemon records the token's identity and the CLI channel.
+ */
+
+const STATES: readonly RunState[] = ['pending', 'awaiting_approval', 'running', 'succeeded', 'failed', 'cancelled', 'rejected', 'expired', 'interrupted'];
+
+/** Options of `remediator runs`. */
+export interface RunsOptions {
+  readonly pending?: boolean;
+  readonly state?: string;
+  readonly playbook?: string;
+  readonly limit?: string;
+  readonly json?: boolean;
+}
+
+/** remediator runs [--pending] [--state S] [--playbook P] [--limit N] [--json] */
+export async function runsCommand(client: ApiClient, opts: RunsOptions): Promise<string> {
+  const state = opts.pending ? 'awaiting_approval' : opts.state;
+  if (opts.pending && opts.state !== undefined && opts.state !== 'awaiting_approval') throw new RemediatorError('bad_request', '--pending means --state awaiting_approval: give one of them');
+  if (state !== undefined && !STATES.includes(state as RunState)) throw new RemediatorError('bad_request', `--state ${state}: give one of ${STATES.join(', ')}`);
+  const limit = opts.limit ?? '20';
+  if (!/^\d+$/.test(limit) || Number(limit) < 1 || Number(limit) > 500) throw new RemediatorError('bad_request', `--limit ${limit}: give a number from 1 to 500`);
+  const query = new URLSearchParams({ limit, ...(state ? { state } : {}), ...(opts.playbook ? { playbook: opts.playbook } : {}) });
+  const { runs } = await client.get<{ runs: Run[] }>(`/api/runs?${query.toString()}`);
+  if (opts.json) return `${JSON.stringify(runs, null, 2)}\n`;
+  if (runs.length === 0) return state === 'awaiting_approval' ? 'no run is waiting for approval\n' : 'no runs\n';
+  // A held run's detail says until when it waits; only those are fetched.
+  const expiries = new Map<string, string>();
+  await Promise.all(
+    runs
+      .filter((r) => r.state === 'awaiting_approval')
+      .map(async (r) => {
+        const open = openRequest(await client.get<RunDetail>(`/api/runs/${encodeURIComponent(r.id)}`));
+        if (open) expiries.set(r.id, open.expiresAt);
+      }),
+  );
+  const rows = runs.map((r) => [
+    r.id,
+    r.state === 'awaiting_approval' && expiries.has(r.id) ? `awaiting_approval until ${expiries.get(r.id) ?? ''}` : r.state,
+    r.dryRun ? 'dry-run' : 'live',
+    r.playbook,
+    r.targetKey,
+    r.createdAt,
+  ]);
+  const text = table(['ID', 'STATE', 'MODE', 'PLAYBOOK', 'TARGET', 'CREATED'], rows);
+  const waiting = runs.some((r) => r.state === 'awaiting_approval');
+  return `${text}${waiting ? '\napprove with: remediator approve ID [--comment "…"]; reject with: remediator reject ID\n' : ''}`;
+}
+
+/** remediator show ID [--json]: one run, its plan, its approvals. */
+export async function showCommand(client: ApiClient, id: string, json: boolean): Promise<string> {
+  const run = await client.get<RunDetail>(`/api/runs/${encodeURIComponent(id)}`);
+  if (json) return `${JSON.stringify(run, null, 2)}\n`;
+  const lines = [
+    `run ${run.id}: ${run.state}${run.dryRun ? ' (dry run)' : ''}`,
+    `  ${run.reason}`,
+    `playbook ${run.playbook} (${run.playbookHash.slice(0, 12)}) for ${run.alertname} ${run.fingerprint}, target ${run.targetKey}`,
+    `created ${run.createdAt}${run.finishedAt ? `, finished ${run.finishedAt}` : ''}${run.resolvedAt ? `, alert resolved ${run.resolvedAt}` : ''}`,
+    'steps:',
+    ...run.steps.map((s) => `  ${s.phase === 'onFailure' ? 'onFailure ' : ''}${s.index + 1}. ${s.name} [${s.kind}${s.readOnly ? ', read-only' : ''}]: ${s.state}${s.error ? ` (${s.error})` : ''}`),
+  ];
+  if (run.approvals.length > 0) {
+    lines.push('approvals:');
+    for (const a of run.approvals) lines.push(`  ${describeApproval(a)}`);
+  }
+  const open = openRequest(run);
+  if (run.state === 'awaiting_approval' && open) lines.push('', `approve with: remediator approve ${run.id} [--comment "…"]; reject with: remediator reject ${run.id}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** remediator approve|reject ID [--comment "…"] */
+export async function verdictCommand(client: ApiClient, verdict: Verdict, id: string, comment: string | undefined): Promise<string> {
+  const answer = await client.post<{ message: string; run: RunDetail }>(`/api/runs/${encodeURIComponent(id)}/${verdict}`, comment === undefined ? {} : { comment });
+  const next = verdict === 'approve' ? `the run goes on; follow it with: remediator show ${id}` : 'the run will not act';
+  return `${answer.message}: ${next}\n`;
+}
+
+/** remediator cancel ID [--reason "…"] */
+export async function cancelCommand(client: ApiClient, id: string, reason: string | undefined): Promise<string> {
+  const answer = await client.post<{ message: string; run: RunDetail }>(`/api/runs/${encodeURIComponent(id)}/cancel`, reason === undefined ? {} : { reason });
+  return `${answer.message}\n`;
+}
+
+function describeApproval(a: Approval): string {
+  const who = a.approvers.length > 0 ? a.approvers.join(', ') : 'anyone with a token';
+  const head = `#${a.seq} before step ${a.stepName}, requested ${a.requestedAt}`;
+  if (a.decision === null) return `${head}: waiting until ${a.expiresAt} for ${who}${a.message ? `\n     ${a.message}` : ''}`;
+  return `${head}: ${a.decision} by ${a.decidedBy ?? '?'} via ${a.decidedVia ?? '?'} at ${a.decidedAt ?? '?'}${a.comment ? `: ${a.comment}` : ''}`;
+}
+
+/** Columns padded to their widest cell. */
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}
