@@ -182,6 +182,20 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(await auditExport(opts, process.stdout));
   });
 
+  // Effectiveness per playbook, read from the SQLite file like the audit trail.
+  database(
+    program
+      .command('report')
+      .description('per playbook: runs by outcome, suppressions by reason, time from action to the alert resolving, approval wait')
+      .option('--since <time>', 'runs created (and suppressions decided) at or after this time (ISO 8601, or a duration ago such as 7d)', '30d')
+      .option('--until <time>', 'and before this time (default: now)')
+      .option('--playbook <name>', 'only this playbook')
+      .option('--json', 'print JSON instead of text'),
+  ).action(async (opts: { db?: string; config?: string; since?: string; until?: string; playbook?: string; json?: boolean }) => {
+    const { reportCommand } = await import('./report-command.js');
+    process.stdout.write(reportCommand(opts));
+  });
+
   await program.parseAsync(argv);
 }
 

@@ -1,8 +1,8 @@
-import { existsSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { verifyChain, type AuditHead, type ChainEntry, type ChainVerdict } from '../../domain/audit-chain.js';
 import { RemediatorError } from '../../domain/errors.js';
 import { CHAIN_COLUMNS, fromChainValues, readAuditHead } from './event-chain.js';
+import { openReadOnly } from './read-only.js';
 
 /** The first schema version with the hash chain (see migrations.ts). */
 const CHAIN_VERSION = 3;
@@ -22,29 +22,13 @@ export class AuditReader {
 
   /** Opens `file` read-only; throws a message naming the file and what is wrong. */
   static open(file: string): AuditReader {
-    if (!existsSync(file)) throw new RemediatorError('bad_request', `no database at ${file}: give the daemon's --db (or --config)`);
-    let db: Database.Database;
-    try {
-      db = new Database(file, { readonly: true, fileMustExist: true });
-      // Waits out a checkpoint or the daemon's start-up migration rather than failing at once.
-      db.pragma('busy_timeout = 5000');
-    } catch (err) {
-      throw new RemediatorError('store_unavailable', `cannot open SQLite database ${file}: ${(err as Error).message}`, { cause: err });
-    }
-    try {
-      const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined;
-      if (!hasTable) throw new RemediatorError('bad_request', `${file} is not a remediator database (no schema_migrations table)`);
-      const version = (db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
-      if (version < CHAIN_VERSION) {
-        throw new RemediatorError(
-          'bad_request',
-          `${file} has schema version ${version}, from before the audit chain: start this version of remediator on it once (it upgrades the schema and chains the events already recorded)`,
-        );
-      }
-    } catch (err) {
+    const { db, version } = openReadOnly(file);
+    if (version < CHAIN_VERSION) {
       db.close();
-      if (err instanceof RemediatorError) throw err;
-      throw new RemediatorError('store_unavailable', `cannot read SQLite database ${file}: ${(err as Error).message}`, { cause: err });
+      throw new RemediatorError(
+        'bad_request',
+        `${file} has schema version ${version}, from before the audit chain: start this version of remediator on it once (it upgrades the schema and chains the events already recorded)`,
+      );
     }
     return new AuditReader(db);
   }

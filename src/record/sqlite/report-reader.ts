@@ -1,0 +1,113 @@
+import type Database from 'better-sqlite3';
+import type { EventKind, RunState, RenderedStep } from '../../domain/run.js';
+import type { ReportEvent, ReportRun, ReportWindow, SuppressionCount } from '../../report/report.js';
+import { newId } from '../ids.js';
+import { openReadOnly } from './read-only.js';
+
+type Row = Record<string, unknown>;
+
+/** Runs read per query: a page, so that a long window never holds its rows all at once. */
+const PAGE = 500;
+
+/** The events of a run the report reads: step starts (the action's fallback) and approvals. */
+const RUN_EVENT_KINDS: readonly EventKind[] = ['step.started', 'approval.requested', 'approval.granted', 'approval.rejected', 'approval.expired', 'approval.cancelled'];
+
+/**
+ * Reads what `remediator report` needs from an SQLite file: read-only and without the daemon's
+ * process lock, like AuditReader, so it works while the daemon runs. It never migrates and reads
+ * only columns every schema version has.
+ *
+ * Indexes, and where they fall short:
+ * - runs in the window: by id, through the primary key (or runs_playbook with --playbook), since
+ *   a run's id starts with its creation time (src/record/ids.ts); created_at then filters exactly.
+ *   No index covers runs.created_at for dry runs too (runs_live is for live runs only).
+ * - a run's steps: the primary key of run_steps; its events: events_run.
+ * - suppressions: events_at, the window (`+kind` keeps the planner off events_kind, which would
+ *   walk every decision ever recorded). An index on events (kind, at) would read only the
+ *   decisions of the window.
+ */
+export class ReportReader {
+  private constructor(private readonly db: Database.Database) {}
+
+  /** Opens `file` read-only; throws a message naming the file and what is wrong. */
+  static open(file: string): ReportReader {
+    return new ReportReader(openReadOnly(file).db);
+  }
+
+  /** Runs `fn` in one read transaction: runs and suppressions from one snapshot, while the daemon writes on. */
+  snapshot<T>(fn: () => T): T {
+    this.db.exec('BEGIN');
+    try {
+      return fn();
+    } finally {
+      this.db.exec('COMMIT');
+    }
+  }
+
+  /**
+   * Runs created in the window, in id order, a page at a time; each live run with its started
+   * steps and its step and approval events (a dry run changes nothing and holds for nobody).
+   */
+  *runs(w: ReportWindow): Generator<ReportRun> {
+    const playbook = w.playbook === null ? '' : 'AND playbook = @playbook';
+    const page = this.db.prepare(
+      `SELECT id, playbook, dry_run, state, created_at, resolved_at FROM runs
+       WHERE id > @after AND id < @before AND created_at >= @since AND created_at < @until ${playbook}
+       ORDER BY id LIMIT ${PAGE}`,
+    );
+    const steps = this.db.prepare('SELECT kind, read_only, started_at FROM run_steps WHERE run_id = ? AND started_at IS NOT NULL');
+    const events = this.db.prepare(
+      `SELECT kind, at, json_extract(data, '$.seq') AS seq FROM events WHERE run_id = ? AND +kind IN (${RUN_EVENT_KINDS.map(() => '?').join(', ')}) ORDER BY id`,
+    );
+    const params = { since: w.since, until: w.until, before: idPrefix(w.until), ...(w.playbook === null ? {} : { playbook: w.playbook }) };
+    let after = idPrefix(w.since);
+    for (;;) {
+      const rows = page.all({ ...params, after }) as Row[];
+      for (const row of rows) {
+        const id = String(row['id']);
+        const dryRun = row['dry_run'] === 1;
+        yield {
+          id,
+          playbook: String(row['playbook']),
+          dryRun,
+          state: row['state'] as RunState,
+          createdAt: String(row['created_at']),
+          resolvedAt: (row['resolved_at'] as string | null) ?? null,
+          steps: dryRun
+            ? []
+            : (steps.all(id) as Row[]).map((s) => ({ kind: s['kind'] as RenderedStep['kind'], readOnly: s['read_only'] === 1, startedAt: (s['started_at'] as string | null) ?? null })),
+          events: dryRun ? [] : (events.all(id, ...RUN_EVENT_KINDS) as Row[]).map(toEvent),
+        };
+      }
+      if (rows.length < PAGE) return;
+      after = String((rows[rows.length - 1] as Row)['id']);
+    }
+  }
+
+  /** Suppress decisions recorded in the window, counted per playbook and reason. */
+  suppressions(w: ReportWindow): SuppressionCount[] {
+    const rows = this.db
+      .prepare(
+        `SELECT playbook, json_extract(data, '$.reason') AS reason, COUNT(*) AS n FROM events
+         WHERE at >= @since AND at < @until AND +kind = 'decision' AND json_extract(data, '$.action') = 'suppress'
+           AND playbook IS NOT NULL ${w.playbook === null ? '' : 'AND +playbook = @playbook'}
+         GROUP BY playbook, reason`,
+      )
+      .all({ since: w.since, until: w.until, ...(w.playbook === null ? {} : { playbook: w.playbook }) }) as Row[];
+    return rows.map((r) => ({ playbook: String(r['playbook']), reason: typeof r['reason'] === 'string' ? r['reason'] : 'unknown', count: Number(r['n']) }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/** "r_" and the time part of the ids of runs created at `iso`: every later run's id sorts after it. */
+function idPrefix(iso: string): string {
+  return newId('r', new Date(Math.max(0, Date.parse(iso)))).slice(0, 12);
+}
+
+function toEvent(row: Row): ReportEvent {
+  const seq = row['seq'];
+  return { kind: row['kind'] as EventKind, at: String(row['at']), seq: typeof seq === 'number' && Number.isInteger(seq) ? seq : null };
+}

@@ -1,0 +1,231 @@
+import type { EventKind, RenderedStep, RunState } from '../domain/run.js';
+import { percentile } from './percentile.js';
+
+/**
+ * `remediator report`, the computation: per playbook, what its runs came to, what was suppressed
+ * and why, and whether acting fixed anything. Pure: the rows come in, a Report goes out; which
+ * rows (the window, the playbook) is the reader's business.
+ *
+ * Glossary
+ * - action: the start of a live run's first step that changes something (a run or http step not
+ *   marked readOnly, in either phase); a run without one falls back to its first step.started.
+ * - time to resolve: from the action to runs.resolved_at. An alert that resolved before the action
+ *   (or of a run that never started a step) resolved without its help: counted apart, not timed.
+ * - approval wait: from approval.requested to the approval.granted or approval.rejected that
+ *   answers it (paired by data.seq when both carry it, else in order within the run).
+ * - percentiles: nearest-rank (see percentile.ts): every median and p90 is a duration observed.
+ */
+
+/** One run as the report reads it: its row, its steps that started, and its step and approval events. */
+export interface ReportRun {
+  readonly id: string;
+  readonly playbook: string;
+  readonly dryRun: boolean;
+  readonly state: RunState;
+  readonly createdAt: string;
+  readonly resolvedAt: string | null;
+  readonly steps: readonly ReportStep[];
+  /** Its step.started and approval.* events, in the order recorded. */
+  readonly events: readonly ReportEvent[];
+}
+
+/** A step of a run, as far as the report cares. */
+export interface ReportStep {
+  readonly kind: RenderedStep['kind'];
+  readonly readOnly: boolean;
+  readonly startedAt: string | null;
+}
+
+/** An event of a run; `seq` is the approval request's number when the event carries one. */
+export interface ReportEvent {
+  readonly kind: EventKind;
+  readonly at: string;
+  readonly seq: number | null;
+}
+
+/** Suppress decisions of one playbook for one reason, counted (the reader groups them). */
+export interface SuppressionCount {
+  readonly playbook: string;
+  readonly reason: string;
+  readonly count: number;
+}
+
+/** What the report covers: runs created, and decisions made, at or after `since` and before `until`. */
+export interface ReportWindow {
+  readonly since: string;
+  readonly until: string;
+  /** Only this playbook; null: all. */
+  readonly playbook: string | null;
+}
+
+/** States in the order the report shows them: how runs ended, then those still open. */
+export const REPORT_STATES: readonly RunState[] = ['succeeded', 'failed', 'cancelled', 'rejected', 'expired', 'interrupted', 'pending', 'awaiting_approval', 'running'];
+
+/** Runs per state; `total` also counts a state this version does not know (from a newer daemon). */
+export type OutcomeCounts = Readonly<Record<RunState, number>> & { readonly total: number };
+
+/** Durations summarized; the median and p90 are null when there is none. */
+export interface DurationSummary {
+  readonly count: number;
+  readonly medianMs: number | null;
+  readonly p90Ms: number | null;
+}
+
+/** The figures of one playbook, or of all of them together. */
+export interface ReportFigures {
+  readonly runs: { readonly live: OutcomeCounts; readonly dryRun: OutcomeCounts };
+  /** Reasons ordered by count, most first. */
+  readonly suppressions: { readonly total: number; readonly byReason: Readonly<Record<string, number>> };
+  /** Live runs only: the effectiveness figure. `count` is of runs whose alert resolved after the action. */
+  readonly timeToResolve: DurationSummary & { readonly resolvedWithoutAction: number; readonly unresolved: number };
+  /** Approval requests of live runs answered by a person; `count` is of answers. */
+  readonly approvalWait: DurationSummary;
+}
+
+/** The whole report: the window, each playbook that had a run or a suppression in it, and the total. */
+export interface Report extends ReportWindow {
+  readonly percentiles: 'nearest-rank';
+  readonly playbooks: readonly (ReportFigures & { readonly playbook: string })[];
+  readonly total: ReportFigures;
+}
+
+/** The report of `runs` and `suppressions`, which the caller selected for `window`. */
+export function buildReport(input: { runs: Iterable<ReportRun>; suppressions: Iterable<SuppressionCount> }, window: ReportWindow): Report {
+  const builder = new ReportBuilder();
+  for (const run of input.runs) builder.addRun(run);
+  for (const s of input.suppressions) builder.addSuppressions(s);
+  return builder.build(window);
+}
+
+/** Running totals of one playbook: counts, and every duration (exact percentiles need them all). */
+class Tally {
+  readonly live = new Map<string, number>();
+  readonly dryRun = new Map<string, number>();
+  readonly suppressed = new Map<string, number>();
+  readonly resolveMs: number[] = [];
+  resolvedWithoutAction = 0;
+  unresolved = 0;
+  readonly approvalMs: number[] = [];
+
+  add(other: Tally): void {
+    for (const [from, to] of [
+      [other.live, this.live],
+      [other.dryRun, this.dryRun],
+      [other.suppressed, this.suppressed],
+    ] as const) {
+      for (const [key, n] of from) bump(to, key, n);
+    }
+    // A loop, not push(...xs): a spread of many thousand arguments overflows the stack.
+    for (const ms of other.resolveMs) this.resolveMs.push(ms);
+    for (const ms of other.approvalMs) this.approvalMs.push(ms);
+    this.resolvedWithoutAction += other.resolvedWithoutAction;
+    this.unresolved += other.unresolved;
+  }
+
+  figures(): ReportFigures {
+    const total = [...this.suppressed.values()].reduce((a, b) => a + b, 0);
+    const byReason = Object.fromEntries([...this.suppressed].sort(([a, m], [b, n]) => n - m || a.localeCompare(b)));
+    return {
+      runs: { live: outcomes(this.live), dryRun: outcomes(this.dryRun) },
+      suppressions: { total, byReason },
+      timeToResolve: { ...summarize(this.resolveMs), resolvedWithoutAction: this.resolvedWithoutAction, unresolved: this.unresolved },
+      approvalWait: summarize(this.approvalMs),
+    };
+  }
+}
+
+/**
+ * Accumulates runs and suppressions one at a time, so that a reader can stream them: it keeps
+ * counts and one number per timed run, never the rows.
+ */
+export class ReportBuilder {
+  private readonly tallies = new Map<string, Tally>();
+
+  private tally(playbook: string): Tally {
+    let t = this.tallies.get(playbook);
+    if (t === undefined) {
+      t = new Tally();
+      this.tallies.set(playbook, t);
+    }
+    return t;
+  }
+
+  addRun(run: ReportRun): void {
+    const t = this.tally(run.playbook);
+    bump(run.dryRun ? t.dryRun : t.live, run.state, 1);
+    if (run.dryRun) return;
+    t.approvalMs.push(...approvalWaits(run.events));
+    if (run.resolvedAt === null) {
+      t.unresolved++;
+      return;
+    }
+    const action = actionAt(run);
+    const resolved = Date.parse(run.resolvedAt);
+    if (action === null || resolved < action) t.resolvedWithoutAction++;
+    else t.resolveMs.push(resolved - action);
+  }
+
+  addSuppressions(s: SuppressionCount): void {
+    bump(this.tally(s.playbook).suppressed, s.reason, s.count);
+  }
+
+  build(window: ReportWindow): Report {
+    const total = new Tally();
+    const names = [...this.tallies.keys()].sort();
+    const playbooks = names.map((playbook) => {
+      const t = this.tallies.get(playbook) as Tally;
+      total.add(t);
+      return { playbook, ...t.figures() };
+    });
+    return { since: window.since, until: window.until, playbook: window.playbook, percentiles: 'nearest-rank', playbooks, total: total.figures() };
+  }
+}
+
+/** When the run acted: its first changing step's start, else its first step.started; null if no step started. */
+export function actionAt(run: Pick<ReportRun, 'steps' | 'events'>): number | null {
+  const changing = run.steps.filter((s) => (s.kind === 'run' || s.kind === 'http') && !s.readOnly && s.startedAt !== null).map((s) => Date.parse(s.startedAt as string));
+  if (changing.length > 0) return Math.min(...changing);
+  const started = run.events.filter((e) => e.kind === 'step.started').map((e) => Date.parse(e.at));
+  return started.length > 0 ? Math.min(...started) : null;
+}
+
+const ANSWERED: ReadonlySet<EventKind> = new Set(['approval.granted', 'approval.rejected']);
+/** Ends of a request that nobody answered: they close it without a wait to count. */
+const CLOSED: ReadonlySet<EventKind> = new Set(['approval.expired', 'approval.cancelled']);
+
+/**
+ * How long each answered request of one run waited. An answer closes the open request with its
+ * seq when both carry one, else the oldest open request: a run holds one request at a time.
+ */
+export function approvalWaits(events: readonly ReportEvent[]): number[] {
+  const open: { seq: number | null; at: number }[] = [];
+  const waits: number[] = [];
+  for (const e of events) {
+    if (e.kind === 'approval.requested') {
+      open.push({ seq: e.seq, at: Date.parse(e.at) });
+      continue;
+    }
+    if (!ANSWERED.has(e.kind) && !CLOSED.has(e.kind)) continue;
+    const bySeq = e.seq === null ? -1 : open.findIndex((r) => r.seq === e.seq);
+    const i = bySeq >= 0 ? bySeq : 0;
+    const request = open[i];
+    if (request === undefined) continue;
+    open.splice(i, 1);
+    if (ANSWERED.has(e.kind)) waits.push(Math.max(0, Date.parse(e.at) - request.at));
+  }
+  return waits;
+}
+
+function outcomes(counts: ReadonlyMap<string, number>): OutcomeCounts {
+  const known = Object.fromEntries(REPORT_STATES.map((s) => [s, counts.get(s) ?? 0])) as Record<RunState, number>;
+  return { ...known, total: [...counts.values()].reduce((a, b) => a + b, 0) };
+}
+
+function summarize(ms: number[]): DurationSummary {
+  const sorted = [...ms].sort((a, b) => a - b);
+  return { count: sorted.length, medianMs: percentile(sorted, 50), p90Ms: percentile(sorted, 90) };
+}
+
+function bump(map: Map<string, number>, key: string, n: number): void {
+  map.set(key, (map.get(key) ?? 0) + n);
+}

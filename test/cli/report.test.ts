@@ -1,0 +1,370 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import type { NewEvent, RunState, RunStep } from '../../src/domain/run.js';
+import { newId } from '../../src/record/ids.js';
+import { SqliteStore } from '../../src/record/sqlite/sqlite-store.js';
+import type { Report } from '../../src/report/report.js';
+import { runCli } from '../support/cli.js';
+import { removeDir } from '../support/test-daemon.js';
+
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'remediator-report-'));
+const WINDOW = ['--since', '2026-11-01T00:00:00Z', '--until', '2026-12-01T00:00:00Z'];
+
+type StepSpec = Pick<RunStep, 'name' | 'kind' | 'readOnly'>;
+const RESTART: StepSpec[] = [
+  { name: 'check', kind: 'run', readOnly: true },
+  { name: 'restart', kind: 'run', readOnly: false },
+];
+const FLAG_OFF: StepSpec[] = [{ name: 'flag-off', kind: 'http', readOnly: false }];
+const PROBE: StepSpec[] = [
+  { name: 'probe', kind: 'run', readOnly: true },
+  { name: 'healthy', kind: 'verify', readOnly: true },
+];
+
+function rendered(s: StepSpec): RunStep['rendered'] {
+  if (s.kind === 'http') return { kind: 'http', method: 'POST', url: 'http://flags.example.invalid/off', headers: {}, body: null, expectStatus: [200] };
+  if (s.kind === 'verify') return { kind: 'verify', check: { kind: 'resolved' }, withinMs: 60_000, everyMs: 5_000 };
+  return { kind: 'run', argv: ['kubectl', 'rollout', 'restart', 'deploy/checkout'], dryRunArgv: null, env: {}, cwd: null };
+}
+
+/** A history written through the real store, as the daemon would, with explicit times. */
+class History {
+  private n = 0;
+  private readonly runs = new Map<string, { created: number; fingerprint: string; startsAt: string }>();
+  constructor(readonly store: SqliteStore) {}
+
+  private at(id: string, seconds: number): string {
+    return new Date((this.runs.get(id)?.created ?? 0) + seconds * 1000).toISOString();
+  }
+
+  /** Creates a pending run at `created`; returns its id. */
+  async create(playbook: string, created: string, steps: StepSpec[], dryRun = false): Promise<string> {
+    const id = newId('r', new Date(created));
+    const fingerprint = `f${String(++this.n).padStart(15, '0')}`;
+    const startsAt = new Date(Date.parse(created) - 60_000).toISOString();
+    this.runs.set(id, { created: Date.parse(created), fingerprint, startsAt });
+    const events: NewEvent[] = [
+      { kind: 'decision', data: { action: 'run', dryRun, reason: 'matched' } },
+      { kind: 'run.created', data: { state: 'pending', dryRun } },
+    ];
+    const run = await this.store.createRun(
+      {
+        id,
+        playbook,
+        playbookHash: 'h',
+        batchId: null,
+        alertname: 'CheckoutErrors',
+        fingerprint,
+        startsAt,
+        instanceKey: `${fingerprint}@${startsAt}`,
+        targetKey: `${fingerprint}@${startsAt}`,
+        dryRun,
+        needsApproval: false,
+        state: 'pending',
+        reason: 'matched',
+        params: {},
+        labels: { alertname: 'CheckoutErrors' },
+        annotations: {},
+        generatorUrl: null,
+        createdAt: created,
+      },
+      steps.map((s, index) => ({ ...s, index, phase: 'main', rendered: rendered(s), deferred: false, state: 'pending', startedAt: null, finishedAt: null, exitCode: null, output: null, error: null })),
+      events,
+    );
+    assert.ok(run, `run of ${playbook} at ${created} created`);
+    return id;
+  }
+
+  /** Moves the run `seconds` after its creation. */
+  async move(id: string, from: RunState, to: RunState, seconds: number, events: NewEvent[] = [{ kind: 'run.state', data: { from, to } }]): Promise<void> {
+    assert.ok(await this.store.transitionRun(id, { from: [from], to, at: this.at(id, seconds), events }), `${id}: ${from} → ${to}`);
+  }
+
+  /** Step `index` runs from `start` to `end` seconds after the run's creation. */
+  async step(id: string, index: number, start: number, end: number): Promise<void> {
+    const startedAt = this.at(id, start);
+    const finishedAt = this.at(id, end);
+    assert.ok(await this.store.transitionRun(id, { from: ['running'], to: 'running', at: startedAt, steps: [{ phase: 'main', index, state: 'running', startedAt }], events: [{ kind: 'step.started', data: { index } }] }));
+    assert.ok(await this.store.transitionRun(id, { from: ['running'], to: 'running', at: finishedAt, steps: [{ phase: 'main', index, state: 'succeeded', finishedAt }], events: [{ kind: 'step.finished', data: { index } }] }));
+  }
+
+  /** Holds for approval at `asked`; answered (granted or rejected) at `answered`. */
+  async approval(id: string, asked: number, answered: number, verdict: 'granted' | 'rejected'): Promise<void> {
+    await this.move(id, 'running', 'awaiting_approval', asked, [{ kind: 'approval.requested', data: { seq: 1, step: 'restart' } }]);
+    await this.move(id, 'awaiting_approval', verdict === 'granted' ? 'running' : 'rejected', answered, [{ kind: `approval.${verdict}`, data: { seq: 1, by: 'alice', via: 'cli' } }]);
+  }
+
+  /** The alert of the run resolves `seconds` after the run's creation. */
+  async resolve(id: string, seconds: number): Promise<void> {
+    const r = this.runs.get(id);
+    assert.ok(r);
+    assert.deepEqual(await this.store.recordResolved(r.fingerprint, r.startsAt, this.at(id, seconds)), [id]);
+  }
+
+  async cancelNotStarted(id: string, seconds: number): Promise<void> {
+    const r = this.runs.get(id);
+    assert.ok(r);
+    assert.deepEqual(await this.store.cancelNotStarted(r.fingerprint, r.startsAt, this.at(id, seconds), 'the alert resolved'), [id]);
+  }
+
+  async suppressed(playbook: string, reason: string, at: string): Promise<void> {
+    await this.store.appendEvents([{ kind: 'decision', at, playbook, fingerprint: 'f0', data: { action: 'suppress', reason, detail: 'test' } }]);
+  }
+
+  /** A live run that acted and succeeded: steps at 2s and `act` s, resolved at `resolved` s (or never). */
+  async acted(playbook: string, created: string, act: number, resolved: number | null, end: RunState = 'succeeded'): Promise<string> {
+    const id = await this.create(playbook, created, RESTART);
+    await this.move(id, 'pending', 'running', 1);
+    await this.step(id, 0, 2, 3);
+    await this.step(id, 1, act, act + 3);
+    await this.move(id, 'running', end, act + 4);
+    if (resolved !== null) await this.resolve(id, resolved);
+    return id;
+  }
+}
+
+/** The known history of November 2026 (see the expected figures below). */
+async function writeHistory(h: History): Promise<void> {
+  // restart-pod, live: resolved 60s, 90s and 300s after the restart step started; one never.
+  await h.acted('restart-pod', '2026-11-10T08:00:00.000Z', 10, 70);
+  await h.acted('restart-pod', '2026-11-11T08:00:00.000Z', 5, 95, 'failed');
+  await h.acted('restart-pod', '2026-11-12T08:00:00.000Z', 5, 305);
+  await h.acted('restart-pod', '2026-11-13T08:00:00.000Z', 5, null);
+  // ...held for approval: granted after 120s, restarted, resolved 30s later; rejected after 30s.
+  const granted = await h.create('restart-pod', '2026-11-14T08:00:00.000Z', RESTART);
+  await h.move(granted, 'pending', 'running', 1);
+  await h.step(granted, 0, 2, 3);
+  await h.approval(granted, 4, 124, 'granted');
+  await h.step(granted, 1, 125, 128);
+  await h.move(granted, 'running', 'succeeded', 130);
+  await h.resolve(granted, 155);
+  const rejected = await h.create('restart-pod', '2026-11-15T08:00:00.000Z', RESTART);
+  await h.move(rejected, 'pending', 'running', 1);
+  await h.step(rejected, 0, 2, 3);
+  await h.approval(rejected, 4, 34, 'rejected');
+  // ...a dry run (resolved: not part of the effectiveness figure), one still pending, one cancelled
+  // because its alert resolved before it started.
+  const dry = await h.create('restart-pod', '2026-11-16T08:00:00.000Z', RESTART, true);
+  await h.move(dry, 'pending', 'running', 1);
+  await h.step(dry, 0, 2, 3);
+  await h.move(dry, 'running', 'succeeded', 5);
+  await h.resolve(dry, 20);
+  await h.create('restart-pod', '2026-11-17T08:00:00.000Z', RESTART);
+  const early = await h.create('restart-pod', '2026-11-18T08:00:00.000Z', RESTART);
+  await h.resolve(early, 40);
+  await h.cancelNotStarted(early, 40);
+  // ...just outside the window on either side: would change every figure if counted.
+  await h.acted('restart-pod', '2026-10-31T23:59:59.999Z', 5, 6);
+  await h.acted('restart-pod', '2026-12-01T00:00:00.000Z', 5, 6);
+
+  // rollback: an http call resolved in 10s; read-only steps only, timed from the first (20s); a dry run.
+  const flag = await h.create('rollback', '2026-11-20T08:00:00.000Z', FLAG_OFF);
+  await h.move(flag, 'pending', 'running', 1);
+  await h.step(flag, 0, 3, 4);
+  await h.move(flag, 'running', 'succeeded', 5);
+  await h.resolve(flag, 13);
+  const probe = await h.create('rollback', '2026-11-21T08:00:00.000Z', PROBE);
+  await h.move(probe, 'pending', 'running', 1);
+  await h.step(probe, 0, 2, 4);
+  await h.step(probe, 1, 5, 9);
+  await h.move(probe, 'running', 'succeeded', 10);
+  await h.resolve(probe, 22);
+  const dryFlag = await h.create('rollback', '2026-11-22T08:00:00.000Z', FLAG_OFF, true);
+  await h.move(dryFlag, 'pending', 'running', 1);
+  await h.move(dryFlag, 'running', 'failed', 3);
+
+  // Suppressions, by the time of the decision.
+  for (const day of ['10', '11', '12']) await h.suppressed('restart-pod', 'cooldown', `2026-11-${day}T09:00:00.000Z`);
+  await h.suppressed('restart-pod', 'duplicate', '2026-11-13T09:00:00.000Z');
+  await h.suppressed('restart-pod', 'cooldown', '2026-10-31T23:00:00.000Z');
+  await h.suppressed('restart-pod', 'cooldown', '2026-12-01T00:00:00.000Z');
+  await h.suppressed('rollback', 'locked', '2026-11-20T09:00:00.000Z');
+  await h.suppressed('quiet', 'maintenance', '2026-11-25T09:00:00.000Z');
+  await h.suppressed('quiet', 'maintenance', '2026-11-25T10:00:00.000Z');
+}
+
+const none = { succeeded: 0, failed: 0, cancelled: 0, rejected: 0, expired: 0, interrupted: 0, pending: 0, awaiting_approval: 0, running: 0, total: 0 };
+const noTimes = { count: 0, medianMs: null, p90Ms: null };
+const EXPECTED_PLAYBOOKS = [
+  {
+    playbook: 'quiet',
+    runs: { live: none, dryRun: none },
+    suppressions: { total: 2, byReason: { maintenance: 2 } },
+    timeToResolve: { ...noTimes, resolvedWithoutAction: 0, unresolved: 0 },
+    approvalWait: noTimes,
+  },
+  {
+    playbook: 'restart-pod',
+    runs: { live: { ...none, succeeded: 4, failed: 1, cancelled: 1, rejected: 1, pending: 1, total: 8 }, dryRun: { ...none, succeeded: 1, total: 1 } },
+    suppressions: { total: 4, byReason: { cooldown: 3, duplicate: 1 } },
+    // 30s, 60s, 90s, 300s: the median is the 2nd, the p90 the 4th.
+    timeToResolve: { count: 4, medianMs: 60_000, p90Ms: 300_000, resolvedWithoutAction: 1, unresolved: 3 },
+    approvalWait: { count: 2, medianMs: 30_000, p90Ms: 120_000 },
+  },
+  {
+    playbook: 'rollback',
+    runs: { live: { ...none, succeeded: 2, total: 2 }, dryRun: { ...none, failed: 1, total: 1 } },
+    suppressions: { total: 1, byReason: { locked: 1 } },
+    timeToResolve: { count: 2, medianMs: 10_000, p90Ms: 20_000, resolvedWithoutAction: 0, unresolved: 0 },
+    approvalWait: noTimes,
+  },
+];
+const EXPECTED_TOTAL = {
+  runs: { live: { ...none, succeeded: 6, failed: 1, cancelled: 1, rejected: 1, pending: 1, total: 10 }, dryRun: { ...none, succeeded: 1, failed: 1, total: 2 } },
+  suppressions: { total: 7, byReason: { cooldown: 3, maintenance: 2, duplicate: 1, locked: 1 } },
+  // 10s, 20s, 30s, 60s, 90s, 300s, pooled: the median is the 3rd, the p90 the 6th.
+  timeToResolve: { count: 6, medianMs: 30_000, p90Ms: 300_000, resolvedWithoutAction: 1, unresolved: 3 },
+  approvalWait: { count: 2, medianMs: 30_000, p90Ms: 120_000 },
+};
+
+const EXPECTED_TEXT = `runs created, and suppressions decided, from 2026-11-01T00:00:00.000Z to 2026-12-01T00:00:00.000Z (excluded)
+
+runs by outcome
+playbook     mode     runs  succeeded  failed  cancelled  rejected  pending
+restart-pod  live        8          4       1          1         1        1
+restart-pod  dry-run     1          1       0          0         0        0
+rollback     live        2          2       0          0         0        0
+rollback     dry-run     1          0       1          0         0        0
+TOTAL        live       10          6       1          1         1        1
+TOTAL        dry-run     2          1       1          0         0        0
+
+time from action (the first step that changes something) to the alert resolving, live runs
+playbook     resolved after action  median  p90  resolved without action  not resolved
+restart-pod                      4  1m      5m                         1             3
+rollback                         2  10s     20s                        0             0
+TOTAL                            6  30s     5m                         1             3
+
+approval wait, from the request to a person's answer
+playbook     answered  median  p90
+restart-pod         2  30s     2m
+TOTAL               2  30s     2m
+
+suppressions by reason
+playbook     suppressed  by reason
+quiet                 2  maintenance 2
+restart-pod           4  cooldown 3, duplicate 1
+rollback              1  locked 1
+TOTAL                 7  cooldown 3, maintenance 2, duplicate 1, locked 1
+
+median and p90 are nearest-rank: durations observed, the shortest that half (90%) of the values do not exceed
+`;
+
+describe('remediator report, on a history written through the store', () => {
+  const file = path.join(scratch, 'history.db');
+  let store: SqliteStore;
+  before(async () => {
+    store = SqliteStore.open(file);
+    await writeHistory(new History(store));
+    // The store stays open, holding the daemon's lock, while the CLI reads: as beside a running daemon.
+  });
+  after(() => store.close());
+
+  const report = async (args: string[]): Promise<Report> => {
+    const r = await runCli(['report', '--db', file, ...args, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    return JSON.parse(r.stdout) as Report;
+  };
+
+  test('--json: every figure, per playbook and in total', async () => {
+    assert.deepEqual(await report(WINDOW), {
+      since: '2026-11-01T00:00:00.000Z',
+      until: '2026-12-01T00:00:00.000Z',
+      playbook: null,
+      percentiles: 'nearest-rank',
+      playbooks: EXPECTED_PLAYBOOKS,
+      total: EXPECTED_TOTAL,
+    });
+  });
+
+  test('text: aligned tables, states no run is in left out, durations for people', async () => {
+    const r = await runCli(['report', '--db', file, ...WINDOW]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, EXPECTED_TEXT);
+  });
+
+  test('--playbook: that playbook alone, and its figures are the total', async () => {
+    const r = await report([...WINDOW, '--playbook', 'rollback']);
+    assert.equal(r.playbook, 'rollback');
+    assert.deepEqual(r.playbooks, [EXPECTED_PLAYBOOKS[2]]);
+    assert.deepEqual({ playbook: 'rollback', ...r.total }, EXPECTED_PLAYBOOKS[2]);
+    const text = await runCli(['report', '--db', file, ...WINDOW, '--playbook', 'nothing-by-this-name']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.equal(text.stdout, 'runs of playbook nothing-by-this-name created, and suppressions decided, from 2026-11-01T00:00:00.000Z to 2026-12-01T00:00:00.000Z (excluded): none\n');
+  });
+
+  test('a narrower window of dates: runs by creation, suppressions by decision time', async () => {
+    const r = await report(['--since', '2026-11-12', '--until', '2026-11-14']);
+    assert.deepEqual(
+      r.playbooks.map((p) => [p.playbook, p.runs.live.total, p.timeToResolve.count, p.timeToResolve.unresolved, p.suppressions.byReason]),
+      [['restart-pod', 2, 1, 1, { cooldown: 1, duplicate: 1 }]],
+    );
+  });
+
+  test('--config finds the database as serve does', async () => {
+    const config = path.join(scratch, 'remediator.yaml');
+    writeFileSync(config, `db: ${path.basename(file)}\n`);
+    const viaConfig = await runCli(['report', '--config', config, ...WINDOW]);
+    assert.equal(viaConfig.code, 0, viaConfig.stderr);
+    assert.equal(viaConfig.stdout, EXPECTED_TEXT);
+  });
+
+  test('bad arguments and a missing file: exit 1, with what to do', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--since', 'last week'], /^remediator: --since last week: give a time such as 2026-11-28T21:00:00Z \(with its zone\), a date \(UTC\), or a duration ago such as 24h\n$/],
+      [['--since', '2026-11-20T00:00:00Z', '--until', '2026-11-10T00:00:00Z'], /^remediator: --since 2026-11-20T00:00:00Z is not before --until 2026-11-10T00:00:00Z\n$/],
+      [['--playbook', ' '], /^remediator: --playbook: give a playbook name\n$/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await runCli(['report', '--db', file, ...args]);
+      assert.equal(r.code, 1, args.join(' '));
+      assert.match(r.stderr, message);
+      assert.equal(r.stdout, '');
+    }
+    const missing = path.join(scratch, 'no-such.db');
+    const r = await runCli(['report', '--db', missing]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, `remediator: no database at ${missing}: give the daemon's --db (or --config)\n`);
+    const other = path.join(scratch, 'other.db');
+    const db = new Database(other);
+    db.exec('CREATE TABLE t (x)');
+    db.close();
+    const notOurs = await runCli(['report', '--db', other]);
+    assert.equal(notOurs.code, 1);
+    assert.equal(notOurs.stderr, `remediator: ${other} is not a remediator database (no schema_migrations table)\n`);
+  });
+});
+
+describe('remediator report, default window', () => {
+  const file = path.join(scratch, 'recent.db');
+  const now = Date.now();
+  const ago = (days: number) => new Date(now - days * 86_400_000).toISOString();
+  before(async () => {
+    const store = SqliteStore.open(file);
+    const h = new History(store);
+    await h.acted('restart-pod', ago(2), 5, 65);
+    await h.acted('restart-pod', ago(40), 5, 6);
+    await h.suppressed('restart-pod', 'cooldown', ago(1));
+    await h.suppressed('restart-pod', 'cooldown', ago(31));
+    await store.close();
+  });
+
+  test('without --since: the last 30 days, up to now', async () => {
+    const r = await runCli(['report', '--db', file, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as Report;
+    const since = Date.parse(report.since);
+    const until = Date.parse(report.until);
+    assert.equal(until - since, 30 * 86_400_000);
+    assert.ok(until >= now && until < now + 60_000, `until ${report.until} is the time of the command`);
+    assert.deepEqual(report.total.runs.live.total, 1);
+    assert.deepEqual(report.total.timeToResolve, { count: 1, medianMs: 60_000, p90Ms: 60_000, resolvedWithoutAction: 0, unresolved: 0 });
+    assert.deepEqual(report.total.suppressions, { total: 1, byReason: { cooldown: 1 } });
+  });
+});
+
+after(() => removeDir(scratch));
