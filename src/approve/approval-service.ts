@@ -138,8 +138,8 @@ export class ApprovalService {
   private async tell(run: Run, n: Notification): Promise<void> {
     const events = [];
     for (const notifier of this.deps.notifiers) {
-      const { event } = await deliver(notifier, n, this.deps);
-      events.push({ ...event, runId: run.id, playbook: run.playbook, fingerprint: run.fingerprint });
+      const outcome = await deliver(notifier, n, this.deps);
+      if (outcome) events.push({ ...outcome.event, runId: run.id, playbook: run.playbook, fingerprint: run.fingerprint });
     }
     if (events.length > 0) await this.deps.store.appendEvents(events);
   }

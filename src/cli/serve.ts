@@ -6,7 +6,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from '../config/config-schema.js';
 import { parseListen } from '../config/load-config.js';
 import type { Secrets } from '../config/secrets.js';
-import { RemediatorError } from '../domain/errors.js';
+import { errorMessage, RemediatorError } from '../domain/errors.js';
 import type { Playbook } from '../domain/playbook.js';
 import type { Run } from '../domain/run.js';
 import type { Store } from '../domain/store.js';
@@ -18,6 +18,11 @@ import { ExpiryTimer } from '../approve/expiry-timer.js';
 import { StepExecutor } from '../execute/run-executor.js';
 import { SecretStore } from '../execute/secrets.js';
 import { LogNotifier } from '../notify/log-notifier.js';
+import { onlyKinds } from '../notify/only-kinds.js';
+import { SlackRunMessages } from '../notify/slack/run-messages.js';
+import { SlackSignatureVerifier } from '../notify/slack/signature.js';
+import { SlackClient } from '../notify/slack/slack-client.js';
+import { SlackNotifier } from '../notify/slack/slack-notifier.js';
 import { WebhookNotifier } from '../notify/webhook-notifier.js';
 import { createApp } from '../http/app.js';
 import { Credentials } from '../http/credentials.js';
@@ -102,6 +107,30 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     for (const watch of runWatchers) watch(runId);
   };
   let expiry: ExpiryTimer | null = null;
+  const slack = secrets.slackBotToken || secrets.slackWebhookUrl ? new SlackClient(secrets.slackBotToken ? { botToken: secrets.slackBotToken } : { webhookUrl: secrets.slackWebhookUrl ?? '' }) : null;
+  let slackMessages: SlackRunMessages | null = null;
+  if (slack) {
+    // Runs have their own message (below); the notifier carries notify steps and daemon notices.
+    notifiers.push(onlyKinds(new SlackNotifier({ client: slack, defaultChannel: config.slack.channel ?? null }), ['step', 'circuit.opened', 'circuit.closed', 'paused', 'resumed']));
+    const messages = new SlackRunMessages({
+      client: slack,
+      channel: config.slack.channel ?? null,
+      loadRun: (id) => store.getRun(id),
+      refs: { get: (id) => store.runMessage(id, 'slack'), set: (id, ref) => store.setRunMessage(id, 'slack', ref) },
+      publicUrl: config.publicUrl ?? null,
+      onResult: (runId, result) => {
+        metrics.notifications.inc({ notifier: 'slack', outcome: result.ok ? 'sent' : 'failed' });
+        if (result.ok && result.action === 'updated') return;
+        if (!result.ok) logger.warn(`Slack message of run ${runId} failed: ${result.error}`, { runId });
+        const event = result.ok
+          ? { kind: 'notification.sent' as const, data: { notifier: 'slack', kind: 'run.message' } }
+          : { kind: 'notification.failed' as const, data: { notifier: 'slack', kind: 'run.message', error: result.error } };
+        void store.appendEvents([{ ...event, runId }]).catch((err: unknown) => logger.error(`recording a Slack notification failed: ${errorMessage(err)}`));
+      },
+    });
+    slackMessages = messages;
+    runWatchers.push((runId) => messages.runChanged(runId));
+  }
   const secretStore = new SecretStore(options.env ?? process.env, config.secretsDir ?? null, secrets.notifyWebhookUrl ? [secrets.notifyWebhookUrl] : []);
   const executor = new StepExecutor({
     store,
@@ -128,7 +157,10 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     const tracked = p.finally(() => inFlight.delete(tracked));
     inFlight.add(tracked);
   };
-  const start = (run: Run, playbook: Playbook) => track(executor.execute(run, playbook));
+  const start = (run: Run, playbook: Playbook) => {
+    runChanged(run.id);
+    track(executor.execute(run, playbook));
+  };
   const approvals = new ApprovalService({
     store,
     playbook: (name) => playbooks.byName(name),
@@ -180,6 +212,16 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     api: { store, playbooks, credentials: apiCredentials, logger, metrics, reload: () => reload() },
     guards: { switches, credentials: apiCredentials, logger, metrics },
     runs: { approvals, credentials: apiCredentials, logger, metrics },
+    slack: {
+      verifier: secrets.slackSigningSecrets?.length ? new SlackSignatureVerifier({ secrets: secrets.slackSigningSecrets, now: () => clock().getTime() }) : null,
+      approvals,
+      store,
+      client: slack,
+      publicUrl: config.publicUrl ?? null,
+      clock,
+      logger,
+      metrics,
+    },
   });
 
   // One reload at a time: a SIGHUP and a POST /-/reload together must not install an older set last.
@@ -214,6 +256,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     await worker.idle();
     while (inFlight.size > 0) await Promise.all([...inFlight]);
     await switches.idle();
+    await slackMessages?.idle();
   };
   return {
     url,
@@ -241,6 +284,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
         server.closeAllConnections();
       });
       await switches.idle();
+      await slackMessages?.idle();
       await store.close();
     },
   };

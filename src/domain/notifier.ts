@@ -18,4 +18,6 @@ export interface Notifier {
   /** A short name for records and metrics ("log", "webhook", "slack"). */
   readonly name: string;
   send(notification: Notification): Promise<void>;
+  /** Whether it takes this kind at all (absent: every kind); others are neither sent nor recorded. */
+  accepts?(kind: Notification['kind']): boolean;
 }

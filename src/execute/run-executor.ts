@@ -418,7 +418,9 @@ export class StepExecutor implements RunExecutor {
     const lines: string[] = [];
     const events: NewEvent[] = [];
     for (const notifier of this.deps.notifiers) {
-      const { line, event } = await deliver(notifier, { ...n, text: this.deps.secrets.redact(n.text) }, this.deps);
+      const outcome = await deliver(notifier, { ...n, text: this.deps.secrets.redact(n.text) }, this.deps);
+      if (outcome === null) continue;
+      const { line, event } = outcome;
       lines.push(this.deps.secrets.redact(line));
       events.push({ ...event, runId: run.id, playbook: run.playbook, fingerprint: run.fingerprint, data: this.deps.secrets.redactDeep(event.data) });
     }

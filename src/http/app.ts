@@ -7,6 +7,7 @@ import { errorHandler } from './error-handler.js';
 import { guardRouter, type GuardRouteDeps } from './guard-routes.js';
 import { healthRouter } from './health-routes.js';
 import { runRouter, type RunRouteDeps } from './run-routes.js';
+import { slackRouter, type SlackRouteDeps } from './slack-routes.js';
 
 /** Everything the HTTP surface needs. */
 export interface AppDeps {
@@ -16,6 +17,8 @@ export interface AppDeps {
   readonly guards?: GuardRouteDeps;
   /** Approve, reject and cancel (absent: not served). */
   readonly runs?: RunRouteDeps;
+  /** Slack's approve and reject buttons (absent: not served). */
+  readonly slack?: SlackRouteDeps;
   readonly logger: Logger;
 }
 
@@ -29,6 +32,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(apiRouter(deps.api));
   if (deps.guards) app.use(guardRouter(deps.guards));
   if (deps.runs) app.use(runRouter(deps.runs));
+  if (deps.slack) app.use(slackRouter(deps.slack));
   app.use((req, _res, next) => next(new RemediatorError('not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(deps.logger));
   return app;

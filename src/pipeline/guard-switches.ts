@@ -122,9 +122,10 @@ export class GuardSwitches {
   }
 
   private async send(notifier: Notifier, n: Notification): Promise<void> {
-    const { event } = await deliver(notifier, n, this.deps);
+    const outcome = await deliver(notifier, n, this.deps);
+    if (outcome === null) return;
     try {
-      await this.deps.store.appendEvents([event]);
+      await this.deps.store.appendEvents([outcome.event]);
     } catch (err) {
       this.deps.logger.warn(`recording a notification outcome failed: ${errorMessage(err)}`);
     }

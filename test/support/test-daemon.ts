@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { startDaemon, type Daemon } from '../../src/cli/serve.js';
 import { configSchema, type Config } from '../../src/config/config-schema.js';
+import type { Secrets } from '../../src/config/secrets.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { TEST_PLAYBOOKS } from './fixtures.js';
 
@@ -24,7 +25,7 @@ export interface TestDaemon extends Daemon {
 
 /** Starts a daemon; pass the same `dir` again to restart on the same database. */
 export async function startTestDaemon(
-  options: { dir?: string; playbooks?: string; config?: Partial<Config>; clock?: () => Date; env?: NodeJS.ProcessEnv; notifyWebhookUrl?: string } = {},
+  options: { dir?: string; playbooks?: string; config?: Partial<Config>; clock?: () => Date; env?: NodeJS.ProcessEnv; notifyWebhookUrl?: string; secrets?: Partial<Secrets> } = {},
 ): Promise<TestDaemon> {
   const dir = options.dir ?? mkdtempSync(path.join(os.tmpdir(), 'remediator-test-'));
   const db = path.join(dir, 'remediator.db');
@@ -44,6 +45,7 @@ export async function startTestDaemon(
       apiTokens: [{ identity: 'tester', token: API_TOKEN }],
       notices: [],
       ...(options.notifyWebhookUrl ? { notifyWebhookUrl: options.notifyWebhookUrl } : {}),
+      ...options.secrets,
     },
     createLogger('debug', sink),
     { registry: new Registry(), ...(options.clock ? { clock: options.clock } : {}), ...(options.env ? { env: options.env } : {}) },

@@ -1,0 +1,141 @@
+import express, { type Request, type Router } from 'express';
+import type { ApprovalService } from '../approve/approval-service.js';
+import { openRequest, type Verdict } from '../domain/approval.js';
+import { errorMessage, RemediatorError } from '../domain/errors.js';
+import type { Store } from '../domain/store.js';
+import { runMessage } from '../notify/slack/run-message.js';
+import type { SlackSignatureVerifier } from '../notify/slack/signature.js';
+import type { SlackClient } from '../notify/slack/slack-client.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { FailureThrottle } from '../receive/failure-throttle.js';
+
+/** What the Slack interaction route needs; absent verifier: Slack interactions are not configured. */
+export interface SlackRouteDeps {
+  readonly verifier: SlackSignatureVerifier | null;
+  readonly approvals: ApprovalService;
+  readonly store: Store;
+  /** Answers through response_url (and replaces the message when it cannot be updated otherwise). */
+  readonly client: SlackClient | null;
+  readonly publicUrl: string | null;
+  readonly clock: () => Date;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/** The parts of a block_actions payload we act on. */
+interface ButtonPress {
+  readonly verdict: Verdict;
+  readonly runId: string;
+  readonly seq: number | null;
+  readonly user: { readonly id: string; readonly name?: string };
+  readonly responseUrl: string | null;
+}
+
+/**
+ * POST /slack/interactions: the approve and reject buttons of run messages. The signature is
+ * checked on the raw bytes before anything is parsed (SlackSignatureVerifier: signing secret,
+ * timestamp within 5 minutes either way, replays refused). Slack wants an answer within 3
+ * seconds, so the request is acknowledged first and the decision made after; its outcome reaches
+ * the presser as an ephemeral message, and everyone through the run's message.
+ */
+export function slackRouter(deps: SlackRouteDeps): Router {
+  const router = express.Router();
+  const raw = express.raw({ type: () => true, limit: '64kb' });
+  const throttle = new FailureThrottle(60_000);
+
+  router.post('/slack/interactions', raw, async (req, res) => {
+    if (deps.verifier === null) {
+      throw new RemediatorError('not_found', 'Slack interactions are not configured: set REMEDIATOR_SLACK_SIGNING_SECRET to the Slack app\'s signing secret');
+    }
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const check = deps.verifier.verify({ timestamp: req.get('x-slack-request-timestamp'), signature: req.get('x-slack-signature'), rawBody: body });
+    if (!check.ok) {
+      await refused(deps, throttle, req, check.reason);
+      throw new RemediatorError('unauthorized', `Slack signature refused: ${check.reason}`);
+    }
+    const press = parsePress(body);
+    // Other interactions (shortcuts, other apps' buttons) are acknowledged and ignored.
+    res.status(200).end();
+    if (press === null) return;
+    void decide(deps, press).catch((err: unknown) => deps.logger.error(`Slack ${press.verdict} of run ${press.runId} failed: ${errorMessage(err)}`, { runId: press.runId }));
+  });
+  return router;
+}
+
+async function decide(deps: SlackRouteDeps, press: ButtonPress): Promise<void> {
+  const who = { id: press.user.id, via: 'slack' as const, ...(press.user.name ? { name: press.user.name } : {}) };
+  const current = await deps.store.getRun(press.runId);
+  const open = current ? openRequest(current) : null;
+  // A button from an older request of the same run (a run may ask more than once) must not
+  // decide the newer one, which its presser has not seen.
+  if (current && open && press.seq !== null && press.seq !== open.seq) {
+    await tell(deps, press, `That button belongs to an earlier approval request of run ${press.runId}; use the buttons of the current message.`);
+    return;
+  }
+  const result = await deps.approvals.decide(press.runId, press.verdict, who, null);
+  if (!result.ok) {
+    await tell(deps, press, result.message);
+    return;
+  }
+  // With a bot token the run's message is updated in place by the run watcher; a webhook-only
+  // setup can still replace the message the button was on, through its response_url.
+  if (deps.client && !deps.client.canUpdate && press.responseUrl) {
+    await deps.client.respond(press.responseUrl, { replace_original: true, ...runMessage({ run: result.run, publicUrl: deps.publicUrl }) });
+  }
+}
+
+async function tell(deps: SlackRouteDeps, press: ButtonPress, text: string): Promise<void> {
+  deps.logger.info(`Slack ${press.verdict} of run ${press.runId} by ${press.user.id}: ${text}`, { runId: press.runId });
+  if (!deps.client || !press.responseUrl) return;
+  try {
+    await deps.client.respond(press.responseUrl, { response_type: 'ephemeral', replace_original: false, text });
+  } catch (err) {
+    deps.logger.warn(`answering a Slack interaction failed: ${errorMessage(err)}`, { runId: press.runId });
+  }
+}
+
+async function refused(deps: SlackRouteDeps, throttle: FailureThrottle, req: Request, reason: string): Promise<void> {
+  const remote = req.socket.remoteAddress ?? '';
+  deps.metrics.authFailures.inc({ endpoint: 'slack' });
+  deps.logger.warn(`Slack interaction refused: ${reason}`, { remoteAddress: remote });
+  const admitted = throttle.admit(remote, deps.clock().getTime());
+  if (admitted === null) return;
+  await deps.store.appendEvents([{ kind: 'auth.failed', data: { endpoint: 'slack', remoteAddress: remote, reason, unrecorded: admitted.unrecorded } }]);
+}
+
+/**
+ * The button press in a signed interaction payload (form field `payload`, JSON), or null for
+ * anything else. Throws 400 for a body that is not a Slack interaction at all.
+ */
+export function parsePress(body: Buffer): ButtonPress | null {
+  const text = new URLSearchParams(body.toString('utf8')).get('payload');
+  if (text === null) throw new RemediatorError('bad_request', 'a Slack interaction is a form with a "payload" field');
+  let payload: unknown;
+  try {
+    payload = JSON.parse(text);
+  } catch {
+    throw new RemediatorError('bad_request', 'the Slack interaction payload is not JSON');
+  }
+  const p = payload as { type?: unknown; user?: { id?: unknown; username?: unknown; name?: unknown }; actions?: unknown; response_url?: unknown };
+  if (p.type !== 'block_actions' || !Array.isArray(p.actions)) return null;
+  const action = p.actions[0] as { action_id?: unknown; value?: unknown; block_id?: unknown } | undefined;
+  const verdict = action?.action_id === 'approve' ? 'approve' : action?.action_id === 'reject' ? 'reject' : null;
+  if (verdict === null || typeof action?.value !== 'string' || typeof p.user?.id !== 'string') return null;
+  const seq = typeof action.block_id === 'string' ? /^approval:[^:]+:(\d+)$/.exec(action.block_id)?.[1] : undefined;
+  const name = typeof p.user.username === 'string' ? p.user.username : typeof p.user.name === 'string' ? p.user.name : undefined;
+  return {
+    verdict,
+    runId: action.value,
+    seq: seq === undefined ? null : Number(seq),
+    user: { id: p.user.id, ...(name ? { name } : {}) },
+    responseUrl: typeof p.response_url === 'string' && isSlackResponseUrl(p.response_url) ? p.response_url : null,
+  };
+}
+
+/** Only Slack's own hosts: a response_url is fetched by the daemon, so it must not point anywhere else. */
+function isSlackResponseUrl(url: string): boolean {
+  if (!URL.canParse(url)) return false;
+  const u = new URL(url);
+  return u.protocol === 'https:' && (u.hostname === 'hooks.slack.com' || u.hostname.endsWith('.slack.com'));
+}
