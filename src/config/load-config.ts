@@ -95,7 +95,8 @@ export function unknownEnvVars(env: NodeJS.ProcessEnv): string[] {
     'REMEDIATOR_CONFIG',
     'REMEDIATOR_URL',
     'REMEDIATOR_TOKEN',
-    ...['WEBHOOK_TOKENS', 'WEBHOOK_BASIC_AUTH', 'API_TOKENS', 'NOTIFY_WEBHOOK_URL'].flatMap((n) => [`REMEDIATOR_${n}`, `REMEDIATOR_${n}_FILE`]),
+    'REMEDIATOR_TOKEN_FILE',
+    ...['WEBHOOK_TOKENS', 'WEBHOOK_BASIC_AUTH', 'API_TOKENS', 'NOTIFY_WEBHOOK_URL', 'SLACK_SIGNING_SECRET', 'SLACK_BOT_TOKEN', 'SLACK_WEBHOOK_URL'].flatMap((n) => [`REMEDIATOR_${n}`, `REMEDIATOR_${n}_FILE`]),
   ]);
   return Object.keys(env).filter((k) => k.startsWith('REMEDIATOR_') && !known.has(k) && !k.startsWith('REMEDIATOR_SECRET_'));
 }

@@ -23,7 +23,18 @@ test('defaults apply with no file, no environment and no flags', () => {
     runs: { maxConcurrent: 4, outputCapBytes: 65536, killGrace: '5s', shutdownGrace: '30s', defaultTimeout: '5m', envAllow: ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'KUBECONFIG'] },
     prometheus: { url: 'http://127.0.0.1:9090' },
     guards: { budget: { count: 20, per: '1h' }, maintenance: [] },
+    approvals: { groups: {} },
+    slack: {},
   });
+});
+
+test('approver groups come from the file or from REMEDIATOR_APPROVALS_GROUPS as YAML; a bad one names its key', () => {
+  const c = loadConfig({}, { REMEDIATOR_APPROVALS_GROUPS: '{oncall: [alice, U012ABC]}', REMEDIATOR_SLACK_CHANNEL: 'C0123', REMEDIATOR_PUBLIC_URL: 'https://remediator.example.com' });
+  assert.deepEqual(c.approvals.groups, { oncall: ['alice', 'U012ABC'] });
+  assert.equal(c.slack.channel, 'C0123');
+  assert.equal(c.publicUrl, 'https://remediator.example.com');
+  assert.throws(() => loadConfig({}, { REMEDIATOR_APPROVALS_GROUPS: '{oncall: []}' }), /approvals\.groups\.oncall/);
+  assert.throws(() => loadConfig({}, { REMEDIATOR_PUBLIC_URL: 'not a url' }), /publicUrl/);
 });
 
 test('file paths are relative to the file; flag > environment > file', () => {

@@ -43,3 +43,17 @@ test('generated tokens are created once, private, and read back on the next star
   assert.doesNotMatch(second.notices.join('\n'), /generated/);
   assert.ok(!second.notices.join('\n').includes(first.webhookTokens[0] as string), 'a token is printed only when generated');
 });
+
+test('Slack: signing secrets (several, for rotation), a bot token or a webhook, never both', () => {
+  const base = { REMEDIATOR_WEBHOOK_TOKENS: T1, REMEDIATOR_API_TOKENS: `a=${T1}` };
+  const s = loadSecrets({ ...base, REMEDIATOR_SLACK_SIGNING_SECRET: 'old-secret, new-secret', REMEDIATOR_SLACK_BOT_TOKEN: 'xoxb-1-2-abc' }, null);
+  assert.deepEqual(s.slackSigningSecrets, ['old-secret', 'new-secret']);
+  assert.equal(s.slackBotToken, 'xoxb-1-2-abc');
+  assert.equal(loadSecrets({ ...base, REMEDIATOR_SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x' }, null).slackWebhookUrl, 'https://hooks.slack.com/services/T/B/x');
+  assert.throws(
+    () => loadSecrets({ ...base, REMEDIATOR_SLACK_BOT_TOKEN: 'xoxb-1', REMEDIATOR_SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x' }, null),
+    /both set: keep one/,
+  );
+  assert.throws(() => loadSecrets({ ...base, REMEDIATOR_SLACK_BOT_TOKEN: 'hunter2' }, null), /does not look like a Slack bot token/);
+  assert.throws(() => loadSecrets({ ...base, REMEDIATOR_SLACK_WEBHOOK_URL: 'nope' }, null), /REMEDIATOR_SLACK_WEBHOOK_URL is not a URL/);
+});
