@@ -2,7 +2,7 @@ import { openRequest, type Identity, type Verdict } from '../domain/approval.js'
 import type { Notification, Notifier } from '../domain/notifier.js';
 import type { Playbook } from '../domain/playbook.js';
 import type { Run, RunDetail } from '../domain/run.js';
-import type { Store } from '../domain/store.js';
+import type { Lease, Store } from '../domain/store.js';
 import { deliver } from '../notify/deliver.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -23,6 +23,8 @@ export interface ApprovalDeps {
   readonly metrics: Metrics;
   readonly notifiers: readonly Notifier[];
   readonly onRunChanged?: (runId: string) => void;
+  /** The lease an approved run is taken with: this replica executes it next. */
+  readonly lease?: () => Lease;
 }
 
 /** What a person's request came to: the run as it is now, or why not, with an error code. */
@@ -69,7 +71,7 @@ export class ApprovalService {
       this.changed(runId);
       return { ok: false, code: 'conflict', message: `${why}: run ${runId} is cancelled; the next firing of the alert proposes a new run`, run: await store.getRun(runId) };
     }
-    const outcome = await store.decideApproval({ runId, verdict, by: who, comment, at: this.now() });
+    const outcome = await store.decideApproval({ runId, verdict, by: who, comment, at: this.now(), ...(this.deps.lease ? { lease: this.deps.lease() } : {}) });
     if (!outcome.ok) {
       const now = await store.getRun(runId);
       if (outcome.why === 'expired') {

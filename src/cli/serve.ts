@@ -1,6 +1,8 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import os from 'node:os';
 import path from 'node:path';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from '../config/config-schema.js';
@@ -29,6 +31,7 @@ import { Credentials } from '../http/credentials.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { BatchWorker } from '../pipeline/batch-worker.js';
+import { LeaseKeeper } from '../pipeline/lease-keeper.js';
 import { GuardSwitches } from '../pipeline/guard-switches.js';
 import { PlaybookSet } from '../pipeline/playbook-set.js';
 import { processBatch } from '../pipeline/process-batch.js';
@@ -87,7 +90,13 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
 
   const store = openStore(config.db, clock);
   await store.appendEvents([{ kind: 'playbooks.loaded', data: { directory: path.resolve(config.playbooks), files: loaded.files, count: loaded.playbooks.length } }]);
-  const interrupted = await store.interruptRunning(clock().toISOString(), 'the daemon restarted while the run was running; its steps were not re-executed');
+  // Claims and leases carry this name; the suffix tells a restarted process (same pod, same pid 1)
+  // from the one before it, whose leases must run out rather than be renewed.
+  const replica = `${config.replicaName ?? os.hostname()}-${randomBytes(3).toString('hex')}`;
+  const leaseMs = parseDuration(config.runs.lease) ?? 30_000;
+  // Alone on the database, every run left running was this process's; beside replicas, only an
+  // expired lease says a run's replica is gone (the LeaseKeeper below).
+  const interrupted = store.exclusive ? await store.interruptRunning(clock().toISOString(), 'the daemon restarted while the run was running; its steps were not re-executed') : [];
   if (interrupted.length > 0) logger.warn(`marked ${interrupted.length} run(s) interrupted after a restart`, { runIds: interrupted });
 
   let shuttingDown = false;
@@ -107,6 +116,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     for (const watch of runWatchers) watch(runId);
   };
   let expiry: ExpiryTimer | null = null;
+  const leases = new LeaseKeeper({ store, owner: replica, leaseMs, clock, logger, onInterrupted: (ids) => ids.forEach(runChanged) });
   const slack = secrets.slackBotToken || secrets.slackWebhookUrl ? new SlackClient(secrets.slackBotToken ? { botToken: secrets.slackBotToken } : { webhookUrl: secrets.slackWebhookUrl ?? '' }) : null;
   let slackMessages: SlackRunMessages | null = null;
   if (slack) {
@@ -141,6 +151,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     secrets: secretStore,
     onRunChanged: runChanged,
     onHold: () => expiry?.poke(),
+    lease: () => leases.lease(),
     settings: {
       maxConcurrent: config.runs.maxConcurrent,
       outputCapBytes: config.runs.outputCapBytes,
@@ -172,6 +183,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     metrics,
     notifiers,
     onRunChanged: runChanged,
+    lease: () => leases.lease(),
   });
   expiry = new ExpiryTimer({ nextExpiry: () => store.nextApprovalExpiry(), expireDue: () => approvals.expireDue(), clock, logger });
   const worker = new BatchWorker(
@@ -190,6 +202,8 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
       }),
     logger,
     metrics,
+    2000,
+    { owner: replica, claimMs: 30_000, pollMs: store.exclusive ? 0 : 5000, clock },
   );
 
   const webhookCredentials = new Credentials({
@@ -248,6 +262,8 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   worker.kick();
   await worker.idle();
   await resumePending(store, playbooks, start, clock, logger, restartedAt);
+  leases.start();
+  if (!store.exclusive) await leases.sweep();
   // Requests that expired while the daemon was down expire now; the timer is rebuilt from the store.
   expiry.poke();
   await expiry.idle();
@@ -278,6 +294,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
       await expiry?.idle();
       await worker.stop();
       await executor.shutdown(parseDuration(config.runs.shutdownGrace) ?? 30_000);
+      await leases.stop();
       await Promise.all([...inFlight]);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -98,8 +98,15 @@ export const configSchema = z.strictObject({
       defaultTimeout: duration.default('5m'),
       /** Environment variables of the daemon that commands see; nothing else leaks to them. */
       envAllow: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default(['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'KUBECONFIG']),
+      /**
+       * With replicas on one database: how long a run stays leased to the replica executing it
+       * without a heartbeat. When a replica dies, another marks its runs interrupted after this.
+       */
+      lease: positiveDuration.default('30s'),
     })
-    .default({ maxConcurrent: 4, outputCapBytes: 64 * 1024, killGrace: '5s', shutdownGrace: '30s', defaultTimeout: '5m', envAllow: ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'KUBECONFIG'] }),
+    .default({ maxConcurrent: 4, outputCapBytes: 64 * 1024, killGrace: '5s', shutdownGrace: '30s', defaultTimeout: '5m', envAllow: ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'KUBECONFIG'], lease: '30s' }),
+  /** This process's name on batch claims and run leases (default: the host name); a random suffix keeps restarts apart. */
+  replicaName: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be letters, digits, ".", "_" or "-", such as the pod name' }).optional(),
   prometheus: z
     .strictObject({ url: z.url({ message: 'must be a URL such as http://127.0.0.1:9090' }).default('http://127.0.0.1:9090') })
     .default({ url: 'http://127.0.0.1:9090' }),
@@ -153,6 +160,8 @@ export const ENV_KEYS: Readonly<Record<string, readonly string[]>> = {
   REMEDIATOR_RUNS_KILL_GRACE: ['runs', 'killGrace'],
   REMEDIATOR_RUNS_SHUTDOWN_GRACE: ['runs', 'shutdownGrace'],
   REMEDIATOR_RUNS_DEFAULT_TIMEOUT: ['runs', 'defaultTimeout'],
+  REMEDIATOR_RUNS_LEASE: ['runs', 'lease'],
+  REMEDIATOR_REPLICA_NAME: ['replicaName'],
   REMEDIATOR_PROMETHEUS_URL: ['prometheus', 'url'],
   REMEDIATOR_SECRETS_DIR: ['secretsDir'],
   REMEDIATOR_PUBLIC_URL: ['publicUrl'],

@@ -108,6 +108,9 @@ export interface Run {
   readonly finishedAt: string | null;
   /** When the alert was reported resolved after this run was created. */
   readonly resolvedAt: string | null;
+  /** The replica executing (or that last executed) the run, and its lease. */
+  readonly owner?: string | null;
+  readonly leaseUntil?: string | null;
 }
 
 /** A run with its steps, approval requests and events, as the API shows it. */

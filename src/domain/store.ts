@@ -11,10 +11,22 @@ import type { AuditEvent, NewEvent, RenderedStep, Run, RunDetail, RunState, RunS
  * changes state writes its events in the same transaction, so no record is ever half-written.
  */
 export interface Store {
+  /**
+   * True when this process is the only one using the database (SQLite's lock file): at start,
+   * every run left `running` was this process's. False for a database replicas share, where a
+   * run left `running` may belong to a live replica and only an expired lease tells otherwise.
+   */
+  readonly exclusive: boolean;
   /** Stores a webhook delivery (and its "batch.received" event) durably; resolves only once committed. */
   saveBatch(batch: NewBatch): Promise<string>;
   /** Batches stored but not yet processed, oldest first. */
   pendingBatches(limit: number): Promise<StoredBatch[]>;
+  /**
+   * Claims up to `limit` stored, unprocessed batches for `owner` until `until`, oldest first,
+   * skipping those another replica holds a live claim on (`now` decides which claims have
+   * expired: a replica that died mid-batch leaves its claim to expire, and another takes it).
+   */
+  claimBatches(claim: { owner: string; limit: number; until: string; now: string }): Promise<StoredBatch[]>;
   /** How many batches are stored and not yet processed (the backlog). */
   countPendingBatches(): Promise<number>;
   /** Marks a batch processed, with its closing event. */
@@ -89,6 +101,20 @@ export interface Store {
   runMessage(runId: string, notifier: string): Promise<MessageRef | null>;
   setRunMessage(runId: string, notifier: string, ref: MessageRef): Promise<void>;
 
+  /**
+   * Runs `fn` holding the one decision lock that every process on this database shares, so that
+   * reading the guards and creating the run happen for one alert at a time: two replicas cannot
+   * both pass a cooldown, a maxRuns limit or the budget. (The unique constraints settle duplicates
+   * and locks on their own.)
+   */
+  withDecisionLock<T>(fn: () => Promise<T>): Promise<T>;
+  /** Extends the lease of every run `owner` is executing; returns how many. */
+  renewLeases(owner: string, until: string): Promise<number>;
+  /**
+   * Marks `running` runs whose lease ran out before `at` as interrupted (the replica executing
+   * them stopped heartbeating), with their running step; returns their ids.
+   */
+  interruptExpired(at: string, reason: string): Promise<string[]>;
   /** Marks runs left `running` by a previous process as interrupted; returns their ids. */
   interruptRunning(at: string, reason: string): Promise<string[]>;
 
@@ -137,7 +163,7 @@ export interface StoredBatch {
 }
 
 /** A run to create (without `lockKey`: the playbook takes no lock). */
-export type NewRun = Omit<Run, 'updatedAt' | 'finishedAt' | 'resolvedAt' | 'lockKey' | 'needsApproval' | 'generatorUrl'> & {
+export type NewRun = Omit<Run, 'updatedAt' | 'finishedAt' | 'resolvedAt' | 'lockKey' | 'needsApproval' | 'generatorUrl' | 'owner' | 'leaseUntil'> & {
   readonly lockKey?: string | null;
   readonly needsApproval?: boolean;
   readonly generatorUrl?: string | null;
@@ -192,6 +218,14 @@ export interface RunTransition {
   readonly events?: readonly NewEvent[];
   /** Sync to disk before returning: the caller is about to act on the world. */
   readonly durable?: boolean;
+  /** Who executes the run from now on, and until when without a heartbeat (moving to `running`). */
+  readonly lease?: Lease;
+}
+
+/** A replica's claim on executing a run: renewed while it runs, expired when the replica dies. */
+export interface Lease {
+  readonly owner: string;
+  readonly until: string;
 }
 
 /** A change to one stored step. */
@@ -230,6 +264,8 @@ export interface ApprovalVerdict {
   readonly by: Identity;
   readonly comment: string | null;
   readonly at: string;
+  /** An approved run is executed next by the caller's replica: its lease. */
+  readonly lease?: Lease;
 }
 
 /** What became of a verdict. */

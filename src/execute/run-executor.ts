@@ -4,7 +4,7 @@ import { errorMessage } from '../domain/errors.js';
 import type { Notification, Notifier } from '../domain/notifier.js';
 import type { Playbook, Step } from '../domain/playbook.js';
 import type { NewEvent, RenderedStep, Run, RunState } from '../domain/run.js';
-import type { Store } from '../domain/store.js';
+import type { Lease, Store } from '../domain/store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { deliver } from '../notify/deliver.js';
@@ -31,6 +31,8 @@ export interface ExecutorDeps {
   readonly onRunChanged?: (runId: string) => void;
   /** Told when a run is held, so the expiry timer can be set for it. */
   readonly onHold?: (approval: Approval) => void;
+  /** The lease a run this executor starts is taken with (renewed by the LeaseKeeper while it runs). */
+  readonly lease?: () => Lease;
 }
 
 type Phase = 'main' | 'onFailure';
@@ -177,6 +179,7 @@ export class StepExecutor implements RunExecutor {
       to: 'running',
       at: this.now(),
       durable: !run.dryRun,
+      ...(this.deps.lease ? { lease: this.deps.lease() } : {}),
       events: [{ kind: 'run.state', data: { from: 'pending', to: 'running', dryRun: run.dryRun } }],
     });
     if (!started) {

@@ -3,17 +3,30 @@ import type { Store, StoredBatch } from '../domain/store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 
+/** How the worker shares stored batches with other replicas. */
+export interface BatchClaims {
+  /** This replica's name on its claims. */
+  readonly owner: string;
+  /** How long a claim holds without being finished (a replica that dies mid-batch frees it then). */
+  readonly claimMs: number;
+  /** How often to look for batches nobody kicked this replica about (other replicas' leftovers); 0: never. */
+  readonly pollMs: number;
+  readonly clock: () => Date;
+}
+
 /**
  * Works through stored batches one at a time, in the order they arrived. The webhook only stores
  * and kicks; this loop does the rest after the answer. Stored batches that a previous process
  * never finished are found by the same loop at start-up. A batch whose processing fails stays
- * pending and is tried again after a pause, so a store outage loses nothing.
+ * pending and is tried again after a pause, so a store outage loses nothing. Batches are claimed
+ * before they are processed, so replicas on one database each take their own.
  */
 export class BatchWorker {
   private running: Promise<void> | null = null;
   private again = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  private readonly poller: NodeJS.Timeout | null;
 
   constructor(
     private readonly store: Store,
@@ -21,7 +34,11 @@ export class BatchWorker {
     private readonly logger: Logger,
     private readonly metrics: Metrics,
     private readonly retryDelayMs = 2000,
-  ) {}
+    private readonly claims: BatchClaims = { owner: 'local', claimMs: 60_000, pollMs: 0, clock: () => new Date() },
+  ) {
+    this.poller = claims.pollMs > 0 ? setInterval(() => this.kick(), claims.pollMs) : null;
+    this.poller?.unref();
+  }
 
   /** Asks the worker to look for pending batches; cheap to call often. */
   kick(): void {
@@ -48,6 +65,7 @@ export class BatchWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.poller) clearInterval(this.poller);
     await this.idle();
   }
 
@@ -55,20 +73,23 @@ export class BatchWorker {
     for (;;) {
       let batches: StoredBatch[];
       try {
-        batches = await this.store.pendingBatches(50);
+        const now = this.claims.clock();
+        batches = await this.store.claimBatches({
+          owner: this.claims.owner,
+          limit: 10,
+          until: new Date(now.getTime() + this.claims.claimMs).toISOString(),
+          now: now.toISOString(),
+        });
       } catch (err) {
         this.retryLater(`reading pending batches failed: ${errorMessage(err)}`);
         return;
       }
       if (batches.length === 0 || this.stopped) {
-        this.metrics.batchesPending.set(batches.length);
+        // Batches other replicas hold are pending too: count them all.
+        await this.countPending();
         return;
       }
-      try {
-        this.metrics.batchesPending.set(await this.store.countPendingBatches());
-      } catch {
-        // The gauge is informational; the next pass tries again.
-      }
+      await this.countPending();
       for (const batch of batches) {
         if (this.stopped) return;
         // SQLite answers synchronously: without a yield a backlog would drain in one turn of the
@@ -81,6 +102,14 @@ export class BatchWorker {
           return;
         }
       }
+    }
+  }
+
+  private async countPending(): Promise<void> {
+    try {
+      this.metrics.batchesPending.set(await this.store.countPendingBatches());
+    } catch {
+      // The gauge is informational; the next pass tries again.
     }
   }
 

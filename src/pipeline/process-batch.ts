@@ -94,7 +94,19 @@ async function processAlert(alert: Alert, batchId: string, deps: ProcessDeps): P
   return created;
 }
 
+/**
+ * Under the store's decision lock: the guards read, the decision and the run written are one step
+ * for every replica on the database, so none can pass a cooldown or the budget another has just
+ * used. The run starts executing after the lock is released.
+ */
 async function decideAndCreate(alert: Alert, playbook: Playbook, batchId: string, deps: ProcessDeps): Promise<boolean> {
+  const created = await deps.store.withDecisionLock(() => decideUnderLock(alert, playbook, batchId, deps));
+  if (created === null) return false;
+  if (created !== 'refused') deps.onRunCreated(created.run, playbook);
+  return true;
+}
+
+async function decideUnderLock(alert: Alert, playbook: Playbook, batchId: string, deps: ProcessDeps): Promise<{ run: Run } | 'refused' | null> {
   const { store, clock, logger, metrics } = deps;
   const now = clock();
   const at = now.toISOString();
@@ -115,11 +127,11 @@ async function decideAndCreate(alert: Alert, playbook: Playbook, batchId: string
     targetKey: prepared.targetKey,
     ...(prepared.lockKey !== null ? { lockKey: prepared.lockKey } : {}),
   };
-  const suppress = async (d: Extract<Decision, { action: 'suppress' }>): Promise<false> => {
+  const suppress = async (d: Extract<Decision, { action: 'suppress' }>): Promise<null> => {
     metrics.suppressed.inc({ playbook: playbook.name, reason: d.reason });
     await store.appendEvents([{ kind: 'decision', ...eventBase, data: { ...decisionData, action: 'suppress', reason: d.reason, detail: d.detail } }]);
     logger.info(`suppressed ${playbook.name} for ${alert.fingerprint}: ${d.reason} (${d.detail})`, { playbook: playbook.name, reason: d.reason });
-    return false;
+    return null;
   };
 
   if (decision.action === 'suppress') return suppress(decision);
@@ -182,13 +194,12 @@ async function decideAndCreate(alert: Alert, playbook: Playbook, batchId: string
   if (refused) {
     metrics.runs.inc({ playbook: playbook.name, outcome: 'failed', mode: dryRun ? 'dry-run' : 'live' });
     logger.warn(`run ${run.id} of ${playbook.name} failed before any step: ${decision.detail}`, { runId: run.id, playbook: playbook.name });
-    return true;
+    return 'refused';
   }
   logger.info(`run ${run.id} created: ${playbook.name} for ${alertName(alert)} ${alert.fingerprint} (${dryRun ? 'dry-run' : 'live'})`, {
     runId: run.id,
     playbook: playbook.name,
     targetKey: prepared.targetKey,
   });
-  deps.onRunCreated(run, playbook);
-  return true;
+  return { run };
 }

@@ -267,7 +267,7 @@ onFailure:
   - name: slow
     run: [${NODE}, ${SCRIPTS}/ignore-term.mjs]
     timeout: 300ms
-` }, { runs: { maxConcurrent: 4, outputCapBytes: 65536, killGrace: '200ms', shutdownGrace: '5s', defaultTimeout: '5m', envAllow: ['PATH'] } });
+` }, { runs: { maxConcurrent: 4, outputCapBytes: 65536, killGrace: '200ms', shutdownGrace: '5s', defaultTimeout: '5m', envAllow: ['PATH'], lease: '30s' } });
     await d.post(payload({}));
     const run = await onlyRun(d);
     assert.equal(run.state, 'failed');
@@ -339,7 +339,7 @@ steps:
   - name: hold
     verify: { resolved: true, within: 20s, every: 50ms }
 ` },
-      { runs: { maxConcurrent: 1, outputCapBytes: 65536, killGrace: '1s', shutdownGrace: '5s', defaultTimeout: '5m', envAllow: ['PATH'] } },
+      { runs: { maxConcurrent: 1, outputCapBytes: 65536, killGrace: '1s', shutdownGrace: '5s', defaultTimeout: '5m', envAllow: ['PATH'], lease: '30s' } },
     );
     await d.post(payload({ n: '1' }, { fingerprint: 'b000000000000001', startsAt: '2026-11-28T21:00:00Z' }));
     await d.post(payload({ n: '2' }, { fingerprint: 'b000000000000002', startsAt: '2026-11-28T21:00:00Z' }));
@@ -356,7 +356,7 @@ steps:
   });
 
   test('shutdown: webhooks get 503, a step that outlives the grace period is killed and its run interrupted; a queued run resumes after restart', async () => {
-    const runs = { maxConcurrent: 1, outputCapBytes: 65536, killGrace: '200ms', shutdownGrace: '300ms', defaultTimeout: '5m', envAllow: ['PATH'] };
+    const runs = { maxConcurrent: 1, outputCapBytes: 65536, killGrace: '200ms', shutdownGrace: '300ms', defaultTimeout: '5m', envAllow: ['PATH'], lease: '30s' };
     const d = await daemonWith(
       {
         script: `${header('script')}params:\n  script: { from: labels.script, pattern: '(ignore-term|print-args)' }\nsteps:\n  - name: go\n    run: [${NODE}, '{{ params.script }}.mjs']\n    cwd: ${SCRIPTS}\n`,

@@ -6,6 +6,7 @@ import { newId } from '../../src/record/ids.js';
 import { verifyStoreChain } from '../../src/record/audit-verify.js';
 import { GENESIS_HASH } from '../../src/domain/audit-chain.js';
 import { approvalContract } from './approval-contract.js';
+import { replicaContract } from './replica-contract.js';
 
 /**
  * The behaviour every Store must have, whatever its database. Each implementation's test file
@@ -59,6 +60,7 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
 
   describe(`Store contract: ${name}`, () => {
     approvalContract(withStore, run, step);
+    replicaContract(withStore, run, step);
     test('a saved batch is pending until marked processed', withStore(async (store) => {
       const id = await store.saveBatch({ receivedAt: new Date('2026-11-28T21:13:00Z'), receiver: 'remediator', status: 'firing', groupKey: '{}:{}', alertCount: 0, payload: { alerts: [] }, source: {} });
       const pending = await store.pendingBatches(10);

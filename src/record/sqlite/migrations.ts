@@ -179,6 +179,15 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, notifier)
   );
   `,
+  // 6: replicas. A batch is claimed by one process at a time; a running run is leased by the
+  // process executing it, which renews the lease while it lives.
+  `
+  ALTER TABLE batches ADD COLUMN claimed_by TEXT;
+  ALTER TABLE batches ADD COLUMN claimed_until TEXT;
+  ALTER TABLE runs ADD COLUMN owner TEXT;
+  ALTER TABLE runs ADD COLUMN lease_until TEXT;
+  CREATE INDEX runs_running_lease ON runs (lease_until) WHERE state = 'running';
+  `,
 ];
 
 /** Code that completes a version, run after its SQL in the same transaction. */

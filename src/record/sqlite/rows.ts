@@ -29,6 +29,8 @@ export function toRun(row: Row): Run {
     resolvedAt: (row['resolved_at'] as string | null) ?? null,
     needsApproval: row['needs_approval'] === 1,
     generatorUrl: (row['generator_url'] as string | null) ?? null,
+    owner: (row['owner'] as string | null) ?? null,
+    leaseUntil: (row['lease_until'] as string | null) ?? null,
   };
 }
 

@@ -36,7 +36,11 @@ import { toApproval, toEvent, toRun, toStep, type Row } from './rows.js';
  * synchronous=FULL, so it is on disk before the webhook is answered.
  */
 export class SqliteStore implements Store {
+  /** One process per file (ProcessLock): every run left running at start was this process's. */
+  readonly exclusive = true;
   private readonly db: Database.Database;
+  /** The decision lock: one process per file, so a promise chain in memory is the whole lock. */
+  private decisionTail: Promise<unknown> = Promise.resolve();
   private readonly statements = new Map<string, Database.Statement>();
   private readonly batchQueue: { batch: NewBatch; resolve: (id: string) => void; reject: (err: unknown) => void }[] = [];
   private readonly chain: EventChainWriter;
@@ -121,6 +125,8 @@ export class SqliteStore implements Store {
     const store = new SqliteStore(db, clock, lock);
     try {
       store.migrate();
+      // One process per file: claims left by a previous process died with it.
+      if (lock !== null) db.prepare('UPDATE batches SET claimed_by = NULL, claimed_until = NULL WHERE processed_at IS NULL AND claimed_by IS NOT NULL').run();
     } catch (err) {
       db.close();
       lock?.release();
@@ -207,6 +213,36 @@ export class SqliteStore implements Store {
       const rows = this.sql('SELECT id, received_at, payload FROM batches WHERE processed_at IS NULL ORDER BY received_at, id LIMIT ?').all(limit) as Row[];
       return rows.map((r) => ({ id: String(r['id']), receivedAt: new Date(String(r['received_at'])), payload: JSON.parse(String(r['payload'])) as unknown }));
     });
+  }
+
+  claimBatches(c: { owner: string; limit: number; until: string; now: string }): Promise<StoredBatch[]> {
+    return this.wrap('claiming batches', () =>
+      this.transaction(() => {
+        const rows = this.sql(
+          `UPDATE batches SET claimed_by = @owner, claimed_until = @until
+           WHERE id IN (SELECT id FROM batches WHERE processed_at IS NULL AND (claimed_until IS NULL OR claimed_until < @now OR claimed_by = @owner)
+                        ORDER BY received_at, id LIMIT @limit)
+           RETURNING id, received_at, payload`,
+        ).all(c) as Row[];
+        return rows
+          .map((r) => ({ id: String(r['id']), receivedAt: new Date(String(r['received_at'])), payload: JSON.parse(String(r['payload'])) as unknown }))
+          .sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || (a.id < b.id ? -1 : 1));
+      })(),
+    );
+  }
+
+  withDecisionLock<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.decisionTail.then(fn, fn);
+    this.decisionTail = result.catch(() => undefined);
+    return result;
+  }
+
+  renewLeases(owner: string, until: string): Promise<number> {
+    return this.wrap('renewing leases', () => this.sql("UPDATE runs SET lease_until = ? WHERE owner = ? AND state = 'running'").run(until, owner).changes);
+  }
+
+  interruptExpired(at: string, reason: string): Promise<string[]> {
+    return this.wrap('interrupting runs whose lease expired', () => this.transaction(() => this.interruptWhere("lease_until IS NOT NULL AND lease_until < ?", [at], at, reason))());
   }
 
   countPendingBatches(): Promise<number> {
@@ -403,9 +439,10 @@ export class SqliteStore implements Store {
       `UPDATE runs SET state = ?, reason = COALESCE(?, reason), updated_at = ?,
            finished_at = CASE WHEN ? THEN ? ELSE finished_at END,
            active_key = CASE WHEN ? THEN NULL ELSE active_key END,
-           active_lock = CASE WHEN ? THEN NULL ELSE active_lock END
+           active_lock = CASE WHEN ? THEN NULL ELSE active_lock END,
+         owner = COALESCE(?, owner), lease_until = COALESCE(?, lease_until)
        WHERE id = ? AND state IN (${placeholders})`,
-    ).run(change.to, change.reason ?? null, change.at, terminal ? 1 : 0, change.at, terminal ? 1 : 0, terminal ? 1 : 0, id, ...change.from);
+    ).run(change.to, change.reason ?? null, change.at, terminal ? 1 : 0, change.at, terminal ? 1 : 0, terminal ? 1 : 0, change.lease?.owner ?? null, change.lease?.until ?? null, id, ...change.from);
     if (result.changes === 0) return false;
     const updateStep = this.sql(
       `UPDATE run_steps SET state = @state, rendered = COALESCE(@rendered, rendered),
@@ -487,6 +524,7 @@ export class SqliteStore implements Store {
           from: ['awaiting_approval'],
           to,
           at: d.at,
+          ...(approved && d.lease ? { lease: d.lease } : {}),
           reason: approved ? `approved by ${who}` : `rejected by ${who}${d.comment ? `: ${d.comment}` : ''}`,
           events: [
             {
@@ -650,28 +688,29 @@ export class SqliteStore implements Store {
   }
 
   interruptRunning(at: string, reason: string): Promise<string[]> {
-    return this.wrap('interrupting runs', () =>
-      this.transaction(() => {
-        const rows = this.sql("UPDATE runs SET state = 'interrupted', reason = ?, updated_at = ?, finished_at = ?, active_key = NULL, active_lock = NULL WHERE state = 'running' RETURNING id, playbook, fingerprint")
-          .all(reason, at, at) as Row[];
-        // A step that was running may or may not have done its work: say so, never "running" forever.
-        const closeStep = this.sql(
-          "UPDATE run_steps SET state = 'interrupted', finished_at = ?, error = ? WHERE run_id = ? AND state = 'running'",
-        );
-        for (const r of rows) closeStep.run(at, 'the daemon stopped while this step ran: it may or may not have completed', String(r['id']));
-        this.insertEvents(
-          rows.map((r) => ({
-            kind: 'run.state',
-            at,
-            runId: String(r['id']),
-            playbook: String(r['playbook']),
-            fingerprint: String(r['fingerprint']),
-            data: { from: 'running', to: 'interrupted', reason },
-          })),
-        );
-        return rows.map((r) => String(r['id']));
-      })(),
+    return this.wrap('interrupting runs', () => this.transaction(() => this.interruptWhere('1 = 1', [], at, reason))());
+  }
+
+  /** Interrupts the running runs that also match `where`, with their running step; inside a transaction. */
+  private interruptWhere(where: string, args: unknown[], at: string, reason: string): string[] {
+    const rows = this.sql(
+      `UPDATE runs SET state = 'interrupted', reason = ?, updated_at = ?, finished_at = ?, active_key = NULL, active_lock = NULL
+       WHERE state = 'running' AND ${where} RETURNING id, playbook, fingerprint, owner`,
+    ).all(reason, at, at, ...args) as Row[];
+    // A step that was running may or may not have done its work: say so, never "running" forever.
+    const closeStep = this.sql("UPDATE run_steps SET state = 'interrupted', finished_at = ?, error = ? WHERE run_id = ? AND state = 'running'");
+    for (const r of rows) closeStep.run(at, 'the daemon stopped while this step ran: it may or may not have completed', String(r['id']));
+    this.insertEvents(
+      rows.map((r) => ({
+        kind: 'run.state',
+        at,
+        runId: String(r['id']),
+        playbook: String(r['playbook']),
+        fingerprint: String(r['fingerprint']),
+        data: { from: 'running', to: 'interrupted', reason, ...(typeof r['owner'] === 'string' ? { owner: r['owner'] } : {}) },
+      })),
     );
+    return rows.map((r) => String(r['id']));
   }
 
   getRun(id: string): Promise<RunDetail | null> {
