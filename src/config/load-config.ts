@@ -48,6 +48,17 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
       if (typeof v === 'string' && !isUrl(v)) merged[key] = path.resolve(baseDir, v);
     }
   }
+  // A PostgreSQL URL carries a password: like the secrets, it may come from a file (a mounted Secret).
+  const dbFile = env['REMEDIATOR_DB_FILE'];
+  if (dbFile) {
+    if (env['REMEDIATOR_DB']) throw new RemediatorError('invalid_config', 'REMEDIATOR_DB and REMEDIATOR_DB_FILE are both set: keep one');
+    try {
+      merged['db'] = readFileSync(dbFile, 'utf8').trim();
+    } catch (err) {
+      throw new RemediatorError('invalid_config', `REMEDIATOR_DB_FILE: cannot read ${dbFile}: ${(err as Error).message}`);
+    }
+    origin.set('db', `the file named by REMEDIATOR_DB_FILE`);
+  }
   for (const [name, keyPath] of Object.entries(ENV_KEYS)) {
     const value = env[name];
     if (value === undefined || value === '') continue;
@@ -96,6 +107,7 @@ export function unknownEnvVars(env: NodeJS.ProcessEnv): string[] {
     'REMEDIATOR_URL',
     'REMEDIATOR_TOKEN',
     'REMEDIATOR_TOKEN_FILE',
+    'REMEDIATOR_DB_FILE',
     ...['WEBHOOK_TOKENS', 'WEBHOOK_BASIC_AUTH', 'API_TOKENS', 'NOTIFY_WEBHOOK_URL', 'SLACK_SIGNING_SECRET', 'SLACK_BOT_TOKEN', 'SLACK_WEBHOOK_URL'].flatMap((n) => [`REMEDIATOR_${n}`, `REMEDIATOR_${n}_FILE`]),
   ]);
   return Object.keys(env).filter((k) => k.startsWith('REMEDIATOR_') && !known.has(k) && !k.startsWith('REMEDIATOR_SECRET_'));

@@ -34,12 +34,16 @@ export function formatLoadError(e: LoadError): string {
   return `${where}: ${e.path ? `${e.path}: ` : ''}${e.message}`;
 }
 
-/** Loads every *.yaml / *.yml file under `dir` (recursively, in name order). */
+/**
+ * Loads every *.yaml / *.yml file under `dir` (recursively, in name order). Hidden files and
+ * directories are skipped: a Kubernetes ConfigMap volume keeps a second copy of every file under
+ * `..<timestamp>/` (linked as `..data`), and editors leave `.#x.yaml` behind.
+ */
 export async function loadPlaybooks(dir: string): Promise<LoadResult> {
   let names: string[];
   try {
     names = (await readdir(dir, { recursive: true }))
-      .filter((n) => /\.ya?ml$/.test(n))
+      .filter((n) => /\.ya?ml$/.test(n) && !n.split(path.sep).some((part) => part.startsWith('.')))
       .sort();
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'directory does not exist' : (err as Error).message;

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
-import { loadConfig, parseListen } from '../../src/config/load-config.js';
+import { loadConfig, parseListen, unknownEnvVars } from '../../src/config/load-config.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -118,4 +118,13 @@ test('parseListen splits host and port, IPv6 included', () => {
   assert.deepEqual(parseListen('127.0.0.1:9595'), { host: '127.0.0.1', port: 9595 });
   assert.deepEqual(parseListen('[::1]:80'), { host: '::1', port: 80 });
   assert.deepEqual(parseListen(':9595'), { host: '0.0.0.0', port: 9595 });
+});
+
+test('the database may come from a file (REMEDIATOR_DB_FILE), for a PostgreSQL URL with a password', () => {
+  const f = path.join(dir, 'db-url');
+  writeFileSync(f, 'postgres://remediator:s3cret@db:5432/remediator\n');
+  assert.equal(loadConfig({}, { REMEDIATOR_DB_FILE: f }).db, 'postgres://remediator:s3cret@db:5432/remediator');
+  assert.throws(() => loadConfig({}, { REMEDIATOR_DB_FILE: f, REMEDIATOR_DB: 'x.db' }), /both set/);
+  assert.throws(() => loadConfig({}, { REMEDIATOR_DB_FILE: path.join(dir, 'missing') }), /REMEDIATOR_DB_FILE: cannot read/);
+  assert.deepEqual(unknownEnvVars({ REMEDIATOR_DB_FILE: f }), []);
 });

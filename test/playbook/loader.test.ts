@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -506,6 +506,24 @@ describe('loadPlaybooks', () => {
       );
       assert.equal(result.playbooks[0]?.hash, result.files[0]?.hash);
     });
+  });
+
+  test('a Kubernetes ConfigMap volume: the hidden ..<timestamp>/ copies and editor files are skipped', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'remediator-configmap-'));
+    try {
+      // What the kubelet writes: the files in a hidden, timestamped directory, linked as ..data,
+      // and each name a link into ..data.
+      await mkdir(path.join(dir, '..2026_11_29_03_12_00.123'));
+      await writeFile(path.join(dir, '..2026_11_29_03_12_00.123', 'rollback.yaml'), minimal('rollback'));
+      await symlink('..2026_11_29_03_12_00.123', path.join(dir, '..data'));
+      await symlink(path.join('..data', 'rollback.yaml'), path.join(dir, 'rollback.yaml'));
+      await writeFile(path.join(dir, '.#rollback.yaml'), 'junk: [');
+      const result = await loadPlaybooks(dir);
+      assert.deepEqual(result.errors, []);
+      assert.deepEqual(result.playbooks.map((p) => [p.name, p.file]), [['rollback', 'rollback.yaml']]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('two files with the same playbook name: an error naming both files', async () => {
