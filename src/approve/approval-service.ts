@@ -15,8 +15,10 @@ export interface ApprovalDeps {
   readonly playbook: (name: string) => Playbook | undefined;
   /** Queues an approved run to go on at its gate. */
   readonly resume: (run: Run, playbook: Playbook) => void;
-  /** Stops a running run (its current step is cancelled); false when it is not executing here. */
-  readonly stopRunning: (runId: string, reason: string) => boolean;
+  /** Stops a run this replica executes or has queued; false when it has not. */
+  readonly stopRunning: (runId: string, reason: string) => Promise<boolean>;
+  /** Why an approval could not act now (the daemon shuts down, or runs with execution dry-run), or null. */
+  readonly refuseVerdicts?: () => { readonly code: 'unavailable' | 'conflict'; readonly message: string } | null;
   readonly groups: ApproverGroups;
   readonly clock: () => Date;
   readonly logger: Logger;
@@ -30,7 +32,7 @@ export interface ApprovalDeps {
 /** What a person's request came to: the run as it is now, or why not, with an error code. */
 export type ApprovalResult =
   | { readonly ok: true; readonly run: RunDetail; readonly message: string }
-  | { readonly ok: false; readonly code: 'not_found' | 'forbidden' | 'conflict'; readonly message: string; readonly run: RunDetail | null };
+  | { readonly ok: false; readonly code: 'not_found' | 'forbidden' | 'conflict' | 'unavailable'; readonly message: string; readonly run: RunDetail | null };
 
 /**
  * Approve, reject and cancel, whichever channel they come through (Slack buttons, the API, the
@@ -40,13 +42,23 @@ export type ApprovalResult =
 export class ApprovalService {
   constructor(private readonly deps: ApprovalDeps) {}
 
-  /** A person's verdict on a held run. */
-  async decide(runId: string, verdict: Verdict, who: Identity, comment: string | null): Promise<ApprovalResult> {
+  /**
+   * A person's verdict on a held run. `seq` names the request the person saw (a Slack button
+   * carries it); without it, the request open now. Either way the store decides exactly the
+   * request whose approvers were checked here, or refuses.
+   */
+  async decide(runId: string, verdict: Verdict, who: Identity, comment: string | null, seq?: number): Promise<ApprovalResult> {
     const { store, metrics, logger } = this.deps;
+    const refused = this.deps.refuseVerdicts?.() ?? null;
+    // Refused before anything is written: during shutdown an approved run could not start.
+    if (refused && (refused.code === 'unavailable' || verdict === 'approve')) return { ok: false, code: refused.code, message: refused.message, run: null };
     const detail = await store.getRun(runId);
     if (!detail) return { ok: false, code: 'not_found', message: `no run with id ${runId}`, run: null };
     const open = openRequest(detail);
     if (detail.state !== 'awaiting_approval' || !open) return { ok: false, code: 'conflict', message: notHeld(detail, verdict), run: detail };
+    if (seq !== undefined && seq !== open.seq) {
+      return { ok: false, code: 'conflict', message: `request #${seq} of run ${runId} is no longer open: it now waits on request #${open.seq} (before step ${open.stepName}); look at that one first`, run: detail };
+    }
     if (!mayDecide(open.approvers, who, this.deps.groups)) {
       const message = `${who.id} may not ${verdict} run ${runId}: the playbook allows ${open.approvers.join(', ')}`;
       metrics.approvals.inc({ playbook: detail.playbook, outcome: 'refused' });
@@ -67,11 +79,19 @@ export class ApprovalService {
       // The plan shown to the approver came from another version: running the new one on this
       // approval would act on something nobody looked at.
       const why = playbook ? `playbook ${detail.playbook} changed since the run was proposed` : `playbook ${detail.playbook} is no longer loaded`;
-      await store.cancelRun(runId, { at: this.now(), by: who, reason: `${why}; the approval cannot apply to it` });
-      this.changed(runId);
-      return { ok: false, code: 'conflict', message: `${why}: run ${runId} is cancelled; the next firing of the alert proposes a new run`, run: await store.getRun(runId) };
+      const cancelled = await store.cancelRun(runId, { at: this.now(), by: who, reason: `${why}; the approval cannot apply to it` });
+      if (cancelled !== null) {
+        metrics.approvals.inc({ playbook: detail.playbook, outcome: 'cancelled' });
+        this.changed(runId);
+      }
+      return {
+        ok: false,
+        code: 'conflict',
+        message: `${why}: the plan you would approve is not the one that would run, so run ${runId} is cancelled; a new alert instance (after the cooldown) is decided with the playbook as it is now`,
+        run: await store.getRun(runId),
+      };
     }
-    const outcome = await store.decideApproval({ runId, verdict, by: who, comment, at: this.now(), ...(this.deps.lease ? { lease: this.deps.lease() } : {}) });
+    const outcome = await store.decideApproval({ runId, seq: open.seq, verdict, by: who, comment, at: this.now(), ...(this.deps.lease ? { lease: this.deps.lease() } : {}) });
     if (!outcome.ok) {
       const now = await store.getRun(runId);
       if (outcome.why === 'expired') {
@@ -91,7 +111,15 @@ export class ApprovalService {
     if (verdict === 'approve' && playbook) this.deps.resume(outcome.run, playbook);
     else metrics.runs.inc({ playbook: detail.playbook, outcome: 'rejected', mode: 'live' });
     this.changed(runId);
-    return { ok: true, run: (await store.getRun(runId)) as RunDetail, message: `run ${runId} ${verb} by ${who.id}` };
+    const now = (await store.getRun(runId)) as RunDetail;
+    await this.tell(now, {
+      kind: 'approval.decided',
+      text: `${now.playbook} for ${now.alertname} (${now.targetKey}) ${verb} by ${who.id} via ${who.via}${comment ? `: ${comment}` : ''} [run ${runId}]`,
+      runId,
+      playbook: now.playbook,
+      data: { verdict, by: who.id, via: who.via },
+    });
+    return { ok: true, run: now, message: `run ${runId} ${verb} by ${who.id}` };
   }
 
   /** Cancels a run that has not finished: held or pending ones at once, a running one at its current step. */
@@ -101,7 +129,7 @@ export class ApprovalService {
     if (!detail) return { ok: false, code: 'not_found', message: `no run with id ${runId}`, run: null };
     const why = reason || 'no reason given';
     if (detail.state === 'running') {
-      if (!this.deps.stopRunning(runId, `cancelled by ${who.id} via ${who.via}: ${why}`)) {
+      if (!(await this.deps.stopRunning(runId, `cancelled by ${who.id} via ${who.via}: ${why}`))) {
         return { ok: false, code: 'conflict', message: `run ${runId} is running but not on this replica: cancel it where it runs`, run: detail };
       }
       logger.info(`run ${runId} cancelled by ${who.id} via ${who.via} while running: ${why}`, { runId });
@@ -120,16 +148,19 @@ export class ApprovalService {
   /** Expires requests whose time is up, and tells people; returns the runs expired. */
   async expireDue(): Promise<string[]> {
     const ids = await this.deps.store.expireApprovals(this.now());
-    for (const id of ids) {
-      const run = await this.deps.store.getRun(id);
-      if (!run) continue;
-      this.deps.metrics.approvals.inc({ playbook: run.playbook, outcome: 'expired' });
-      this.deps.metrics.runs.inc({ playbook: run.playbook, outcome: 'expired', mode: 'live' });
-      this.deps.logger.warn(`run ${id} expired: ${run.reason}`, { runId: id });
-      this.changed(id);
-      await this.tell(run, { kind: 'approval.expired', text: `${run.playbook} for ${run.alertname} (${run.targetKey}) expired: ${run.reason} [run ${id}]`, runId: id, playbook: run.playbook });
-    }
+    // Told in parallel: one slow notifier must not hold up the next expiry.
+    await Promise.all(ids.map((id) => this.expired(id)));
     return ids;
+  }
+
+  private async expired(id: string): Promise<void> {
+    const run = await this.deps.store.getRun(id);
+    if (!run) return;
+    this.deps.metrics.approvals.inc({ playbook: run.playbook, outcome: 'expired' });
+    this.deps.metrics.runs.inc({ playbook: run.playbook, outcome: 'expired', mode: 'live' });
+    this.deps.logger.warn(`run ${id} expired: ${run.reason}`, { runId: id });
+    this.changed(id);
+    await this.tell(run, { kind: 'approval.expired', text: `${run.playbook} for ${run.alertname} (${run.targetKey}) expired: ${run.reason} [run ${id}]`, runId: id, playbook: run.playbook });
   }
 
   /** Tells the notifiers about runs a resolve cancelled (their approval requests are closed). */

@@ -3,6 +3,8 @@ import type { Logger } from '../observability/logger.js';
 
 /** The longest the timer sleeps between looks at the store (another replica may add requests). */
 const MAX_SLEEP_MS = 30_000;
+/** After a failed sweep. */
+const RETRY_MS = 2000;
 
 /**
  * Expires approval requests on time. One timer, set for the earliest open request read from the
@@ -46,11 +48,22 @@ export class ExpiryTimer {
 
   private async arm(): Promise<void> {
     if (this.stopped) return;
-    await this.deps.expireDue();
-    const next = await this.deps.nextExpiry();
-    if (this.timer) clearTimeout(this.timer);
-    const wait = next === null ? MAX_SLEEP_MS : Math.min(MAX_SLEEP_MS, Math.max(0, Date.parse(next) - this.deps.clock().getTime()) + 5);
-    this.timer = setTimeout(() => this.poke(), wait);
-    this.timer.unref();
+    let wait = MAX_SLEEP_MS;
+    try {
+      await this.deps.expireDue();
+      const next = await this.deps.nextExpiry();
+      if (next !== null) wait = Math.min(MAX_SLEEP_MS, Math.max(0, Date.parse(next) - this.deps.clock().getTime()) + 5);
+    } catch (err) {
+      // The store failed: look again soon rather than never (a sweep must not be the last one).
+      this.deps.logger.error(`approval expiry: ${errorMessage(err)}; trying again in ${RETRY_MS} ms`);
+      wait = RETRY_MS;
+    } finally {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      if (!this.stopped) {
+        this.timer = setTimeout(() => this.poke(), wait);
+        this.timer.unref();
+      }
+    }
   }
 }

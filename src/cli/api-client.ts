@@ -76,8 +76,8 @@ export class ApiClient {
     }
     if (!res.ok) {
       const message = (json as { error?: { message?: string } }).error?.message ?? text;
-      const code = res.status === 404 ? 'not_found' : res.status < 500 ? 'bad_request' : 'store_unavailable';
-      throw new RemediatorError(code, `${method} ${path}: ${res.status}: ${message}`);
+      const code = res.status === 404 ? 'not_found' : res.status === 403 ? 'forbidden' : res.status === 409 ? 'conflict' : res.status < 500 ? 'bad_request' : 'store_unavailable';
+      throw new RemediatorError(code, `${method} ${path}: ${res.status}: ${message}`, { retryable: res.status >= 500 });
     }
     return json as T;
   }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import { loadConfig, unknownEnvVars, type ConfigFlags } from '../config/load-config.js';
 import { loadSecrets } from '../config/secrets.js';
-import { errorMessage } from '../domain/errors.js';
+import { errorMessage, isRemediatorError } from '../domain/errors.js';
 import { createLogger } from '../observability/logger.js';
 import { formatLoadError, loadPlaybooks } from '../playbook/loader.js';
 import { ApiClient } from './api-client.js';
@@ -201,5 +201,28 @@ async function main(argv: string[]): Promise<void> {
 
 main(process.argv).catch((err: unknown) => {
   process.stderr.write(`remediator: ${errorMessage(err)}\n`);
-  process.exit(1);
+  process.exit(exitCode(err));
 });
+
+/**
+ * Exit codes, so a script can tell what happened: 0 done; 1 bad input or any other failure; 2 the
+ * daemon could not be reached or could not serve (try again); 3 the run is no longer waiting
+ * (already decided, expired, cancelled); 4 not allowed (token refused, not an approver); 5 no
+ * such run.
+ */
+function exitCode(err: unknown): number {
+  if (!isRemediatorError(err)) return 1;
+  switch (err.code) {
+    case 'store_unavailable':
+      return 2;
+    case 'conflict':
+      return 3;
+    case 'unauthorized':
+    case 'forbidden':
+      return 4;
+    case 'not_found':
+      return 5;
+    default:
+      return 1;
+  }
+}

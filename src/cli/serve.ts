@@ -152,6 +152,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     onRunChanged: runChanged,
     onHold: () => expiry?.poke(),
     lease: () => leases.lease(),
+    liveRefused: () => (config.execution === 'dry-run' ? 'the daemon now runs with execution dry-run' : null),
     settings: {
       maxConcurrent: config.runs.maxConcurrent,
       outputCapBytes: config.runs.outputCapBytes,
@@ -184,6 +185,12 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     notifiers,
     onRunChanged: runChanged,
     lease: () => leases.lease(),
+    refuseVerdicts: () =>
+      shuttingDown
+        ? { code: 'unavailable' as const, message: 'the daemon is shutting down: decide again in a moment (another replica, or this one after its restart)' }
+        : config.execution === 'dry-run'
+          ? { code: 'conflict' as const, message: 'the daemon runs with execution dry-run: an approved run would not act; reject it, or approve it on a live daemon' }
+          : null,
   });
   expiry = new ExpiryTimer({ nextExpiry: () => store.nextApprovalExpiry(), expireDue: () => approvals.expireDue(), clock, logger });
   const worker = new BatchWorker(
@@ -231,7 +238,6 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
       approvals,
       store,
       client: slack,
-      publicUrl: config.publicUrl ?? null,
       clock,
       logger,
       metrics,
@@ -261,7 +267,9 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   const restartedAt = clock().toISOString();
   worker.kick();
   await worker.idle();
-  await resumePending(store, playbooks, start, clock, logger, restartedAt);
+  await resumePending(store, playbooks, start, clock, logger, restartedAt, runChanged);
+  // Runs interrupted at start: their messages still say running.
+  interrupted.forEach(runChanged);
   leases.start();
   if (!store.exclusive) await leases.sweep();
   // Requests that expired while the daemon was down expire now; the timer is rebuilt from the store.
@@ -320,6 +328,7 @@ async function resumePending(
   logger: Logger,
   /** Runs created since (by the batches just processed) are already on their way. */
   before: string,
+  changed: (runId: string) => void,
 ): Promise<void> {
   const pending = [];
   let cursor: string | undefined;
@@ -345,6 +354,7 @@ async function resumePending(
       start(run, playbook);
     } else {
       await store.transitionRun(run.id, { from: ['pending'], to: 'cancelled', reason: `${why}; not started`, at: clock().toISOString(), events: [{ kind: 'run.state', data: { from: 'pending', to: 'cancelled', reason: why } }] });
+      changed(run.id);
     }
   }
 }

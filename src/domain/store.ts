@@ -65,15 +65,17 @@ export interface Store {
   appendEvents(events: NewEvent[]): Promise<void>;
   /**
    * Records that an alert instance resolved on every run made for it; returns their ids. When no
-   * run has that exact startsAt (Alertmanager moved it), the unresolved runs of the same
-   * fingerprint created before the resolve are resolved instead.
+   * run of that fingerprint has that exact startsAt (Alertmanager moved it), the unresolved runs
+   * of the fingerprint that started by `endsAt` (when given) and were created before the resolve
+   * are resolved instead — never a later instance's run, whatever an old resolve sent again says.
    */
-  recordResolved(fingerprint: string, startsAt: string, at: string): Promise<string[]>;
+  recordResolved(fingerprint: string, startsAt: string, at: string, endsAt?: string | null): Promise<string[]>;
   /**
    * Cancels the runs of an alert instance that have not started (pending or awaiting approval),
-   * and those of its fingerprint already marked resolved; returns their ids. Call after recordResolved.
+   * and those of its fingerprint already marked resolved, except runs of `exceptPlaybooks` (the
+   * playbooks that act on the resolve itself); returns their ids. Call after recordResolved.
    */
-  cancelNotStarted(fingerprint: string, startsAt: string, at: string, reason: string): Promise<string[]>;
+  cancelNotStarted(fingerprint: string, startsAt: string, at: string, reason: string, exceptPlaybooks?: readonly string[]): Promise<string[]>;
   /**
    * Holds a running run for approval: `running` → `awaiting_approval`, with a new approval request
    * and its events, in one transaction. Null, writing nothing, when the run is no longer running.
@@ -260,6 +262,8 @@ export interface ApprovalRequest {
 /** A verdict to record. */
 export interface ApprovalVerdict {
   readonly runId: string;
+  /** The request the verdict is for: refused (`not_awaiting`) when another one is open. */
+  readonly seq?: number;
   readonly verdict: Verdict;
   readonly by: Identity;
   readonly comment: string | null;

@@ -42,9 +42,25 @@ export function gateOf(step: Step, run: Run, progress: Progress, phase: Phase, i
   return null;
 }
 
-/** A run or http step not marked readOnly: the steps an approval is about. */
+/**
+ * A step not marked readOnly that can change something: a run or http step, or a verify step
+ * that polls with a method other than GET or HEAD. These are the steps an approval is about.
+ */
 export function changesSomething(step: Step): boolean {
-  return (step.kind === 'run' || step.kind === 'http') && !step.readOnly;
+  if (step.readOnly) return false;
+  if (step.kind === 'run' || step.kind === 'http') return true;
+  return step.kind === 'verify' && step.check.kind === 'http' && !['GET', 'HEAD'].includes(step.check.request.method.toUpperCase());
+}
+
+/**
+ * Whether an approved request also passes the playbook's own gate (mode approve): only when it
+ * was asked of no one the playbook's approvers would not include. An approval step open to
+ * anyone must not stand in for the leads a playbook names.
+ */
+export function coversPlaybookGate(request: Approval, playbook: Playbook): boolean {
+  const required = playbook.approval.approvers;
+  if (required.length === 0) return true;
+  return request.approvers.length > 0 && request.approvers.every((a) => required.includes(a));
 }
 
 /**
@@ -71,7 +87,7 @@ export function resumePoint(detail: RunDetail, playbook: Playbook): Progress | n
     index: last.stepIndex,
     outcomes,
     failure,
-    approvedOnce: true,
+    approvedOnce: approved.some((a) => coversPlaybookGate(a, playbook)),
     granted: new Map(approved.map((a) => [gateKey(a.phase, a.stepIndex), a])),
   };
 }

@@ -8,7 +8,7 @@ import type { Lease, Store } from '../domain/store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { deliver } from '../notify/deliver.js';
-import { freshProgress, gateKey, gateOf, resumePoint, type Progress } from './approval-gate.js';
+import { coversPlaybookGate, freshProgress, gateKey, gateOf, resumePoint, type Progress } from './approval-gate.js';
 import type { RunExecutor } from './executor.js';
 import { describeRendered, renderStep } from './render-step.js';
 import { backoffDelay, sleep } from './retry.js';
@@ -33,6 +33,11 @@ export interface ExecutorDeps {
   readonly onHold?: (approval: Approval) => void;
   /** The lease a run this executor starts is taken with (renewed by the LeaseKeeper while it runs). */
   readonly lease?: () => Lease;
+  /**
+   * Why a live run may not act now, or null: the daemon runs with `execution: dry-run` (it may
+   * have been restarted so since the run was decided or approved).
+   */
+  readonly liveRefused?: () => string | null;
 }
 
 type Phase = 'main' | 'onFailure';
@@ -51,6 +56,7 @@ export class StepExecutor implements RunExecutor {
   private readonly queue: { run: Run; playbook: Playbook; resume: boolean; done: () => void }[] = [];
   private readonly active = new Map<string, { controller: AbortController; stop?: StopReason }>();
   private accepting = true;
+  private readonly telling = new Set<Promise<void>>();
 
   constructor(private readonly deps: ExecutorDeps) {}
 
@@ -77,13 +83,29 @@ export class StepExecutor implements RunExecutor {
     });
   }
 
-  /** Stops a run that is executing: its current step is cancelled and the run ends `cancelled`. */
-  cancel(runId: string, reason: string): boolean {
+  /**
+   * Stops a run this executor has: one executing has its current step cancelled and ends
+   * `cancelled`; one waiting for a slot (an approved run, say) is taken out of the queue and
+   * cancelled at once. False when this executor does not have it.
+   */
+  async cancel(runId: string, reason: string): Promise<boolean> {
     const entry = this.active.get(runId);
-    if (!entry) return false;
-    entry.stop ??= { to: 'cancelled', reason };
-    entry.controller.abort(new Error(reason));
-    return true;
+    if (entry) {
+      entry.stop ??= { to: 'cancelled', reason };
+      entry.controller.abort(new Error(reason));
+      return true;
+    }
+    const queued = this.queue.findIndex((item) => item.run.id === runId);
+    if (queued < 0) return false;
+    const [item] = this.queue.splice(queued, 1);
+    const from = item?.resume ? 'running' : 'pending';
+    const moved = await this.deps.store.transitionRun(runId, { from: [from], to: 'cancelled', reason, at: this.now(), events: [{ kind: 'run.state', data: { from, to: 'cancelled', reason } }] });
+    item?.done();
+    if (moved) {
+      this.deps.metrics.runs.inc({ playbook: item?.run.playbook ?? '', outcome: 'cancelled', mode: item?.run.dryRun ? 'dry-run' : 'live' });
+      this.changed(runId);
+    }
+    return moved;
   }
 
   /** Runs executing now. */
@@ -107,22 +129,43 @@ export class StepExecutor implements RunExecutor {
       this.deps.logger.warn(`run ${id} interrupted by shutdown`, { runId: id });
     }
     while (this.active.size > 0) await sleep(20);
+    await Promise.all([...this.telling]);
   }
 
   private pump(): void {
-    while (this.accepting && this.active.size < this.deps.settings.maxConcurrent && this.queue.length > 0) {
-      const item = this.queue.shift();
+    while (this.accepting && this.active.size < this.deps.settings.maxConcurrent) {
+      // A run approved the moment it was held may be queued again before its held turn has quite
+      // ended: it waits for that turn, so one run never has two.
+      const next = this.queue.findIndex((item) => !this.active.has(item.run.id));
+      if (next < 0) break;
+      const [item] = this.queue.splice(next, 1);
       if (!item) break;
-      const controller = new AbortController();
-      this.active.set(item.run.id, { controller });
-      this.perform(item.run, item.playbook, item.resume, controller.signal)
+      const entry = { controller: new AbortController() } as { controller: AbortController; stop?: StopReason };
+      this.active.set(item.run.id, entry);
+      this.perform(item.run, item.playbook, item.resume, entry.controller.signal)
         .catch((err: unknown) => this.abandon(item.run, err))
         .finally(() => {
-          this.active.delete(item.run.id);
+          if (this.active.get(item.run.id) === entry) this.active.delete(item.run.id);
           item.done();
           this.pump();
         });
     }
+  }
+
+  /**
+   * Notifications that must not hold a run's slot (a hold's announcement: the run is waiting, and
+   * a slow webhook must not keep other runs from executing); shutdown waits for them.
+   */
+  private tellLater(run: Run, n: Notification): void {
+    const p: Promise<void> = this.sendAll(run, n)
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          this.deps.logger.warn(`notifying about run ${run.id} failed: ${errorMessage(err)}`, { runId: run.id });
+        },
+      )
+      .finally(() => this.telling.delete(p));
+    this.telling.add(p);
   }
 
   private now(): string {
@@ -186,6 +229,11 @@ export class StepExecutor implements RunExecutor {
       log.info(`run ${run.id} is no longer pending (cancelled meanwhile?): not started`);
       return null;
     }
+    const refused = run.dryRun ? null : (this.deps.liveRefused?.() ?? null);
+    if (refused !== null) {
+      await this.finish(run, 'cancelled', `${refused}: a live run decided before does not act`, log);
+      return null;
+    }
     log.info(`${run.dryRun ? 'dry run' : 'run'} of ${run.playbook} for ${run.alertname} started: ${playbook.steps.length} step(s)`, { dryRun: run.dryRun, params: run.params });
     return freshProgress();
   }
@@ -197,6 +245,13 @@ export class StepExecutor implements RunExecutor {
     const progress = detail?.state === 'running' ? resumePoint(detail, playbook) : null;
     if (!detail || !progress) {
       log.warn(`run ${run.id} is not an approved running run (${detail?.state ?? 'missing'}): not resumed`);
+      return null;
+    }
+    // What happened while the run waited for its slot: the alert resolved, or the daemon was
+    // restarted with execution dry-run. Neither lets an approval act.
+    const refused = detail.resolvedAt !== null ? `the alert resolved at ${detail.resolvedAt}, after the approval` : (this.deps.liveRefused?.() ?? null);
+    if (refused !== null) {
+      await this.finish(run, 'cancelled', `${refused}: not run`, log);
       return null;
     }
     log.info(`run ${run.id} approved: going on at ${progress.phase === 'main' ? 'step' : 'onFailure step'} ${progress.index + 1}`);
@@ -212,9 +267,11 @@ export class StepExecutor implements RunExecutor {
     this.deps.logger.error(`run ${run.id} ${reason}`, { runId: run.id });
     for (let attempt = 1; attempt <= 3; attempt++) {
       try {
-        await this.deps.store.transitionRun(run.id, { from: ['pending', 'running'], to: 'failed', reason, at: this.now(), events: [{ kind: 'run.state', data: { to: 'failed', reason } }] });
-        this.deps.metrics.runs.inc({ playbook: run.playbook, outcome: 'failed', mode: run.dryRun ? 'dry-run' : 'live' });
-        this.changed(run.id);
+        const moved = await this.deps.store.transitionRun(run.id, { from: ['pending', 'running'], to: 'failed', reason, at: this.now(), events: [{ kind: 'run.state', data: { to: 'failed', reason } }] });
+        if (moved) {
+          this.deps.metrics.runs.inc({ playbook: run.playbook, outcome: 'failed', mode: run.dryRun ? 'dry-run' : 'live' });
+          this.changed(run.id);
+        }
         return;
       } catch (again) {
         this.deps.logger.error(`run ${run.id}: recording the failure failed (${errorMessage(again)}), attempt ${attempt}/3`);
@@ -265,7 +322,7 @@ export class StepExecutor implements RunExecutor {
     if (gate === 'hold') return this.hold(run, playbook, step, phase, index, progress, log, label);
     if (gate === 'granted') {
       const a = progress.granted.get(gateKey(phase, index)) as Approval;
-      progress.approvedOnce = true;
+      if (coversPlaybookGate(a, playbook)) progress.approvedOnce = true;
       const output = `approved by ${a.decidedBy ?? '?'} via ${a.decidedVia ?? '?'} at ${a.decidedAt ?? '?'}${a.comment ? `: ${a.comment}` : ''}`;
       const at = this.now();
       await store.transitionRun(run.id, {
@@ -372,7 +429,7 @@ export class StepExecutor implements RunExecutor {
     log.info(`${label}: run ${run.id} awaits approval until ${approval.expiresAt}${approvers.length > 0 ? ` by ${approvers.join(', ')}` : ''}`, { step: step.name });
     this.deps.onHold?.(approval);
     this.changed(run.id);
-    await this.sendAll(run, {
+    this.tellLater(run, {
       kind: 'approval.requested',
       text: `${run.playbook} for ${run.alertname} (${run.targetKey}) awaits approval before step ${step.name}, for ${formatDuration(timeoutMs)}${message ? `: ${message}` : ''}. Approve: remediator approve ${run.id} [run ${run.id}]`,
       runId: run.id,

@@ -20,7 +20,8 @@ const COMMENT_MAX = 1000;
 
 /**
  * POST /api/runs/:id/approve, /reject and /cancel. The bearer token's identity is who decided;
- * the body may carry a comment (approve, reject) or a reason (cancel). Answers 200 with the run
+ * the body may carry a comment and the `seq` of the request decided (approve, reject) or a reason
+ * (cancel). Answers 200 with the run
  * as it is now; 403 for someone the playbook does not allow; 409, saying what happened instead,
  * when the run is no longer held (already decided, expired, cancelled by a resolve).
  */
@@ -31,7 +32,9 @@ export function runRouter(deps: RunRouteDeps): Router {
 
   const verdictRoute = (verdict: Verdict) => async (req: Request, res: Response) => {
     const comment = note(req, 'comment');
-    const result = await deps.approvals.decide(String(req.params['id']), verdict, { id: identityOf(res), via: channelOf(req) }, comment);
+    const seq: unknown = req.body === undefined ? undefined : objectBody(req, '{"comment": "…", "seq": 1}')['seq'];
+    if (seq !== undefined && (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1)) throw new RemediatorError('bad_request', '"seq" must be the number of the approval request you decide (1, 2, …)');
+    const result = await deps.approvals.decide(String(req.params['id']), verdict, { id: identityOf(res), via: channelOf(req) }, comment, seq);
     answer(res, result);
   };
   router.post('/api/runs/:id/approve', auth, json, verdictRoute('approve'));
@@ -57,5 +60,6 @@ function answer(res: Response, result: ApprovalResult): void {
     res.json({ message: result.message, run: result.run });
     return;
   }
+  if (result.code === 'unavailable') throw new RemediatorError('store_unavailable', result.message, { retryable: true });
   throw new RemediatorError(result.code, result.message);
 }

@@ -1,9 +1,8 @@
 import express, { type Request, type Router } from 'express';
 import type { ApprovalService } from '../approve/approval-service.js';
-import { openRequest, type Verdict } from '../domain/approval.js';
+import type { Verdict } from '../domain/approval.js';
 import { errorMessage, RemediatorError } from '../domain/errors.js';
 import type { Store } from '../domain/store.js';
-import { runMessage } from '../notify/slack/run-message.js';
 import type { SlackSignatureVerifier } from '../notify/slack/signature.js';
 import type { SlackClient } from '../notify/slack/slack-client.js';
 import type { Logger } from '../observability/logger.js';
@@ -15,9 +14,8 @@ export interface SlackRouteDeps {
   readonly verifier: SlackSignatureVerifier | null;
   readonly approvals: ApprovalService;
   readonly store: Store;
-  /** Answers through response_url (and replaces the message when it cannot be updated otherwise). */
+  /** Answers a refused press through its response_url. */
   readonly client: SlackClient | null;
-  readonly publicUrl: string | null;
   readonly clock: () => Date;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -41,7 +39,8 @@ interface ButtonPress {
  */
 export function slackRouter(deps: SlackRouteDeps): Router {
   const router = express.Router();
-  const raw = express.raw({ type: () => true, limit: '64kb' });
+  // Slack sends the whole message with each button press: a run message with its plan can be tens of KB.
+  const raw = express.raw({ type: () => true, limit: '1mb' });
   const throttle = new FailureThrottle(60_000);
 
   router.post('/slack/interactions', raw, async (req, res) => {
@@ -65,24 +64,10 @@ export function slackRouter(deps: SlackRouteDeps): Router {
 
 async function decide(deps: SlackRouteDeps, press: ButtonPress): Promise<void> {
   const who = { id: press.user.id, via: 'slack' as const, ...(press.user.name ? { name: press.user.name } : {}) };
-  const current = await deps.store.getRun(press.runId);
-  const open = current ? openRequest(current) : null;
-  // A button from an older request of the same run (a run may ask more than once) must not
-  // decide the newer one, which its presser has not seen.
-  if (current && open && press.seq !== null && press.seq !== open.seq) {
-    await tell(deps, press, `That button belongs to an earlier approval request of run ${press.runId}; use the buttons of the current message.`);
-    return;
-  }
-  const result = await deps.approvals.decide(press.runId, press.verdict, who, null);
-  if (!result.ok) {
-    await tell(deps, press, result.message);
-    return;
-  }
-  // With a bot token the run's message is updated in place by the run watcher; a webhook-only
-  // setup can still replace the message the button was on, through its response_url.
-  if (deps.client && !deps.client.canUpdate && press.responseUrl) {
-    await deps.client.respond(press.responseUrl, { replace_original: true, ...runMessage({ run: result.run, publicUrl: deps.publicUrl }) });
-  }
+  const result = await deps.approvals.decide(press.runId, press.verdict, who, null, press.seq ?? undefined);
+  // A refusal reaches the presser alone; success shows in the run's message, which the run
+  // watcher updates (with a bot token in place, with a webhook as a new message).
+  if (!result.ok) await tell(deps, press, result.message);
 }
 
 async function tell(deps: SlackRouteDeps, press: ButtonPress, text: string): Promise<void> {

@@ -74,9 +74,11 @@ async function processAlert(alert: Alert, batchId: string, deps: ProcessDeps): P
     },
   ]);
   if (alert.status === 'resolved') {
-    const ids = await store.recordResolved(alert.fingerprint, alert.startsAt, at);
+    const ids = await store.recordResolved(alert.fingerprint, alert.startsAt, at, alert.endsAt);
     if (ids.length > 0) deps.logger.info(`alert ${alertName(alert)} ${alert.fingerprint} resolved; recorded on ${ids.length} run(s)`, { runIds: ids });
-    const cancelled = await store.cancelNotStarted(alert.fingerprint, alert.startsAt, at, 'the alert resolved before the run started');
+    // Not the runs of playbooks that act on the resolve itself (match.status: resolved): a resolve
+    // delivered again must not cancel what the first delivery started.
+    const cancelled = await store.cancelNotStarted(alert.fingerprint, alert.startsAt, at, 'the alert resolved before the run started', matched.map((p) => p.name));
     if (cancelled.length > 0) {
       deps.logger.info(`alert ${alertName(alert)} ${alert.fingerprint} resolved; cancelled ${cancelled.length} run(s) that had not started`, { runIds: cancelled });
       deps.onRunsCancelled?.(cancelled);

@@ -6,6 +6,7 @@ import { afterEach, describe, test } from 'node:test';
 import type { Config } from '../../src/config/config-schema.js';
 import type { Run, RunDetail } from '../../src/domain/run.js';
 import { fixture, ROOT } from '../support/fixtures.js';
+import { reply, startHttpServer } from '../support/http-server.js';
 import { API_TOKEN, removeDir, startTestDaemon, type TestDaemon } from '../support/test-daemon.js';
 
 const SCRIPTS = path.join(ROOT, 'test', 'fixtures', 'scripts');
@@ -335,5 +336,117 @@ steps:
     assert.match(String((bad.body['error'] as { message: string }).message), /"comment" must be text/);
     assert.equal((await post(d, '/api/runs/r_missing/approve')).status, 404);
     assert.equal((await d.api<RunDetail>(`/api/runs/${held.id}`)).state, 'awaiting_approval');
+  });
+
+  test('an approval that lands while the hold is still being announced runs once, in one slot, and can be cancelled', async () => {
+    // A notification webhook that takes its time: the hold's announcement is still on its way.
+    const hook = await startHttpServer(async (_req, res) => {
+      await new Promise((r) => setTimeout(r, 1500));
+      reply(res, 204);
+    });
+    try {
+      dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-approvals-'));
+      mkdirSync(path.join(dir, 'playbooks'));
+      writeFileSync(path.join(dir, 'playbooks', 'rollback.yaml'), approvePlaybook().replaceAll('ACTIONS_LOG', actionLog()).replace(`${SCRIPTS}/append-line.mjs, ${actionLog()}, 'undo {{ params.deployment }} after {{ steps.inspect.stdout }}'`, "-e, 'setTimeout(() => {}, 20000)'"));
+      daemon = await startTestDaemon({ dir, playbooks: path.join(dir, 'playbooks'), config: { execution: 'live' }, env: { PATH: process.env['PATH'] }, notifyWebhookUrl: `${hook.url}/hook` });
+      const d = daemon;
+      await d.post(payload());
+      const held = await until('the hold', async () => (await d.api<{ runs: Run[] }>('/api/runs?state=awaiting_approval')).runs[0]);
+      assert.equal((await post(d, `/api/runs/${held.id}/approve`)).status, 200);
+      await until('the action to start', async () => (await d.api<RunDetail>(`/api/runs/${held.id}`)).steps[1]?.state === 'running');
+      await new Promise((r) => setTimeout(r, 1700));
+      assert.equal(d.executor.activeCount, 1, 'the run holds exactly one slot once the announcement is done');
+      assert.equal((await post(d, `/api/runs/${held.id}/cancel`, { reason: 'enough' })).status, 200);
+      await d.settled();
+      assert.equal((await d.api<RunDetail>(`/api/runs/${held.id}`)).state, 'cancelled');
+    } finally {
+      await hook.close();
+    }
+  });
+
+  test('an approved run waiting for a slot can be cancelled, and one whose alert resolves meanwhile does not act', async () => {
+    const d = await daemonWith(
+      {
+        rollback: approvePlaybook(),
+        slow: `name: slow\nmatch: { alertname: Slow }\nmode: live\nsteps:\n  - run: [${NODE}, -e, 'setTimeout(() => {}, 30000)']\n`,
+      },
+      { runs: { maxConcurrent: 1, outputCapBytes: 65536, killGrace: '1s', shutdownGrace: '5s', defaultTimeout: '5m', envAllow: ['PATH'], lease: '30s' } },
+    );
+    await d.post(payload({ fingerprint: 'q1', deployment: 'cart' }));
+    await d.post(payload({ fingerprint: 'q2', deployment: 'search' }));
+    const held = await until('two holds', async () => {
+      const { runs } = await d.api<{ runs: Run[] }>('/api/runs?state=awaiting_approval');
+      return runs.length === 2 ? runs : null;
+    });
+    const slow = payload();
+    (slow.alerts[0] as { labels: Record<string, string> }).labels = { alertname: 'Slow' };
+    await d.post(slow);
+    const slowRun = await until('the slot to be taken', async () => (await d.api<{ runs: Run[] }>('/api/runs?state=running')).runs[0]);
+    const [first, second] = held as [Run, Run];
+    assert.equal((await post(d, `/api/runs/${first.id}/approve`)).status, 200);
+    assert.equal((await post(d, `/api/runs/${second.id}/approve`)).status, 200);
+    // first waits for the slot: cancelled there.
+    const cancelled = await post(d, `/api/runs/${first.id}/cancel`, { reason: 'not needed' });
+    assert.equal(cancelled.status, 200, JSON.stringify(cancelled.body));
+    assert.equal((await d.api<RunDetail>(`/api/runs/${first.id}`)).state, 'cancelled');
+    // second's alert resolves while it waits: when the slot frees, it does not act.
+    await d.post(payload({ fingerprint: second.fingerprint, status: 'resolved', deployment: 'search' }));
+    await until('the resolve recorded', async () => (await d.api<RunDetail>(`/api/runs/${second.id}`)).resolvedAt);
+    assert.equal((await post(d, `/api/runs/${slowRun.id}/cancel`)).status, 200);
+    await d.settled();
+    const resolved = await d.api<RunDetail>(`/api/runs/${second.id}`);
+    assert.equal(resolved.state, 'cancelled');
+    assert.match(resolved.reason, /the alert resolved at .*, after the approval/);
+    assert.deepEqual(actions(), []);
+  });
+
+  test('approvals are refused while the daemon shuts down, and by a daemon restarted with execution dry-run', async () => {
+    const d = await daemonWith({
+      rollback: approvePlaybook(),
+      slow: `name: slow\nmatch: { alertname: Slow }\nmode: live\nsteps:\n  - run: [${NODE}, -e, 'setTimeout(() => {}, 3000)']\n`,
+    });
+    await d.post(payload());
+    const held = await onlyRun(d);
+    const slow = payload();
+    (slow.alerts[0] as { labels: Record<string, string> }).labels = { alertname: 'Slow' };
+    await d.post(slow);
+    await until('the slow run', async () => (await d.api<{ runs: Run[] }>('/api/runs?state=running')).runs[0]);
+    const closing = d.close();
+    daemon = undefined;
+    const during = await post(d, `/api/runs/${held.id}/approve`);
+    assert.equal(during.status, 503);
+    assert.match(String((during.body['error'] as { message: string }).message), /shutting down/);
+    await closing;
+
+    const again = await restart({ execution: 'dry-run' });
+    assert.equal((await again.api<RunDetail>(`/api/runs/${held.id}`)).state, 'awaiting_approval');
+    const dry = await post(again, `/api/runs/${held.id}/approve`);
+    assert.equal(dry.status, 409);
+    assert.match(String((dry.body['error'] as { message: string }).message), /execution dry-run: an approved run would not act/);
+    assert.equal((await post(again, `/api/runs/${held.id}/reject`)).status, 200, 'rejecting is still possible');
+    assert.deepEqual(actions(), []);
+  });
+
+  test('a playbook changed since the run was proposed: the approval is refused and the run cancelled', async () => {
+    const d = await daemonWith({ rollback: approvePlaybook() });
+    await d.post(payload());
+    const held = await onlyRun(d);
+    writeFileSync(path.join(dir, 'playbooks', 'rollback.yaml'), approvePlaybook('description: changed').replaceAll('ACTIONS_LOG', actionLog()));
+    assert.equal((await d.reload()).ok, true);
+    const answer = await post(d, `/api/runs/${held.id}/approve`);
+    assert.equal(answer.status, 409);
+    assert.match(String((answer.body['error'] as { message: string }).message), /playbook rollback changed since the run was proposed: the plan you would approve is not the one that would run/);
+    assert.equal((await d.api<RunDetail>(`/api/runs/${held.id}`)).state, 'cancelled');
+    assert.deepEqual(actions(), []);
+  });
+
+  test('a verdict naming a request that is no longer open is refused', async () => {
+    const d = await daemonWith({ rollback: approvePlaybook() });
+    await d.post(payload());
+    const held = await onlyRun(d);
+    const stale = await post(d, `/api/runs/${held.id}/approve`, { seq: 2 });
+    assert.equal(stale.status, 409);
+    assert.match(String((stale.body['error'] as { message: string }).message), /request #2 of run \S+ is no longer open: it now waits on request #1/);
+    assert.equal((await post(d, `/api/runs/${held.id}/approve`, { seq: 1 })).status, 200);
   });
 });

@@ -79,18 +79,18 @@ describe('remediator pause | resume | status | circuit, against a running daemon
     assert.equal(r.code, 0, r.stderr);
   });
 
-  test('errors say how to fix them, with exit code 1', async () => {
+  test('errors say how to fix them; the exit code says what kind of error', async () => {
     const noToken = await runCli(['resume'], { env: { REMEDIATOR_URL: daemon.url } });
-    assert.equal(noToken.code, 1);
+    assert.equal(noToken.code, 4, 'not allowed');
     assert.match(noToken.stderr, /no API token: set REMEDIATOR_TOKEN \(or REMEDIATOR_TOKEN_FILE\)/);
 
     const wrong = await runCli(['resume'], { env: { REMEDIATOR_URL: daemon.url, REMEDIATOR_TOKEN: 'not-the-token-at-all' } });
-    assert.equal(wrong.code, 1);
+    assert.equal(wrong.code, 4, 'not allowed');
     assert.match(wrong.stderr, /refused the API token \(401\): set REMEDIATOR_TOKEN to a token listed in its REMEDIATOR_API_TOKENS/);
 
     const port = await closedPort();
     const down = await runCli(['circuit', 'status', '--url', `http://127.0.0.1:${port}`], { env: { REMEDIATOR_TOKEN: API_TOKEN } });
-    assert.equal(down.code, 1);
+    assert.equal(down.code, 2, 'unreachable: try again');
     assert.match(down.stderr, new RegExp(`cannot reach the daemon at http://127.0.0.1:${port} \\(ECONNREFUSED\\): is it running\\? Point --url or REMEDIATOR_URL at it`));
 
     const badFor = await runCli(['pause', '--for', 'a while', '--reason', 'x'], { env });

@@ -84,7 +84,7 @@ steps:
     assert.deepEqual([run.approvals[0]?.decidedBy, run.approvals[0]?.decidedVia, run.approvals[0]?.comment], ['tester', 'cli', 'graphs checked']);
 
     const again = await runCli(['approve', id], { env });
-    assert.equal(again.code, 1);
+    assert.equal(again.code, 3, 'no longer waiting');
     assert.match(again.stderr, /409: run \S+ cannot be approved: it was already approved by tester via cli/);
   });
 
@@ -101,12 +101,12 @@ steps:
     assert.equal(none.stdout, 'no run is waiting for approval\n');
   });
 
-  test('mistakes exit 1 with what to do', async () => {
+  test('mistakes exit non-zero with what to do', async () => {
     const state = await runCli(['runs', '--state', 'bogus'], { env });
     assert.equal(state.code, 1);
     assert.match(state.stderr, /--state bogus: give one of pending, awaiting_approval/);
     const missing = await runCli(['approve', 'r_nope'], { env });
-    assert.equal(missing.code, 1);
+    assert.equal(missing.code, 5, 'no such run');
     assert.match(missing.stderr, /404: no run with id r_nope/);
     const noId = await runCli(['approve'], { env });
     assert.equal(noId.code, 1);

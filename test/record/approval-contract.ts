@@ -138,4 +138,67 @@ export function approvalContract(withStore: (fn: (store: Store) => Promise<void>
     await store.setRunMessage(r.id, 'slack', { channel: 'C1', ts: '2.2' });
     assert.deepEqual(await store.runMessage(r.id, 'slack'), { channel: 'C1', ts: '2.2' });
   }));
+
+  test('a verdict for a request that is no longer the open one is refused', withStore(async (store) => {
+    const r = await running(store);
+    await hold(store, r.id);
+    await store.decideApproval({ runId: r.id, seq: 1, verdict: 'approve', by: alice, comment: null, at: at(2) });
+    await hold(store, r.id, 3);
+    const stale = await store.decideApproval({ runId: r.id, seq: 1, verdict: 'approve', by: alice, comment: null, at: at(4) });
+    assert.deepEqual(stale.ok ? null : [stale.why, stale.approval?.seq, stale.run?.state], ['not_awaiting', 2, 'awaiting_approval']);
+    assert.ok((await store.decideApproval({ runId: r.id, seq: 2, verdict: 'approve', by: alice, comment: null, at: at(5) })).ok);
+  }));
+
+  test('a run ended while held (rejected, expired, cancelled) frees its target key and its lock', withStore(async (store) => {
+    const ends: ((id: string) => Promise<unknown>)[] = [
+      (id) => store.decideApproval({ runId: id, verdict: 'reject', by: alice, comment: null, at: at(5) }),
+      () => store.expireApprovals(at(10_000)),
+      (id) => store.cancelRun(id, { at: at(5), by: alice, reason: 'x' }),
+    ];
+    for (const [i, end] of ends.entries()) {
+      const r = await running(store, { instanceKey: `i${i}@x`, fingerprint: `f${i}`, lockKey: 'shop/checkout' });
+      await hold(store, r.id);
+      const blocked = await store.guardState({ playbook: r.playbook, instanceKey: 'other@x', targetKey: r.targetKey, since: null, lockKey: 'shop/checkout' });
+      assert.deepEqual([blocked.activeRun?.id, blocked.lockedBy?.id], [r.id, r.id], 'held: the key and the lock are taken');
+      await end(r.id);
+      const free = await store.guardState({ playbook: r.playbook, instanceKey: 'other@x', targetKey: r.targetKey, since: null, lockKey: 'shop/checkout' });
+      assert.deepEqual([free.activeRun, free.lockedBy], [null, null], `ended way ${i}: both free`);
+    }
+  }));
+
+  test('the budget counts held and approved live runs, not those rejected, expired or cancelled before acting', withStore(async (store) => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await running(store, { instanceKey: `b${i}@x`, fingerprint: `b${i}`, targetKey: `t${i}` });
+      await hold(store, r.id);
+      ids.push(r.id);
+    }
+    const [approved, rejected, , cancelled] = ids as [string, string, string, string, string];
+    await store.decideApproval({ runId: approved, verdict: 'approve', by: alice, comment: null, at: at(2) });
+    await store.decideApproval({ runId: rejected, verdict: 'reject', by: alice, comment: null, at: at(2) });
+    await store.cancelRun(cancelled, { at: at(2), by: alice, reason: 'x' });
+    await store.expireApprovals(at(10_000));
+    // approved and the held ones that expired: only the approved one still counts.
+    const state = await store.globalState({ budgetSince: new Date('2026-11-28T00:00:00Z') });
+    assert.equal(state.liveRunsInWindow, 1);
+  }));
+
+  test('an old resolve sent again touches neither a later instance nor a run that acts on the resolve', withStore(async (store) => {
+    // The 03:00 instance resolved at 03:20; a new instance started at 04:00 and waits for approval.
+    const later = await running(store, { fingerprint: 'fx', startsAt: '2026-11-29T04:00:00Z', instanceKey: 'fx@04' });
+    await hold(store, later.id);
+    const old = run({ fingerprint: 'fx', startsAt: '2026-11-29T03:00:00Z', instanceKey: 'fx@03', targetKey: 'old', state: 'succeeded' });
+    await store.createRun(old, [], []);
+    await store.recordResolved('fx', '2026-11-29T03:00:00Z', at(10), '2026-11-29T03:20:00Z');
+    assert.deepEqual(await store.recordResolved('fx', '2026-11-29T03:00:00Z', at(3600), '2026-11-29T03:20:00Z'), [], 'sent again: the later instance is not resolved');
+    assert.deepEqual(await store.cancelNotStarted('fx', '2026-11-29T03:00:00Z', at(3600), 'resolved'), []);
+    assert.equal((await store.getRun(later.id))?.state, 'awaiting_approval');
+
+    // A playbook that acts on the resolve (match.status: resolved) holds; the resolve delivered again spares it.
+    const onResolve = await running(store, { playbook: 'postmortem', fingerprint: 'fy', startsAt: '2026-11-29T05:00:00Z', instanceKey: 'fy@05', targetKey: 'pm' });
+    await hold(store, onResolve.id);
+    await store.recordResolved('fy', '2026-11-29T05:00:00Z', at(20), '2026-11-29T05:10:00Z');
+    assert.deepEqual(await store.cancelNotStarted('fy', '2026-11-29T05:00:00Z', at(20), 'resolved', ['postmortem']), []);
+    assert.equal((await store.getRun(onResolve.id))?.state, 'awaiting_approval');
+  }));
 }

@@ -293,7 +293,7 @@ export class SqliteStore implements Store {
     if (since === null) return 0;
     const from = circuit?.closedAt && circuit.closedAt > since.toISOString() ? circuit.closedAt : since.toISOString();
     return (
-      this.sql('SELECT COUNT(*) AS n FROM runs WHERE dry_run = 0 AND created_at >= ? AND EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.id)').get(from) as {
+      this.sql(LIVE_RUNS_SQL).get(from) as {
         n: number;
       }
     ).n;
@@ -507,7 +507,7 @@ export class SqliteStore implements Store {
         const row = this.sql('SELECT * FROM runs WHERE id = ?').get(d.runId) as Row | undefined;
         if (!row) return { ok: false, why: 'not_found', run: null, approval: null };
         const open = this.sql('SELECT * FROM approvals WHERE run_id = ? AND decision IS NULL ORDER BY seq DESC LIMIT 1').get(d.runId) as Row | undefined;
-        if (row['state'] !== 'awaiting_approval' || !open) {
+        if (row['state'] !== 'awaiting_approval' || !open || (d.seq !== undefined && Number(open['seq']) !== d.seq)) {
           const last = this.sql('SELECT * FROM approvals WHERE run_id = ? ORDER BY seq DESC LIMIT 1').get(d.runId) as Row | undefined;
           return { ok: false, why: 'not_awaiting', run: toRun(row), approval: last ? toApproval(last) : null };
         }
@@ -640,16 +640,19 @@ export class SqliteStore implements Store {
     return this.wrap('appending events', () => this.transaction(() => this.insertEvents(events))());
   }
 
-  recordResolved(fingerprint: string, startsAt: string, at: string): Promise<string[]> {
+  recordResolved(fingerprint: string, startsAt: string, at: string, endsAt: string | null = null): Promise<string[]> {
     return this.wrap('recording a resolve', () =>
       this.transaction(() => {
         let rows = this.sql('UPDATE runs SET resolved_at = ?, updated_at = ? WHERE fingerprint = ? AND starts_at = ? AND resolved_at IS NULL RETURNING id, playbook, starts_at')
           .all(at, at, fingerprint, startsAt) as Row[];
-        if (rows.length === 0) {
+        const known = rows.length > 0 || this.sql('SELECT 1 FROM runs WHERE fingerprint = ? AND starts_at = ? LIMIT 1').get(fingerprint, startsAt) !== undefined;
+        if (!known) {
           // Alertmanager can move an instance's startsAt (an alert re-added with an earlier start
-          // merges into it): a resolve of the fingerprint still ends every earlier, unresolved run of it.
-          rows = this.sql('UPDATE runs SET resolved_at = ?, updated_at = ? WHERE fingerprint = ? AND resolved_at IS NULL AND created_at <= ? RETURNING id, playbook, starts_at')
-            .all(at, at, fingerprint, at) as Row[];
+          // merges into it): a resolve of the fingerprint still ends the earlier, unresolved runs
+          // of it — those that started by the time it ended, not a later instance's.
+          rows = this.sql(
+            'UPDATE runs SET resolved_at = ?, updated_at = ? WHERE fingerprint = ? AND resolved_at IS NULL AND created_at <= ? AND starts_at <= ? RETURNING id, playbook, starts_at',
+          ).all(at, at, fingerprint, at, endsAt ?? at) as Row[];
         }
         this.insertEvents(
           rows.map((r) => ({
@@ -666,14 +669,15 @@ export class SqliteStore implements Store {
     );
   }
 
-  cancelNotStarted(fingerprint: string, startsAt: string, at: string, reason: string): Promise<string[]> {
+  cancelNotStarted(fingerprint: string, startsAt: string, at: string, reason: string, exceptPlaybooks: readonly string[] = []): Promise<string[]> {
     return this.wrap('cancelling runs', () =>
       this.transaction(() => {
         const rows = this.sql(
           `UPDATE runs SET state = 'cancelled', reason = ?, updated_at = ?, finished_at = ?, active_key = NULL, active_lock = NULL
            WHERE fingerprint = ? AND (starts_at = ? OR resolved_at IS NOT NULL) AND state IN ('pending', 'awaiting_approval')
+             AND playbook NOT IN (SELECT value FROM json_each(?))
            RETURNING id, playbook, batch_id`,
-        ).all(reason, at, at, fingerprint, startsAt) as Row[];
+        ).all(reason, at, at, fingerprint, startsAt, JSON.stringify(exceptPlaybooks)) as Row[];
         for (const r of rows) {
           const base = { at, runId: String(r['id']), playbook: String(r['playbook']), fingerprint, batchId: (r['batch_id'] as string | null) ?? null };
           const closed = this.closeOpenApproval(String(r['id']), 'cancelled', { id: 'remediator', via: 'system' }, reason, at);
@@ -794,6 +798,16 @@ export class SqliteStore implements Store {
     return Promise.resolve();
   }
 }
+
+/**
+ * Live runs that may act, for the budget: created since a time, with steps (a run refused for its
+ * params has none), and not ended without acting — rejected or expired requests, and runs
+ * cancelled before any step started, spent nothing.
+ */
+const LIVE_RUNS_SQL = `SELECT COUNT(*) AS n FROM runs WHERE dry_run = 0 AND created_at >= ?
+  AND state NOT IN ('rejected', 'expired')
+  AND EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.id)
+  AND NOT (state = 'cancelled' AND NOT EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.id AND s.started_at IS NOT NULL))`;
 
 /** Disk full, read-only file, locked or closed database: all worth a retry by the caller. */
 function storeError(what: string, err: unknown): RemediatorError {
