@@ -11,6 +11,7 @@ import { ApiClient } from './api-client.js';
 import { auditExport, auditVerifyDatabase, auditVerifyFile, type ExportOptions } from './audit-commands.js';
 import { cancelCommand, runsCommand, showCommand, verdictCommand, type RunsOptions } from './run-commands.js';
 import { circuitCloseCommand, circuitStatusCommand, pauseCommand, resumeCommand, statusCommand } from './guard-commands.js';
+import { describeStore, isPostgresUrl } from '../record/open-store.js';
 import { startDaemon } from './serve.js';
 import { alertsFromJson, formatSimulation, simulate } from './simulate.js';
 
@@ -30,7 +31,8 @@ async function main(argv: string[]): Promise<void> {
 
   common(program.command('serve').description('run the daemon').option('--listen <host:port>', 'address to listen on')).action(async (opts: ConfigFlags) => {
     const config = loadConfig(opts);
-    const secrets = loadSecrets(process.env, config.auth.generateTokens ? path.dirname(path.resolve(config.db)) : null);
+    // Generated tokens live beside an SQLite file, or in data/ when the database is PostgreSQL.
+    const secrets = loadSecrets(process.env, config.auth.generateTokens ? (isPostgresUrl(config.db) ? path.resolve('data') : path.dirname(path.resolve(config.db))) : null);
     const logger = createLogger(config.logLevel);
     for (const notice of secrets.notices) process.stderr.write(`remediator: ${notice}\n`);
     for (const name of unknownEnvVars(process.env)) process.stderr.write(`remediator: warning: ${name} is not a setting remediator reads; is it misspelt?\n`);
@@ -54,9 +56,9 @@ async function main(argv: string[]): Promise<void> {
     // Announced only once the signal handlers are in place: a SIGHUP sent by whoever waits for
     // this line must reload, not kill (the default for a process without a handler).
     process.stderr.write(
-      `remediator: listening on ${daemon.url} (execution ${config.execution}, ${daemon.playbooks.all.length} playbook(s) from ${config.playbooks}, database ${config.db})\n`,
+      `remediator: listening on ${daemon.url} (execution ${config.execution}, ${daemon.playbooks.all.length} playbook(s) from ${config.playbooks}, database ${describeStore(config.db)})\n`,
     );
-    logger.info(`listening on ${daemon.url}`, { execution: config.execution, playbooks: daemon.playbooks.all.length, db: config.db });
+    logger.info(`listening on ${daemon.url}`, { execution: config.execution, playbooks: daemon.playbooks.all.length, db: describeStore(config.db) });
   });
 
   program

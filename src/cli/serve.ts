@@ -32,12 +32,13 @@ import type { Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { BatchWorker } from '../pipeline/batch-worker.js';
 import { LeaseKeeper } from '../pipeline/lease-keeper.js';
+import { RetentionJob } from '../pipeline/retention-job.js';
 import { GuardSwitches } from '../pipeline/guard-switches.js';
 import { PlaybookSet } from '../pipeline/playbook-set.js';
 import { processBatch } from '../pipeline/process-batch.js';
 import { reloadPlaybooks, type ReloadResult } from '../pipeline/reload-playbooks.js';
 import { formatLoadError, loadPlaybooks } from '../playbook/loader.js';
-import { SqliteStore } from '../record/sqlite/sqlite-store.js';
+import { openStore } from '../record/open-store.js';
 
 /** A running daemon. */
 export interface Daemon {
@@ -47,6 +48,8 @@ export interface Daemon {
   readonly playbooks: PlaybookSet;
   readonly executor: StepExecutor;
   readonly approvals: ApprovalService;
+  /** Removes what is older than retention.keep, on its schedule (null: retention is off). */
+  readonly retention: RetentionJob | null;
   /** Loads the playbooks again; a set with errors is refused and the old one stays. */
   reload(): Promise<ReloadResult>;
   /** Resolves when every started run has reached a resting state. */
@@ -60,14 +63,6 @@ export interface DaemonOptions {
   readonly registry?: Registry;
   /** The environment commands and secrets are taken from (default: the process's). */
   readonly env?: NodeJS.ProcessEnv;
-}
-
-/** Opens the store chosen by the configuration. */
-export function openStore(db: string, clock: () => Date): Store {
-  if (/^postgres(ql)?:\/\//i.test(db)) {
-    throw new RemediatorError('invalid_config', 'db: PostgreSQL is not supported by this version yet; use an SQLite file path');
-  }
-  return SqliteStore.open(db, clock);
 }
 
 /**
@@ -88,7 +83,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   metrics.reloadTimestamp.set(clock().getTime() / 1000);
   metrics.playbooksLoaded.set(loaded.playbooks.length);
 
-  const store = openStore(config.db, clock);
+  const store = await openStore(config.db, clock);
   await store.appendEvents([{ kind: 'playbooks.loaded', data: { directory: path.resolve(config.playbooks), files: loaded.files, count: loaded.playbooks.length } }]);
   // Claims and leases carry this name; the suffix tells a restarted process (same pod, same pid 1)
   // from the one before it, whose leases must run out rather than be renewed.
@@ -271,6 +266,10 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   // Runs interrupted at start: their messages still say running.
   interrupted.forEach(runChanged);
   leases.start();
+  const retention = config.retention.enabled
+    ? new RetentionJob({ store, keepMs: parseDuration(config.retention.keep) ?? 90 * 86_400_000, schedule: config.retention.schedule, clock, logger })
+    : null;
+  retention?.start();
   if (!store.exclusive) await leases.sweep();
   // Requests that expired while the daemon was down expire now; the timer is rebuilt from the store.
   expiry.poke();
@@ -290,6 +289,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     settled,
     executor,
     approvals,
+    retention,
     reload,
     /**
      * Graceful stop: webhooks get 503 (Alertmanager retries them elsewhere or later), stored
@@ -303,6 +303,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
       await worker.stop();
       await executor.shutdown(parseDuration(config.runs.shutdownGrace) ?? 30_000);
       await leases.stop();
+      await retention?.stop();
       await Promise.all([...inFlight]);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,4 +1,5 @@
 import { parse as parseYaml } from 'yaml';
+import cron from 'node-cron';
 import { z } from 'zod';
 import { CronSyntaxError, isTimeZone, parseCron } from '../decide/cron.js';
 import { parseDuration } from '../domain/duration.js';
@@ -110,6 +111,18 @@ export const configSchema = z.strictObject({
   prometheus: z
     .strictObject({ url: z.url({ message: 'must be a URL such as http://127.0.0.1:9090' }).default('http://127.0.0.1:9090') })
     .default({ url: 'http://127.0.0.1:9090' }),
+  retention: z
+    .strictObject({
+      /** Remove events, finished runs and processed batches older than this (the audit chain stays verifiable). */
+      keep: positiveDuration.default('90d'),
+      /** When to prune: five cron fields, in UTC. */
+      schedule: z
+        .string()
+        .refine((v) => cron.validate(v), { message: 'must be a cron expression such as "17 3 * * *" (five fields: minute hour day-of-month month day-of-week)' })
+        .default('17 3 * * *'),
+      enabled: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
+    })
+    .default({ keep: '90d', schedule: '17 3 * * *', enabled: true }),
   /** Where people reach this daemon (behind a proxy, say); links in Slack messages point there. */
   publicUrl: z.url({ message: 'must be a URL such as https://remediator.example.com' }).optional(),
   approvals: z
@@ -165,6 +178,9 @@ export const ENV_KEYS: Readonly<Record<string, readonly string[]>> = {
   REMEDIATOR_PROMETHEUS_URL: ['prometheus', 'url'],
   REMEDIATOR_SECRETS_DIR: ['secretsDir'],
   REMEDIATOR_PUBLIC_URL: ['publicUrl'],
+  REMEDIATOR_RETENTION_KEEP: ['retention', 'keep'],
+  REMEDIATOR_RETENTION_SCHEDULE: ['retention', 'schedule'],
+  REMEDIATOR_RETENTION_ENABLED: ['retention', 'enabled'],
   // A YAML or JSON map, e.g. '{oncall: [alice, U012ABC]}'.
   REMEDIATOR_APPROVALS_GROUPS: ['approvals', 'groups'],
   REMEDIATOR_SLACK_CHANNEL: ['slack', 'channel'],

@@ -142,6 +142,7 @@ export type EventKind =
   | 'approval.refused'
   | 'notification.sent'
   | 'notification.failed'
+  | 'retention.pruned'
   | 'playbooks.loaded'
   | 'playbooks.reload_failed'
   | 'auth.failed'

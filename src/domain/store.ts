@@ -139,9 +139,28 @@ export interface Store {
    */
   auditEvents(query: { afterId: number; throughId?: number; limit: number }): Promise<ChainedEvent[]>;
 
+  /**
+   * Retention: removes up to `limit` of the oldest events recorded before `before`, and runs that
+   * finished before it (with their steps, requests and messages) and the batches no remaining run
+   * refers to. The audit chain stays verifiable: the head's base moves to the last event removed
+   * (its id and hash), and a `retention.pruned` event records the cut. Call again while `more`.
+   */
+  prune(request: { before: string; at: string; limit: number }): Promise<PruneResult>;
+
   /** Throws when the store cannot serve (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** What one call of prune removed. */
+export interface PruneResult {
+  readonly events: number;
+  readonly runs: number;
+  readonly batches: number;
+  /** The audit chain's new base: the last event removed, or null when none was. */
+  readonly cut: { readonly id: number; readonly hash: string } | null;
+  /** More is due: call again. */
+  readonly more: boolean;
 }
 
 /** A webhook delivery to store. */

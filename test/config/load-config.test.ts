@@ -25,6 +25,7 @@ test('defaults apply with no file, no environment and no flags', () => {
     guards: { budget: { count: 20, per: '1h' }, maintenance: [] },
     approvals: { groups: {} },
     slack: {},
+    retention: { keep: '90d', schedule: '17 3 * * *', enabled: true },
   });
 });
 

@@ -7,6 +7,7 @@ import { verifyStoreChain } from '../../src/record/audit-verify.js';
 import { GENESIS_HASH } from '../../src/domain/audit-chain.js';
 import { approvalContract } from './approval-contract.js';
 import { replicaContract } from './replica-contract.js';
+import { retentionContract } from './retention-contract.js';
 
 /**
  * The behaviour every Store must have, whatever its database. Each implementation's test file
@@ -61,6 +62,7 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
   describe(`Store contract: ${name}`, () => {
     approvalContract(withStore, run, step);
     replicaContract(withStore, run, step);
+    retentionContract(withStore, run);
     test('a saved batch is pending until marked processed', withStore(async (store) => {
       const id = await store.saveBatch({ receivedAt: new Date('2026-11-28T21:13:00Z'), receiver: 'remediator', status: 'firing', groupKey: '{}:{}', alertCount: 0, payload: { alerts: [] }, source: {} });
       const pending = await store.pendingBatches(10);

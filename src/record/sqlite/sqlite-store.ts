@@ -18,6 +18,7 @@ import type {
   NewBatch,
   NewRun,
   PauseRecord,
+  PruneResult,
   RunQuery,
   RunTransition,
   Store,
@@ -28,6 +29,7 @@ import { CHAIN_COLUMNS, EventChainWriter, readAuditHead, toChainedEvent } from '
 import { MIGRATION_CODE, MIGRATIONS } from './migrations.js';
 import { ProcessLock } from './process-lock.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
+import { pruneChunk } from './retention.js';
 import { toApproval, toEvent, toRun, toStep, type Row } from './rows.js';
 
 /**
@@ -780,6 +782,18 @@ export class SqliteStore implements Store {
       (this.sql(`SELECT ${CHAIN_COLUMNS} FROM events WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`).all(q.afterId, q.throughId ?? Number.MAX_SAFE_INTEGER, q.limit) as Row[]).map(
         toChainedEvent,
       ),
+    );
+  }
+
+  prune(r: { before: string; at: string; limit: number }): Promise<PruneResult> {
+    return this.wrap('pruning old records', () =>
+      this.transaction((): PruneResult => {
+        const { moreDue, ...removed } = pruneChunk(this.db, r.before, r.limit);
+        if (removed.events + removed.runs + removed.batches > 0) {
+          this.insertEvents([{ kind: 'retention.pruned', at: r.at, data: { before: r.before, ...removed } }]);
+        }
+        return { ...removed, more: moreDue };
+      })(),
     );
   }
 

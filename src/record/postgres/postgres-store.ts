@@ -1,0 +1,279 @@
+import pg from 'pg';
+import type { Approval, Identity } from '../../domain/approval.js';
+import type { AuditHead, ChainedEvent } from '../../domain/audit-chain.js';
+import type { GuardState } from '../../domain/decision.js';
+import { RemediatorError } from '../../domain/errors.js';
+import type { AuditEvent, NewEvent, Run, RunDetail, RunState, RunStep } from '../../domain/run.js';
+import type {
+  ApprovalOutcome,
+  ApprovalRequest,
+  ApprovalVerdict,
+  CircuitRecord,
+  EventQuery,
+  GlobalState,
+  GuardQuery,
+  MessageRef,
+  NewBatch,
+  NewRun,
+  PauseRecord,
+  PruneResult,
+  RunQuery,
+  RunTransition,
+  Store,
+  StoredBatch,
+} from '../../domain/store.js';
+import { cancelRun, decideApproval, expireApprovals, holdForApproval } from './pg-approvals.js';
+import { claimBatches, insertBatch, markBatchProcessed, pendingBatches } from './pg-batches.js';
+import { checkSchemaName, passwordScrubber, poolConfig, redactUrl, schemaKey } from './pg-connection.js';
+import { DecisionLock } from './pg-decision-lock.js';
+import { CHAIN_COLUMNS, readAuditHead } from './pg-event-chain.js';
+import { closeCircuit, endPause, globalState, guardState, openCircuit, setPause } from './pg-guards.js';
+import { migrate } from './pg-migrations.js';
+import { getRun, listEvents, listRuns } from './pg-reads.js';
+import { cancelNotStarted, recordResolved } from './pg-resolve.js';
+import { toChainedEvent } from './pg-rows.js';
+import { interruptExpired, interruptRunning, renewLeases } from './pg-leases.js';
+import { pruneEvents, pruneRuns } from './pg-retention.js';
+import { applyTransition, createRun } from './pg-runs.js';
+import { describeError, Transactions, type Tx, type TxKind } from './transaction.js';
+
+/** Options of PostgresStore.open. */
+export interface PostgresStoreOptions {
+  readonly clock?: () => Date;
+  /** The schema to use (created when missing); default: the connection's current schema. */
+  readonly schema?: string;
+  /** Connections in the pool (default 10, at least 2): each transaction holds one, the decision lock one more. */
+  readonly poolSize?: number;
+}
+
+/**
+ * The store for several replicas sharing one PostgreSQL database, behaving as SqliteStore does
+ * (the same contract tests): each method is one transaction on one pooled connection; the unique
+ * indexes, conditional UPDATEs and row locks decide races between replicas as SQLite's single
+ * writer does between callers; the audit chain stays one linear chain (see pg-event-chain.ts).
+ */
+export class PostgresStore implements Store {
+  /** Replicas share the database: a run left running may be a live replica's (see interruptExpired). */
+  readonly exclusive = false;
+  private closed = false;
+  private readonly decisionLock: DecisionLock;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly db: Transactions,
+    decisionKey: number,
+  ) {
+    this.decisionLock = new DecisionLock(pool, decisionKey, (what, err) => db.error(what, err));
+  }
+
+  /** Connects, and brings the schema up to date (once, whichever replica gets there first). */
+  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    if (options.schema !== undefined) checkSchemaName(options.schema);
+    const clock = options.clock ?? (() => new Date());
+    const scrub = passwordScrubber(url);
+    let pool: pg.Pool;
+    try {
+      pool = new pg.Pool(poolConfig(url, options.schema, Math.max(2, options.poolSize ?? 10)));
+    } catch (err) {
+      throw new RemediatorError('invalid_config', `cannot use PostgreSQL URL ${redactUrl(url)}: ${scrub(describeError(err))}`);
+    }
+    // An idle connection that fails (a server restart) is dropped by the pool; the next
+    // transaction connects anew. Without a listener the error would end the process.
+    pool.on('error', () => undefined);
+    try {
+      const schema = options.schema ?? (await currentSchema(pool));
+      await migrate(pool, schema, clock);
+      return new PostgresStore(pool, new Transactions(pool, clock, schemaKey(schema), scrub), schemaKey(schema));
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      if (err instanceof RemediatorError) throw err;
+      // No cause: a URL the driver cannot parse is quoted, password and all, in its error's `input`.
+      throw new RemediatorError('store_unavailable', `cannot open the PostgreSQL store at ${redactUrl(url)}: ${scrub(describeError(err))}`, { retryable: true });
+    }
+  }
+
+  private tx<T>(what: string, fn: (tx: Tx) => Promise<T>, kind: TxKind = 'write'): Promise<T> {
+    return this.db.run(what, kind, fn);
+  }
+
+  /** One durable transaction per batch: a PostgreSQL commit is on disk when it returns. */
+  saveBatch(batch: NewBatch): Promise<string> {
+    return this.tx('saving a batch', (tx) => insertBatch(tx, batch), 'durable');
+  }
+
+  pendingBatches(limit: number): Promise<StoredBatch[]> {
+    return pendingBatches((text, values) => this.db.query('reading pending batches', text, values), limit);
+  }
+
+  claimBatches(claim: { owner: string; limit: number; until: string; now: string }): Promise<StoredBatch[]> {
+    return claimBatches((text, values) => this.db.query('claiming batches', text, values), claim);
+  }
+
+  async countPendingBatches(): Promise<number> {
+    const rows = await this.db.query('counting pending batches', 'SELECT COUNT(*) AS n FROM batches WHERE processed_at IS NULL');
+    return Number(rows[0]?.['n'] ?? 0);
+  }
+
+  markBatchProcessed(id: string, event: NewEvent): Promise<void> {
+    return this.tx('marking a batch processed', (tx) => markBatchProcessed(tx, id, event));
+  }
+
+  guardState(query: GuardQuery): Promise<GuardState> {
+    return this.tx('reading guard state', (tx) => guardState(tx, query), 'read');
+  }
+
+  globalState(query: { budgetSince: Date | null }): Promise<GlobalState> {
+    return this.tx('reading the pause and circuit', (tx) => globalState(tx, query), 'read');
+  }
+
+  setPause(pause: { at: string; until: string; reason: string; by: string; via: string }): Promise<PauseRecord> {
+    return this.tx('setting the pause', (tx) => setPause(tx, pause));
+  }
+
+  endPause(end: { at: string; by: string; via: string }): Promise<PauseRecord | null> {
+    return this.tx('lifting the pause', (tx) => endPause(tx, end));
+  }
+
+  openCircuit(open: { at: string; reason: string; by: string }): Promise<CircuitRecord | null> {
+    return this.tx('opening the circuit', (tx) => openCircuit(tx, open));
+  }
+
+  closeCircuit(close: { at: string; by: string; via: string; note: string }): Promise<CircuitRecord | null> {
+    return this.tx('closing the circuit', (tx) => closeCircuit(tx, close));
+  }
+
+  createRun(run: NewRun, steps: RunStep[], events: NewEvent[]): Promise<Run | null> {
+    return this.tx('creating a run', (tx) => createRun(tx, run, steps, events));
+  }
+
+  transitionRun(id: string, change: RunTransition): Promise<boolean> {
+    return this.tx('updating a run', async (tx) => (await applyTransition(tx, id, change)) !== null, change.durable ? 'durable' : 'write');
+  }
+
+  appendEvents(events: NewEvent[]): Promise<void> {
+    return this.tx('appending events', (tx) => Promise.resolve(tx.append(events)));
+  }
+
+  recordResolved(fingerprint: string, startsAt: string, at: string, endsAt: string | null = null): Promise<string[]> {
+    return this.tx('recording a resolve', (tx) => recordResolved(tx, fingerprint, startsAt, at, endsAt));
+  }
+
+  cancelNotStarted(fingerprint: string, startsAt: string, at: string, reason: string, exceptPlaybooks: readonly string[] = []): Promise<string[]> {
+    return this.tx('cancelling runs', (tx) => cancelNotStarted(tx, fingerprint, startsAt, at, reason, exceptPlaybooks));
+  }
+
+  holdForApproval(runId: string, request: ApprovalRequest): Promise<Approval | null> {
+    return this.tx('holding a run for approval', (tx) => holdForApproval(tx, runId, request));
+  }
+
+  /** Durable: an approval is what lets the caller act on the world next. */
+  decideApproval(decision: ApprovalVerdict): Promise<ApprovalOutcome> {
+    return this.tx('deciding an approval', (tx) => decideApproval(tx, decision), 'durable');
+  }
+
+  expireApprovals(at: string): Promise<string[]> {
+    return this.tx('expiring approvals', (tx) => expireApprovals(tx, at));
+  }
+
+  async nextApprovalExpiry(): Promise<string | null> {
+    const rows = await this.db.query('reading approval expiry', 'SELECT MIN(expires_at) AS at FROM approvals WHERE decision IS NULL');
+    return (rows[0]?.['at'] as string | null | undefined) ?? null;
+  }
+
+  async countOpenApprovals(): Promise<number> {
+    const rows = await this.db.query('counting approvals', 'SELECT COUNT(*) AS n FROM approvals WHERE decision IS NULL');
+    return Number(rows[0]?.['n'] ?? 0);
+  }
+
+  cancelRun(runId: string, cancel: { at: string; by: Identity; reason: string }): Promise<RunState | null> {
+    return this.tx('cancelling a run', (tx) => cancelRun(tx, runId, cancel));
+  }
+
+  async runMessage(runId: string, notifier: string): Promise<MessageRef | null> {
+    const [row] = await this.db.query('reading a run message', 'SELECT channel, ts FROM run_messages WHERE run_id = $1 AND notifier = $2', [runId, notifier]);
+    return row ? { channel: String(row['channel']), ts: String(row['ts']) } : null;
+  }
+
+  async setRunMessage(runId: string, notifier: string, ref: MessageRef): Promise<void> {
+    await this.db.query(
+      'saving a run message',
+      'INSERT INTO run_messages (run_id, notifier, channel, ts) VALUES ($1, $2, $3, $4) ON CONFLICT (run_id, notifier) DO UPDATE SET channel = excluded.channel, ts = excluded.ts',
+      [runId, notifier, ref.channel, ref.ts],
+    );
+  }
+
+  withDecisionLock<T>(fn: () => Promise<T>): Promise<T> {
+    return this.decisionLock.run(fn);
+  }
+
+  async prune(r: { before: string; at: string; limit: number }): Promise<PruneResult> {
+    const old = await this.tx('pruning old runs', (tx) => pruneRuns(tx, r.before, r.limit));
+    return this.tx('pruning old events', async (tx) => {
+      const { more, ...events } = await pruneEvents(tx, r.before, r.limit);
+      const removed = { events: events.events, runs: old.runs, batches: old.batches, cut: events.cut };
+      if (removed.events + removed.runs + removed.batches > 0) tx.append([{ kind: 'retention.pruned', at: r.at, data: { before: r.before, ...removed } }]);
+      return { ...removed, more: more || old.more };
+    });
+  }
+
+  renewLeases(owner: string, until: string): Promise<number> {
+    return renewLeases((text, values) => this.db.query('renewing leases', text, values), owner, until);
+  }
+
+  interruptExpired(at: string, reason: string): Promise<string[]> {
+    return this.tx('interrupting runs whose lease expired', (tx) => interruptExpired(tx, at, reason));
+  }
+
+  interruptRunning(at: string, reason: string): Promise<string[]> {
+    return this.tx('interrupting runs', (tx) => interruptRunning(tx, at, reason));
+  }
+
+  getRun(id: string): Promise<RunDetail | null> {
+    return this.tx('reading a run', (tx) => getRun(tx, id), 'read');
+  }
+
+  listRuns(query: RunQuery): Promise<{ runs: Run[]; next: string | null }> {
+    return listRuns((text, values) => this.db.query('listing runs', text, values), query);
+  }
+
+  listEvents(query: EventQuery): Promise<AuditEvent[]> {
+    return listEvents((text, values) => this.db.query('listing events', text, values), query);
+  }
+
+  async auditHead(): Promise<AuditHead | null> {
+    try {
+      return await readAuditHead(this.pool);
+    } catch (err) {
+      throw this.db.error('reading the audit head', err);
+    }
+  }
+
+  async auditEvents(q: { afterId: number; throughId?: number; limit: number }): Promise<ChainedEvent[]> {
+    const rows = await this.db.query('reading the audit chain', `SELECT ${CHAIN_COLUMNS} FROM events WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3`, [
+      q.afterId,
+      q.throughId ?? Number.MAX_SAFE_INTEGER,
+      q.limit,
+    ]);
+    return rows.map(toChainedEvent);
+  }
+
+  async ping(): Promise<void> {
+    await this.db.query('ping', 'SELECT 1');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}
+
+/** The schema the connection works in when none is given. */
+async function currentSchema(pool: pg.Pool): Promise<string> {
+  const { rows } = await pool.query<{ schema: string | null }>('SELECT current_schema() AS schema');
+  const schema = rows[0]?.schema ?? null;
+  if (schema === null) {
+    throw new RemediatorError('invalid_config', 'the PostgreSQL connection has no current schema (its search_path names none that exists): give the store a schema');
+  }
+  return schema;
+}
