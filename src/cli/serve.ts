@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
 import type { Config } from '../config/config-schema.js';
 import { parseListen } from '../config/load-config.js';
 import type { Secrets } from '../config/secrets.js';
@@ -76,7 +76,6 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     throw new RemediatorError('invalid_playbook', `playbooks in ${config.playbooks} are not valid:\n  ${loaded.errors.map(formatLoadError).join('\n  ')}`);
   }
   const registry = options.registry ?? new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'remediator_' });
   const metrics = createMetrics(registry);
   const playbooks = new PlaybookSet(loaded.playbooks, clock());
   metrics.reloadSuccessful.set(1);
@@ -105,13 +104,24 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     return { paused: s.paused, circuitOpen: s.circuitOpen };
   };
   metrics.guardProbe.pendingApprovals = () => store.countOpenApprovals();
+  metrics.guardProbe.runsInProgress = () => store.countRunsInProgress();
   // Whoever keeps people up to date on runs (Slack's one message per run) is told of every change.
   const runWatchers: ((runId: string) => void)[] = [];
   const runChanged = (runId: string) => {
     for (const watch of runWatchers) watch(runId);
   };
   let expiry: ExpiryTimer | null = null;
-  const leases = new LeaseKeeper({ store, owner: replica, leaseMs, clock, logger, onInterrupted: (ids) => ids.forEach(runChanged) });
+  // Runs that end outside an executor (interrupted, cancelled at start) are counted here.
+  const ended = (ids: readonly string[], outcome: 'interrupted' | 'cancelled') => {
+    for (const id of ids) {
+      runChanged(id);
+      void store.getRun(id).then(
+        (run) => run && metrics.runs.inc({ playbook: run.playbook, outcome, mode: run.dryRun ? 'dry-run' : 'live' }),
+        () => undefined,
+      );
+    }
+  };
+  const leases = new LeaseKeeper({ store, owner: replica, leaseMs, clock, logger, onInterrupted: (ids) => ended(ids, 'interrupted') });
   const slack = secrets.slackBotToken || secrets.slackWebhookUrl ? new SlackClient(secrets.slackBotToken ? { botToken: secrets.slackBotToken } : { webhookUrl: secrets.slackWebhookUrl ?? '' }) : null;
   let slackMessages: SlackRunMessages | null = null;
   if (slack) {
@@ -262,9 +272,9 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   const restartedAt = clock().toISOString();
   worker.kick();
   await worker.idle();
-  await resumePending(store, playbooks, start, clock, logger, restartedAt, runChanged);
-  // Runs interrupted at start: their messages still say running.
-  interrupted.forEach(runChanged);
+  await resumePending(store, playbooks, start, clock, logger, restartedAt, (id) => ended([id], 'cancelled'));
+  // Runs interrupted at start: counted, and their messages still say running.
+  ended(interrupted, 'interrupted');
   leases.start();
   const retention = config.retention.enabled
     ? new RetentionJob({ store, keepMs: parseDuration(config.retention.keep) ?? 90 * 86_400_000, schedule: config.retention.schedule, clock, logger })

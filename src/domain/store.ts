@@ -92,6 +92,8 @@ export interface Store {
   expireApprovals(at: string): Promise<string[]>;
   /** When the next open request expires, or null when none is open. */
   nextApprovalExpiry(): Promise<string | null>;
+  /** Runs not over yet, counted by state (the in-progress gauge). */
+  countRunsInProgress(): Promise<Partial<Record<RunState, number>>>;
   /** Open approval requests, counted (the pending-approvals gauge). */
   countOpenApprovals(): Promise<number>;
   /**

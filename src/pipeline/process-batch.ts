@@ -81,6 +81,12 @@ async function processAlert(alert: Alert, batchId: string, deps: ProcessDeps): P
     const cancelled = await store.cancelNotStarted(alert.fingerprint, alert.startsAt, at, 'the alert resolved before the run started', matched.map((p) => p.name));
     if (cancelled.length > 0) {
       deps.logger.info(`alert ${alertName(alert)} ${alert.fingerprint} resolved; cancelled ${cancelled.length} run(s) that had not started`, { runIds: cancelled });
+      for (const id of cancelled) {
+        const run = await store.getRun(id);
+        if (!run) continue;
+        deps.metrics.runs.inc({ playbook: run.playbook, outcome: 'cancelled', mode: run.dryRun ? 'dry-run' : 'live' });
+        if (run.approvals.length > 0) deps.metrics.approvals.inc({ playbook: run.playbook, outcome: 'cancelled' });
+      }
       deps.onRunsCancelled?.(cancelled);
     }
   }

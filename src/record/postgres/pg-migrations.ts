@@ -202,6 +202,12 @@ export const MIGRATIONS: readonly string[] = [
     RAISE EXCEPTION 'events are append-only';
   END $$;
   `,
+  // 3: listing at a million rows, as SQLite's version 7.
+  `
+  CREATE INDEX runs_playbook_state ON runs (playbook, state, id DESC);
+  CREATE INDEX events_playbook_at ON events (playbook, at) WHERE playbook IS NOT NULL;
+  CREATE INDEX events_kind_at ON events (kind, at);
+  `,
 ];
 
 /**

@@ -180,6 +180,11 @@ export class PostgresStore implements Store {
     return (rows[0]?.['at'] as string | null | undefined) ?? null;
   }
 
+  async countRunsInProgress(): Promise<Partial<Record<RunState, number>>> {
+    const rows = await this.db.query('counting runs in progress', "SELECT state, COUNT(*)::int AS n FROM runs WHERE state IN ('pending', 'awaiting_approval', 'running') GROUP BY state");
+    return Object.fromEntries(rows.map((r) => [String(r['state']), Number(r['n'])]));
+  }
+
   async countOpenApprovals(): Promise<number> {
     const rows = await this.db.query('counting approvals', 'SELECT COUNT(*) AS n FROM approvals WHERE decision IS NULL');
     return Number(rows[0]?.['n'] ?? 0);

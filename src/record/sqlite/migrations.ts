@@ -188,6 +188,13 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE runs ADD COLUMN lease_until TEXT;
   CREATE INDEX runs_running_lease ON runs (lease_until) WHERE state = 'running';
   `,
+  // 7: listing at a million rows (bench/listing.ts): runs by playbook and state, and the audit
+  // API's time window combined with a playbook or a kind.
+  `
+  CREATE INDEX runs_playbook_state ON runs (playbook, state, id DESC);
+  CREATE INDEX events_playbook_at ON events (playbook, at) WHERE playbook IS NOT NULL;
+  CREATE INDEX events_kind_at ON events (kind, at);
+  `,
 ];
 
 /** Code that completes a version, run after its SQL in the same transaction. */

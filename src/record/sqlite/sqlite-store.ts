@@ -574,6 +574,17 @@ export class SqliteStore implements Store {
     });
   }
 
+  countRunsInProgress(): Promise<Partial<Record<RunState, number>>> {
+    return this.wrap('counting runs in progress', () =>
+      Object.fromEntries(
+        (this.sql("SELECT state, COUNT(*) AS n FROM runs WHERE state IN ('pending', 'awaiting_approval', 'running') GROUP BY state").all() as { state: string; n: number }[]).map((r) => [
+          r.state,
+          r.n,
+        ]),
+      ),
+    );
+  }
+
   countOpenApprovals(): Promise<number> {
     return this.wrap('counting approvals', () => (this.sql('SELECT COUNT(*) AS n FROM approvals WHERE decision IS NULL').get() as { n: number }).n);
   }
@@ -768,7 +779,14 @@ export class SqliteStore implements Store {
       if (q.since !== undefined) add('at >= ?', q.since);
       if (q.until !== undefined) add('at < ?', q.until);
       if (q.afterId !== undefined) add('id > ?', q.afterId);
-      const sql = `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`;
+      const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+      // With a time window and no run, ordering by id would lead the planner to walk the table
+      // from the first event; `+id` makes it pick the ids through the time indexes first (a
+      // million events: 300 ms → 1 ms for the last day; bench/listing.ts).
+      const sql =
+        q.since !== undefined && q.runId === undefined
+          ? `SELECT * FROM events WHERE id IN (SELECT id FROM events ${filter} ORDER BY +id LIMIT ?) ORDER BY id`
+          : `SELECT * FROM events ${filter} ORDER BY id LIMIT ?`;
       return (this.sql(sql).all(...args, q.limit) as Row[]).map(toEvent);
     });
   }
