@@ -7,6 +7,8 @@ import { parseDuration } from '../domain/duration.js';
 import { RemediatorError } from '../domain/errors.js';
 import { writeJsonLines, type ExportSummary } from '../record/audit-export.js';
 import { verifyExportFile } from '../record/audit-file.js';
+import { verifyStoreChain } from '../record/audit-verify.js';
+import { describeStore, isPostgresUrl, openStore } from '../record/open-store.js';
 import { AuditReader } from '../record/sqlite/audit-reader.js';
 
 /**
@@ -21,11 +23,16 @@ export interface DatabaseOptions {
   readonly config?: string;
 }
 
-/** The SQLite file to read, by the same precedence as serve. */
+/** The database to read, by the same precedence as serve. */
+export function configuredDatabase(opts: DatabaseOptions, env: NodeJS.ProcessEnv = process.env): string {
+  return loadConfig({ ...(opts.config === undefined ? {} : { config: opts.config }), ...(opts.db === undefined ? {} : { db: opts.db }) }, env).db;
+}
+
+/** The SQLite file to read, by the same precedence as serve (export and report read SQLite files). */
 export function auditDatabase(opts: DatabaseOptions, env: NodeJS.ProcessEnv = process.env): string {
-  const { db } = loadConfig({ ...(opts.config === undefined ? {} : { config: opts.config }), ...(opts.db === undefined ? {} : { db: opts.db }) }, env);
-  if (/^postgres(ql)?:\/\//i.test(db)) {
-    throw new RemediatorError('bad_request', `--db ${db}: the audit commands read an SQLite file; PostgreSQL is not supported yet`);
+  const db = configuredDatabase(opts, env);
+  if (isPostgresUrl(db)) {
+    throw new RemediatorError('bad_request', `--db ${describeStore(db)}: this command reads an SQLite file; on PostgreSQL use remediator audit verify, or GET /api/audit for the events`);
   }
   return db;
 }
@@ -38,6 +45,17 @@ export interface VerifyOutcome {
 
 /** remediator audit verify [--db f | --config f] */
 export async function auditVerifyDatabase(opts: DatabaseOptions): Promise<VerifyOutcome> {
+  const db = configuredDatabase(opts);
+  if (isPostgresUrl(db)) {
+    // Replicas share it: the walk pages by id up to the head read first, while they append on.
+    const store = await openStore(db, () => new Date());
+    try {
+      const head = await store.auditHead();
+      return formatDatabaseVerdict(await verifyStoreChain(store), head);
+    } finally {
+      await store.close();
+    }
+  }
   const reader = AuditReader.open(auditDatabase(opts));
   try {
     const { verdict, head } = await reader.verify();

@@ -1,9 +1,8 @@
-import { loadConfig } from '../config/load-config.js';
 import { RemediatorError } from '../domain/errors.js';
 import { ReportReader } from '../record/sqlite/report-reader.js';
 import { formatReport } from '../report/format-report.js';
 import { ReportBuilder, type Report } from '../report/report.js';
-import { timeBound } from './audit-commands.js';
+import { auditDatabase, timeBound } from './audit-commands.js';
 
 /** The window when --since is not given. */
 export const DEFAULT_SINCE = '30d';
@@ -35,7 +34,7 @@ export function readReport(opts: ReportOptions, now: Date = new Date()): Report 
   if (since >= until) throw new RemediatorError('bad_request', `--since ${opts.since ?? DEFAULT_SINCE} is not before --until ${opts.until ?? 'now'}`);
   if (opts.playbook !== undefined && opts.playbook.trim() === '') throw new RemediatorError('bad_request', '--playbook: give a playbook name');
   const window = { since, until, playbook: opts.playbook ?? null };
-  const reader = ReportReader.open(reportDatabase(opts));
+  const reader = ReportReader.open(auditDatabase(opts));
   try {
     return reader.snapshot(() => {
       const builder = new ReportBuilder();
@@ -48,9 +47,3 @@ export function readReport(opts: ReportOptions, now: Date = new Date()): Report 
   }
 }
 
-/** The SQLite file to read, by the same precedence as serve (--db, else the configuration). */
-function reportDatabase(opts: ReportOptions): string {
-  const { db } = loadConfig({ ...(opts.config === undefined ? {} : { config: opts.config }), ...(opts.db === undefined ? {} : { db: opts.db }) });
-  if (/^postgres(ql)?:\/\//i.test(db)) throw new RemediatorError('bad_request', `--db ${db}: remediator report reads an SQLite file; PostgreSQL is not supported yet`);
-  return db;
-}

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Run, RunDetail } from '../../src/domain/run.js';
 import { verifyStoreChain } from '../../src/record/audit-verify.js';
 import { PostgresStore } from '../../src/record/postgres/postgres-store.js';
+import { runCli } from '../support/cli.js';
 import { startDaemonProcess, type DaemonProcess } from '../support/daemon-process.js';
 import { fixture, ROOT } from '../support/fixtures.js';
 import { freshSchema, pgReachable, pgTestUrl } from '../support/postgres.js';
@@ -109,6 +110,10 @@ describe('two replicas on one PostgreSQL database', { skip: !reachable }, () => 
     } finally {
       await store.close();
     }
+    // The auditor's command says the same, on the database the replicas share.
+    const cli = await runCli(['audit', 'verify', '--db', db]);
+    assert.equal(cli.code, 0, cli.stdout + cli.stderr);
+    assert.match(cli.stdout, /^audit trail intact: \d+ events/);
   });
 
   test('a run proposed through one replica and approved through the other executes once', async () => {
