@@ -81,6 +81,12 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   metrics.reloadSuccessful.set(1);
   metrics.reloadTimestamp.set(clock().getTime() / 1000);
   metrics.playbooksLoaded.set(loaded.playbooks.length);
+  if (config.execution === 'live') {
+    // An empty approvers list lets anyone with a token, or with the Slack buttons in view, approve.
+    for (const p of loaded.playbooks.filter((x) => x.mode === 'approve' && x.approval.approvers.length === 0)) {
+      logger.warn(`playbook ${p.name} (${p.file}) needs approval but names no approvers: anyone with an API token or the Slack buttons may approve; set approval.approvers`, { playbook: p.name });
+    }
+  }
 
   const store = await openStore(config.db, clock);
   await store.appendEvents([{ kind: 'playbooks.loaded', data: { directory: path.resolve(config.playbooks), files: loaded.files, count: loaded.playbooks.length } }]);

@@ -105,6 +105,10 @@ const kinds = (run: RunDetail) => run.events.map((e) => e.kind).filter((k) => k.
 describe('approvals: a run in approve mode waits for a person, then acts once', () => {
   test('read-only steps run first; the run holds before the action with its plan and findings; an approval through the API runs it', async () => {
     const d = await daemonWith({ rollback: approvePlaybook() });
+    assert.ok(
+      d.logs.some((l) => /playbook rollback \(rollback\.yaml\) needs approval but names no approvers/.test(String(l['message']))),
+      'an approve playbook open to anyone is warned about at start',
+    );
     await d.post(payload());
     const held = await onlyRun(d);
     assert.equal(held.state, 'awaiting_approval', held.reason);
