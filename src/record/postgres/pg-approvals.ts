@@ -105,7 +105,7 @@ async function expireOne(tx: Tx, runId: string, request: Approval, at: string): 
       { kind: 'run.state', data: { from: 'awaiting_approval', to: 'expired', reason } },
     ],
   });
-  await closeOpenApproval(tx, runId, 'expired', { id: 'remediator', via: 'system' }, null, at);
+  if (moved !== null) await closeOpenApproval(tx, runId, 'expired', { id: 'remediator', via: 'system' }, null, at);
   return moved !== null;
 }
 

@@ -5,7 +5,7 @@ import type { Approval, Identity } from '../../domain/approval.js';
 import type { AuditHead, ChainedEvent } from '../../domain/audit-chain.js';
 import type { GuardState } from '../../domain/decision.js';
 import { RemediatorError } from '../../domain/errors.js';
-import { isTerminal, type AuditEvent, type NewEvent, type Run, type RunDetail, type RunState, type RunStep } from '../../domain/run.js';
+import type { AuditEvent, NewEvent, Run, RunDetail, RunState, RunStep } from '../../domain/run.js';
 import type {
   ApprovalOutcome,
   ApprovalRequest,
@@ -24,13 +24,19 @@ import type {
   Store,
   StoredBatch,
 } from '../../domain/store.js';
-import { newId } from '../ids.js';
+import { cancelRun, countOpenApprovals, decideApproval, expireApprovals, holdForApproval, nextApprovalExpiry } from './approvals.js';
+import { claimBatches, countPendingBatches, insertBatch, markBatchProcessed, pendingBatches } from './batches.js';
+import type { SqliteContext } from './context.js';
 import { CHAIN_COLUMNS, EventChainWriter, readAuditHead, toChainedEvent } from './event-chain.js';
+import { closeCircuit, endPause, globalState, guardState, openCircuit, setPause } from './guards.js';
+import { interruptExpired, interruptRunning, renewLeases } from './leases.js';
 import { MIGRATION_CODE, MIGRATIONS } from './migrations.js';
 import { ProcessLock } from './process-lock.js';
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import { countRunsInProgress, getRun, listEvents, listRuns } from './reads.js';
+import { cancelNotStarted, recordResolved } from './resolve.js';
 import { pruneChunk } from './retention.js';
-import { toApproval, toEvent, toRun, toStep, type Row } from './rows.js';
+import type { Row } from './rows.js';
+import { applyTransition, createRun } from './runs.js';
 
 /**
  * The embedded store. better-sqlite3 is synchronous, so each method is one transaction that
@@ -46,6 +52,8 @@ export class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly batchQueue: { batch: NewBatch; resolve: (id: string) => void; reject: (err: unknown) => void }[] = [];
   private readonly chain: EventChainWriter;
+  /** What the method bodies in approvals.ts, guards.ts, runs.ts, … use of this store. */
+  private readonly ctx: SqliteContext;
 
   private constructor(
     db: Database.Database,
@@ -54,6 +62,7 @@ export class SqliteStore implements Store {
   ) {
     this.db = db;
     this.chain = new EventChainWriter(db);
+    this.ctx = { sql: (text) => this.sql(text), insertEvents: (events, defaults) => this.insertEvents(events, defaults), clock };
   }
 
   /** Prepares each SQL text once: preparing costs more than running these small statements. */
@@ -113,7 +122,7 @@ export class SqliteStore implements Store {
       }
       lock = ProcessLock.acquire(path.resolve(file));
     }
-    let db: Database.Database;
+    let db: Database.Database | null = null;
     try {
       db = new Database(file);
       db.pragma('journal_mode = WAL');
@@ -121,6 +130,7 @@ export class SqliteStore implements Store {
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
     } catch (err) {
+      db?.close();
       lock?.release();
       throw new RemediatorError('store_unavailable', `cannot open SQLite database ${file}: ${(err as Error).message}`, { cause: err });
     }
@@ -183,7 +193,7 @@ export class SqliteStore implements Store {
     if (items.length === 0) return;
     let ids: string[];
     try {
-      ids = this.durably(() => items.map((item) => this.insertBatch(item.batch)));
+      ids = this.durably(() => items.map((item) => insertBatch(this.ctx, item.batch)));
     } catch (err) {
       const error = storeError('saving a batch', err);
       for (const item of items) item.reject(error);
@@ -192,45 +202,13 @@ export class SqliteStore implements Store {
     items.forEach((item, i) => item.resolve(ids[i] as string));
   }
 
-  private insertBatch(batch: NewBatch): string {
-    const id = newId('b', batch.receivedAt);
-    const at = batch.receivedAt.toISOString();
-    this.sql('INSERT INTO batches (id, received_at, receiver, status, group_key, alert_count, payload) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
-      id,
-      at,
-      batch.receiver,
-      batch.status,
-      batch.groupKey,
-      batch.alertCount,
-      JSON.stringify(batch.payload),
-    );
-    this.insertEvents([
-      { kind: 'batch.received', at, batchId: id, data: { receiver: batch.receiver, status: batch.status, groupKey: batch.groupKey, alerts: batch.alertCount, ...batch.source } },
-    ]);
-    return id;
-  }
 
   pendingBatches(limit: number): Promise<StoredBatch[]> {
-    return this.wrap('reading pending batches', () => {
-      const rows = this.sql('SELECT id, received_at, payload FROM batches WHERE processed_at IS NULL ORDER BY received_at, id LIMIT ?').all(limit) as Row[];
-      return rows.map((r) => ({ id: String(r['id']), receivedAt: new Date(String(r['received_at'])), payload: JSON.parse(String(r['payload'])) as unknown }));
-    });
+    return this.wrap('reading pending batches', () => pendingBatches(this.ctx, limit));
   }
 
   claimBatches(c: { owner: string; limit: number; until: string; now: string }): Promise<StoredBatch[]> {
-    return this.wrap('claiming batches', () =>
-      this.transaction(() => {
-        const rows = this.sql(
-          `UPDATE batches SET claimed_by = @owner, claimed_until = @until
-           WHERE id IN (SELECT id FROM batches WHERE processed_at IS NULL AND (claimed_until IS NULL OR claimed_until < @now OR claimed_by = @owner)
-                        ORDER BY received_at, id LIMIT @limit)
-           RETURNING id, received_at, payload`,
-        ).all(c) as Row[];
-        return rows
-          .map((r) => ({ id: String(r['id']), receivedAt: new Date(String(r['received_at'])), payload: JSON.parse(String(r['payload'])) as unknown }))
-          .sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || (a.id < b.id ? -1 : 1));
-      })(),
-    );
+    return this.wrap('claiming batches', () => this.transaction(() => claimBatches(this.ctx, c))());
   }
 
   withDecisionLock<T>(fn: () => Promise<T>): Promise<T> {
@@ -240,395 +218,84 @@ export class SqliteStore implements Store {
   }
 
   renewLeases(owner: string, until: string): Promise<number> {
-    return this.wrap('renewing leases', () => this.sql("UPDATE runs SET lease_until = ? WHERE owner = ? AND state = 'running'").run(until, owner).changes);
+    return this.wrap('renewing leases', () => renewLeases(this.ctx, owner, until));
   }
 
   interruptExpired(at: string, reason: string): Promise<string[]> {
-    return this.wrap('interrupting runs whose lease expired', () => this.transaction(() => this.interruptWhere("lease_until IS NOT NULL AND lease_until < ?", [at], at, reason))());
+    return this.wrap('interrupting runs whose lease expired', () => this.transaction(() => interruptExpired(this.ctx, at, reason))());
   }
 
   countPendingBatches(): Promise<number> {
-    return this.wrap('counting pending batches', () => (this.sql('SELECT COUNT(*) AS n FROM batches WHERE processed_at IS NULL').get() as { n: number }).n);
+    return this.wrap('counting pending batches', () => countPendingBatches(this.ctx));
   }
 
   markBatchProcessed(id: string, event: NewEvent): Promise<void> {
-    return this.wrap('marking a batch processed', () =>
-      this.transaction(() => {
-        this.sql('UPDATE batches SET processed_at = ? WHERE id = ?').run(this.clock().toISOString(), id);
-        this.insertEvents([event], { batchId: id });
-      })(),
-    );
+    return this.wrap('marking a batch processed', () => this.transaction(() => markBatchProcessed(this.ctx, id, event))());
   }
 
   guardState(q: GuardQuery): Promise<GuardState> {
-    return this.wrap('reading guard state', () => {
-      const instance = this.sql('SELECT id, state FROM runs WHERE playbook = ? AND instance_key = ?').get(q.playbook, q.instanceKey) as Row | undefined;
-      const active = this.sql('SELECT id, state FROM runs WHERE playbook = ? AND active_key = ?').get(q.playbook, q.targetKey) as Row | undefined;
-      const last = this.sql('SELECT created_at FROM runs WHERE playbook = ? AND target_key = ? ORDER BY created_at DESC LIMIT 1')
-        .get(q.playbook, q.targetKey) as Row | undefined;
-      const locker = q.lockKey ? (this.sql('SELECT id, playbook, state FROM runs WHERE active_lock = ?').get(q.lockKey) as Row | undefined) : undefined;
-      const pause = this.readPause();
-      const circuit = this.readCircuit();
-      const recent =
-        q.since === null
-          ? 0
-          : (this.sql('SELECT COUNT(*) AS n FROM runs WHERE playbook = ? AND created_at >= ?').get(q.playbook, q.since.toISOString()) as { n: number }).n;
-      return {
-        instanceRun: instance ? { id: String(instance['id']), state: String(instance['state']) } : null,
-        activeRun: active ? { id: String(active['id']), state: String(active['state']) } : null,
-        lastRunAt: last ? new Date(String(last['created_at'])) : null,
-        recentRuns: recent,
-        lockedBy: locker ? { id: String(locker['id']), playbook: String(locker['playbook']), state: String(locker['state']) } : null,
-        paused: pause && pause.resumedAt === null ? { at: new Date(pause.pausedAt), until: new Date(pause.until), reason: pause.reason, by: pause.by } : null,
-        circuit: circuit && circuit.closedAt === null ? { openedAt: new Date(circuit.openedAt), reason: circuit.reason } : null,
-        liveRunsInWindow: this.liveRunsSince(q.budgetSince ?? null, circuit),
-      };
-    });
-  }
-
-  /**
-   * Live runs that were allowed to act (not those refused before any step, which have no steps),
-   * created since `since` and since the circuit last closed: a person who closes the circuit
-   * starts a fresh budget.
-   */
-  private liveRunsSince(since: Date | null, circuit: CircuitRecord | null): number {
-    if (since === null) return 0;
-    const from = circuit?.closedAt && circuit.closedAt > since.toISOString() ? circuit.closedAt : since.toISOString();
-    return (
-      this.sql(LIVE_RUNS_SQL).get(from) as {
-        n: number;
-      }
-    ).n;
-  }
-
-  private readPause(): PauseRecord | null {
-    const row = this.sql('SELECT * FROM pause WHERE id = 1').get() as Row | undefined;
-    if (!row) return null;
-    return {
-      pausedAt: String(row['paused_at']),
-      until: String(row['until']),
-      reason: String(row['reason']),
-      by: String(row['paused_by']),
-      resumedAt: (row['resumed_at'] as string | null) ?? null,
-      resumedBy: (row['resumed_by'] as string | null) ?? null,
-    };
-  }
-
-  private readCircuit(): CircuitRecord | null {
-    const row = this.sql('SELECT * FROM circuit WHERE id = 1').get() as Row | undefined;
-    if (!row) return null;
-    return {
-      openedAt: String(row['opened_at']),
-      reason: String(row['reason']),
-      openedBy: String(row['opened_by']),
-      closedAt: (row['closed_at'] as string | null) ?? null,
-      closedBy: (row['closed_by'] as string | null) ?? null,
-      closeNote: (row['close_note'] as string | null) ?? null,
-    };
+    return this.wrap('reading guard state', () => guardState(this.ctx, q));
   }
 
   globalState(q: { budgetSince: Date | null }): Promise<GlobalState> {
-    return this.wrap('reading the pause and circuit', () => {
-      const circuit = this.readCircuit();
-      return { pause: this.readPause(), circuit, liveRunsInWindow: this.liveRunsSince(q.budgetSince, circuit) };
-    });
+    return this.wrap('reading the pause and circuit', () => globalState(this.ctx, q));
   }
 
   setPause(p: { at: string; until: string; reason: string; by: string; via: string }): Promise<PauseRecord> {
-    return this.wrap('setting the pause', () =>
-      this.transaction(() => {
-        const before = this.readPause();
-        this.sql(
-          `INSERT INTO pause (id, paused_at, until, reason, paused_by) VALUES (1, ?, ?, ?, ?)
-           ON CONFLICT (id) DO UPDATE SET paused_at = excluded.paused_at, until = excluded.until, reason = excluded.reason,
-             paused_by = excluded.paused_by, resumed_at = NULL, resumed_by = NULL`,
-        ).run(p.at, p.until, p.reason, p.by);
-        const replaced = before && before.resumedAt === null && before.until > p.at ? { replaced: { until: before.until, by: before.by, reason: before.reason } } : {};
-        this.insertEvents([{ kind: 'paused', at: p.at, data: { until: p.until, reason: p.reason, by: p.by, via: p.via, ...replaced } }]);
-        return this.readPause() as PauseRecord;
-      })(),
-    );
+    return this.wrap('setting the pause', () => this.transaction(() => setPause(this.ctx, p))());
   }
 
   endPause(e: { at: string; by: string; via: string }): Promise<PauseRecord | null> {
-    return this.wrap('lifting the pause', () =>
-      this.transaction(() => {
-        const result = this.sql('UPDATE pause SET resumed_at = ?, resumed_by = ? WHERE id = 1 AND resumed_at IS NULL AND until > ?').run(e.at, e.by, e.at);
-        if (result.changes === 0) return null;
-        const pause = this.readPause() as PauseRecord;
-        this.insertEvents([{ kind: 'resumed', at: e.at, data: { by: e.by, via: e.via, pausedBy: pause.by, pausedAt: pause.pausedAt, until: pause.until, reason: pause.reason } }]);
-        return pause;
-      })(),
-    );
+    return this.wrap('lifting the pause', () => this.transaction(() => endPause(this.ctx, e))());
   }
 
   openCircuit(o: { at: string; reason: string; by: string }): Promise<CircuitRecord | null> {
-    return this.wrap('opening the circuit', () =>
-      this.transaction(() => {
-        // Conditional: of two deciders that both spent the last of the budget, one opens it.
-        const result = this.sql(
-          `INSERT INTO circuit (id, opened_at, reason, opened_by) VALUES (1, ?, ?, ?)
-           ON CONFLICT (id) DO UPDATE SET opened_at = excluded.opened_at, reason = excluded.reason, opened_by = excluded.opened_by,
-             closed_at = NULL, closed_by = NULL, close_note = NULL
-           WHERE circuit.closed_at IS NOT NULL`,
-        ).run(o.at, o.reason, o.by);
-        if (result.changes === 0) return null;
-        this.insertEvents([{ kind: 'circuit.opened', at: o.at, data: { reason: o.reason, by: o.by } }]);
-        return this.readCircuit();
-      })(),
-    );
+    return this.wrap('opening the circuit', () => this.transaction(() => openCircuit(this.ctx, o))());
   }
 
   closeCircuit(c: { at: string; by: string; via: string; note: string }): Promise<CircuitRecord | null> {
-    return this.wrap('closing the circuit', () =>
-      this.transaction(() => {
-        const result = this.sql('UPDATE circuit SET closed_at = ?, closed_by = ?, close_note = ? WHERE id = 1 AND closed_at IS NULL').run(c.at, c.by, c.note);
-        if (result.changes === 0) return null;
-        const circuit = this.readCircuit() as CircuitRecord;
-        this.insertEvents([{ kind: 'circuit.closed', at: c.at, data: { by: c.by, via: c.via, note: c.note, openedAt: circuit.openedAt, reason: circuit.reason } }]);
-        return circuit;
-      })(),
-    );
+    return this.wrap('closing the circuit', () => this.transaction(() => closeCircuit(this.ctx, c))());
   }
 
   createRun(run: NewRun, steps: RunStep[], events: NewEvent[]): Promise<Run | null> {
-    return this.wrap('creating a run', () =>
-      this.transaction(() => {
-        const result = this.sql(
-            `INSERT INTO runs (id, playbook, playbook_hash, batch_id, alertname, fingerprint, starts_at, instance_key, target_key, active_key,
-               lock_key, active_lock, dry_run, needs_approval, generator_url, state, reason, params, labels, annotations, created_at, updated_at)
-             VALUES (@id, @playbook, @playbookHash, @batchId, @alertname, @fingerprint, @startsAt, @instanceKey, @targetKey, @activeKey,
-               @lockKey, @activeLock, @dryRun, @needsApproval, @generatorUrl, @state, @reason, @params, @labels, @annotations, @createdAt, @createdAt)
-             ON CONFLICT DO NOTHING`,
-          )
-          .run({
-            ...run,
-            activeKey: isTerminal(run.state) ? null : run.targetKey,
-            lockKey: run.lockKey ?? null,
-            activeLock: isTerminal(run.state) ? null : (run.lockKey ?? null),
-            dryRun: run.dryRun ? 1 : 0,
-            needsApproval: run.needsApproval === true ? 1 : 0,
-            generatorUrl: run.generatorUrl ?? null,
-            params: JSON.stringify(run.params),
-            labels: JSON.stringify(run.labels),
-            annotations: JSON.stringify(run.annotations),
-          });
-        if (result.changes === 0) return null;
-        const insertStep = this.sql(
-          `INSERT INTO run_steps (run_id, phase, idx, name, kind, read_only, rendered, deferred, state)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        );
-        for (const s of steps) {
-          insertStep.run(run.id, s.phase, s.index, s.name, s.kind, s.readOnly ? 1 : 0, JSON.stringify(s.rendered), s.deferred ? 1 : 0, s.state);
-        }
-        this.insertEvents(events, { runId: run.id, batchId: run.batchId, playbook: run.playbook, fingerprint: run.fingerprint, at: run.createdAt });
-        return toRun(this.sql('SELECT * FROM runs WHERE id = ?').get(run.id) as Row);
-      })(),
-    );
+    return this.wrap('creating a run', () => this.transaction(() => createRun(this.ctx, run, steps, events))());
   }
 
   transitionRun(id: string, change: RunTransition): Promise<boolean> {
     return this.wrap('updating a run', () =>
-      (change.durable ? this.durably.bind(this) : <T>(fn: () => T) => this.transaction(fn)())(() => this.applyTransition(id, change)),
+      (change.durable ? this.durably.bind(this) : <T>(fn: () => T) => this.transaction(fn)())(() => applyTransition(this.ctx, id, change)),
     );
-  }
-
-  /** The body of transitionRun, for use inside a transaction. */
-  private applyTransition(id: string, change: RunTransition): boolean {
-    const placeholders = change.from.map(() => '?').join(', ');
-    const terminal = isTerminal(change.to);
-    const result = this.sql(
-      `UPDATE runs SET state = ?, reason = COALESCE(?, reason), updated_at = ?,
-           finished_at = CASE WHEN ? THEN ? ELSE finished_at END,
-           active_key = CASE WHEN ? THEN NULL ELSE active_key END,
-           active_lock = CASE WHEN ? THEN NULL ELSE active_lock END,
-         owner = COALESCE(?, owner), lease_until = COALESCE(?, lease_until)
-       WHERE id = ? AND state IN (${placeholders})`,
-    ).run(change.to, change.reason ?? null, change.at, terminal ? 1 : 0, change.at, terminal ? 1 : 0, terminal ? 1 : 0, change.lease?.owner ?? null, change.lease?.until ?? null, id, ...change.from);
-    if (result.changes === 0) return false;
-    const updateStep = this.sql(
-      `UPDATE run_steps SET state = @state, rendered = COALESCE(@rendered, rendered),
-         started_at = COALESCE(@startedAt, started_at), finished_at = COALESCE(@finishedAt, finished_at),
-         exit_code = COALESCE(@exitCode, exit_code), output = COALESCE(@output, output), error = COALESCE(@error, error),
-         vars = COALESCE(@vars, vars)
-       WHERE run_id = @runId AND phase = @phase AND idx = @index`,
-    );
-    for (const s of change.steps ?? []) {
-      updateStep.run({
-        runId: id,
-        phase: s.phase,
-        index: s.index,
-        state: s.state,
-        rendered: s.rendered === undefined ? null : JSON.stringify(s.rendered),
-        startedAt: s.startedAt ?? null,
-        finishedAt: s.finishedAt ?? null,
-        exitCode: s.exitCode ?? null,
-        output: s.output ?? null,
-        error: s.error ?? null,
-        vars: s.vars == null ? null : JSON.stringify(s.vars),
-      });
-    }
-    this.insertEvents(change.events ?? [], { ...this.runEventBase(id), at: change.at });
-    return true;
   }
 
   holdForApproval(runId: string, request: ApprovalRequest): Promise<Approval | null> {
-    return this.wrap('holding a run for approval', () =>
-      this.transaction(() => {
-        const held = this.applyTransition(runId, {
-          from: ['running'],
-          to: 'awaiting_approval',
-          at: request.at,
-          reason: `awaiting approval before step ${request.stepName} until ${request.expiresAt}`,
-          ...(request.steps ? { steps: request.steps } : {}),
-          events: [{ kind: 'run.state', data: { from: 'running', to: 'awaiting_approval', step: request.stepName } }],
-        });
-        if (!held) return null;
-        const seq = (this.sql('SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM approvals WHERE run_id = ?').get(runId) as { n: number }).n;
-        this.sql(
-          `INSERT INTO approvals (run_id, seq, phase, step_idx, step_name, requested_at, expires_at, approvers, message)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(runId, seq, request.phase, request.stepIndex, request.stepName, request.at, request.expiresAt, JSON.stringify(request.approvers), request.message);
-        const approval = this.readApproval(runId, seq) as Approval;
-        this.insertEvents([
-          {
-            kind: 'approval.requested',
-            at: request.at,
-            data: { seq, step: request.stepName, phase: request.phase, expiresAt: request.expiresAt, approvers: request.approvers, message: request.message },
-          },
-        ], this.runEventBase(runId));
-        return approval;
-      })(),
-    );
+    return this.wrap('holding a run for approval', () => this.transaction(() => holdForApproval(this.ctx, runId, request))());
   }
 
   decideApproval(d: ApprovalVerdict): Promise<ApprovalOutcome> {
     return this.wrap('deciding an approval', () =>
       // Durable: an approval is what lets the caller act on the world next.
-      this.durably((): ApprovalOutcome => {
-        const row = this.sql('SELECT * FROM runs WHERE id = ?').get(d.runId) as Row | undefined;
-        if (!row) return { ok: false, why: 'not_found', run: null, approval: null };
-        const open = this.sql('SELECT * FROM approvals WHERE run_id = ? AND decision IS NULL ORDER BY seq DESC LIMIT 1').get(d.runId) as Row | undefined;
-        if (row['state'] !== 'awaiting_approval' || !open || (d.seq !== undefined && Number(open['seq']) !== d.seq)) {
-          const last = this.sql('SELECT * FROM approvals WHERE run_id = ? ORDER BY seq DESC LIMIT 1').get(d.runId) as Row | undefined;
-          return { ok: false, why: 'not_awaiting', run: toRun(row), approval: last ? toApproval(last) : null };
-        }
-        const request = toApproval(open);
-        if (request.expiresAt <= d.at) {
-          this.expireOne(d.runId, request, d.at);
-          return { ok: false, why: 'expired', run: toRun(this.sql('SELECT * FROM runs WHERE id = ?').get(d.runId) as Row), approval: this.readApproval(d.runId, request.seq) };
-        }
-        const approved = d.verdict === 'approve';
-        const to = approved ? 'running' : 'rejected';
-        const who = `${d.by.id} via ${d.by.via}`;
-        const closed = this.closeOpenApproval(d.runId, approved ? 'approved' : 'rejected', d.by, d.comment, d.at) as Approval;
-        this.applyTransition(d.runId, {
-          from: ['awaiting_approval'],
-          to,
-          at: d.at,
-          ...(approved && d.lease ? { lease: d.lease } : {}),
-          reason: approved ? `approved by ${who}` : `rejected by ${who}${d.comment ? `: ${d.comment}` : ''}`,
-          events: [
-            {
-              kind: approved ? 'approval.granted' : 'approval.rejected',
-              data: { seq: closed.seq, step: closed.stepName, by: d.by.id, via: d.by.via, ...(d.by.name ? { name: d.by.name } : {}), comment: d.comment },
-            },
-            { kind: 'run.state', data: { from: 'awaiting_approval', to, by: d.by.id, via: d.by.via } },
-          ],
-        });
-        return { ok: true, approval: closed, run: toRun(this.sql('SELECT * FROM runs WHERE id = ?').get(d.runId) as Row) };
-      }),
+      this.durably(() => decideApproval(this.ctx, d)),
     );
   }
 
   expireApprovals(at: string): Promise<string[]> {
-    return this.wrap('expiring approvals', () =>
-      this.transaction(() => {
-        const due = (this.sql('SELECT * FROM approvals WHERE decision IS NULL AND expires_at <= ? ORDER BY expires_at').all(at) as Row[]).map(toApproval);
-        return due.filter((a) => this.expireOne(a.runId, a, at)).map((a) => a.runId);
-      })(),
-    );
-  }
-
-  /** Expires one open request and its run; false when the run was not held (nothing written). */
-  private expireOne(runId: string, request: Approval, at: string): boolean {
-    const reason = `no decision on the approval before step ${request.stepName} by ${request.expiresAt}`;
-    const moved = this.applyTransition(runId, {
-      from: ['awaiting_approval'],
-      to: 'expired',
-      at,
-      reason,
-      events: [
-        { kind: 'approval.expired', data: { seq: request.seq, step: request.stepName, requestedAt: request.requestedAt, expiresAt: request.expiresAt } },
-        { kind: 'run.state', data: { from: 'awaiting_approval', to: 'expired', reason } },
-      ],
-    });
-    this.closeOpenApproval(runId, 'expired', { id: 'remediator', via: 'system' }, null, at);
-    return moved;
+    return this.wrap('expiring approvals', () => this.transaction(() => expireApprovals(this.ctx, at))());
   }
 
   nextApprovalExpiry(): Promise<string | null> {
-    return this.wrap('reading approval expiry', () => {
-      const row = this.sql('SELECT MIN(expires_at) AS at FROM approvals WHERE decision IS NULL').get() as { at: string | null };
-      return row.at;
-    });
+    return this.wrap('reading approval expiry', () => nextApprovalExpiry(this.ctx));
   }
 
   countRunsInProgress(): Promise<Partial<Record<RunState, number>>> {
-    return this.wrap('counting runs in progress', () =>
-      Object.fromEntries(
-        (this.sql("SELECT state, COUNT(*) AS n FROM runs WHERE state IN ('pending', 'awaiting_approval', 'running') GROUP BY state").all() as { state: string; n: number }[]).map((r) => [
-          r.state,
-          r.n,
-        ]),
-      ),
-    );
+    return this.wrap('counting runs in progress', () => countRunsInProgress(this.ctx));
   }
 
   countOpenApprovals(): Promise<number> {
-    return this.wrap('counting approvals', () => (this.sql('SELECT COUNT(*) AS n FROM approvals WHERE decision IS NULL').get() as { n: number }).n);
+    return this.wrap('counting approvals', () => countOpenApprovals(this.ctx));
   }
 
   cancelRun(runId: string, c: { at: string; by: Identity; reason: string }): Promise<RunState | null> {
-    return this.wrap('cancelling a run', () =>
-      this.transaction((): RunState | null => {
-        const row = this.sql('SELECT state FROM runs WHERE id = ?').get(runId) as Row | undefined;
-        const from = row?.['state'] as RunState | undefined;
-        if (from !== 'pending' && from !== 'awaiting_approval') return null;
-        const closed = this.closeOpenApproval(runId, 'cancelled', c.by, c.reason, c.at);
-        this.applyTransition(runId, {
-          from: [from],
-          to: 'cancelled',
-          at: c.at,
-          reason: `cancelled by ${c.by.id} via ${c.by.via}: ${c.reason}`,
-          events: [
-            ...(closed ? [{ kind: 'approval.cancelled' as const, data: { seq: closed.seq, step: closed.stepName, by: c.by.id, via: c.by.via, reason: c.reason } }] : []),
-            { kind: 'run.state', data: { from, to: 'cancelled', by: c.by.id, via: c.by.via, reason: c.reason } },
-          ],
-        });
-        return from;
-      })(),
-    );
-  }
-
-  /** Decides the run's open request, if any; returns it as decided. Inside a transaction only. */
-  private closeOpenApproval(runId: string, decision: Approval['decision'], by: Identity, comment: string | null, at: string): Approval | null {
-    const row = this.sql(
-      `UPDATE approvals SET decision = ?, decided_by = ?, decided_via = ?, decided_at = ?, comment = ?
-       WHERE run_id = ? AND decision IS NULL RETURNING seq`,
-    ).get(decision, by.id, by.via, at, comment, runId) as { seq: number } | undefined;
-    return row ? this.readApproval(runId, row.seq) : null;
-  }
-
-  private readApproval(runId: string, seq: number): Approval | null {
-    const row = this.sql('SELECT * FROM approvals WHERE run_id = ? AND seq = ?').get(runId, seq) as Row | undefined;
-    return row ? toApproval(row) : null;
-  }
-
-  /** What every event of a run carries. */
-  private runEventBase(runId: string): Partial<NewEvent> {
-    const run = this.sql('SELECT playbook, fingerprint, batch_id FROM runs WHERE id = ?').get(runId) as Row;
-    return { runId, playbook: String(run['playbook']), fingerprint: String(run['fingerprint']), batchId: (run['batch_id'] as string | null) ?? null };
+    return this.wrap('cancelling a run', () => this.transaction(() => cancelRun(this.ctx, runId, c))());
   }
 
   runMessage(runId: string, notifier: string): Promise<MessageRef | null> {
@@ -654,141 +321,27 @@ export class SqliteStore implements Store {
   }
 
   recordResolved(fingerprint: string, startsAt: string, at: string, endsAt: string | null = null): Promise<string[]> {
-    return this.wrap('recording a resolve', () =>
-      this.transaction(() => {
-        let rows = this.sql('UPDATE runs SET resolved_at = ?, updated_at = ? WHERE fingerprint = ? AND starts_at = ? AND resolved_at IS NULL RETURNING id, playbook, starts_at')
-          .all(at, at, fingerprint, startsAt) as Row[];
-        const known = rows.length > 0 || this.sql('SELECT 1 FROM runs WHERE fingerprint = ? AND starts_at = ? LIMIT 1').get(fingerprint, startsAt) !== undefined;
-        if (!known) {
-          // Alertmanager can move an instance's startsAt (an alert re-added with an earlier start
-          // merges into it): a resolve of the fingerprint still ends the earlier, unresolved runs
-          // of it — those that started by the time it ended, not a later instance's.
-          rows = this.sql(
-            'UPDATE runs SET resolved_at = ?, updated_at = ? WHERE fingerprint = ? AND resolved_at IS NULL AND created_at <= ? AND starts_at <= ? RETURNING id, playbook, starts_at',
-          ).all(at, at, fingerprint, at, endsAt ?? at) as Row[];
-        }
-        this.insertEvents(
-          rows.map((r) => ({
-            kind: 'alert.resolved',
-            at,
-            runId: String(r['id']),
-            playbook: String(r['playbook']),
-            fingerprint,
-            data: { startsAt, ...(r['starts_at'] === startsAt ? {} : { runStartsAt: String(r['starts_at']) }) },
-          })),
-        );
-        return rows.map((r) => String(r['id']));
-      })(),
-    );
+    return this.wrap('recording a resolve', () => this.transaction(() => recordResolved(this.ctx, fingerprint, startsAt, at, endsAt))());
   }
 
   cancelNotStarted(fingerprint: string, startsAt: string, at: string, reason: string, exceptPlaybooks: readonly string[] = []): Promise<string[]> {
-    return this.wrap('cancelling runs', () =>
-      this.transaction(() => {
-        const rows = this.sql(
-          `UPDATE runs SET state = 'cancelled', reason = ?, updated_at = ?, finished_at = ?, active_key = NULL, active_lock = NULL
-           WHERE fingerprint = ? AND (starts_at = ? OR resolved_at IS NOT NULL) AND state IN ('pending', 'awaiting_approval')
-             AND playbook NOT IN (SELECT value FROM json_each(?))
-           RETURNING id, playbook, batch_id`,
-        ).all(reason, at, at, fingerprint, startsAt, JSON.stringify(exceptPlaybooks)) as Row[];
-        for (const r of rows) {
-          const base = { at, runId: String(r['id']), playbook: String(r['playbook']), fingerprint, batchId: (r['batch_id'] as string | null) ?? null };
-          const closed = this.closeOpenApproval(String(r['id']), 'cancelled', { id: 'remediator', via: 'system' }, reason, at);
-          this.insertEvents([
-            ...(closed ? [{ ...base, kind: 'approval.cancelled' as const, data: { seq: closed.seq, step: closed.stepName, reason } }] : []),
-            { ...base, kind: 'run.state', data: { to: 'cancelled', reason } },
-          ]);
-        }
-        return rows.map((r) => String(r['id']));
-      })(),
-    );
+    return this.wrap('cancelling runs', () => this.transaction(() => cancelNotStarted(this.ctx, fingerprint, startsAt, at, reason, exceptPlaybooks))());
   }
 
   interruptRunning(at: string, reason: string): Promise<string[]> {
-    return this.wrap('interrupting runs', () => this.transaction(() => this.interruptWhere('1 = 1', [], at, reason))());
-  }
-
-  /** Interrupts the running runs that also match `where`, with their running step; inside a transaction. */
-  private interruptWhere(where: string, args: unknown[], at: string, reason: string): string[] {
-    const rows = this.sql(
-      `UPDATE runs SET state = 'interrupted', reason = ?, updated_at = ?, finished_at = ?, active_key = NULL, active_lock = NULL
-       WHERE state = 'running' AND ${where} RETURNING id, playbook, fingerprint, owner`,
-    ).all(reason, at, at, ...args) as Row[];
-    // A step that was running may or may not have done its work: say so, never "running" forever.
-    const closeStep = this.sql("UPDATE run_steps SET state = 'interrupted', finished_at = ?, error = ? WHERE run_id = ? AND state = 'running'");
-    for (const r of rows) closeStep.run(at, 'the daemon stopped while this step ran: it may or may not have completed', String(r['id']));
-    this.insertEvents(
-      rows.map((r) => ({
-        kind: 'run.state',
-        at,
-        runId: String(r['id']),
-        playbook: String(r['playbook']),
-        fingerprint: String(r['fingerprint']),
-        data: { from: 'running', to: 'interrupted', reason, ...(typeof r['owner'] === 'string' ? { owner: r['owner'] } : {}) },
-      })),
-    );
-    return rows.map((r) => String(r['id']));
+    return this.wrap('interrupting runs', () => this.transaction(() => interruptRunning(this.ctx, at, reason))());
   }
 
   getRun(id: string): Promise<RunDetail | null> {
-    return this.wrap('reading a run', () => {
-      const row = this.sql('SELECT * FROM runs WHERE id = ?').get(id) as Row | undefined;
-      if (!row) return null;
-      const steps = (this.sql("SELECT * FROM run_steps WHERE run_id = ? ORDER BY phase = 'onFailure', idx").all(id) as Row[]).map(toStep);
-      const approvals = (this.sql('SELECT * FROM approvals WHERE run_id = ? ORDER BY seq').all(id) as Row[]).map(toApproval);
-      const events = (this.sql('SELECT * FROM events WHERE run_id = ? ORDER BY id').all(id) as Row[]).map(toEvent);
-      return { ...toRun(row), steps, approvals, events };
-    });
+    return this.wrap('reading a run', () => getRun(this.ctx, id));
   }
 
   listRuns(q: RunQuery): Promise<{ runs: Run[]; next: string | null }> {
-    return this.wrap('listing runs', () => {
-      const where: string[] = [];
-      const args: unknown[] = [];
-      if (q.state) {
-        where.push('state = ?');
-        args.push(q.state);
-      }
-      if (q.playbook) {
-        where.push('playbook = ?');
-        args.push(q.playbook);
-      }
-      if (q.cursor) {
-        where.push('id < ?');
-        args.push(decodeCursor(q.cursor));
-      }
-      const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-      const rows = this.sql(sql).all(...args, q.limit + 1) as Row[];
-      const runs = rows.slice(0, q.limit).map(toRun);
-      const last = runs[runs.length - 1];
-      return { runs, next: rows.length > q.limit && last ? encodeCursor(last.id) : null };
-    });
+    return this.wrap('listing runs', () => listRuns(this.ctx, q));
   }
 
   listEvents(q: EventQuery): Promise<AuditEvent[]> {
-    return this.wrap('listing events', () => {
-      const where: string[] = [];
-      const args: unknown[] = [];
-      const add = (clause: string, value: unknown) => {
-        where.push(clause);
-        args.push(value);
-      };
-      if (q.runId !== undefined) add('run_id = ?', q.runId);
-      if (q.playbook !== undefined) add('playbook = ?', q.playbook);
-      if (q.kind !== undefined) add('kind = ?', q.kind);
-      if (q.since !== undefined) add('at >= ?', q.since);
-      if (q.until !== undefined) add('at < ?', q.until);
-      if (q.afterId !== undefined) add('id > ?', q.afterId);
-      const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
-      // With a time window and no run, ordering by id would lead the planner to walk the table
-      // from the first event; `+id` makes it pick the ids through the time indexes first (a
-      // million events: 300 ms → 1 ms for the last day; bench/listing.ts).
-      const sql =
-        q.since !== undefined && q.runId === undefined
-          ? `SELECT * FROM events WHERE id IN (SELECT id FROM events ${filter} ORDER BY +id LIMIT ?) ORDER BY id`
-          : `SELECT * FROM events ${filter} ORDER BY id LIMIT ?`;
-      return (this.sql(sql).all(...args, q.limit) as Row[]).map(toEvent);
-    });
+    return this.wrap('listing events', () => listEvents(this.ctx, q));
   }
 
   auditHead(): Promise<AuditHead | null> {
@@ -830,16 +383,6 @@ export class SqliteStore implements Store {
     return Promise.resolve();
   }
 }
-
-/**
- * Live runs that may act, for the budget: created since a time, with steps (a run refused for its
- * params has none), and not ended without acting — rejected or expired requests, and runs
- * cancelled before any step started, spent nothing.
- */
-const LIVE_RUNS_SQL = `SELECT COUNT(*) AS n FROM runs WHERE dry_run = 0 AND created_at >= ?
-  AND state NOT IN ('rejected', 'expired')
-  AND EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.id)
-  AND NOT (state = 'cancelled' AND NOT EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.id AND s.started_at IS NOT NULL))`;
 
 /** Disk full, read-only file, locked or closed database: all worth a retry by the caller. */
 function storeError(what: string, err: unknown): RemediatorError {
