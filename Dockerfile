@@ -12,16 +12,17 @@ RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: only what the daemon needs, as a non-root user.
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production \
-    REMEDIATOR_LISTEN=0.0.0.0:9595 \
-    REMEDIATOR_DB=/data/remediator.db \
-    REMEDIATOR_PLAYBOOKS=/app/playbooks \
-    REMEDIATOR_EXECUTION=dry-run
+# Defaults come from a configuration file, not ENV: environment variables outrank a config file,
+# so an ENV here would silently override the file a deployment mounts (and REMEDIATOR_DB would
+# clash with REMEDIATOR_DB_FILE). The image has no kubectl: build FROM it and add the tools your
+# playbooks call.
+ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY playbooks ./playbooks
+COPY deploy/docker/remediator.yaml ./remediator.yaml
 RUN mkdir /data && chown node:node /data
 USER node
 VOLUME /data
@@ -29,4 +30,4 @@ EXPOSE 9595
 HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
   CMD node -e "fetch('http://127.0.0.1:9595/-/healthy').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
 ENTRYPOINT ["node", "dist/cli/main.js"]
-CMD ["serve"]
+CMD ["serve", "--config", "/app/remediator.yaml"]

@@ -60,7 +60,7 @@ export class ApprovalService {
       return { ok: false, code: 'conflict', message: `request #${seq} of run ${runId} is no longer open: it now waits on request #${open.seq} (before step ${open.stepName}); look at that one first`, run: detail };
     }
     if (!mayDecide(open.approvers, who, this.deps.groups)) {
-      const message = `${who.id} may not ${verdict} run ${runId}: the playbook allows ${open.approvers.join(', ')}`;
+      const message = `${who.id} may not ${verdict} run ${runId}: the playbook allows ${open.approvers.join(', ')} (identities, Slack user ids, or groups from approvals.groups)`;
       metrics.approvals.inc({ playbook: detail.playbook, outcome: 'refused' });
       await store.appendEvents([
         {

@@ -208,8 +208,8 @@ main(process.argv).catch((err: unknown) => {
 
 /**
  * Exit codes, so a script can tell what happened: 0 done; 1 bad input or any other failure; 2 the
- * daemon could not be reached or could not serve (try again); 3 the run is no longer waiting
- * (already decided, expired, cancelled); 4 not allowed (token refused, not an approver); 5 no
+ * daemon could not be reached or could not serve (try again); 3 the run cannot be decided now
+ * (already decided, expired, cancelled, or the daemon runs dry-run); 4 not allowed (token refused, not an approver); 5 no
  * such run.
  */
 function exitCode(err: unknown): number {

@@ -63,7 +63,11 @@ export async function showCommand(client: ApiClient, id: string, json: boolean):
     `playbook ${run.playbook} (${run.playbookHash.slice(0, 12)}) for ${run.alertname} ${run.fingerprint}, target ${run.targetKey}`,
     `created ${run.createdAt}${run.finishedAt ? `, finished ${run.finishedAt}` : ''}${run.resolvedAt ? `, alert resolved ${run.resolvedAt}` : ''}`,
     'steps:',
-    ...run.steps.map((s) => `  ${s.phase === 'onFailure' ? 'onFailure ' : ''}${s.index + 1}. ${s.name} [${s.kind}${s.readOnly ? ', read-only' : ''}]: ${s.state}${s.error ? ` (${s.error})` : ''}`),
+    ...run.steps.flatMap((s) => [
+      `  ${s.phase === 'onFailure' ? 'onFailure ' : ''}${s.index + 1}. ${s.name} [${s.kind}${s.readOnly ? ', read-only' : ''}]: ${s.state}${s.error ? ` (${s.error})` : ''}`,
+      // What a step found is what an approver needs to see: its output, shortened.
+      ...findings(s.output),
+    ]),
   ];
   if (run.approvals.length > 0) {
     lines.push('approvals:');
@@ -85,6 +89,13 @@ export async function verdictCommand(client: ApiClient, verdict: Verdict, id: st
 export async function cancelCommand(client: ApiClient, id: string, reason: string | undefined): Promise<string> {
   const answer = await client.post<{ message: string; run: RunDetail }>(`/api/runs/${encodeURIComponent(id)}/cancel`, reason === undefined ? {} : { reason });
   return `${answer.message}\n`;
+}
+
+/** A step's output as indented lines, at most a few, each cut to a screen's width. */
+function findings(output: string | null): string[] {
+  const lines = (output ?? '').split('\n').filter((l) => l.trim() !== '');
+  const shown = lines.slice(0, 8).map((l) => `       ${l.length > 120 ? `${l.slice(0, 119)}…` : l}`);
+  return lines.length > 8 ? [...shown, `       … ${lines.length - 8} more line(s): remediator show --json`] : shown;
 }
 
 function describeApproval(a: Approval): string {

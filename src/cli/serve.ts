@@ -81,6 +81,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   metrics.reloadSuccessful.set(1);
   metrics.reloadTimestamp.set(clock().getTime() / 1000);
   metrics.playbooksLoaded.set(loaded.playbooks.length);
+  warnUnknownApprovers(loaded.playbooks, config.approvals.groups, secrets.apiTokens.map((t) => t.identity), logger);
   if (config.execution === 'live') {
     // An empty approvers list lets anyone with a token, or with the Slack buttons in view, approve.
     for (const p of loaded.playbooks.filter((x) => x.mode === 'approve' && x.approval.approvers.length === 0)) {
@@ -330,6 +331,23 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
       await store.close();
     },
   };
+}
+
+/**
+ * An approver that is no API token identity, no group and does not look like a Slack user id is
+ * most likely a group missing from approvals.groups: nobody could approve as it.
+ */
+function warnUnknownApprovers(list: readonly Playbook[], groups: Readonly<Record<string, readonly string[]>>, identities: readonly string[], logger: Logger): void {
+  const known = new Set([...identities, ...Object.keys(groups), ...Object.values(groups).flat()]);
+  for (const p of list) {
+    const names = [...p.approval.approvers, ...[...p.steps, ...p.onFailure].flatMap((s) => (s.kind === 'approval' ? (s.approvers ?? []) : []))];
+    for (const name of new Set(names)) {
+      if (known.has(name) || /^[UW][A-Z0-9]{2,}$/.test(name)) continue;
+      logger.warn(`playbook ${p.name} (${p.file}) names approver "${name}", which is no API token identity, no group in approvals.groups and no Slack user id: nobody can approve as it`, {
+        playbook: p.name,
+      });
+    }
+  }
 }
 
 /**

@@ -98,14 +98,14 @@ export const configSchema = z.strictObject({
       /** Timeout of run steps that set none. */
       defaultTimeout: duration.default('5m'),
       /** Environment variables of the daemon that commands see; nothing else leaks to them. */
-      envAllow: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default(['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'KUBECONFIG']),
+      envAllow: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default(['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT']),
       /**
        * With replicas on one database: how long a run stays leased to the replica executing it
        * without a heartbeat. When a replica dies, another marks its runs interrupted after this.
        */
       lease: positiveDuration.default('30s'),
     })
-    .default({ maxConcurrent: 4, outputCapBytes: 64 * 1024, killGrace: '5s', shutdownGrace: '30s', defaultTimeout: '5m', envAllow: ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'KUBECONFIG'], lease: '30s' }),
+    .default({ maxConcurrent: 4, outputCapBytes: 64 * 1024, killGrace: '5s', shutdownGrace: '30s', defaultTimeout: '5m', envAllow: ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT'], lease: '30s' }),
   /** This process's name on batch claims and run leases (default: the host name); a random suffix keeps restarts apart. */
   replicaName: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be letters, digits, ".", "_" or "-", such as the pod name' }).optional(),
   prometheus: z

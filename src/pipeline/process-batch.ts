@@ -80,7 +80,7 @@ async function processAlert(alert: Alert, batchId: string, deps: ProcessDeps): P
     // delivered again must not cancel what the first delivery started.
     const cancelled = await store.cancelNotStarted(alert.fingerprint, alert.startsAt, at, 'the alert resolved before the run started', matched.map((p) => p.name));
     if (cancelled.length > 0) {
-      deps.logger.info(`alert ${alertName(alert)} ${alert.fingerprint} resolved; cancelled ${cancelled.length} run(s) that had not started`, { runIds: cancelled });
+      deps.logger.info(`alert ${alertName(alert)} ${alert.fingerprint} resolved; cancelled ${cancelled.length} run(s) that had not acted (pending, or waiting for approval)`, { runIds: cancelled });
       for (const id of cancelled) {
         const run = await store.getRun(id);
         if (!run) continue;

@@ -181,10 +181,17 @@ export class ReportBuilder {
   }
 }
 
-/** When the run acted: its first changing step's start, else its first step.started; null if no step started. */
+/**
+ * When the run acted: the start of its first step that changes something; null when its plan has
+ * such steps and none started (held, rejected, expired, cancelled: the alert resolved without the
+ * run's help). Only a plan with no such step at all falls back to its first step.started.
+ */
 export function actionAt(run: Pick<ReportRun, 'steps' | 'events'>): number | null {
-  const changing = run.steps.filter((s) => (s.kind === 'run' || s.kind === 'http') && !s.readOnly && s.startedAt !== null).map((s) => Date.parse(s.startedAt as string));
-  if (changing.length > 0) return Math.min(...changing);
+  const plan = run.steps.filter((s) => (s.kind === 'run' || s.kind === 'http') && !s.readOnly);
+  if (plan.length > 0) {
+    const started = plan.filter((s) => s.startedAt !== null).map((s) => Date.parse(s.startedAt as string));
+    return started.length > 0 ? Math.min(...started) : null;
+  }
   const started = run.events.filter((e) => e.kind === 'step.started').map((e) => Date.parse(e.at));
   return started.length > 0 ? Math.min(...started) : null;
 }

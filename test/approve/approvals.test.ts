@@ -168,6 +168,8 @@ describe('approvals: a run in approve mode waits for a person, then acts once', 
 
   test('someone the playbook does not name is refused, and the refusal is recorded; a group names who may', async () => {
     const d = await daemonWith({ rollback: approvePlaybook('approval: { approvers: [alice, oncall] }') });
+    const unknown = d.logs.filter((l) => /names approver "(alice|oncall)", which is no API token identity, no group in approvals\.groups/.test(String(l['message'])));
+    assert.equal(unknown.length, 2, 'approvers nobody can be are warned about at start');
     await d.post(payload());
     const held = await onlyRun(d);
     const refused = await post(d, `/api/runs/${held.id}/approve`);

@@ -68,7 +68,7 @@ steps:
     const r = await runCli(['show', ids['checkout'] as string], { env });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^run ${ids['checkout']}: awaiting_approval\\n`));
-    assert.match(r.stdout, /steps:\n {2}1\. look \[run, read-only\]: succeeded\n {2}2\. undo \[run\]: planned\n/);
+    assert.match(r.stdout, /steps:\n {2}1\. look \[run, read-only\]: succeeded\n {7}ok\n {2}2\. undo \[run\]: planned\n/, 'with what the look found');
     assert.match(r.stdout, /approvals:\n {2}#1 before step undo, requested \S+: waiting until \S+ for anyone with a token/);
     assert.match(r.stdout, new RegExp(`approve with: remediator approve ${ids['checkout']}`));
   });

@@ -20,7 +20,7 @@ test('defaults apply with no file, no environment and no flags', () => {
     logLevel: 'info',
     webhook: { maxBodyBytes: 1048576 },
     auth: { generateTokens: false },
-    runs: { maxConcurrent: 4, outputCapBytes: 65536, killGrace: '5s', shutdownGrace: '30s', defaultTimeout: '5m', envAllow: ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'KUBECONFIG'], lease: '30s' },
+    runs: { maxConcurrent: 4, outputCapBytes: 65536, killGrace: '5s', shutdownGrace: '30s', defaultTimeout: '5m', envAllow: ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT'], lease: '30s' },
     prometheus: { url: 'http://127.0.0.1:9090' },
     guards: { budget: { count: 20, per: '1h' }, maintenance: [] },
     approvals: { groups: {} },

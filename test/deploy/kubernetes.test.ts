@@ -52,3 +52,11 @@ test('every variable the Deployment sets is one remediator reads, and the config
   const grace = Number(config.runs.shutdownGrace.replace(/s$/, ''));
   assert.ok(deployment.spec.template.spec.terminationGracePeriodSeconds > grace);
 });
+
+test('the image sets no REMEDIATOR_ variable: they would outrank the configuration a deployment mounts', () => {
+  const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  assert.doesNotMatch(dockerfile.replace(/#.*$/gm, ''), /REMEDIATOR_/);
+  const config = loadConfig({ config: path.join(ROOT, 'deploy', 'docker', 'remediator.yaml') }, {});
+  assert.deepEqual([config.listen, config.playbooks, config.db, config.execution], ['0.0.0.0:9595', '/app/playbooks', '/data/remediator.db', 'dry-run']);
+  assert.match(dockerfile, /COPY deploy\/docker\/remediator.yaml/);
+});

@@ -13,9 +13,9 @@ const alice = { id: 'alice', via: 'api' as const };
  */
 export function approvalContract(withStore: (fn: (store: Store) => Promise<void>) => () => Promise<void>, run: (over?: Partial<NewRun>) => NewRun, step: RunStep): void {
   /** A created run moved to running, ready to be held. */
-  const running = async (store: Store, over: Partial<NewRun> = {}) => {
+  const running = async (store: Store, over: Partial<NewRun> = {}, steps: RunStep[] = [step, { ...step, index: 1, name: 'after' }]) => {
     const r = run({ dryRun: false, needsApproval: true, generatorUrl: 'http://prometheus:9090/graph?g0.expr=up', ...over });
-    assert.ok(await store.createRun(r, [step, { ...step, index: 1, name: 'after' }], []));
+    assert.ok(await store.createRun(r, steps, []));
     assert.ok(await store.transitionRun(r.id, { from: ['pending'], to: 'running', at: at(1) }));
     return r;
   };
@@ -169,13 +169,16 @@ export function approvalContract(withStore: (fn: (store: Store) => Promise<void>
   test('the budget counts held and approved live runs, not those rejected, expired or cancelled before acting', withStore(async (store) => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const r = await running(store, { instanceKey: `b${i}@x`, fingerprint: `b${i}`, targetKey: `t${i}` });
+      // A read-only look, then the action: a held run has run its look.
+      const r = await running(store, { instanceKey: `b${i}@x`, fingerprint: `b${i}`, targetKey: `t${i}` }, [{ ...step, name: 'look', readOnly: true }, { ...step, index: 1 }]);
       await hold(store, r.id);
       ids.push(r.id);
     }
     const [approved, rejected, , cancelled] = ids as [string, string, string, string, string];
     await store.decideApproval({ runId: approved, verdict: 'approve', by: alice, comment: null, at: at(2) });
     await store.decideApproval({ runId: rejected, verdict: 'reject', by: alice, comment: null, at: at(2) });
+    // Its read-only look ran before the hold: cancelling it still spent nothing.
+    await store.transitionRun(cancelled, { from: ['awaiting_approval'], to: 'awaiting_approval', at: at(1), steps: [{ phase: 'main', index: 0, state: 'succeeded', startedAt: at(1) }] });
     await store.cancelRun(cancelled, { at: at(2), by: alice, reason: 'x' });
     await store.expireApprovals(at(10_000));
     // approved and the held ones that expired: only the approved one still counts.

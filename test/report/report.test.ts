@@ -49,7 +49,7 @@ describe('actionAt: the first step that changes something, else the first step s
     ['a read-only check, then a change: the change', { steps: [readOnly(10), changing(40)], events: [ev('step.started', 10), ev('step.started', 40)] }, 40],
     ['an http call that changes something counts', { steps: [readOnly(10, 'http'), changing(25, 'http')], events: [] }, 25],
     ['two changes (a rollback in onFailure): the earlier', { steps: [changing(70), changing(30)], events: [] }, 30],
-    ['a changing step that never started does not count', { steps: [changing(null), readOnly(12)], events: [ev('step.started', 12)] }, 12],
+    ['a changing step that never started: the run did not act (held, rejected, cancelled)', { steps: [changing(null), readOnly(12)], events: [ev('step.started', 12)] }, null],
     ['read-only steps only: the first step.started', { steps: [readOnly(15), readOnly(50)], events: [ev('step.started', 50), ev('step.started', 15)] }, 15],
     ['a verify or wait step is not an action', { steps: [{ kind: 'verify', readOnly: false, startedAt: t(5) }], events: [ev('step.started', 5)] }, 5],
     ['no step started: none', { steps: [changing(null)], events: [ev('approval.requested', 3)] }, null],

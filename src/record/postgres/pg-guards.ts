@@ -49,7 +49,7 @@ async function liveRunsSince(tx: Tx, since: Date | null, circuit: CircuitRecord 
     `SELECT COUNT(*) AS n FROM runs WHERE NOT dry_run AND created_at >= $1
        AND state NOT IN ('rejected', 'expired')
        AND EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.id)
-       AND NOT (state = 'cancelled' AND NOT EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.id AND s.started_at IS NOT NULL))`,
+       AND NOT (state = 'cancelled' AND NOT EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.id AND s.started_at IS NOT NULL AND NOT s.read_only AND s.kind IN ('run', 'http')))`,
     [from],
   );
 }

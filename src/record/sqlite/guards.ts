@@ -84,12 +84,12 @@ export function closeCircuit(ctx: SqliteContext, c: { at: string; by: string; vi
 /**
  * Live runs that may act, for the budget: created since a time, with steps (a run refused for its
  * params has none), and not ended without acting — rejected or expired requests, and runs
- * cancelled before any step started, spent nothing.
+ * cancelled before a step that changes something started, spent nothing.
  */
 const LIVE_RUNS_SQL = `SELECT COUNT(*) AS n FROM runs WHERE dry_run = 0 AND created_at >= ?
   AND state NOT IN ('rejected', 'expired')
   AND EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.id)
-  AND NOT (state = 'cancelled' AND NOT EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.id AND s.started_at IS NOT NULL))`;
+  AND NOT (state = 'cancelled' AND NOT EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.id AND s.started_at IS NOT NULL AND s.read_only = 0 AND s.kind IN ('run', 'http')))`;
 
 /**
  * Live runs that were allowed to act (not those refused before any step, which have no steps),

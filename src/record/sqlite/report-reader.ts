@@ -55,7 +55,7 @@ export class ReportReader {
        WHERE id > @after AND id < @before AND created_at >= @since AND created_at < @until ${playbook}
        ORDER BY id LIMIT ${PAGE}`,
     );
-    const steps = this.db.prepare('SELECT kind, read_only, started_at FROM run_steps WHERE run_id = ? AND started_at IS NOT NULL');
+    const steps = this.db.prepare('SELECT kind, read_only, started_at FROM run_steps WHERE run_id = ?');
     const events = this.db.prepare(
       `SELECT kind, at, json_extract(data, '$.seq') AS seq FROM events WHERE run_id = ? AND +kind IN (${RUN_EVENT_KINDS.map(() => '?').join(', ')}) ORDER BY id`,
     );
