@@ -7,7 +7,7 @@ import { parseDuration } from '../domain/duration.js';
 import { RemediatorError } from '../domain/errors.js';
 import { writeJsonLines, type ExportSummary } from '../record/audit-export.js';
 import { verifyExportFile } from '../record/audit-file.js';
-import { verifyStoreChain } from '../record/audit-verify.js';
+import { storeChainEntries, verifyStoreChain } from '../record/audit-verify.js';
 import { describeStore, isPostgresUrl, openStore } from '../record/open-store.js';
 import { AuditReader } from '../record/sqlite/audit-reader.js';
 
@@ -32,7 +32,7 @@ export function configuredDatabase(opts: DatabaseOptions, env: NodeJS.ProcessEnv
 export function auditDatabase(opts: DatabaseOptions, env: NodeJS.ProcessEnv = process.env): string {
   const db = configuredDatabase(opts, env);
   if (isPostgresUrl(db)) {
-    throw new RemediatorError('bad_request', `--db ${describeStore(db)}: this command reads an SQLite file; on PostgreSQL use remediator audit verify, or GET /api/audit for the events`);
+    throw new RemediatorError('bad_request', `--db ${describeStore(db)}: remediator report reads an SQLite file; on PostgreSQL, GET /api/runs and /api/audit have the figures it is made of`);
   }
   return db;
 }
@@ -115,23 +115,42 @@ export async function auditExport(opts: ExportOptions, stdout: Writable, now: Da
   const since = opts.since === undefined ? null : timeBound('--since', opts.since, now);
   const until = opts.until === undefined ? null : timeBound('--until', opts.until, now);
   if (since !== null && until !== null && since >= until) throw new RemediatorError('bad_request', `--since ${opts.since} is not before --until ${opts.until}`);
-  const reader = AuditReader.open(auditDatabase(opts));
+  const stop = until === null ? undefined : (e: { at: string }) => e.at >= until;
+  const db = configuredDatabase(opts);
+  let write: (out: Writable) => Promise<ExportSummary>;
+  let close: () => Promise<void>;
+  if (isPostgresUrl(db)) {
+    // Replicas share it: pages by id up to the head read first, while they append on.
+    const store = await openStore(db, () => new Date());
+    close = () => store.close();
+    write = async (out) => {
+      const head = await store.auditHead();
+      const start = since === null ? (head?.baseId ?? 0) + 1 : ((await store.listEvents({ since, limit: 1 }))[0]?.id ?? null);
+      if (start === null) return { count: 0, first: null, last: null };
+      return writeJsonLines(storeChainEntries(store, start - 1, head?.lastId ?? Number.MAX_SAFE_INTEGER), out, stop);
+    };
+  } else {
+    const reader = AuditReader.open(auditDatabase(opts));
+    close = () => Promise.resolve(reader.close());
+    write = (out) =>
+      reader.snapshot(() => {
+        const head = reader.head();
+        const start = since === null ? (head?.baseId ?? 0) + 1 : reader.firstIdAtOrAfter(since);
+        if (start === null) return Promise.resolve({ count: 0, first: null, last: null });
+        return writeJsonLines(reader.events(start), out, stop);
+      });
+  }
   const out = opts.out === undefined ? stdout : createWriteStream(opts.out, { mode: 0o600 });
   let summary: ExportSummary;
   try {
-    summary = await reader.snapshot(() => {
-      const head = reader.head();
-      const start = since === null ? (head?.baseId ?? 0) + 1 : reader.firstIdAtOrAfter(since);
-      if (start === null) return Promise.resolve({ count: 0, first: null, last: null });
-      return writeJsonLines(reader.events(start), out, until === null ? undefined : (e) => e.at >= until);
-    });
+    summary = await write(out);
   } catch (err) {
     if (out !== stdout) out.destroy();
     // The reader of stdout went away (`| head`): what it wanted was written.
     if ((err as NodeJS.ErrnoException).code === 'EPIPE') return '';
     throw err;
   } finally {
-    reader.close();
+    await close();
   }
   if (out !== stdout) {
     out.end();

@@ -30,7 +30,7 @@ const CHUNK = 64 * 1024;
  * however fast the database reads and however slow the reader of the output. Rejects with the
  * stream's error (EPIPE when the reader went away).
  */
-export async function writeJsonLines(entries: Iterable<ChainEntry>, out: Writable, stop: (e: ChainEntry) => boolean = () => false): Promise<ExportSummary> {
+export async function writeJsonLines(entries: Iterable<ChainEntry> | AsyncIterable<ChainEntry>, out: Writable, stop: (e: ChainEntry) => boolean = () => false): Promise<ExportSummary> {
   // In an object, so the closures' writes are visible to the checks below (and to the compiler).
   const state: { failed: Error | null } = { failed: null };
   const onError = (err: Error) => {
@@ -59,7 +59,7 @@ export async function writeJsonLines(entries: Iterable<ChainEntry>, out: Writabl
     }
   };
   try {
-    for (const e of entries) {
+    for await (const e of entries) {
       if (stop(e)) break;
       first ??= { id: e.id, prevHash: e.prevHash };
       last = { id: e.id, hash: e.hash };

@@ -10,10 +10,11 @@ import type { Store } from '../domain/store.js';
  */
 export async function verifyStoreChain(store: Pick<Store, 'auditHead' | 'auditEvents'>, pageSize = 1000): Promise<ChainVerdict> {
   const head = await store.auditHead();
-  return verifyChain(pages(store, head?.baseId ?? 0, head?.lastId ?? Number.MAX_SAFE_INTEGER, pageSize), { head, snapshot: false });
+  return verifyChain(storeChainEntries(store, head?.baseId ?? 0, head?.lastId ?? Number.MAX_SAFE_INTEGER, pageSize), { head, snapshot: false });
 }
 
-async function* pages(store: Pick<Store, 'auditEvents'>, afterId: number, throughId: number, limit: number): AsyncGenerator<ChainEntry> {
+/** The chain's events with afterId < id ≤ throughId, in id order, read a page at a time (constant memory). */
+export async function* storeChainEntries(store: Pick<Store, 'auditEvents'>, afterId: number, throughId: number, limit = 1000): AsyncGenerator<ChainEntry> {
   let after = afterId;
   for (;;) {
     const page = await store.auditEvents({ afterId: after, throughId, limit });

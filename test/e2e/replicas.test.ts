@@ -114,6 +114,13 @@ describe('two replicas on one PostgreSQL database', { skip: !reachable }, () => 
     const cli = await runCli(['audit', 'verify', '--db', db]);
     assert.equal(cli.code, 0, cli.stdout + cli.stderr);
     assert.match(cli.stdout, /^audit trail intact: \d+ events/);
+    // And an export of the shared trail verifies on its own.
+    const file = path.join(dir, 'export.jsonl');
+    const exported = await runCli(['audit', 'export', '--db', db, '--out', file]);
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.match(exported.stderr, /^exported \d+ events \(ids 1–\d+\)/);
+    const fromFile = await runCli(['audit', 'verify', '--file', file]);
+    assert.equal(fromFile.code, 0, fromFile.stdout + fromFile.stderr);
   });
 
   test('a run proposed through one replica and approved through the other executes once', async () => {
