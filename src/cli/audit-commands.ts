@@ -32,7 +32,7 @@ export function configuredDatabase(opts: DatabaseOptions, env: NodeJS.ProcessEnv
 export function auditDatabase(opts: DatabaseOptions, env: NodeJS.ProcessEnv = process.env): string {
   const db = configuredDatabase(opts, env);
   if (isPostgresUrl(db)) {
-    throw new RemediatorError('bad_request', `--db ${describeStore(db)}: remediator report reads an SQLite file; on PostgreSQL, GET /api/runs and /api/audit have the figures it is made of`);
+    throw new RemediatorError('bad_request', `--db ${describeStore(db)}: this command reads an SQLite file here`);
   }
   return db;
 }

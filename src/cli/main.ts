@@ -184,7 +184,7 @@ async function main(argv: string[]): Promise<void> {
     process.stderr.write(await auditExport(opts, process.stdout));
   });
 
-  // Effectiveness per playbook, read from the SQLite file like the audit trail.
+  // Effectiveness per playbook, read from the database directly (read-only), like the audit trail.
   database(
     program
       .command('report')
@@ -195,7 +195,7 @@ async function main(argv: string[]): Promise<void> {
       .option('--json', 'print JSON instead of text'),
   ).action(async (opts: { db?: string; config?: string; since?: string; until?: string; playbook?: string; json?: boolean }) => {
     const { reportCommand } = await import('./report-command.js');
-    process.stdout.write(reportCommand(opts));
+    process.stdout.write(await reportCommand(opts));
   });
 
   await program.parseAsync(argv);

@@ -1,8 +1,10 @@
 import { RemediatorError } from '../domain/errors.js';
+import { isPostgresUrl } from '../record/open-store.js';
+import { PgReportReader } from '../record/postgres/pg-report-reader.js';
 import { ReportReader } from '../record/sqlite/report-reader.js';
 import { formatReport } from '../report/format-report.js';
-import { ReportBuilder, type Report } from '../report/report.js';
-import { auditDatabase, timeBound } from './audit-commands.js';
+import { ReportBuilder, type Report, type ReportWindow } from '../report/report.js';
+import { configuredDatabase, timeBound } from './audit-commands.js';
 
 /** The window when --since is not given. */
 export const DEFAULT_SINCE = '30d';
@@ -18,23 +20,28 @@ export interface ReportOptions {
 }
 
 /**
- * The report as text or JSON, read straight from the SQLite file (read-only, beside a running
- * daemon, no token: like the audit commands). Throws a RemediatorError on a bad argument or a
- * missing file, which the CLI prints and exits 1 on.
+ * The report as text or JSON, read straight from the database (read-only, beside a running
+ * daemon or its replicas, no token: like the audit commands). Throws a RemediatorError on a bad
+ * argument or a missing database, which the CLI prints and exits 1 on.
  */
-export function reportCommand(opts: ReportOptions, now: Date = new Date()): string {
-  const report = readReport(opts, now);
+export async function reportCommand(opts: ReportOptions, now: Date = new Date()): Promise<string> {
+  const report = await readReport(opts, now);
   return opts.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report);
 }
 
-/** Reads the rows of the window and computes the report. */
-export function readReport(opts: ReportOptions, now: Date = new Date()): Report {
+/** Reads the rows of the window, from the SQLite file or the PostgreSQL URL, and computes the report. */
+export async function readReport(opts: ReportOptions, now: Date = new Date()): Promise<Report> {
   const since = timeBound('--since', opts.since ?? DEFAULT_SINCE, now);
   const until = opts.until === undefined ? now.toISOString() : timeBound('--until', opts.until, now);
   if (since >= until) throw new RemediatorError('bad_request', `--since ${opts.since ?? DEFAULT_SINCE} is not before --until ${opts.until ?? 'now'}`);
   if (opts.playbook !== undefined && opts.playbook.trim() === '') throw new RemediatorError('bad_request', '--playbook: give a playbook name');
   const window = { since, until, playbook: opts.playbook ?? null };
-  const reader = ReportReader.open(auditDatabase(opts));
+  const db = configuredDatabase(opts);
+  return isPostgresUrl(db) ? readPostgres(db, window) : readSqlite(db, window);
+}
+
+function readSqlite(file: string, window: ReportWindow): Report {
+  const reader = ReportReader.open(file);
   try {
     return reader.snapshot(() => {
       const builder = new ReportBuilder();
@@ -47,3 +54,16 @@ export function readReport(opts: ReportOptions, now: Date = new Date()): Report 
   }
 }
 
+async function readPostgres(url: string, window: ReportWindow): Promise<Report> {
+  const reader = await PgReportReader.open(url);
+  try {
+    return await reader.snapshot(async () => {
+      const builder = new ReportBuilder();
+      for await (const run of reader.runs(window)) builder.addRun(run);
+      for (const s of await reader.suppressions(window)) builder.addSuppressions(s);
+      return builder.build(window);
+    });
+  } finally {
+    await reader.close();
+  }
+}

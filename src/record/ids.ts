@@ -27,3 +27,8 @@ export function newId(prefix: string, now: Date = new Date()): string {
   }
   return `${prefix}_${head}${tail}`;
 }
+
+/** "r_" and the time part of the ids of runs created at `iso`: every later run's id sorts after it. */
+export function runIdPrefix(iso: string): string {
+  return newId('r', new Date(Math.max(0, Date.parse(iso)))).slice(0, 12);
+}

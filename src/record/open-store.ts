@@ -1,5 +1,5 @@
 import type { Store } from '../domain/store.js';
-import { redactUrl } from './postgres/pg-connection.js';
+import { redactUrl, splitSchema } from './postgres/pg-connection.js';
 import { PostgresStore } from './postgres/postgres-store.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 
@@ -20,8 +20,6 @@ export function describeStore(db: string): string {
  */
 export async function openStore(db: string, clock: () => Date): Promise<Store> {
   if (!isPostgresUrl(db)) return SqliteStore.open(db, clock);
-  const url = new URL(db);
-  const schema = url.searchParams.get('schema');
-  url.searchParams.delete('schema');
-  return PostgresStore.open(url.toString(), { clock, ...(schema ? { schema } : {}) });
+  const { url, schema } = splitSchema(new URL(db));
+  return PostgresStore.open(url, { clock, ...(schema ? { schema } : {}) });
 }

@@ -196,6 +196,9 @@ export function actionAt(run: Pick<ReportRun, 'steps' | 'events'>): number | nul
   return started.length > 0 ? Math.min(...started) : null;
 }
 
+/** The events of a run the report reads: step starts (the action's fallback) and approvals. */
+export const REPORT_EVENT_KINDS: readonly EventKind[] = ['step.started', 'approval.requested', 'approval.granted', 'approval.rejected', 'approval.expired', 'approval.cancelled'];
+
 const ANSWERED: ReadonlySet<EventKind> = new Set(['approval.granted', 'approval.rejected']);
 /** Ends of a request that nobody answered: they close it without a wait to count. */
 const CLOSED: ReadonlySet<EventKind> = new Set(['approval.expired', 'approval.cancelled']);

@@ -5,11 +5,17 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import type { NewEvent, RunState, RunStep } from '../../src/domain/run.js';
+import type { Store } from '../../src/domain/store.js';
 import { newId } from '../../src/record/ids.js';
+import { redactUrl } from '../../src/record/postgres/pg-connection.js';
+import { PostgresStore } from '../../src/record/postgres/postgres-store.js';
 import { SqliteStore } from '../../src/record/sqlite/sqlite-store.js';
 import type { Report } from '../../src/report/report.js';
 import { runCli } from '../support/cli.js';
+import { freshSchema, pgExec, pgReachable, pgTestUrl } from '../support/postgres.js';
 import { removeDir } from '../support/test-daemon.js';
+
+const pgUp = await pgReachable();
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'remediator-report-'));
 const WINDOW = ['--since', '2026-11-01T00:00:00Z', '--until', '2026-12-01T00:00:00Z'];
@@ -31,11 +37,11 @@ function rendered(s: StepSpec): RunStep['rendered'] {
   return { kind: 'run', argv: ['kubectl', 'rollout', 'restart', 'deploy/checkout'], dryRunArgv: null, env: {}, cwd: null };
 }
 
-/** A history written through the real store, as the daemon would, with explicit times. */
+/** A history written through a real store (SQLite or PostgreSQL), as the daemon would, with explicit times. */
 class History {
   private n = 0;
   private readonly runs = new Map<string, { created: number; fingerprint: string; startsAt: string }>();
-  constructor(readonly store: SqliteStore) {}
+  constructor(readonly store: Store) {}
 
   private at(id: string, seconds: number): string {
     return new Date((this.runs.get(id)?.created ?? 0) + seconds * 1000).toISOString();
@@ -364,6 +370,141 @@ describe('remediator report, default window', () => {
     assert.deepEqual(report.total.runs.live.total, 1);
     assert.deepEqual(report.total.timeToResolve, { count: 1, medianMs: 60_000, p90Ms: 60_000, resolvedWithoutAction: 0, unresolved: 0 });
     assert.deepEqual(report.total.suppressions, { total: 1, byReason: { cooldown: 1 } });
+  });
+});
+
+describe('remediator report on PostgreSQL: the same history, the same figures', { skip: !pgUp }, () => {
+  let store: PostgresStore;
+  let drop: () => Promise<void>;
+  let db: string;
+  before(async () => {
+    const fresh = await freshSchema();
+    drop = fresh.drop;
+    db = `${pgTestUrl()}?schema=${fresh.schema}`;
+    store = await PostgresStore.open(pgTestUrl(), { schema: fresh.schema });
+    await writeHistory(new History(store));
+    // The store stays open while the CLI reads: as beside running replicas.
+  });
+  after(async () => {
+    await store.close();
+    await drop();
+  });
+
+  const report = async (args: string[]): Promise<Report> => {
+    const r = await runCli(['report', '--db', db, ...args, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, '');
+    return JSON.parse(r.stdout) as Report;
+  };
+
+  test('--json: every figure, as from SQLite', async () => {
+    assert.deepEqual(await report(WINDOW), {
+      since: '2026-11-01T00:00:00.000Z',
+      until: '2026-12-01T00:00:00.000Z',
+      playbook: null,
+      percentiles: 'nearest-rank',
+      playbooks: EXPECTED_PLAYBOOKS,
+      total: EXPECTED_TOTAL,
+    });
+    const text = await runCli(['report', '--db', db, ...WINDOW]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.equal(text.stdout, EXPECTED_TEXT);
+  });
+
+  test('--playbook and a narrower window', async () => {
+    const r = await report([...WINDOW, '--playbook', 'rollback']);
+    assert.deepEqual(r.playbooks, [EXPECTED_PLAYBOOKS[2]]);
+    assert.deepEqual({ playbook: 'rollback', ...r.total }, EXPECTED_PLAYBOOKS[2]);
+    const narrow = await report(['--since', '2026-11-12', '--until', '2026-11-14']);
+    assert.deepEqual(
+      narrow.playbooks.map((p) => [p.playbook, p.runs.live.total, p.timeToResolve.count, p.timeToResolve.unresolved, p.suppressions.byReason]),
+      [['restart-pod', 2, 1, 1, { cooldown: 1, duplicate: 1 }]],
+    );
+  });
+});
+
+describe('remediator report on PostgreSQL: runs past one page', { skip: !pgUp }, () => {
+  const COUNT = 1201;
+  let drop: () => Promise<void>;
+  let db: string;
+  before(async () => {
+    const fresh = await freshSchema();
+    drop = fresh.drop;
+    db = `${pgTestUrl()}?schema=${fresh.schema}`;
+    await (await PostgresStore.open(pgTestUrl(), { schema: fresh.schema })).close();
+    // Written in three statements rather than through the store, which would take a while: run i,
+    // created i minutes into November, restarts 10 s in and resolves i+1 s after; every third is
+    // held for approval beforehand, for i s. The report reads neither hashes nor other columns.
+    const start = Date.parse('2026-11-01T00:00:00.000Z');
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const runs = Array.from({ length: COUNT }, (_, i) => ({ id: newId('r', new Date(start + i * 60_000)), created: start + i * 60_000, i }));
+    const created = runs.map((r) => iso(r.created));
+    await pgExec(
+      `INSERT INTO ${fresh.schema}.runs (id, playbook, playbook_hash, alertname, fingerprint, starts_at, instance_key, target_key, dry_run, state, reason, params, labels, annotations, created_at, updated_at, resolved_at)
+       SELECT id, 'bulk', 'h', 'Bulk', id, created, id, id, false, 'succeeded', 'matched', '{}', '{}', '{}', created, created, resolved
+       FROM unnest($1::text[], $2::text[], $3::text[]) AS t(id, created, resolved)`,
+      [runs.map((r) => r.id), created, runs.map((r) => iso(r.created + 10_000 + (r.i + 1) * 1000))],
+    );
+    await pgExec(
+      `INSERT INTO ${fresh.schema}.run_steps (run_id, phase, idx, name, kind, read_only, rendered, deferred, state, started_at)
+       SELECT id, 'main', 0, 'restart', 'run', false, '{}', false, 'succeeded', started FROM unnest($1::text[], $2::text[]) AS t(id, started)`,
+      [runs.map((r) => r.id), runs.map((r) => iso(r.created + 10_000))],
+    );
+    const held = runs.filter((r) => r.i % 3 === 0);
+    const events = held.flatMap((r) => [
+      { run: r.id, kind: 'approval.requested', at: iso(r.created + 1000) },
+      { run: r.id, kind: 'approval.granted', at: iso(r.created + 1000 + r.i * 1000) },
+    ]);
+    await pgExec(
+      `INSERT INTO ${fresh.schema}.events (id, at, kind, run_id, playbook, data, prev_hash, hash)
+       SELECT n, at, kind, run_id, 'bulk', '{"seq":1}', '', '' FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[]) AS t(n, at, kind, run_id)`,
+      [events.map((_, n) => n + 1), events.map((e) => e.at), events.map((e) => e.kind), events.map((e) => e.run)],
+    );
+  });
+  after(() => drop());
+
+  test('every run once, each with its own steps and events', async () => {
+    const r = await runCli(['report', '--db', db, ...WINDOW, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const total = (JSON.parse(r.stdout) as Report).total;
+    assert.deepEqual(total.runs.live, { ...none, succeeded: COUNT, total: COUNT });
+    // 1 s to 1201 s: the median has rank 601, the p90 rank 1081.
+    assert.deepEqual(total.timeToResolve, { count: COUNT, medianMs: 601_000, p90Ms: 1_081_000, resolvedWithoutAction: 0, unresolved: 0 });
+    // 0 s, 3 s, … 1200 s (401 waits): ranks 201 and 361.
+    assert.deepEqual(total.approvalWait, { count: 401, medianMs: 600_000, p90Ms: 1_080_000 });
+  });
+});
+
+describe('remediator report on PostgreSQL: what it refuses', { skip: !pgUp }, () => {
+  test('a schema without a runs table, or none: exit 1, never migrating it, never printing the password', async () => {
+    const fresh = await freshSchema();
+    try {
+      const url = new URL(pgTestUrl());
+      if (url.password === '') url.password = 's3cr3t-pw';
+      const password = decodeURIComponent(url.password);
+      const empty = `${url.toString()}?schema=${fresh.schema}`;
+      const r = await runCli(['report', '--db', empty]);
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr, `remediator: ${redactUrl(empty)} is not a remediator database (no runs table in schema ${fresh.schema}): give the daemon's --db (or --config)\n`);
+      assert.ok(!r.stderr.includes(password));
+      assert.deepEqual(await pgExec('SELECT tablename FROM pg_tables WHERE schemaname = $1', [fresh.schema]), [], 'the reader created nothing');
+      const missing = `${url.toString()}?schema=${fresh.schema}_missing`;
+      const none = await runCli(['report', '--db', missing]);
+      assert.equal(none.code, 1);
+      assert.equal(none.stderr, `remediator: ${redactUrl(missing)} is not a remediator database (no schema ${fresh.schema}_missing): give the daemon's --db (or --config)\n`);
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  test('a server that does not answer (exit 2: try again), a bad schema name (exit 1): without the password', async () => {
+    const down = await runCli(['report', '--db', 'postgres://postgres:s3cr3t-pw@127.0.0.1:1/test']);
+    assert.equal(down.code, 2);
+    assert.match(down.stderr, /^remediator: cannot read the PostgreSQL database at postgres:\/\/postgres@127\.0\.0\.1:1\/test: connecting: .*ECONNREFUSED/);
+    assert.ok(!down.stderr.includes('s3cr3t'));
+    const bad = await runCli(['report', '--db', `${pgTestUrl()}?schema=Bad-Name`]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /schema "Bad-Name" is not valid/);
   });
 });
 

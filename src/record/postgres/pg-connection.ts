@@ -75,3 +75,11 @@ function safeDecode(s: string): string {
     return s;
   }
 }
+
+/** Takes remediator's own `?schema=NAME` off a PostgreSQL URL: the driver gets the rest. */
+export function splitSchema(url: URL): { url: string; schema: string | undefined } {
+  const copy = new URL(url);
+  const schema = copy.searchParams.get('schema') || undefined;
+  copy.searchParams.delete('schema');
+  return { url: copy.toString(), schema };
+}

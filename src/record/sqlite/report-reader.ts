@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { EventKind, RunState, RenderedStep } from '../../domain/run.js';
-import type { ReportEvent, ReportRun, ReportWindow, SuppressionCount } from '../../report/report.js';
-import { newId } from '../ids.js';
+import { REPORT_EVENT_KINDS, type ReportEvent, type ReportRun, type ReportWindow, type SuppressionCount } from '../../report/report.js';
+import { runIdPrefix } from '../ids.js';
 import { openReadOnly } from './read-only.js';
 
 type Row = Record<string, unknown>;
@@ -9,8 +9,6 @@ type Row = Record<string, unknown>;
 /** Runs read per query: a page, so that a long window never holds its rows all at once. */
 const PAGE = 500;
 
-/** The events of a run the report reads: step starts (the action's fallback) and approvals. */
-const RUN_EVENT_KINDS: readonly EventKind[] = ['step.started', 'approval.requested', 'approval.granted', 'approval.rejected', 'approval.expired', 'approval.cancelled'];
 
 /**
  * Reads what `remediator report` needs from an SQLite file: read-only and without the daemon's
@@ -57,10 +55,10 @@ export class ReportReader {
     );
     const steps = this.db.prepare('SELECT kind, read_only, started_at FROM run_steps WHERE run_id = ?');
     const events = this.db.prepare(
-      `SELECT kind, at, json_extract(data, '$.seq') AS seq FROM events WHERE run_id = ? AND +kind IN (${RUN_EVENT_KINDS.map(() => '?').join(', ')}) ORDER BY id`,
+      `SELECT kind, at, json_extract(data, '$.seq') AS seq FROM events WHERE run_id = ? AND +kind IN (${REPORT_EVENT_KINDS.map(() => '?').join(', ')}) ORDER BY id`,
     );
-    const params = { since: w.since, until: w.until, before: idPrefix(w.until), ...(w.playbook === null ? {} : { playbook: w.playbook }) };
-    let after = idPrefix(w.since);
+    const params = { since: w.since, until: w.until, before: runIdPrefix(w.until), ...(w.playbook === null ? {} : { playbook: w.playbook }) };
+    let after = runIdPrefix(w.since);
     for (;;) {
       const rows = page.all({ ...params, after }) as Row[];
       for (const row of rows) {
@@ -76,7 +74,7 @@ export class ReportReader {
           steps: dryRun
             ? []
             : (steps.all(id) as Row[]).map((s) => ({ kind: s['kind'] as RenderedStep['kind'], readOnly: s['read_only'] === 1, startedAt: (s['started_at'] as string | null) ?? null })),
-          events: dryRun ? [] : (events.all(id, ...RUN_EVENT_KINDS) as Row[]).map(toEvent),
+          events: dryRun ? [] : (events.all(id, ...REPORT_EVENT_KINDS) as Row[]).map(toEvent),
         };
       }
       if (rows.length < PAGE) return;
@@ -102,10 +100,6 @@ export class ReportReader {
   }
 }
 
-/** "r_" and the time part of the ids of runs created at `iso`: every later run's id sorts after it. */
-function idPrefix(iso: string): string {
-  return newId('r', new Date(Math.max(0, Date.parse(iso)))).slice(0, 12);
-}
 
 function toEvent(row: Row): ReportEvent {
   const seq = row['seq'];
