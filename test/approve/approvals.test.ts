@@ -8,6 +8,7 @@ import type { Run, RunDetail } from '../../src/domain/run.js';
 import { fixture, ROOT } from '../support/fixtures.js';
 import { reply, startHttpServer } from '../support/http-server.js';
 import { API_TOKEN, removeDir, startTestDaemon, type TestDaemon } from '../support/test-daemon.js';
+import { until } from '../support/until.js';
 
 const SCRIPTS = path.join(ROOT, 'test', 'fixtures', 'scripts');
 const NODE = process.execPath;
@@ -90,15 +91,6 @@ async function onlyRun(d: TestDaemon): Promise<RunDetail> {
   return d.api<RunDetail>(`/api/runs/${runs[0]?.id}`);
 }
 
-async function until<T>(what: string, read: () => Promise<T | undefined | null | false>, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const kinds = (run: RunDetail) => run.events.map((e) => e.kind).filter((k) => k.startsWith('approval.') || k === 'run.state');
 

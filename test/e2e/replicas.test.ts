@@ -10,6 +10,7 @@ import { runCli } from '../support/cli.js';
 import { startDaemonProcess, type DaemonProcess } from '../support/daemon-process.js';
 import { fixture, ROOT } from '../support/fixtures.js';
 import { freshSchema, pgReachable, pgTestUrl } from '../support/postgres.js';
+import { until } from '../support/until.js';
 
 const reachable = await pgReachable();
 const NODE = process.execPath;
@@ -40,15 +41,6 @@ async function apiPost(d: DaemonProcess, apiPath: string, body: unknown = {}): P
   return res.status;
 }
 
-async function until<T>(what: string, read: () => Promise<T | null | undefined | false>, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('two replicas on one PostgreSQL database', { skip: !reachable }, () => {
   let dir: string;
@@ -94,7 +86,7 @@ describe('two replicas on one PostgreSQL database', { skip: !reachable }, () => 
     const runs = await until('every run finished', async () => {
       const { runs: all } = await a.api<{ runs: Run[] }>('/api/runs?playbook=burst&limit=500');
       return all.length >= N && all.every((r) => r.state === 'succeeded') ? all : null;
-    });
+    }, 30_000, 100);
     assert.equal(runs.length, N, 'one run per alert instance');
     assert.deepEqual(actions().filter((l) => l.startsWith('burst')).sort(), Array.from({ length: N }, (_, n) => `burst ${n}`).sort(), 'each action ran once');
     const owners = new Set(runs.map((r) => r.owner));
@@ -125,13 +117,13 @@ describe('two replicas on one PostgreSQL database', { skip: !reachable }, () => 
 
   test('a run proposed through one replica and approved through the other executes once', async () => {
     assert.equal(await post(a, batch('Gate', 1)), 200);
-    const held = await until('the hold, seen from the other replica', async () => (await b.api<{ runs: Run[] }>('/api/runs?state=awaiting_approval')).runs[0]);
+    const held = await until('the hold, seen from the other replica', async () => (await b.api<{ runs: Run[] }>('/api/runs?state=awaiting_approval')).runs[0], 30_000, 100);
     const answers = await Promise.all([apiPost(b, `/api/runs/${held.id}/approve`), apiPost(a, `/api/runs/${held.id}/approve`), apiPost(b, `/api/runs/${held.id}/approve`)]);
     assert.deepEqual(answers.sort(), [200, 409, 409]);
     const done = await until('the approved run to finish', async () => {
       const r = await a.api<RunDetail>(`/api/runs/${held.id}`);
       return r.state === 'succeeded' ? r : null;
-    });
+    }, 30_000, 100);
     assert.equal(done.approvals.filter((x) => x.decision === 'approved').length, 1);
     assert.deepEqual(actions().filter((l) => l.startsWith('gate')), ['gate 1']);
   });
@@ -144,7 +136,7 @@ describe('two replicas on one PostgreSQL database', { skip: !reachable }, () => 
       if (!r) return null;
       const detail = await b.api<RunDetail>(`/api/runs/${r.id}`);
       return detail.steps[0]?.state === 'running' ? detail : null;
-    });
+    }, 30_000, 100);
     const victim = running.owner?.startsWith('replica-a') ? a : b;
     const survivor = victim === a ? b : a;
     const killedAt = Date.now();

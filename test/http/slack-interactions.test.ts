@@ -8,6 +8,7 @@ import type { Run, RunDetail } from '../../src/domain/run.js';
 import { signSlackRequest } from '../../src/notify/slack/signature.js';
 import { fixture } from '../support/fixtures.js';
 import { removeDir, startTestDaemon, type TestDaemon } from '../support/test-daemon.js';
+import { until } from '../support/until.js';
 
 const NODE = process.execPath;
 const SIGNING_SECRET = 'slack-signing-secret-for-tests';
@@ -34,15 +35,6 @@ async function send(d: TestDaemon, req: { body: string; headers: Record<string, 
   return { status: res.status, text: await res.text() };
 }
 
-async function until<T>(what: string, read: () => Promise<T | undefined | null | false> | T | undefined | null | false, ms = 10_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await read();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('Slack: one message per run, and approval buttons verified by signature', () => {
   let dir: string;
