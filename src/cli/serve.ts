@@ -250,6 +250,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
       approvals,
       store,
       client: slack,
+      teamId: config.slack.teamId ?? null,
       clock,
       logger,
       metrics,

@@ -137,6 +137,11 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Channel for run messages with a bot token (a channel id such as C0123456789, or #name). */
       channel: z.string().min(1).optional(),
+      /**
+       * The Slack workspace (team id, T…) whose button presses count. Without it, any workspace the
+       * app is installed in, Slack Connect guests' included, may press the buttons.
+       */
+      teamId: z.string().regex(/^[TE][A-Z0-9]+$/, { message: 'must be a Slack team id such as T0123456789' }).optional(),
     })
     .default({}),
   /** A directory of files, one per secret (a mounted Kubernetes Secret), for {{ secrets.NAME }}. */
@@ -184,6 +189,7 @@ export const ENV_KEYS: Readonly<Record<string, readonly string[]>> = {
   // A YAML or JSON map, e.g. '{oncall: [alice, U012ABC]}'.
   REMEDIATOR_APPROVALS_GROUPS: ['approvals', 'groups'],
   REMEDIATOR_SLACK_CHANNEL: ['slack', 'channel'],
+  REMEDIATOR_SLACK_TEAM_ID: ['slack', 'teamId'],
   REMEDIATOR_GUARDS_BUDGET_COUNT: ['guards', 'budget', 'count'],
   REMEDIATOR_GUARDS_BUDGET_PER: ['guards', 'budget', 'per'],
   // A YAML or JSON list, e.g. '[{name: sunday, cron: "0 2 * * SUN", duration: 2h, action: suppress}]'.

@@ -16,6 +16,8 @@ export interface SlackRouteDeps {
   readonly store: Store;
   /** Answers a refused press through its response_url. */
   readonly client: SlackClient | null;
+  /** The workspace whose presses count (null: any the app is installed in). */
+  readonly teamId: string | null;
   readonly clock: () => Date;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -27,6 +29,7 @@ interface ButtonPress {
   readonly runId: string;
   readonly seq: number | null;
   readonly user: { readonly id: string; readonly name?: string };
+  readonly teamId: string | null;
   readonly responseUrl: string | null;
 }
 
@@ -63,6 +66,11 @@ export function slackRouter(deps: SlackRouteDeps): Router {
 }
 
 async function decide(deps: SlackRouteDeps, press: ButtonPress): Promise<void> {
+  if (deps.teamId !== null && press.teamId !== deps.teamId) {
+    deps.logger.warn(`Slack ${press.verdict} of run ${press.runId} by ${press.user.id} refused: workspace ${press.teamId ?? '(none)'} is not ${deps.teamId}`, { runId: press.runId });
+    await tell(deps, press, `Presses from this Slack workspace do not decide runs here (slack.teamId is ${deps.teamId}).`);
+    return;
+  }
   const who = { id: press.user.id, via: 'slack' as const, ...(press.user.name ? { name: press.user.name } : {}) };
   const result = await deps.approvals.decide(press.runId, press.verdict, who, null, press.seq ?? undefined);
   // A refusal reaches the presser alone; success shows in the run's message, which the run
@@ -102,7 +110,7 @@ export function parsePress(body: Buffer): ButtonPress | null {
   } catch {
     throw new RemediatorError('bad_request', 'the Slack interaction payload is not JSON');
   }
-  const p = payload as { type?: unknown; user?: { id?: unknown; username?: unknown; name?: unknown }; actions?: unknown; response_url?: unknown };
+  const p = payload as { type?: unknown; user?: { id?: unknown; username?: unknown; name?: unknown; team_id?: unknown }; team?: { id?: unknown }; actions?: unknown; response_url?: unknown };
   if (p.type !== 'block_actions' || !Array.isArray(p.actions)) return null;
   const action = p.actions[0] as { action_id?: unknown; value?: unknown; block_id?: unknown } | undefined;
   const verdict = action?.action_id === 'approve' ? 'approve' : action?.action_id === 'reject' ? 'reject' : null;
@@ -114,6 +122,7 @@ export function parsePress(body: Buffer): ButtonPress | null {
     runId: action.value,
     seq: seq === undefined ? null : Number(seq),
     user: { id: p.user.id, ...(name ? { name } : {}) },
+    teamId: typeof p.team?.id === 'string' ? p.team.id : typeof p.user.team_id === 'string' ? p.user.team_id : null,
     responseUrl: typeof p.response_url === 'string' && isSlackResponseUrl(p.response_url) ? p.response_url : null,
   };
 }

@@ -18,10 +18,11 @@ const APPROVER = 'U0APPROVER';
 const RESPONSE_URL = 'https://hooks.slack.com/actions/T0/1/response';
 
 /** A Slack interaction as Slack sends it: a form with a JSON payload, signed. */
-function interaction(runId: string, actionId: string, user: string, opts: { secret?: string; ts?: number; seq?: number } = {}) {
+function interaction(runId: string, actionId: string, user: string, opts: { secret?: string; ts?: number; seq?: number; team?: string } = {}) {
   const payload = {
     type: 'block_actions',
     user: { id: user, username: user.toLowerCase() },
+    team: { id: opts.team ?? 'T0HOME' },
     actions: [{ action_id: actionId, value: runId, block_id: `approval:${runId}:${opts.seq ?? 1}`, type: 'button' }],
     response_url: RESPONSE_URL,
   };
@@ -66,7 +67,7 @@ steps:
     daemon = await startTestDaemon({
       dir,
       playbooks: path.join(dir, 'playbooks'),
-      config: { execution: 'live', slack: { channel: CHANNEL }, publicUrl: 'https://remediator.example.com' },
+      config: { execution: 'live', slack: { channel: CHANNEL, teamId: 'T0HOME' }, publicUrl: 'https://remediator.example.com' },
       env: { PATH: process.env['PATH'] },
       secrets: { slackSigningSecrets: [SIGNING_SECRET], slackBotToken: BOT_TOKEN },
     });
@@ -131,6 +132,19 @@ steps:
     await until('the ephemeral answer', () => ephemeral);
     assert.equal(ephemeral?.['response_type'], 'ephemeral');
     assert.match(String(ephemeral?.['text']), /U0OTHER may not approve run \S+: the playbook allows U0APPROVER/);
+    assert.equal((await daemon.api<RunDetail>(`/api/runs/${runId}`)).state, 'awaiting_approval');
+
+    // The approver, but pressing from another workspace (a Slack Connect channel, say): refused.
+    let foreign: Record<string, unknown> | undefined;
+    nock('https://hooks.slack.com')
+      .post('/actions/T0/1/response', (b: Record<string, unknown>) => {
+        foreign = b;
+        return true;
+      })
+      .reply(200, 'ok');
+    assert.equal((await send(daemon, interaction(runId, 'approve', APPROVER, { team: 'T0ELSEWHERE' }))).status, 200);
+    await until('the answer to the other workspace', () => foreign);
+    assert.match(String(foreign?.['text']), /Presses from this Slack workspace do not decide runs here \(slack\.teamId is T0HOME\)/);
     assert.equal((await daemon.api<RunDetail>(`/api/runs/${runId}`)).state, 'awaiting_approval');
 
     // The approver: acknowledged at once, then the run goes on.
