@@ -2,7 +2,8 @@ import type { Approval, Identity } from '../../domain/approval.js';
 import type { Run, RunState } from '../../domain/run.js';
 import type { ApprovalOutcome, ApprovalRequest, ApprovalVerdict } from '../../domain/store.js';
 import { applyTransition } from './pg-runs.js';
-import { toApproval, toRun, type Row } from './pg-rows.js';
+import { toApproval, toRun } from '../rows.js';
+import { type Row } from './pg-rows.js';
 import type { Tx } from './transaction.js';
 
 /**

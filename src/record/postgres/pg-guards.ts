@@ -1,6 +1,6 @@
 import type { GuardState } from '../../domain/decision.js';
 import type { CircuitRecord, GlobalState, GuardQuery, PauseRecord } from '../../domain/store.js';
-import { toCircuit, toPause } from './pg-rows.js';
+import { toCircuit, toPause } from '../rows.js';
 import type { Tx } from './transaction.js';
 
 /**

@@ -1,7 +1,8 @@
 import type { AuditEvent, Run, RunDetail } from '../../domain/run.js';
 import type { EventQuery, RunQuery } from '../../domain/store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
-import { toApproval, toEvent, toRun, toStep, type Row } from './pg-rows.js';
+import { toApproval, toEvent, toRun, toStep } from '../rows.js';
+import { type Row } from './pg-rows.js';
 import type { Tx } from './transaction.js';
 
 /** Runs one statement (its own transaction) and returns its rows. */

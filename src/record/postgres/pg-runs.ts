@@ -1,6 +1,6 @@
 import { isTerminal, type NewEvent, type Run, type RunStep } from '../../domain/run.js';
 import type { NewRun, RunTransition } from '../../domain/store.js';
-import { toRun } from './pg-rows.js';
+import { toRun } from '../rows.js';
 import type { Tx } from './transaction.js';
 
 /** What every event of a run carries. */

@@ -2,7 +2,7 @@ import type { Approval, Identity } from '../../domain/approval.js';
 import type { RunState } from '../../domain/run.js';
 import type { ApprovalOutcome, ApprovalRequest, ApprovalVerdict } from '../../domain/store.js';
 import type { SqliteContext } from './context.js';
-import { toApproval, toRun, type Row } from './rows.js';
+import { toApproval, toRun, type Row } from '../rows.js';
 import { applyTransition, runEventBase } from './runs.js';
 
 /**

@@ -2,7 +2,7 @@ import type { NewEvent } from '../../domain/run.js';
 import type { NewBatch, StoredBatch } from '../../domain/store.js';
 import { newId } from '../ids.js';
 import type { SqliteContext } from './context.js';
-import type { Row } from './rows.js';
+import type { Row } from '../rows.js';
 
 /**
  * Stored webhook deliveries. Writing them (group commit, durably) is SqliteStore's: these are

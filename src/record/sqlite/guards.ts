@@ -1,7 +1,7 @@
 import type { GuardState } from '../../domain/decision.js';
 import type { CircuitRecord, GlobalState, GuardQuery, PauseRecord } from '../../domain/store.js';
 import type { SqliteContext } from './context.js';
-import type { Row } from './rows.js';
+import { toCircuit, toPause, type Row } from '../rows.js';
 
 /** The guards' reads and the daemon-wide rows (pause, circuit). */
 
@@ -103,27 +103,9 @@ function liveRunsSince(ctx: SqliteContext, since: Date | null, circuit: CircuitR
 }
 
 function readPause(ctx: SqliteContext): PauseRecord | null {
-  const row = ctx.sql('SELECT * FROM pause WHERE id = 1').get() as Row | undefined;
-  if (!row) return null;
-  return {
-    pausedAt: String(row['paused_at']),
-    until: String(row['until']),
-    reason: String(row['reason']),
-    by: String(row['paused_by']),
-    resumedAt: (row['resumed_at'] as string | null) ?? null,
-    resumedBy: (row['resumed_by'] as string | null) ?? null,
-  };
+  return toPause(ctx.sql('SELECT * FROM pause WHERE id = 1').get() as Row | undefined);
 }
 
 function readCircuit(ctx: SqliteContext): CircuitRecord | null {
-  const row = ctx.sql('SELECT * FROM circuit WHERE id = 1').get() as Row | undefined;
-  if (!row) return null;
-  return {
-    openedAt: String(row['opened_at']),
-    reason: String(row['reason']),
-    openedBy: String(row['opened_by']),
-    closedAt: (row['closed_at'] as string | null) ?? null,
-    closedBy: (row['closed_by'] as string | null) ?? null,
-    closeNote: (row['close_note'] as string | null) ?? null,
-  };
+  return toCircuit(ctx.sql('SELECT * FROM circuit WHERE id = 1').get() as Row | undefined);
 }

@@ -1,5 +1,5 @@
 import type { SqliteContext } from './context.js';
-import type { Row } from './rows.js';
+import type { Row } from '../rows.js';
 
 /** Leases of running runs, and interrupting the runs whose process stopped. */
 

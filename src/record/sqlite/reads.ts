@@ -2,7 +2,7 @@ import type { AuditEvent, Run, RunDetail, RunState } from '../../domain/run.js';
 import type { EventQuery, RunQuery } from '../../domain/store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import type { SqliteContext } from './context.js';
-import { toApproval, toEvent, toRun, toStep, type Row } from './rows.js';
+import { toApproval, toEvent, toRun, toStep, type Row } from '../rows.js';
 
 /** A run with its steps, approvals and events. */
 export function getRun(ctx: SqliteContext, id: string): RunDetail | null {

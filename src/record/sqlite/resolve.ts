@@ -1,6 +1,6 @@
 import { closeOpenApproval } from './approvals.js';
 import type { SqliteContext } from './context.js';
-import type { Row } from './rows.js';
+import type { Row } from '../rows.js';
 
 /** What a resolve does to runs: marks them resolved, then cancels those that had not started. */
 

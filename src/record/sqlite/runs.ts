@@ -1,7 +1,7 @@
 import { isTerminal, type NewEvent, type Run, type RunStep } from '../../domain/run.js';
 import type { NewRun, RunTransition } from '../../domain/store.js';
 import type { SqliteContext } from './context.js';
-import { toRun, type Row } from './rows.js';
+import { toRun, type Row } from '../rows.js';
 
 /**
  * Creates a run with its steps and events; null, writing nothing, when a unique index refuses it

@@ -35,7 +35,7 @@ import { ProcessLock } from './process-lock.js';
 import { countRunsInProgress, getRun, listEvents, listRuns } from './reads.js';
 import { cancelNotStarted, recordResolved } from './resolve.js';
 import { pruneChunk } from './retention.js';
-import type { Row } from './rows.js';
+import type { Row } from '../rows.js';
 import { applyTransition, createRun } from './runs.js';
 
 /**
