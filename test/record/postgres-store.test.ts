@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { RunStep } from '../../src/domain/run.js';
 import type { NewRun } from '../../src/domain/store.js';
 import { verifyStoreChain } from '../../src/record/audit-verify.js';
-import { newId } from '../../src/record/ids.js';
 import { MIGRATIONS } from '../../src/record/postgres/pg-migrations.js';
 import { PostgresStore, type PostgresStoreOptions } from '../../src/record/postgres/postgres-store.js';
 import { freshSchema, pgExec, pgReachable, pgTestUrl } from '../support/postgres.js';
-import { storeContract } from './store-contract.js';
+import { contractRun, contractStep, storeContract } from './store-contract.js';
 
 const reachable = await pgReachable();
 
@@ -29,40 +27,9 @@ async function onFreshSchema(fn: (schema: string, open: (options?: PostgresStore
 }
 
 const at = (seconds: number) => new Date(Date.parse('2026-11-28T21:13:00.000Z') + seconds * 1000).toISOString();
-const run = (over: Partial<NewRun> = {}): NewRun => ({
-  id: newId('r'),
-  playbook: 'rollback',
-  playbookHash: 'h1',
-  batchId: null,
-  alertname: 'ServiceUpgradeErrorBurst',
-  fingerprint: 'fp1',
-  startsAt: '2026-11-28T21:12:23.687341347Z',
-  instanceKey: 'fp1@2026-11-28T21:12:23.687341347Z',
-  targetKey: 'shop/checkout',
-  dryRun: false,
-  state: 'pending',
-  reason: 'live',
-  params: { namespace: 'shop' },
-  labels: { alertname: 'ServiceUpgradeErrorBurst' },
-  annotations: {},
-  createdAt: at(0),
-  ...over,
-});
-const step: RunStep = {
-  index: 0,
-  name: 'undo',
-  kind: 'run',
-  phase: 'main',
-  readOnly: false,
-  rendered: { kind: 'run', argv: ['kubectl', 'rollout', 'undo'], dryRunArgv: null, env: {}, cwd: null },
-  deferred: false,
-  state: 'planned',
-  startedAt: null,
-  finishedAt: null,
-  exitCode: null,
-  output: null,
-  error: null,
-};
+// The contract's run, live: these tests act as replicas would.
+const run = (over: Partial<NewRun> = {}): NewRun => contractRun({ dryRun: false, reason: 'live', createdAt: at(0), ...over });
+const step = contractStep;
 
 if (reachable) {
   storeContract('PostgreSQL', async () => {

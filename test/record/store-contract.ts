@@ -9,6 +9,43 @@ import { approvalContract } from './approval-contract.js';
 import { replicaContract } from './replica-contract.js';
 import { retentionContract } from './retention-contract.js';
 
+/** A run to create, with whatever a test changes. */
+export const contractRun = (over: Partial<NewRun> = {}): NewRun => ({
+  id: newId('r'),
+  playbook: 'rollback',
+  playbookHash: 'h1',
+  batchId: null,
+  alertname: 'ServiceUpgradeErrorBurst',
+  fingerprint: 'fp1',
+  startsAt: '2026-11-28T21:12:23.687341347Z',
+  instanceKey: 'fp1@2026-11-28T21:12:23.687341347Z',
+  targetKey: 'shop/checkout',
+  dryRun: true,
+  state: 'pending',
+  reason: 'execution is dry-run',
+  params: { namespace: 'shop' },
+  labels: { alertname: 'ServiceUpgradeErrorBurst' },
+  annotations: {},
+  createdAt: '2026-11-28T21:13:00.000Z',
+  ...over,
+});
+/** A planned step that changes something. */
+export const contractStep: RunStep = {
+  index: 0,
+  name: 'undo',
+  kind: 'run',
+  phase: 'main',
+  readOnly: false,
+  rendered: { kind: 'run', argv: ['kubectl', 'rollout', 'undo'], dryRunArgv: null, env: {}, cwd: null },
+  deferred: false,
+  state: 'planned',
+  startedAt: null,
+  finishedAt: null,
+  exitCode: null,
+  output: null,
+  error: null,
+};
+
 /**
  * The behaviour every Store must have, whatever its database. Each implementation's test file
  * calls this with a factory that returns a fresh, empty store.
@@ -24,41 +61,8 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
     }
   };
 
-  const run = (over: Partial<NewRun> = {}): NewRun => ({
-    id: newId('r'),
-    playbook: 'rollback',
-    playbookHash: 'h1',
-    batchId: null,
-    alertname: 'ServiceUpgradeErrorBurst',
-    fingerprint: 'fp1',
-    startsAt: '2026-11-28T21:12:23.687341347Z',
-    instanceKey: 'fp1@2026-11-28T21:12:23.687341347Z',
-    targetKey: 'shop/checkout',
-    dryRun: true,
-    state: 'pending',
-    reason: 'execution is dry-run',
-    params: { namespace: 'shop' },
-    labels: { alertname: 'ServiceUpgradeErrorBurst' },
-    annotations: {},
-    createdAt: '2026-11-28T21:13:00.000Z',
-    ...over,
-  });
-  const step: RunStep = {
-    index: 0,
-    name: 'undo',
-    kind: 'run',
-    phase: 'main',
-    readOnly: false,
-    rendered: { kind: 'run', argv: ['kubectl', 'rollout', 'undo'], dryRunArgv: null, env: {}, cwd: null },
-    deferred: false,
-    state: 'planned',
-    startedAt: null,
-    finishedAt: null,
-    exitCode: null,
-    output: null,
-    error: null,
-  };
-
+  const run = contractRun;
+  const step = contractStep;
   describe(`Store contract: ${name}`, () => {
     approvalContract(withStore, run, step);
     replicaContract(withStore, run, step);
