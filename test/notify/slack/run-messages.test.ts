@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import nock from 'nock';
 import type { Approval } from '../../../src/domain/approval.js';
 import type { RunDetail, RunState } from '../../../src/domain/run.js';
 import { SlackRunMessages, type RunMessageResult, type SlackMessageRefs } from '../../../src/notify/slack/run-messages.js';
 import { SlackClient, type SlackMessageRef } from '../../../src/notify/slack/slack-client.js';
+import { onlyNockedCalls } from '../../support/nock.js';
 
 const API = 'https://slack.example.test';
 const TOKEN = 'xoxb-1-run-messages';
@@ -120,14 +121,7 @@ function expectCall(path: string, reply: Record<string, unknown> | string, bodie
 const hasButtons = (b: Body | undefined): boolean => (b?.blocks ?? []).some((block) => block.type === 'actions');
 
 describe('SlackRunMessages', () => {
-  before(() => {
-    nock.disableNetConnect();
-  });
-  afterEach(() => {
-    const pending = nock.pendingMocks();
-    nock.cleanAll();
-    assert.deepEqual(pending, [], 'Slack calls expected but not made');
-  });
+  onlyNockedCalls();
 
   test('bot token: one message per run, posted once then updated in place with the same ts', async () => {
     const { current, results, refs, messages } = setup('bot', run('awaiting_approval'));

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import nock from 'nock';
 import { SlackApiError, SlackClient } from '../../../src/notify/slack/slack-client.js';
+import { onlyNockedCalls } from '../../support/nock.js';
 
 const TOKEN = 'xoxb-123456789012-abcdefSECRETtoken';
 const WEBHOOK = 'https://hooks.example.test/services/T000/B000/webhookSECRETpath';
@@ -31,14 +32,7 @@ async function slackError(promise: Promise<unknown>): Promise<SlackApiError> {
 }
 
 describe('SlackClient', () => {
-  before(() => {
-    nock.disableNetConnect();
-  });
-  afterEach(() => {
-    const pending = nock.pendingMocks();
-    nock.cleanAll();
-    assert.deepEqual(pending, [], 'Slack calls expected but not made');
-  });
+  onlyNockedCalls();
 
   test('chat.postMessage with the bot token: JSON, bearer, and where the message landed', async () => {
     let sent: Record<string, unknown> = {};

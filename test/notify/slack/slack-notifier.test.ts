@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import nock from 'nock';
 import { SlackClient } from '../../../src/notify/slack/slack-client.js';
 import { SlackNotifier } from '../../../src/notify/slack/slack-notifier.js';
+import { onlyNockedCalls } from '../../support/nock.js';
 
 const API = 'https://slack.example.test';
 const TOKEN = 'xoxb-1-notifier-token';
@@ -28,14 +29,7 @@ function expectPost(): { body: () => Posted } {
 }
 
 describe('SlackNotifier', () => {
-  before(() => {
-    nock.disableNetConnect();
-  });
-  afterEach(() => {
-    const pending = nock.pendingMocks();
-    nock.cleanAll();
-    assert.deepEqual(pending, [], 'Slack calls expected but not made');
-  });
+  onlyNockedCalls();
 
   test('a notify step goes to the channel it names, its text shown as untrusted', async () => {
     const post = expectPost();
