@@ -259,6 +259,14 @@ TOTAL                 7  cooldown 3, maintenance 2, duplicate 1, locked 1
 median and p90 are nearest-rank: durations observed, the shortest that half (90%) of the values do not exceed
 `;
 
+/** `remediator report --db DB ARGS --json`, which must succeed silently; its report. */
+async function reportJson(db: string, args: string[]): Promise<Report> {
+  const r = await runCli(['report', '--db', db, ...args, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr, '');
+  return JSON.parse(r.stdout) as Report;
+}
+
 describe('remediator report, on a history written through the store', () => {
   const file = path.join(scratch, 'history.db');
   let store: SqliteStore;
@@ -269,12 +277,7 @@ describe('remediator report, on a history written through the store', () => {
   });
   after(() => store.close());
 
-  const report = async (args: string[]): Promise<Report> => {
-    const r = await runCli(['report', '--db', file, ...args, '--json']);
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stderr, '');
-    return JSON.parse(r.stdout) as Report;
-  };
+  const report = (args: string[]) => reportJson(file, args);
 
   test('--json: every figure, per playbook and in total', async () => {
     assert.deepEqual(await report(WINDOW), {
@@ -390,12 +393,7 @@ describe('remediator report on PostgreSQL: the same history, the same figures', 
     await drop();
   });
 
-  const report = async (args: string[]): Promise<Report> => {
-    const r = await runCli(['report', '--db', db, ...args, '--json']);
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stderr, '');
-    return JSON.parse(r.stdout) as Report;
-  };
+  const report = (args: string[]) => reportJson(db, args);
 
   test('--json: every figure, as from SQLite', async () => {
     assert.deepEqual(await report(WINDOW), {
