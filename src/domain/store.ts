@@ -19,8 +19,6 @@ export interface Store {
   readonly exclusive: boolean;
   /** Stores a webhook delivery (and its "batch.received" event) durably; resolves only once committed. */
   saveBatch(batch: NewBatch): Promise<string>;
-  /** Batches stored but not yet processed, oldest first. */
-  pendingBatches(limit: number): Promise<StoredBatch[]>;
   /**
    * Claims up to `limit` stored, unprocessed batches for `owner` until `until`, oldest first,
    * skipping those another replica holds a live claim on (`now` decides which claims have

@@ -69,12 +69,13 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
     retentionContract(withStore, run);
     test('a saved batch is pending until marked processed', withStore(async (store) => {
       const id = await store.saveBatch({ receivedAt: new Date('2026-11-28T21:13:00Z'), receiver: 'remediator', status: 'firing', groupKey: '{}:{}', alertCount: 0, payload: { alerts: [] }, source: {} });
-      const pending = await store.pendingBatches(10);
+      const claim = () => store.claimBatches({ owner: 'a', limit: 10, until: '2026-11-28T21:14:00.000Z', now: '2026-11-28T21:13:01.000Z' });
+      const pending = await claim();
       assert.deepEqual(pending.map((b) => b.id), [id]);
       assert.deepEqual(pending[0]?.payload, { alerts: [] });
       assert.equal(await store.countPendingBatches(), 1);
       await store.markBatchProcessed(id, { kind: 'batch.processed', data: { runs: 0 } });
-      assert.deepEqual(await store.pendingBatches(10), []);
+      assert.deepEqual(await claim(), []);
       assert.equal(await store.countPendingBatches(), 0);
       const events = await store.listEvents({ limit: 10 });
       assert.deepEqual(events.map((e) => [e.kind, e.batchId]), [['batch.received', id], ['batch.processed', id]]);

@@ -23,12 +23,6 @@ export async function insertBatch(tx: Tx, batch: NewBatch): Promise<string> {
   return id;
 }
 
-/** Batches stored but not yet processed, oldest first. */
-export async function pendingBatches(query: Query, limit: number): Promise<StoredBatch[]> {
-  const rows = await query('SELECT id, received_at, payload FROM batches WHERE processed_at IS NULL ORDER BY received_at, id LIMIT $1', [limit]);
-  return rows.map((r) => ({ id: String(r['id']), receivedAt: new Date(String(r['received_at'])), payload: JSON.parse(String(r['payload'])) as unknown }));
-}
-
 /** Marks a batch processed, with its closing event. */
 export async function markBatchProcessed(tx: Tx, id: string, event: NewEvent): Promise<void> {
   await tx.rows('UPDATE batches SET processed_at = $1 WHERE id = $2', [tx.now(), id]);

@@ -23,7 +23,7 @@ import type {
   StoredBatch,
 } from '../../domain/store.js';
 import { cancelRun, decideApproval, expireApprovals, holdForApproval } from './pg-approvals.js';
-import { claimBatches, insertBatch, markBatchProcessed, pendingBatches } from './pg-batches.js';
+import { claimBatches, insertBatch, markBatchProcessed } from './pg-batches.js';
 import { checkSchemaName, passwordScrubber, poolConfig, redactUrl, schemaKey } from './pg-connection.js';
 import { DecisionLock } from './pg-decision-lock.js';
 import { CHAIN_COLUMNS, readAuditHead } from './pg-event-chain.js';
@@ -99,10 +99,6 @@ export class PostgresStore implements Store {
   /** One durable transaction per batch: a PostgreSQL commit is on disk when it returns. */
   saveBatch(batch: NewBatch): Promise<string> {
     return this.tx('saving a batch', (tx) => insertBatch(tx, batch), 'durable');
-  }
-
-  pendingBatches(limit: number): Promise<StoredBatch[]> {
-    return pendingBatches((text, values) => this.db.query('reading pending batches', text, values), limit);
   }
 
   claimBatches(claim: { owner: string; limit: number; until: string; now: string }): Promise<StoredBatch[]> {

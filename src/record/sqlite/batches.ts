@@ -28,12 +28,6 @@ export function insertBatch(ctx: SqliteContext, batch: NewBatch): string {
   return id;
 }
 
-/** Batches stored but not yet processed, oldest first. */
-export function pendingBatches(ctx: SqliteContext, limit: number): StoredBatch[] {
-  const rows = ctx.sql('SELECT id, received_at, payload FROM batches WHERE processed_at IS NULL ORDER BY received_at, id LIMIT ?').all(limit) as Row[];
-  return rows.map(toBatch);
-}
-
 /**
  * Claims up to `limit` unprocessed batches for `owner` until `until`, oldest first: those never
  * claimed, whose claim expired before `now`, or already the owner's.

@@ -25,7 +25,7 @@ import type {
   StoredBatch,
 } from '../../domain/store.js';
 import { cancelRun, countOpenApprovals, decideApproval, expireApprovals, holdForApproval, nextApprovalExpiry } from './approvals.js';
-import { claimBatches, countPendingBatches, insertBatch, markBatchProcessed, pendingBatches } from './batches.js';
+import { claimBatches, countPendingBatches, insertBatch, markBatchProcessed } from './batches.js';
 import type { SqliteContext } from './context.js';
 import { CHAIN_COLUMNS, EventChainWriter, readAuditHead, toChainedEvent } from './event-chain.js';
 import { closeCircuit, endPause, globalState, guardState, openCircuit, setPause } from './guards.js';
@@ -200,11 +200,6 @@ export class SqliteStore implements Store {
       return;
     }
     items.forEach((item, i) => item.resolve(ids[i] as string));
-  }
-
-
-  pendingBatches(limit: number): Promise<StoredBatch[]> {
-    return this.wrap('reading pending batches', () => pendingBatches(this.ctx, limit));
   }
 
   claimBatches(c: { owner: string; limit: number; until: string; now: string }): Promise<StoredBatch[]> {
