@@ -163,11 +163,6 @@ export class ApprovalService {
     await this.tell(run, { kind: 'approval.expired', text: `${run.playbook} for ${run.alertname} (${run.targetKey}) expired: ${run.reason} [run ${id}]`, runId: id, playbook: run.playbook });
   }
 
-  /** Tells the notifiers about runs a resolve cancelled (their approval requests are closed). */
-  runsChanged(ids: readonly string[]): void {
-    for (const id of ids) this.changed(id);
-  }
-
   private async tell(run: Run, n: Notification): Promise<void> {
     const events = [];
     for (const notifier of this.deps.notifiers) {

@@ -118,12 +118,17 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     for (const watch of runWatchers) watch(runId);
   };
   let expiry: ExpiryTimer | null = null;
-  // Runs that end outside an executor (interrupted, cancelled at start) are counted here.
+  // Runs that end outside an executor (interrupted, cancelled at start or by a resolve) are
+  // counted here, and their messages updated.
   const ended = (ids: readonly string[], outcome: 'interrupted' | 'cancelled') => {
     for (const id of ids) {
       runChanged(id);
       void store.getRun(id).then(
-        (run) => run && metrics.runs.inc({ playbook: run.playbook, outcome, mode: run.dryRun ? 'dry-run' : 'live' }),
+        (run) => {
+          if (!run) return;
+          metrics.runs.inc({ playbook: run.playbook, outcome, mode: run.dryRun ? 'dry-run' : 'live' });
+          if (outcome === 'cancelled' && run.approvals.length > 0) metrics.approvals.inc({ playbook: run.playbook, outcome: 'cancelled' });
+        },
         () => undefined,
       );
     }
@@ -216,7 +221,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
         logger,
         metrics,
         onRunCreated: start,
-        onRunsCancelled: (ids) => approvals.runsChanged(ids),
+        onRunsCancelled: (ids) => ended(ids, 'cancelled'),
         switches,
       }),
     logger,

@@ -25,7 +25,7 @@ export interface ProcessDeps {
   readonly metrics: Metrics;
   /** Called for every run created; the caller decides how it executes. */
   readonly onRunCreated: (run: Run, playbook: Playbook) => void;
-  /** Told of runs a resolve cancelled before they started (their messages are updated). */
+  /** Told of runs a resolve cancelled before they acted (they are counted, their messages updated). */
   readonly onRunsCancelled?: (runIds: readonly string[]) => void;
   /** Opens the circuit when the budget is spent, and tells people (default: opens it, tells nobody). */
   readonly switches?: GuardSwitches;
@@ -81,12 +81,6 @@ async function processAlert(alert: Alert, batchId: string, deps: ProcessDeps): P
     const cancelled = await store.cancelNotStarted(alert.fingerprint, alert.startsAt, at, 'the alert resolved before the run started', matched.map((p) => p.name));
     if (cancelled.length > 0) {
       deps.logger.info(`alert ${alertName(alert)} ${alert.fingerprint} resolved; cancelled ${cancelled.length} run(s) that had not acted (pending, or waiting for approval)`, { runIds: cancelled });
-      for (const id of cancelled) {
-        const run = await store.getRun(id);
-        if (!run) continue;
-        deps.metrics.runs.inc({ playbook: run.playbook, outcome: 'cancelled', mode: run.dryRun ? 'dry-run' : 'live' });
-        if (run.approvals.length > 0) deps.metrics.approvals.inc({ playbook: run.playbook, outcome: 'cancelled' });
-      }
       deps.onRunsCancelled?.(cancelled);
     }
   }
