@@ -44,7 +44,11 @@ async function ingest(label: string, db: (dir: string) => string): Promise<void>
         const body = structuredClone(template);
         (body.alerts[0] as { fingerprint: string }).fingerprint = i.toString(16).padStart(16, '0');
         const t0 = performance.now();
-        const res = await fetch(`${daemon.url}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(body) });
+        const res = await fetch(`${daemon.url}/webhook`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+          body: JSON.stringify(body),
+        });
         await res.arrayBuffer();
         if (res.status !== 200) throw new Error(`status ${res.status}`);
         latencies.push(performance.now() - t0);

@@ -34,7 +34,11 @@ for (let i = 0; i < N; i++) {
   alert['labels'] = { alertname: 'LatencyBench', n: String(i) };
   alert['fingerprint'] = i.toString(16).padStart(16, '0');
   const t0 = performance.now();
-  const res = await fetch(`${daemon.url}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(body) });
+  const res = await fetch(`${daemon.url}/webhook`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+    body: JSON.stringify(body),
+  });
   await res.arrayBuffer();
   answered.push(performance.now() - t0);
   await daemon.settled();

@@ -134,7 +134,10 @@ async function build(): Promise<{ runsMs: number; eventsMs: number; indexMs: num
   db.pragma('synchronous = OFF');
   db.pragma('cache_size = -262144');
   db.pragma('locking_mode = EXCLUSIVE');
-  const indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('runs', 'events') AND sql IS NOT NULL").all() as { name: string; sql: string }[];
+  const indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('runs', 'events') AND sql IS NOT NULL").all() as {
+    name: string;
+    sql: string;
+  }[];
   for (const index of indexes) db.exec(`DROP INDEX ${index.name}`);
   const end = Date.now();
   const start = end - 90 * DAY;
@@ -226,7 +229,14 @@ async function build(): Promise<{ runsMs: number; eventsMs: number; indexMs: num
   // Event data from a few templates, each encoded canonically once (as the store writes it).
   const DATA = Object.fromEntries(
     Object.entries({
-      batch: { receiver: 'remediator', status: 'firing', groupKey: '{}:{alertname="ServiceUpgradeErrorBurst"}', alerts: 1, remoteAddress: '10.0.3.7', userAgent: 'Alertmanager/0.27.0' },
+      batch: {
+        receiver: 'remediator',
+        status: 'firing',
+        groupKey: '{}:{alertname="ServiceUpgradeErrorBurst"}',
+        alerts: 1,
+        remoteAddress: '10.0.3.7',
+        userAgent: 'Alertmanager/0.27.0',
+      },
       run: { action: 'run', reason: 'matched' },
       suppress: { action: 'suppress', reason: 'cooldown', detail: 'last run 12m ago', keys: { target: 'ns-3/svc-41' } },
       'run.state': { from: 'running', to: 'succeeded' },
@@ -312,7 +322,8 @@ const span = ro.prepare('SELECT MIN(at) AS first, MAX(at) AS last FROM events').
 const lastMs = Date.parse(span.last);
 const firstMs = Date.parse(span.first);
 /** A run from the middle of the history. */
-const midRun = (ro.prepare('SELECT run_id AS id FROM events WHERE id >= ? AND run_id IS NOT NULL LIMIT 1').get(Math.floor(totals.events / 2)) as { id: string }).id;
+const midRun = (ro.prepare('SELECT run_id AS id FROM events WHERE id >= ? AND run_id IS NOT NULL LIMIT 1').get(Math.floor(totals.events / 2)) as { id: string })
+  .id;
 const midEvent = Math.floor(totals.events / 2);
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -324,7 +335,11 @@ interface Query {
   readonly http: string;
 }
 const runsQuery = (name: string, q: Omit<RunQuery, 'limit'>): Query => {
-  const params = new URLSearchParams({ ...(q.state ? { state: q.state } : {}), ...(q.playbook ? { playbook: q.playbook } : {}), ...(q.cursor ? { cursor: q.cursor } : {}) });
+  const params = new URLSearchParams({
+    ...(q.state ? { state: q.state } : {}),
+    ...(q.playbook ? { playbook: q.playbook } : {}),
+    ...(q.cursor ? { cursor: q.cursor } : {}),
+  });
   return { name, runs: { limit: 50, ...q }, http: `/api/runs${params.size ? `?${params.toString()}` : ''}` };
 };
 const eventsQuery = (name: string, q: Omit<EventQuery, 'limit'>): Query => {
@@ -506,9 +521,13 @@ for (const r of results) {
   const p = r.sql ? plan(r.sql) : null;
   if (p && r.sql) plans.set(r.query, p);
   const flag = [p?.scan ? 'SCAN' : '', p?.sort ? 'SORT' : '', r.p99 > SLOW_P99_MS ? `p99>${SLOW_P99_MS}ms` : ''].filter(Boolean).join(' ') || 'ok';
-  console.log(`${r.query.padEnd(width)}  ${r.via.padEnd(5)} ${ms(r.p50).padStart(7)}  ${ms(r.p99).padStart(7)}  ${String(r.n).padStart(3)}  ${String(r.rows).padStart(4)}  ${flag}`);
+  console.log(
+    `${r.query.padEnd(width)}  ${r.via.padEnd(5)} ${ms(r.p50).padStart(7)}  ${ms(r.p99).padStart(7)}  ${String(r.n).padStart(3)}  ${String(r.rows).padStart(4)}  ${flag}`,
+  );
 }
-console.log(`SCAN: a table read in rowid order without an index (cheap only when the first rows match); SORT: the matching rows sorted; p99>${SLOW_P99_MS}ms: slow`);
+console.log(
+  `SCAN: a table read in rowid order without an index (cheap only when the first rows match); SORT: the matching rows sorted; p99>${SLOW_P99_MS}ms: slow`,
+);
 const flagged = [...plans].filter(([, p]) => p.scan || p.sort);
 console.log(flagged.length ? '\nqueries whose plan scans a table without an index or sorts:' : '\nno query scans a table without an index or sorts');
 for (const [name, p] of flagged) console.log(`  ${name}: ${p.lines.join(' | ')}`);

@@ -55,7 +55,9 @@ try {
   const traffic = stack.traffic();
   process.stdout.write('\n');
   process.stdout.write(`service ${result.serviceVersion === 'v1' ? 'back on' : 'on'} ${result.serviceVersion}; run ${result.run.id} ${result.run.state}\n`);
-  process.stdout.write(`firing → resolved: ${seconds(result.firingToResolvedMs)} (firing → rolled back ${seconds(at('rolled_back') - at('firing'))}, → verified ${seconds(at('verified') - at('firing'))})\n`);
+  process.stdout.write(
+    `firing → resolved: ${seconds(result.firingToResolvedMs)} (firing → rolled back ${seconds(at('rolled_back') - at('firing'))}, → verified ${seconds(at('verified') - at('firing'))})\n`,
+  );
   process.stdout.write(`traffic: ${traffic.requests} requests, ${traffic.errors} answered 5xx\n`);
   process.stdout.write(`remediator audit verify: ${audit.output.split('\n')[0] ?? ''}\n`);
   if (audit.code !== 0) throw new Error(`remediator audit verify exited ${audit.code}:\n${audit.output}`);

@@ -64,10 +64,14 @@ export async function runLoop(stack: Stack, options: LoopOptions = {}): Promise<
   };
   const signal = options.signal ? { signal: options.signal } : {};
 
-  const baseline = await pollUntil('Prometheus to have a 5xx ratio of the service (a scrape and two rule evaluations)', async () => {
-    const result = await stack.prometheus<{ result: { value: [number, string] }[] }>(`/api/v1/query?query=${encodeURIComponent(RATIO)}`);
-    return result.result[0]?.value[1];
-  }, { timeoutMs: 20_000, ...signal });
+  const baseline = await pollUntil(
+    'Prometheus to have a 5xx ratio of the service (a scrape and two rule evaluations)',
+    async () => {
+      const result = await stack.prometheus<{ result: { value: [number, string] }[] }>(`/api/v1/query?query=${encodeURIComponent(RATIO)}`);
+      return result.result[0]?.value[1];
+    },
+    { timeoutMs: 20_000, ...signal },
+  );
   emit([{ kind: 'baseline', at: Date.now(), text: `baseline: ${TARGET.service} ${GOOD_VERSION} answers ${percent(baseline)} of requests with 5xx` }]);
 
   const deploy = await stack.deployctl(['deploy', '--namespace', TARGET.namespace, '--service', TARGET.service, '--version', BAD_VERSION]);
@@ -104,7 +108,10 @@ export async function runLoop(stack: Stack, options: LoopOptions = {}): Promise<
     if (firingAt !== null && alert === undefined) goneInPrometheus = true;
 
     // remediator: the webhook Alertmanager delivered.
-    const batches = await api<{ events: { at: string; data: { status?: string; alerts?: number } }[] }>(stack, `/api/audit?kind=batch.received&since=${encodeURIComponent(since)}&limit=20`);
+    const batches = await api<{ events: { at: string; data: { status?: string; alerts?: number } }[] }>(
+      stack,
+      `/api/audit?kind=batch.received&since=${encodeURIComponent(since)}&limit=20`,
+    );
     const firing = batches.events.find((b) => b.data.status === 'firing');
     if (firing) add('webhook', firing.at, `webhook from Alertmanager received (firing, ${firing.data.alerts ?? '?'} alert(s)), stored before the 200`);
 
@@ -120,8 +127,17 @@ export async function runLoop(stack: Stack, options: LoopOptions = {}): Promise<
       for (const e of run.events) {
         if (e.kind !== 'run.state') continue;
         const to = String(e.data['to']);
-        if (to === 'running') add('run_started', e.at, `run started: ${run.steps.filter((s) => s.phase === 'main').map((s) => s.name).join(' → ')}`);
-        if (to === 'awaiting_approval') add('awaiting_approval', e.at, `run holds for approval before step ${typeof e.data['step'] === 'string' ? e.data['step'] : '?'} (awaiting_approval)`);
+        if (to === 'running')
+          add(
+            'run_started',
+            e.at,
+            `run started: ${run.steps
+              .filter((s) => s.phase === 'main')
+              .map((s) => s.name)
+              .join(' → ')}`,
+          );
+        if (to === 'awaiting_approval')
+          add('awaiting_approval', e.at, `run holds for approval before step ${typeof e.data['step'] === 'string' ? e.data['step'] : '?'} (awaiting_approval)`);
       }
       const step = (name: string) => run?.steps.find((s) => s.name === name && s.phase === 'main');
       const done = (s: RunStep | undefined) => (s?.state === 'succeeded' ? s.finishedAt : null);
@@ -132,7 +148,11 @@ export async function runLoop(stack: Stack, options: LoopOptions = {}): Promise<
       if (run.finishedAt !== null) add('run_finished', run.finishedAt, `run ${run.state}`);
       // Stamped with remediator's record of the resolve; Prometheus resolved it a moment before.
       if (goneInPrometheus) {
-        add('resolved', run.resolvedAt, `${ALERTNAME} resolved: the ratio stayed under 10% for 3s, Prometheus resolved it, Alertmanager sent the resolve, remediator recorded it on the run`);
+        add(
+          'resolved',
+          run.resolvedAt,
+          `${ALERTNAME} resolved: the ratio stayed under 10% for 3s, Prometheus resolved it, Alertmanager sent the resolve, remediator recorded it on the run`,
+        );
       }
 
       if (stack.variant === 'approve') {
@@ -144,13 +164,17 @@ export async function runLoop(stack: Stack, options: LoopOptions = {}): Promise<
         problem = `run ${run.id} waits for an approval, which the live variant does not give: ${run.reason}`;
       }
       if (run.finishedAt !== null && run.state !== 'succeeded') problem ??= `run ${run.id} ended ${run.state}: ${run.reason}${failedSteps(run)}`;
-      if (run.finishedAt !== null && done(step('rollback')) === null) problem ??= `run ${run.id} ended without rolling back (${run.dryRun ? 'a dry run: ' : ''}${run.reason})`;
+      if (run.finishedAt !== null && done(step('rollback')) === null)
+        problem ??= `run ${run.id} ended without rolling back (${run.dryRun ? 'a dry run: ' : ''}${run.reason})`;
     }
 
     emit(found);
     if (problem !== null) throw new Error(problem);
     if (seen.has('run_finished') && seen.has('resolved')) break;
-    if (Date.now() > deadline) throw new Error(`the loop did not close within ${(deadline - deployedAt) / 1000}s of the upgrade; seen: ${[...seen].join(', ')}${run ? `; run ${run.id} is ${run.state}${failedSteps(run)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `the loop did not close within ${(deadline - deployedAt) / 1000}s of the upgrade; seen: ${[...seen].join(', ')}${run ? `; run ${run.id} is ${run.state}${failedSteps(run)}` : ''}`,
+      );
     await sleep(TICK_MS, options.signal);
   }
 
@@ -163,12 +187,18 @@ export async function runLoop(stack: Stack, options: LoopOptions = {}): Promise<
 /** Approves the held run through the API, as a person would (POST /api/runs/:id/approve). */
 async function approve(stack: Stack, run: RunDetail): Promise<LoopEvent> {
   const comment = 'checked the dashboards: the upgrade broke checkout, roll it back (npm run demo -- --approve)';
-  const res = await stack.api<{ run?: RunDetail; error?: { code: string; message: string } }>('POST', `/api/runs/${encodeURIComponent(run.id)}/approve`, { comment });
+  const res = await stack.api<{ run?: RunDetail; error?: { code: string; message: string } }>('POST', `/api/runs/${encodeURIComponent(run.id)}/approve`, {
+    comment,
+  });
   if (res.status !== 200 || !res.body.run) {
     throw new Error(`POST /api/runs/${run.id}/approve answered ${res.status}: ${res.body.error?.message ?? JSON.stringify(res.body)}`);
   }
   const decided = res.body.run.approvals.find((a) => a.decision === 'approved');
-  return { kind: 'approved', at: decided?.decidedAt ? Date.parse(decided.decidedAt) : Date.now(), text: `approved through the API by ${decided?.decidedBy ?? API_IDENTITY}: "${comment}"` };
+  return {
+    kind: 'approved',
+    at: decided?.decidedAt ? Date.parse(decided.decidedAt) : Date.now(),
+    text: `approved through the API by ${decided?.decidedBy ?? API_IDENTITY}: "${comment}"`,
+  };
 }
 
 /** `remediator audit verify --db FILE`: its exit code and what it printed. */

@@ -102,7 +102,8 @@ async function adminRoute(req, res, target, action) {
   }
   if (req.method !== 'POST') return answer(res, 405, { error: { code: 'method_not_allowed', message: 'use POST' } });
   const body = await readJson(req);
-  if (body === undefined) return answer(res, 400, { error: { code: 'bad_request', message: `the body must be a JSON object of at most ${MAX_BODY_BYTES} bytes` } });
+  if (body === undefined)
+    return answer(res, 400, { error: { code: 'bad_request', message: `the body must be a JSON object of at most ${MAX_BODY_BYTES} bytes` } });
   if (action === 'deploy') {
     if (typeof body.version !== 'string' || !Object.hasOwn(VERSIONS, body.version)) {
       return answer(res, 400, { error: { code: 'bad_request', message: `version must be one of ${Object.keys(VERSIONS).join(', ')}` } });
@@ -154,7 +155,11 @@ function metrics(res) {
     const [code, version] = key.split(',');
     lines.push(`http_requests_total{code="${code}",version="${version}"} ${value}`);
   }
-  lines.push('# HELP deploy_revision The revision running now.', '# TYPE deploy_revision gauge', `deploy_revision{version="${current().version}"} ${current().revision}`);
+  lines.push(
+    '# HELP deploy_revision The revision running now.',
+    '# TYPE deploy_revision gauge',
+    `deploy_revision{version="${current().version}"} ${current().revision}`,
+  );
   res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
   res.end(`${lines.join('\n')}\n`);
 }

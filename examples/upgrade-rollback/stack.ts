@@ -114,7 +114,22 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('REMEDIATOR_') && k !== 'DEPLOYCTL_SERVER'));
 
     // 1. The service, v1, on a port of its choosing.
-    const service = startChild('service', process.execPath, [path.join(EXAMPLE_DIR, 'service.mjs'), '--listen', '127.0.0.1:0', '--namespace', TARGET.namespace, '--service', TARGET.service, '--version', GOOD_VERSION], { cwd: dir, env });
+    const service = startChild(
+      'service',
+      process.execPath,
+      [
+        path.join(EXAMPLE_DIR, 'service.mjs'),
+        '--listen',
+        '127.0.0.1:0',
+        '--namespace',
+        TARGET.namespace,
+        '--service',
+        TARGET.service,
+        '--version',
+        GOOD_VERSION,
+      ],
+      { cwd: dir, env },
+    );
     children.push(service);
     const serviceUrl = await pollUntil('the service to listen', () => Promise.resolve(/listening on (http:\/\/\S+)/.exec(service.output())?.[1]), {
       timeoutMs: READY_TIMEOUT_MS,
@@ -130,34 +145,57 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const promConfig = path.join(dir, 'prometheus.yml');
     const writePromConfig = async () => writeFile(promConfig, await prometheusConfig(EXAMPLE_DIR, serviceUrl, alertmanagerPort), { mode: 0o600 });
     await writePromConfig();
-    const prometheus = await startServer('Prometheus', options.binaries.prometheus, (port) => [
-      `--config.file=${promConfig}`,
-      `--storage.tsdb.path=${path.join(dir, 'prometheus-data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ], { cwd: dir, env, children, options });
+    const prometheus = await startServer(
+      'Prometheus',
+      options.binaries.prometheus,
+      (port) => [
+        `--config.file=${promConfig}`,
+        `--storage.tsdb.path=${path.join(dir, 'prometheus-data')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ],
+      { cwd: dir, env, children, options },
+    );
     told(`Prometheus on ${prometheus.url}: scrapes the service every 1s, evaluates ${ALERTNAME} every 1s`);
 
     // 3. remediator, live, with its playbooks, tokens from the environment, deployctl on its PATH.
     const bin = path.join(dir, 'bin');
     await mkdir(bin);
-    await writeFile(path.join(bin, 'deployctl'), `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(path.join(EXAMPLE_DIR, 'deployctl.mjs'))} "$@"\n`, { mode: 0o755 });
+    await writeFile(
+      path.join(bin, 'deployctl'),
+      `#!/bin/sh\nexec ${shellQuote(process.execPath)} ${shellQuote(path.join(EXAMPLE_DIR, 'deployctl.mjs'))} "$@"\n`,
+      { mode: 0o755 },
+    );
     const dbFile = path.join(dir, 'remediator.db');
-    const daemon = startChild('remediator', process.execPath, [
-      '--import', 'tsx', path.join(PROJECT_ROOT, 'src', 'cli', 'main.ts'), 'serve',
-      '--config', path.join(EXAMPLE_DIR, 'remediator.yaml'),
-      '--listen', '127.0.0.1:0', '--db', dbFile, '--playbooks', variant.playbooks,
-    ], {
-      cwd: PROJECT_ROOT,
-      env: {
-        ...env,
-        PATH: [bin, env['PATH'] ?? ''].join(path.delimiter),
-        DEPLOYCTL_SERVER: serviceUrl,
-        REMEDIATOR_WEBHOOK_TOKENS: webhookToken,
-        REMEDIATOR_API_TOKENS: `${API_IDENTITY}=${apiToken}`,
-        REMEDIATOR_PROMETHEUS_URL: prometheus.url,
+    const daemon = startChild(
+      'remediator',
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        path.join(PROJECT_ROOT, 'src', 'cli', 'main.ts'),
+        'serve',
+        '--config',
+        path.join(EXAMPLE_DIR, 'remediator.yaml'),
+        '--listen',
+        '127.0.0.1:0',
+        '--db',
+        dbFile,
+        '--playbooks',
+        variant.playbooks,
+      ],
+      {
+        cwd: PROJECT_ROOT,
+        env: {
+          ...env,
+          PATH: [bin, env['PATH'] ?? ''].join(path.delimiter),
+          DEPLOYCTL_SERVER: serviceUrl,
+          REMEDIATOR_WEBHOOK_TOKENS: webhookToken,
+          REMEDIATOR_API_TOKENS: `${API_IDENTITY}=${apiToken}`,
+          REMEDIATOR_PROMETHEUS_URL: prometheus.url,
+        },
       },
-    });
+    );
     children.push(daemon);
     const remediatorUrl = await pollUntil('remediator to listen', () => Promise.resolve(/remediator: listening on (http:\/\/\S+)/.exec(daemon.output())?.[1]), {
       timeoutMs: 30_000,

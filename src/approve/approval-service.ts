@@ -57,7 +57,12 @@ export class ApprovalService {
     const open = openRequest(detail);
     if (detail.state !== 'awaiting_approval' || !open) return { ok: false, code: 'conflict', message: notHeld(detail, verdict), run: detail };
     if (seq !== undefined && seq !== open.seq) {
-      return { ok: false, code: 'conflict', message: `request #${seq} of run ${runId} is no longer open: it now waits on request #${open.seq} (before step ${open.stepName}); look at that one first`, run: detail };
+      return {
+        ok: false,
+        code: 'conflict',
+        message: `request #${seq} of run ${runId} is no longer open: it now waits on request #${open.seq} (before step ${open.stepName}); look at that one first`,
+        run: detail,
+      };
     }
     if (!mayDecide(open.approvers, who, this.deps.groups)) {
       const message = `${who.id} may not ${verdict} run ${runId}: the playbook allows ${open.approvers.join(', ')} (identities, Slack user ids, or groups from approvals.groups)`;
@@ -91,7 +96,15 @@ export class ApprovalService {
         run: await store.getRun(runId),
       };
     }
-    const outcome = await store.decideApproval({ runId, seq: open.seq, verdict, by: who, comment, at: this.now(), ...(this.deps.lease ? { lease: this.deps.lease() } : {}) });
+    const outcome = await store.decideApproval({
+      runId,
+      seq: open.seq,
+      verdict,
+      by: who,
+      comment,
+      at: this.now(),
+      ...(this.deps.lease ? { lease: this.deps.lease() } : {}),
+    });
     if (!outcome.ok) {
       const now = await store.getRun(runId);
       if (outcome.why === 'expired') {
@@ -160,7 +173,12 @@ export class ApprovalService {
     this.deps.metrics.runs.inc({ playbook: run.playbook, outcome: 'expired', mode: 'live' });
     this.deps.logger.warn(`run ${id} expired: ${run.reason}`, { runId: id });
     this.changed(id);
-    await this.tell(run, { kind: 'approval.expired', text: `${run.playbook} for ${run.alertname} (${run.targetKey}) expired: ${run.reason} [run ${id}]`, runId: id, playbook: run.playbook });
+    await this.tell(run, {
+      kind: 'approval.expired',
+      text: `${run.playbook} for ${run.alertname} (${run.targetKey}) expired: ${run.reason} [run ${id}]`,
+      runId: id,
+      playbook: run.playbook,
+    });
   }
 
   private async tell(run: Run, n: Notification): Promise<void> {

@@ -72,11 +72,23 @@ export class ApiClient {
     try {
       json = JSON.parse(text);
     } catch {
-      throw new RemediatorError('internal', `${method} ${this.url}${path} answered ${res.status} with something that is not JSON: is ${this.url} a remediator daemon?`);
+      throw new RemediatorError(
+        'internal',
+        `${method} ${this.url}${path} answered ${res.status} with something that is not JSON: is ${this.url} a remediator daemon?`,
+      );
     }
     if (!res.ok) {
       const message = (json as { error?: { message?: string } }).error?.message ?? text;
-      const code = res.status === 404 ? 'not_found' : res.status === 403 ? 'forbidden' : res.status === 409 ? 'conflict' : res.status < 500 ? 'bad_request' : 'store_unavailable';
+      const code =
+        res.status === 404
+          ? 'not_found'
+          : res.status === 403
+            ? 'forbidden'
+            : res.status === 409
+              ? 'conflict'
+              : res.status < 500
+                ? 'bad_request'
+                : 'store_unavailable';
       throw new RemediatorError(code, `${method} ${path}: ${res.status}: ${message}`, { retryable: res.status >= 500 });
     }
     return json as T;

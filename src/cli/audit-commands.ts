@@ -70,8 +70,13 @@ function formatDatabaseVerdict(v: ChainVerdict, head: AuditHead | null): VerifyO
     const before = v.last ? `the ${v.count} event(s) before it, through event ${v.last.id}, are intact` : 'no event before it could be checked';
     return { ok: false, text: `audit trail BROKEN: ${v.problem.message}\n${before}\n` };
   }
-  const lines = [v.last ? `audit trail intact: ${v.count} events, last hash ${v.last.hash} (event ${v.last.id}, ${v.last.at})` : 'audit trail intact: 0 events (nothing recorded yet)'];
-  if (head && head.baseId > 0) lines.push(`the chain starts after event ${head.baseId}: older events were removed, and the hash at the cut (${head.baseHash}) anchors what is left`);
+  const lines = [
+    v.last
+      ? `audit trail intact: ${v.count} events, last hash ${v.last.hash} (event ${v.last.id}, ${v.last.at})`
+      : 'audit trail intact: 0 events (nothing recorded yet)',
+  ];
+  if (head && head.baseId > 0)
+    lines.push(`the chain starts after event ${head.baseId}: older events were removed, and the hash at the cut (${head.baseHash}) anchors what is left`);
   return { ok: true, text: `${lines.join('\n')}\n` };
 }
 
@@ -173,7 +178,10 @@ export function timeBound(flag: string, text: string, now: Date): string {
   const withZone = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(text);
   const ms = Date.parse(text);
   if ((!dateOnly && !withZone) || Number.isNaN(ms)) {
-    throw new RemediatorError('bad_request', `${flag} ${text}: give a time such as 2026-11-28T21:00:00Z (with its zone), a date (UTC), or a duration ago such as 24h`);
+    throw new RemediatorError(
+      'bad_request',
+      `${flag} ${text}: give a time such as 2026-11-28T21:00:00Z (with its zone), a date (UTC), or a duration ago such as 24h`,
+    );
   }
   return new Date(ms).toISOString();
 }

@@ -29,7 +29,9 @@ export async function pauseCommand(client: ApiClient, forText: string, reason: s
   if (reason.trim() === '') throw new RemediatorError('bad_request', '--reason: say why remediation is paused');
   const answer = await client.post<PauseAnswer>('/api/pause', { for: forText, reason });
   const p = answer.pause;
-  return p ? `paused by ${p.by} until ${p.until} (${formatDuration(ms)}): ${p.reason}\nevery would-be run is suppressed until then; end it sooner with: remediator resume\n` : 'paused\n';
+  return p
+    ? `paused by ${p.by} until ${p.until} (${formatDuration(ms)}): ${p.reason}\nevery would-be run is suppressed until then; end it sooner with: remediator resume\n`
+    : 'paused\n';
 }
 
 /** remediator resume */
@@ -49,7 +51,8 @@ export async function circuitStatusCommand(client: ApiClient): Promise<string> {
 export async function circuitCloseCommand(client: ApiClient, note: string | undefined): Promise<string> {
   const answer = await client.post<{ closed: boolean; circuit: CircuitRecord | null }>('/api/circuit/close', note === undefined ? {} : { note });
   const c = answer.circuit;
-  if (answer.closed && c) return `circuit closed by ${c.closedBy} (it opened at ${c.openedAt}: ${c.reason}); runs may start again and the budget starts afresh\n`;
+  if (answer.closed && c)
+    return `circuit closed by ${c.closedBy} (it opened at ${c.openedAt}: ${c.reason}); runs may start again and the budget starts afresh\n`;
   return 'the circuit is not open: nothing to close\n';
 }
 

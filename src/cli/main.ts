@@ -32,7 +32,10 @@ async function main(argv: string[]): Promise<void> {
   common(program.command('serve').description('run the daemon').option('--listen <host:port>', 'address to listen on')).action(async (opts: ConfigFlags) => {
     const config = loadConfig(opts);
     // Generated tokens live beside an SQLite file, or in data/ when the database is PostgreSQL.
-    const secrets = loadSecrets(process.env, config.auth.generateTokens ? (isPostgresUrl(config.db) ? path.resolve('data') : path.dirname(path.resolve(config.db))) : null);
+    const secrets = loadSecrets(
+      process.env,
+      config.auth.generateTokens ? (isPostgresUrl(config.db) ? path.resolve('data') : path.dirname(path.resolve(config.db))) : null,
+    );
     const logger = createLogger(config.logLevel);
     for (const notice of secrets.notices) process.stderr.write(`remediator: ${notice}\n`);
     for (const name of unknownEnvVars(process.env)) process.stderr.write(`remediator: warning: ${name} is not a setting remediator reads; is it misspelt?\n`);
@@ -132,9 +135,9 @@ async function main(argv: string[]): Promise<void> {
       .option('--limit <n>', 'at most this many (default 20)')
       .option('--json', 'print JSON instead of a table'),
   ).action(async (opts: RunsOptions & { url?: string }) => print(await runsCommand(client(opts), opts)));
-  daemonCommand(program.command('show').description('one run: its steps, approvals and why it is in its state').argument('<id>', 'run id').option('--json', 'print JSON')).action(
-    async (id: string, opts: { url?: string; json?: boolean }) => print(await showCommand(client(opts), id, opts.json === true)),
-  );
+  daemonCommand(
+    program.command('show').description('one run: its steps, approvals and why it is in its state').argument('<id>', 'run id').option('--json', 'print JSON'),
+  ).action(async (id: string, opts: { url?: string; json?: boolean }) => print(await showCommand(client(opts), id, opts.json === true)));
   for (const verdict of ['approve', 'reject'] as const) {
     daemonCommand(
       program
@@ -156,13 +159,16 @@ async function main(argv: string[]): Promise<void> {
   daemonCommand(circuit.command('status').description('show the circuit and the budget')).action(async (opts: { url?: string }) =>
     print(await circuitStatusCommand(client(opts))),
   );
-  daemonCommand(circuit.command('close').description('close the open circuit: runs may start again, with a fresh budget').option('--note <text>', 'why it is safe now')).action(
-    async (opts: { url?: string; note?: string }) => print(await circuitCloseCommand(client(opts), opts.note)),
-  );
+  daemonCommand(
+    circuit.command('close').description('close the open circuit: runs may start again, with a fresh budget').option('--note <text>', 'why it is safe now'),
+  ).action(async (opts: { url?: string; note?: string }) => print(await circuitCloseCommand(client(opts), opts.note)));
 
   // The audit trail, read straight from the SQLite file (read-only, beside a running daemon).
   const audit = program.command('audit').description('check and export the tamper-evident audit trail');
-  const database = (cmd: Command) => cmd.option('--db <path>', 'SQLite database file (default: from --config, REMEDIATOR_DB, or data/remediator.db)').option('--config <file>', 'configuration file (YAML)');
+  const database = (cmd: Command) =>
+    cmd
+      .option('--db <path>', 'SQLite database file (default: from --config, REMEDIATOR_DB, or data/remediator.db)')
+      .option('--config <file>', 'configuration file (YAML)');
   database(
     audit
       .command('verify')

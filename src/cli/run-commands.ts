@@ -22,10 +22,13 @@ export interface RunsOptions {
 /** remediator runs [--pending] [--state S] [--playbook P] [--limit N] [--json] */
 export async function runsCommand(client: ApiClient, opts: RunsOptions): Promise<string> {
   const state = opts.pending ? 'awaiting_approval' : opts.state;
-  if (opts.pending && opts.state !== undefined && opts.state !== 'awaiting_approval') throw new RemediatorError('bad_request', '--pending means --state awaiting_approval: give one of them');
-  if (state !== undefined && !STATES.includes(state as RunState)) throw new RemediatorError('bad_request', `--state ${state}: give one of ${STATES.join(', ')}`);
+  if (opts.pending && opts.state !== undefined && opts.state !== 'awaiting_approval')
+    throw new RemediatorError('bad_request', '--pending means --state awaiting_approval: give one of them');
+  if (state !== undefined && !STATES.includes(state as RunState))
+    throw new RemediatorError('bad_request', `--state ${state}: give one of ${STATES.join(', ')}`);
   const limit = opts.limit ?? '20';
-  if (!/^\d+$/.test(limit) || Number(limit) < 1 || Number(limit) > 500) throw new RemediatorError('bad_request', `--limit ${limit}: give a number from 1 to 500`);
+  if (!/^\d+$/.test(limit) || Number(limit) < 1 || Number(limit) > 500)
+    throw new RemediatorError('bad_request', `--limit ${limit}: give a number from 1 to 500`);
   const query = new URLSearchParams({ limit, ...(state ? { state } : {}), ...(opts.playbook ? { playbook: opts.playbook } : {}) });
   const { runs } = await client.get<{ runs: Run[] }>(`/api/runs?${query.toString()}`);
   if (opts.json) return `${JSON.stringify(runs, null, 2)}\n`;
@@ -74,13 +77,17 @@ export async function showCommand(client: ApiClient, id: string, json: boolean):
     for (const a of run.approvals) lines.push(`  ${describeApproval(a)}`);
   }
   const open = openRequest(run);
-  if (run.state === 'awaiting_approval' && open) lines.push('', `approve with: remediator approve ${run.id} [--comment "…"]; reject with: remediator reject ${run.id}`);
+  if (run.state === 'awaiting_approval' && open)
+    lines.push('', `approve with: remediator approve ${run.id} [--comment "…"]; reject with: remediator reject ${run.id}`);
   return `${lines.join('\n')}\n`;
 }
 
 /** remediator approve|reject ID [--comment "…"] */
 export async function verdictCommand(client: ApiClient, verdict: Verdict, id: string, comment: string | undefined): Promise<string> {
-  const answer = await client.post<{ message: string; run: RunDetail }>(`/api/runs/${encodeURIComponent(id)}/${verdict}`, comment === undefined ? {} : { comment });
+  const answer = await client.post<{ message: string; run: RunDetail }>(
+    `/api/runs/${encodeURIComponent(id)}/${verdict}`,
+    comment === undefined ? {} : { comment },
+  );
   const next = verdict === 'approve' ? `the run goes on; follow it with: remediator show ${id}` : 'the run will not act';
   return `${answer.message}: ${next}\n`;
 }

@@ -81,23 +81,35 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   metrics.reloadSuccessful.set(1);
   metrics.reloadTimestamp.set(clock().getTime() / 1000);
   metrics.playbooksLoaded.set(loaded.playbooks.length);
-  warnUnknownApprovers(loaded.playbooks, config.approvals.groups, secrets.apiTokens.map((t) => t.identity), logger);
+  warnUnknownApprovers(
+    loaded.playbooks,
+    config.approvals.groups,
+    secrets.apiTokens.map((t) => t.identity),
+    logger,
+  );
   if (config.execution === 'live') {
     // An empty approvers list lets anyone with a token, or with the Slack buttons in view, approve.
     for (const p of loaded.playbooks.filter((x) => x.mode === 'approve' && x.approval.approvers.length === 0)) {
-      logger.warn(`playbook ${p.name} (${p.file}) needs approval but names no approvers: anyone with an API token or the Slack buttons may approve; set approval.approvers`, { playbook: p.name });
+      logger.warn(
+        `playbook ${p.name} (${p.file}) needs approval but names no approvers: anyone with an API token or the Slack buttons may approve; set approval.approvers`,
+        { playbook: p.name },
+      );
     }
   }
 
   const store = await openStore(config.db, clock);
-  await store.appendEvents([{ kind: 'playbooks.loaded', data: { directory: path.resolve(config.playbooks), files: loaded.files, count: loaded.playbooks.length } }]);
+  await store.appendEvents([
+    { kind: 'playbooks.loaded', data: { directory: path.resolve(config.playbooks), files: loaded.files, count: loaded.playbooks.length } },
+  ]);
   // Claims and leases carry this name; the suffix tells a restarted process (same pod, same pid 1)
   // from the one before it, whose leases must run out rather than be renewed.
   const replica = `${config.replicaName ?? os.hostname()}-${randomBytes(3).toString('hex')}`;
   const leaseMs = parseDuration(config.runs.lease) ?? 30_000;
   // Alone on the database, every run left running was this process's; beside replicas, only an
   // expired lease says a run's replica is gone (the LeaseKeeper below).
-  const interrupted = store.exclusive ? await store.interruptRunning(clock().toISOString(), 'the daemon restarted while the run was running; its steps were not re-executed') : [];
+  const interrupted = store.exclusive
+    ? await store.interruptRunning(clock().toISOString(), 'the daemon restarted while the run was running; its steps were not re-executed')
+    : [];
   if (interrupted.length > 0) logger.warn(`marked ${interrupted.length} run(s) interrupted after a restart`, { runIds: interrupted });
 
   let shuttingDown = false;
@@ -134,11 +146,22 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     }
   };
   const leases = new LeaseKeeper({ store, owner: replica, leaseMs, clock, logger, onInterrupted: (ids) => ended(ids, 'interrupted') });
-  const slack = secrets.slackBotToken || secrets.slackWebhookUrl ? new SlackClient(secrets.slackBotToken ? { botToken: secrets.slackBotToken } : { webhookUrl: secrets.slackWebhookUrl ?? '' }) : null;
+  const slack =
+    secrets.slackBotToken || secrets.slackWebhookUrl
+      ? new SlackClient(secrets.slackBotToken ? { botToken: secrets.slackBotToken } : { webhookUrl: secrets.slackWebhookUrl ?? '' })
+      : null;
   let slackMessages: SlackRunMessages | null = null;
   if (slack) {
     // Runs have their own message (below); the notifier carries notify steps and daemon notices.
-    notifiers.push(onlyKinds(new SlackNotifier({ client: slack, defaultChannel: config.slack.channel ?? null }), ['step', 'circuit.opened', 'circuit.closed', 'paused', 'resumed']));
+    notifiers.push(
+      onlyKinds(new SlackNotifier({ client: slack, defaultChannel: config.slack.channel ?? null }), [
+        'step',
+        'circuit.opened',
+        'circuit.closed',
+        'paused',
+        'resumed',
+      ]),
+    );
     const messages = new SlackRunMessages({
       client: slack,
       channel: config.slack.channel ?? null,
@@ -206,7 +229,10 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
       shuttingDown
         ? { code: 'unavailable' as const, message: 'the daemon is shutting down: decide again in a moment (another replica, or this one after its restart)' }
         : config.execution === 'dry-run'
-          ? { code: 'conflict' as const, message: 'the daemon runs with execution dry-run: an approved run would not act; reject it, or approve it on a live daemon' }
+          ? {
+              code: 'conflict' as const,
+              message: 'the daemon runs with execution dry-run: an approved run would not act; reject it, or approve it on a live daemon',
+            }
           : null,
   });
   expiry = new ExpiryTimer({ nextExpiry: () => store.nextApprovalExpiry(), expireDue: () => approvals.expireDue(), clock, logger });
@@ -343,15 +369,23 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
  * An approver that is no API token identity, no group and does not look like a Slack user id is
  * most likely a group missing from approvals.groups: nobody could approve as it.
  */
-function warnUnknownApprovers(list: readonly Playbook[], groups: Readonly<Record<string, readonly string[]>>, identities: readonly string[], logger: Logger): void {
+function warnUnknownApprovers(
+  list: readonly Playbook[],
+  groups: Readonly<Record<string, readonly string[]>>,
+  identities: readonly string[],
+  logger: Logger,
+): void {
   const known = new Set([...identities, ...Object.keys(groups), ...Object.values(groups).flat()]);
   for (const p of list) {
     const names = [...p.approval.approvers, ...[...p.steps, ...p.onFailure].flatMap((s) => (s.kind === 'approval' ? (s.approvers ?? []) : []))];
     for (const name of new Set(names)) {
       if (known.has(name) || /^[UW][A-Z0-9]{2,}$/.test(name)) continue;
-      logger.warn(`playbook ${p.name} (${p.file}) names approver "${name}", which is no API token identity, no group in approvals.groups and no Slack user id: nobody can approve as it`, {
-        playbook: p.name,
-      });
+      logger.warn(
+        `playbook ${p.name} (${p.file}) names approver "${name}", which is no API token identity, no group in approvals.groups and no Slack user id: nobody can approve as it`,
+        {
+          playbook: p.name,
+        },
+      );
     }
   }
 }
@@ -394,7 +428,13 @@ async function resumePending(
       logger.info(`resuming run ${run.id} (${run.playbook}), decided before the restart`, { runId: run.id });
       start(run, playbook);
     } else {
-      await store.transitionRun(run.id, { from: ['pending'], to: 'cancelled', reason: `${why}; not started`, at: clock().toISOString(), events: [{ kind: 'run.state', data: { from: 'pending', to: 'cancelled', reason: why } }] });
+      await store.transitionRun(run.id, {
+        from: ['pending'],
+        to: 'cancelled',
+        reason: `${why}; not started`,
+        at: clock().toISOString(),
+        events: [{ kind: 'run.state', data: { from: 'pending', to: 'cancelled', reason: why } }],
+      });
       changed(run.id);
     }
   }

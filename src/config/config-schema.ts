@@ -74,15 +74,18 @@ export const configSchema = z.strictObject({
   logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
   webhook: z
     .strictObject({
-      maxBodyBytes: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+      maxBodyBytes: z.coerce
+        .number()
+        .int()
+        .min(1024)
+        .max(64 * 1024 * 1024)
+        .default(1024 * 1024),
     })
     .default({ maxBodyBytes: 1024 * 1024 }),
   auth: z
     .strictObject({
       /** Create missing webhook/API tokens under the data directory: for a first local start only. */
-      generateTokens: z
-        .union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')])
-        .default(false),
+      generateTokens: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
     })
     .default({ generateTokens: false }),
   runs: z
@@ -90,7 +93,12 @@ export const configSchema = z.strictObject({
       /** Runs executing at once; further runs wait their turn, in order. */
       maxConcurrent: z.coerce.number().int().min(1).max(256).default(4),
       /** Bytes of stdout, stderr or response body kept per step; the rest is cut and marked. */
-      outputCapBytes: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+      outputCapBytes: z.coerce
+        .number()
+        .int()
+        .min(1024)
+        .max(16 * 1024 * 1024)
+        .default(64 * 1024),
       /** Time between SIGTERM and SIGKILL for a command that timed out or was cancelled. */
       killGrace: duration.default('5s'),
       /** On SIGTERM, how long running steps may take to finish before they are killed. */
@@ -98,16 +106,29 @@ export const configSchema = z.strictObject({
       /** Timeout of run steps that set none. */
       defaultTimeout: duration.default('5m'),
       /** Environment variables of the daemon that commands see; nothing else leaks to them. */
-      envAllow: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default(['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT']),
+      envAllow: z
+        .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/))
+        .default(['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT']),
       /**
        * With replicas on one database: how long a run stays leased to the replica executing it
        * without a heartbeat. When a replica dies, another marks its runs interrupted after this.
        */
       lease: positiveDuration.default('30s'),
     })
-    .default({ maxConcurrent: 4, outputCapBytes: 64 * 1024, killGrace: '5s', shutdownGrace: '30s', defaultTimeout: '5m', envAllow: ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT'], lease: '30s' }),
+    .default({
+      maxConcurrent: 4,
+      outputCapBytes: 64 * 1024,
+      killGrace: '5s',
+      shutdownGrace: '30s',
+      defaultTimeout: '5m',
+      envAllow: ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT'],
+      lease: '30s',
+    }),
   /** This process's name on batch claims and run leases (default: the host name); a random suffix keeps restarts apart. */
-  replicaName: z.string().regex(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be letters, digits, ".", "_" or "-", such as the pod name' }).optional(),
+  replicaName: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be letters, digits, ".", "_" or "-", such as the pod name' })
+    .optional(),
   prometheus: z
     .strictObject({ url: z.url({ message: 'must be a URL such as http://127.0.0.1:9090' }).default('http://127.0.0.1:9090') })
     .default({ url: 'http://127.0.0.1:9090' }),
@@ -118,7 +139,9 @@ export const configSchema = z.strictObject({
       /** When to prune: five cron fields, in UTC. */
       schedule: z
         .string()
-        .refine((v) => cron.validate(v), { message: 'must be a cron expression such as "17 3 * * *" (five fields: minute hour day-of-month month day-of-week)' })
+        .refine((v) => cron.validate(v), {
+          message: 'must be a cron expression such as "17 3 * * *" (five fields: minute hour day-of-month month day-of-week)',
+        })
         .default('17 3 * * *'),
       enabled: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
     })
@@ -129,7 +152,10 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Names standing for several approvers (API token identities, Slack user ids), for playbooks' approvers lists. */
       groups: z
-        .preprocess(fromText, z.record(z.string().regex(/^[A-Za-z0-9._-]+$/, { message: 'a group name is letters, digits, ".", "_" and "-"' }), z.array(z.string().min(1)).min(1)))
+        .preprocess(
+          fromText,
+          z.record(z.string().regex(/^[A-Za-z0-9._-]+$/, { message: 'a group name is letters, digits, ".", "_" and "-"' }), z.array(z.string().min(1)).min(1)),
+        )
         .default({}),
     })
     .default({ groups: {} }),
@@ -141,7 +167,10 @@ export const configSchema = z.strictObject({
        * The Slack workspace (team id, T…) whose button presses count. Without it, any workspace the
        * app is installed in, Slack Connect guests' included, may press the buttons.
        */
-      teamId: z.string().regex(/^[TE][A-Z0-9]+$/, { message: 'must be a Slack team id such as T0123456789' }).optional(),
+      teamId: z
+        .string()
+        .regex(/^[TE][A-Z0-9]+$/, { message: 'must be a Slack team id such as T0123456789' })
+        .optional(),
     })
     .default({}),
   /** A directory of files, one per secret (a mounted Kubernetes Secret), for {{ secrets.NAME }}. */

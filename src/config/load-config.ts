@@ -78,7 +78,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
       const from = origin.get(String(issue.path[0])) ?? 'configuration';
       if (issue.code !== 'unrecognized_keys') return `${key} (from ${from}): ${issue.message}`;
       const where = issue.path.length === 0 ? '' : `${key}.`;
-      const origins = issue.path.length === 0 ? issue.keys.map((k) => origin.get(k)).find((o) => o !== undefined) ?? from : from;
+      const origins = issue.path.length === 0 ? (issue.keys.map((k) => origin.get(k)).find((o) => o !== undefined) ?? from) : from;
       return `${origins}: unknown key(s) ${issue.keys.map((k) => where + k).join(', ')}; known keys${where ? ` of ${key}` : ''} are ${knownKeys(issue.path.map(String)).join(', ')}`;
     });
     throw new RemediatorError('invalid_config', `invalid configuration:\n  ${problems.join('\n  ')}`);
@@ -108,7 +108,9 @@ export function unknownEnvVars(env: NodeJS.ProcessEnv): string[] {
     'REMEDIATOR_TOKEN',
     'REMEDIATOR_TOKEN_FILE',
     'REMEDIATOR_DB_FILE',
-    ...['WEBHOOK_TOKENS', 'WEBHOOK_BASIC_AUTH', 'API_TOKENS', 'NOTIFY_WEBHOOK_URL', 'SLACK_SIGNING_SECRET', 'SLACK_BOT_TOKEN', 'SLACK_WEBHOOK_URL'].flatMap((n) => [`REMEDIATOR_${n}`, `REMEDIATOR_${n}_FILE`]),
+    ...['WEBHOOK_TOKENS', 'WEBHOOK_BASIC_AUTH', 'API_TOKENS', 'NOTIFY_WEBHOOK_URL', 'SLACK_SIGNING_SECRET', 'SLACK_BOT_TOKEN', 'SLACK_WEBHOOK_URL'].flatMap(
+      (n) => [`REMEDIATOR_${n}`, `REMEDIATOR_${n}_FILE`],
+    ),
   ]);
   return Object.keys(env).filter((k) => k.startsWith('REMEDIATOR_') && !known.has(k) && !k.startsWith('REMEDIATOR_SECRET_'));
 }

@@ -62,12 +62,16 @@ export function loadSecrets(env: NodeJS.ProcessEnv, generateIn: string | null): 
   const apiTokens = list(readSecret(env, 'REMEDIATOR_API_TOKENS')).map((pair) => {
     const i = pair.indexOf('=');
     if (i <= 0 || i === pair.length - 1) {
-      throw new RemediatorError('invalid_config', 'REMEDIATOR_API_TOKENS: each entry is identity=token (the identity is what approvals record), separated by commas');
+      throw new RemediatorError(
+        'invalid_config',
+        'REMEDIATOR_API_TOKENS: each entry is identity=token (the identity is what approvals record), separated by commas',
+      );
     }
     return { identity: pair.slice(0, i), token: pair.slice(i + 1) };
   });
   for (const t of [...webhookTokens, ...apiTokens.map((a) => a.token)]) {
-    if (t.length < 16) throw new RemediatorError('invalid_config', 'every webhook and API token must be at least 16 characters: generate one with `openssl rand -hex 32`');
+    if (t.length < 16)
+      throw new RemediatorError('invalid_config', 'every webhook and API token must be at least 16 characters: generate one with `openssl rand -hex 32`');
   }
 
   if (webhookTokens.length === 0 && webhookBasic.length === 0) {
@@ -77,7 +81,9 @@ export function loadSecrets(env: NodeJS.ProcessEnv, generateIn: string | null): 
         'no webhook secret: set REMEDIATOR_WEBHOOK_TOKENS (comma-separated bearer tokens) or REMEDIATOR_WEBHOOK_BASIC_AUTH (user:password), or the same with _FILE pointing at a file',
       );
     }
-    webhookTokens.push(generated(generateIn, 'webhook.token', 'webhook bearer token (put it in Alertmanager\'s http_config.authorization.credentials)', notices));
+    webhookTokens.push(
+      generated(generateIn, 'webhook.token', "webhook bearer token (put it in Alertmanager's http_config.authorization.credentials)", notices),
+    );
   }
   if (apiTokens.length === 0) {
     if (generateIn === null) {
@@ -93,7 +99,10 @@ export function loadSecrets(env: NodeJS.ProcessEnv, generateIn: string | null): 
   const slackBotToken = readSecret(env, 'REMEDIATOR_SLACK_BOT_TOKEN');
   const slackWebhookUrl = readSecret(env, 'REMEDIATOR_SLACK_WEBHOOK_URL');
   if (slackBotToken && slackWebhookUrl) {
-    throw new RemediatorError('invalid_config', 'REMEDIATOR_SLACK_BOT_TOKEN and REMEDIATOR_SLACK_WEBHOOK_URL are both set: keep one (the bot token keeps one message per run up to date)');
+    throw new RemediatorError(
+      'invalid_config',
+      'REMEDIATOR_SLACK_BOT_TOKEN and REMEDIATOR_SLACK_WEBHOOK_URL are both set: keep one (the bot token keeps one message per run up to date)',
+    );
   }
   if (slackBotToken !== undefined && !/^xox[a-z]-/.test(slackBotToken)) {
     throw new RemediatorError('invalid_config', 'REMEDIATOR_SLACK_BOT_TOKEN does not look like a Slack bot token (xoxb-…)');

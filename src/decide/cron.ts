@@ -86,7 +86,15 @@ function localTime(at: Date, timezone: string): LocalTime {
   }
   let f = formatters.get(timezone);
   if (f === undefined) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: timezone, hourCycle: 'h23', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', weekday: 'short' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+      hourCycle: 'h23',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      weekday: 'short',
+    });
     formatters.set(timezone, f);
   }
   const parts: Record<string, string> = {};
@@ -135,7 +143,7 @@ export function parseCron(input: string, timezone = 'UTC'): CronSchedule {
       // Walk back minute by minute, but skip a whole local hour whose hour, day or month cannot
       // match: subtracting (local minute + 1) minutes lands on minute 59 of the previous local
       // hour in any zone, including those with half-hour offsets.
-      for (let t = floor; t > after; ) {
+      for (let t = floor; t > after;) {
         const local = localTime(new Date(t), timezone);
         if (!hourMatches(local)) {
           t -= (local.minute + 1) * 60_000;

@@ -119,7 +119,10 @@ export class ChainWalk {
   private firstSeen: { id: number; prevHash: string } | null = null;
   private seen = 0;
 
-  constructor(private readonly start: { readonly id: number; readonly hash: string } | null, private readonly lastId: number | null = null) {}
+  constructor(
+    private readonly start: { readonly id: number; readonly hash: string } | null,
+    private readonly lastId: number | null = null,
+  ) {}
 
   /** The next event; returns the first problem, after which the walk should stop. */
   next(e: ChainEntry): ChainProblem | null {
@@ -170,7 +173,11 @@ export class ChainWalk {
       return { kind: 'truncated', eventId: endId, message };
     }
     if (endHash !== head.lastHash) {
-      return { kind: 'head_mismatch', eventId: endId, message: `the head does not match event ${endId}: the head or the last event was rewritten (head hash ${head.lastHash}, event hash ${endHash})` };
+      return {
+        kind: 'head_mismatch',
+        eventId: endId,
+        message: `the head does not match event ${endId}: the head or the last event was rewritten (head hash ${head.lastHash}, event hash ${endHash})`,
+      };
     }
     return null;
   }
@@ -199,7 +206,11 @@ export async function verifyChain(
     if (problem) return walk.verdict(problem);
   }
   if (anchor !== null && head === null) {
-    return walk.verdict({ kind: 'head_mismatch', eventId: null, message: 'the audit head (table audit_head) is missing: it was removed outside remediator, and without it a cut-off tail cannot be ruled out' });
+    return walk.verdict({
+      kind: 'head_mismatch',
+      eventId: null,
+      message: 'the audit head (table audit_head) is missing: it was removed outside remediator, and without it a cut-off tail cannot be ruled out',
+    });
   }
   return walk.verdict(walk.end(head));
 }
@@ -212,6 +223,7 @@ function describe(e: ChainEntry): string {
 function missing(prevId: number | null, from: number, to: number): string {
   const n = to - from;
   const ids = n === 1 ? `event ${from}` : `events ${from}–${to - 1}`;
-  if (prevId === null) return `the first ${n === 1 ? 'event is' : `${n} events are`} missing (${ids}): the chain should start at ${from}, the first event left is ${to}`;
+  if (prevId === null)
+    return `the first ${n === 1 ? 'event is' : `${n} events are`} missing (${ids}): the chain should start at ${from}, the first event left is ${to}`;
   return n === 1 ? `an event between ${prevId} and ${to} is missing (${ids})` : `${n} events between ${prevId} and ${to} are missing (${ids})`;
 }

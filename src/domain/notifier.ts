@@ -1,7 +1,8 @@
 /** Something worth telling people about: a run's progress, a circuit opening, a pause. */
 export interface Notification {
   /** What happened, fixed set: receivers route and format by it. */
-  readonly kind: 'step' | 'run.finished' | 'approval.requested' | 'approval.decided' | 'approval.expired' | 'circuit.opened' | 'circuit.closed' | 'paused' | 'resumed';
+  readonly kind:
+    'step' | 'run.finished' | 'approval.requested' | 'approval.decided' | 'approval.expired' | 'circuit.opened' | 'circuit.closed' | 'paused' | 'resumed';
   readonly text: string;
   /** A channel named by a notify step; receivers that have no channels ignore it. */
   readonly channel?: string | null;

@@ -55,12 +55,23 @@ export interface HttpRequestSpec {
 
 /** One step of a playbook, by kind. */
 export type Step =
-  | (StepCommon & { readonly kind: 'run'; readonly argv: readonly string[]; readonly dryRunArgv: readonly string[] | null; readonly env: Readonly<Record<string, string>>; readonly cwd: string | null })
+  | (StepCommon & {
+      readonly kind: 'run';
+      readonly argv: readonly string[];
+      readonly dryRunArgv: readonly string[] | null;
+      readonly env: Readonly<Record<string, string>>;
+      readonly cwd: string | null;
+    })
   | (StepCommon & { readonly kind: 'http'; readonly request: HttpRequestSpec; readonly expectStatus: readonly number[] })
   | (StepCommon & { readonly kind: 'verify'; readonly check: VerifyCheck; readonly withinMs: number; readonly everyMs: number })
   | (StepCommon & { readonly kind: 'wait'; readonly durationMs: number })
   | (StepCommon & { readonly kind: 'notify'; readonly text: string; readonly channel: string | null })
-  | (StepCommon & { readonly kind: 'approval'; readonly message: string | null; readonly approvalTimeoutMs: number | null; readonly approvers: readonly string[] | null });
+  | (StepCommon & {
+      readonly kind: 'approval';
+      readonly message: string | null;
+      readonly approvalTimeoutMs: number | null;
+      readonly approvers: readonly string[] | null;
+    });
 
 /** What a verify step polls. */
 export type VerifyCheck =

@@ -11,16 +11,7 @@ import type { Approval } from './approval.js';
  */
 
 /** Where a run is in its life. */
-export type RunState =
-  | 'pending'
-  | 'awaiting_approval'
-  | 'running'
-  | 'succeeded'
-  | 'failed'
-  | 'cancelled'
-  | 'rejected'
-  | 'expired'
-  | 'interrupted';
+export type RunState = 'pending' | 'awaiting_approval' | 'running' | 'succeeded' | 'failed' | 'cancelled' | 'rejected' | 'expired' | 'interrupted';
 
 /** States a run never leaves. */
 export const TERMINAL_STATES: readonly RunState[] = ['succeeded', 'failed', 'cancelled', 'rejected', 'expired', 'interrupted'];

@@ -14,8 +14,7 @@ export function renderStep(step: Step, resolve: Resolve): { rendered: RenderedSt
     deferred ||= out.deferred;
     return out.text;
   };
-  const record = (r: Readonly<Record<string, string>>): Record<string, string> =>
-    Object.fromEntries(Object.entries(r).map(([k, v]) => [k, text(v)]));
+  const record = (r: Readonly<Record<string, string>>): Record<string, string> => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, text(v)]));
   const deep = (value: unknown): unknown => {
     if (typeof value === 'string') return text(value);
     if (Array.isArray(value)) return value.map(deep);

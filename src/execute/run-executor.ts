@@ -99,7 +99,13 @@ export class StepExecutor implements RunExecutor {
     if (queued < 0) return false;
     const [item] = this.queue.splice(queued, 1);
     const from = item?.resume ? 'running' : 'pending';
-    const moved = await this.deps.store.transitionRun(runId, { from: [from], to: 'cancelled', reason, at: this.now(), events: [{ kind: 'run.state', data: { from, to: 'cancelled', reason } }] });
+    const moved = await this.deps.store.transitionRun(runId, {
+      from: [from],
+      to: 'cancelled',
+      reason,
+      at: this.now(),
+      events: [{ kind: 'run.state', data: { from, to: 'cancelled', reason } }],
+    });
     item?.done();
     if (moved) {
       this.deps.metrics.runs.inc({ playbook: item?.run.playbook ?? '', outcome: 'cancelled', mode: item?.run.dryRun ? 'dry-run' : 'live' });
@@ -234,7 +240,10 @@ export class StepExecutor implements RunExecutor {
       await this.finish(run, 'cancelled', `${refused}: a live run decided before does not act`, log);
       return null;
     }
-    log.info(`${run.dryRun ? 'dry run' : 'run'} of ${run.playbook} for ${run.alertname} started: ${playbook.steps.length} step(s)`, { dryRun: run.dryRun, params: run.params });
+    log.info(`${run.dryRun ? 'dry run' : 'run'} of ${run.playbook} for ${run.alertname} started: ${playbook.steps.length} step(s)`, {
+      dryRun: run.dryRun,
+      params: run.params,
+    });
     return freshProgress();
   }
 
@@ -267,7 +276,13 @@ export class StepExecutor implements RunExecutor {
     this.deps.logger.error(`run ${run.id} ${reason}`, { runId: run.id });
     for (let attempt = 1; attempt <= 3; attempt++) {
       try {
-        const moved = await this.deps.store.transitionRun(run.id, { from: ['pending', 'running'], to: 'failed', reason, at: this.now(), events: [{ kind: 'run.state', data: { to: 'failed', reason } }] });
+        const moved = await this.deps.store.transitionRun(run.id, {
+          from: ['pending', 'running'],
+          to: 'failed',
+          reason,
+          at: this.now(),
+          events: [{ kind: 'run.state', data: { to: 'failed', reason } }],
+        });
         if (moved) {
           this.deps.metrics.runs.inc({ playbook: run.playbook, outcome: 'failed', mode: run.dryRun ? 'dry-run' : 'live' });
           this.changed(run.id);
@@ -377,7 +392,13 @@ export class StepExecutor implements RunExecutor {
       if (outcome.ok || signal.aborted || attempt >= attempts || !step.retry) break;
       const delayMs = backoffDelay(step.retry, attempt);
       await store.appendEvents([
-        { kind: 'step.retry', runId: run.id, playbook: run.playbook, fingerprint: run.fingerprint, data: { step: step.name, attempt, error: secrets.redact(outcome.error ?? ''), delayMs } },
+        {
+          kind: 'step.retry',
+          runId: run.id,
+          playbook: run.playbook,
+          fingerprint: run.fingerprint,
+          data: { step: step.name, attempt, error: secrets.redact(outcome.error ?? ''), delayMs },
+        },
       ]);
       log.warn(`${label} attempt ${attempt}/${attempts} failed (${secrets.redact(outcome.error ?? '')}); retrying in ${delayMs} ms`);
       try {
@@ -396,7 +417,16 @@ export class StepExecutor implements RunExecutor {
    * message rendered with what earlier steps found) is stored with the state change, then people
    * are told. The run leaves its executing slot; an approval queues it again through resume().
    */
-  private async hold(run: Run, playbook: Playbook, step: Step, phase: Phase, index: number, progress: Progress, log: Logger, label: string): Promise<'held' | StepStatus> {
+  private async hold(
+    run: Run,
+    playbook: Playbook,
+    step: Step,
+    phase: Phase,
+    index: number,
+    progress: Progress,
+    log: Logger,
+    label: string,
+  ): Promise<'held' | StepStatus> {
     const { store, secrets } = this.deps;
     const own = step.kind === 'approval' ? step : null;
     const timeoutMs = own?.approvalTimeoutMs ?? playbook.approval.timeoutMs;
@@ -404,7 +434,10 @@ export class StepExecutor implements RunExecutor {
     let message: string | null = null;
     let shown: RenderedStep | null = null;
     try {
-      const rendered = renderStep(step, runtimeResolver({ run, mode: 'live', steps: progress.outcomes, secret: (n) => secrets.get(n), dryRun: false })).rendered;
+      const rendered = renderStep(
+        step,
+        runtimeResolver({ run, mode: 'live', steps: progress.outcomes, secret: (n) => secrets.get(n), dryRun: false }),
+      ).rendered;
       shown = secrets.redactDeep(rendered);
       message = shown.kind === 'approval' ? shown.message : `next: ${describeRendered(shown, false)} (${run.reason})`;
     } catch (err) {
@@ -426,7 +459,9 @@ export class StepExecutor implements RunExecutor {
       return 'skipped';
     }
     this.deps.metrics.approvals.inc({ playbook: run.playbook, outcome: 'requested' });
-    log.info(`${label}: run ${run.id} awaits approval until ${approval.expiresAt}${approvers.length > 0 ? ` by ${approvers.join(', ')}` : ''}`, { step: step.name });
+    log.info(`${label}: run ${run.id} awaits approval until ${approval.expiresAt}${approvers.length > 0 ? ` by ${approvers.join(', ')}` : ''}`, {
+      step: step.name,
+    });
     this.deps.onHold?.(approval);
     this.changed(run.id);
     this.tellLater(run, {
@@ -450,7 +485,17 @@ export class StepExecutor implements RunExecutor {
     });
   }
 
-  private async recordEnd(run: Run, step: Step, phase: Phase, index: number, outcome: StepOutcome, durationMs: number, attempts: number, log: Logger, label: string): Promise<StepStatus> {
+  private async recordEnd(
+    run: Run,
+    step: Step,
+    phase: Phase,
+    index: number,
+    outcome: StepOutcome,
+    durationMs: number,
+    attempts: number,
+    log: Logger,
+    label: string,
+  ): Promise<StepStatus> {
     const { secrets, store } = this.deps;
     const state = outcome.ok ? 'succeeded' : 'failed';
     const error = outcome.error === null ? null : secrets.redact(outcome.error);
@@ -459,7 +504,18 @@ export class StepExecutor implements RunExecutor {
       from: ['running'],
       to: 'running',
       at,
-      steps: [{ phase, index, state, finishedAt: at, exitCode: outcome.exitCode, output: secrets.redact(outcome.output), error, vars: secrets.redactDeep(outcome.vars) as Record<string, unknown> }],
+      steps: [
+        {
+          phase,
+          index,
+          state,
+          finishedAt: at,
+          exitCode: outcome.exitCode,
+          output: secrets.redact(outcome.output),
+          error,
+          vars: secrets.redactDeep(outcome.vars) as Record<string, unknown>,
+        },
+      ],
       events: [{ kind: 'step.finished', data: { step: step.name, phase, state, exitCode: outcome.exitCode, durationMs, attempts, error } }],
     });
     if (outcome.ok) log.info(`${label} succeeded in ${durationMs} ms`, { step: step.name, exitCode: outcome.exitCode });
@@ -501,7 +557,13 @@ export class StepExecutor implements RunExecutor {
     this.deps.metrics.runs.inc({ playbook: run.playbook, outcome: to, mode: run.dryRun ? 'dry-run' : 'live' });
     log[to === 'succeeded' ? 'info' : 'warn'](`run ${run.id} ${to}: ${reason}`, { state: to });
     if (!run.dryRun) {
-      await this.sendAll(run, { kind: 'run.finished', text: `${run.playbook} for ${run.alertname} (${run.targetKey}) ${to}: ${reason} [run ${run.id}]`, runId: run.id, playbook: run.playbook, data: { state: to } });
+      await this.sendAll(run, {
+        kind: 'run.finished',
+        text: `${run.playbook} for ${run.alertname} (${run.targetKey}) ${to}: ${reason} [run ${run.id}]`,
+        runId: run.id,
+        playbook: run.playbook,
+        data: { state: to },
+      });
     }
   }
 }

@@ -18,7 +18,15 @@ export interface RuntimeValues {
 
 /** The alert as stored on the run. */
 export function alertOfRun(run: Run): Alert {
-  return { status: 'firing', labels: run.labels, annotations: run.annotations, startsAt: run.startsAt, endsAt: null, generatorURL: '', fingerprint: run.fingerprint };
+  return {
+    status: 'firing',
+    labels: run.labels,
+    annotations: run.annotations,
+    startsAt: run.startsAt,
+    endsAt: null,
+    generatorURL: '',
+    fingerprint: run.fingerprint,
+  };
 }
 
 /** {{ run.id }}, {{ run.playbook }}, {{ run.mode }}: the same when planning and when running. */

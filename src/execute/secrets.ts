@@ -46,7 +46,11 @@ export class SecretStore {
     for (const value of secrets) {
       out = out.split(value).join('***');
       for (let k = value.length - 1; k >= 8; k--) {
-        out = out.split(value.slice(0, k)).join('***').split(value.slice(value.length - k)).join('***');
+        out = out
+          .split(value.slice(0, k))
+          .join('***')
+          .split(value.slice(value.length - k))
+          .join('***');
       }
     }
     return out;

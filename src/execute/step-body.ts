@@ -35,7 +35,11 @@ export async function runStepBody(step: Step, rendered: RenderedStep, ctx: BodyC
   switch (rendered.kind) {
     case 'run': {
       const argv = ctx.dryRun && rendered.dryRunArgv ? rendered.dryRunArgv : rendered.argv;
-      return runCommand(argv, { env: childEnv(settings, ctx.runEnv, rendered.env), cwd: rendered.cwd, killGraceMs: settings.killGraceMs }, stepCtx(step.timeoutMs ?? settings.defaultTimeoutMs));
+      return runCommand(
+        argv,
+        { env: childEnv(settings, ctx.runEnv, rendered.env), cwd: rendered.cwd, killGraceMs: settings.killGraceMs },
+        stepCtx(step.timeoutMs ?? settings.defaultTimeoutMs),
+      );
     }
     case 'http':
       return runHttpStep(rendered, rendered.expectStatus, stepCtx(step.timeoutMs ?? 30_000));
@@ -45,12 +49,22 @@ export async function runStepBody(step: Step, rendered: RenderedStep, ctx: BodyC
         c.kind === 'prometheus'
           ? prometheusCheck(c.url ?? settings.prometheusUrl, c.query, 5000, settings.outputCapBytes)
           : c.kind === 'http'
-            ? httpCheck({ method: c.method, url: c.url, headers: c.headers, body: null }, c, step.kind === 'verify' && step.check.kind === 'http' ? step.check.tryTimeoutMs : 2000, settings.outputCapBytes)
-            : async () => ((await ctx.isResolved()) ? { holds: true, measured: 'the alert resolved' } : { holds: false, measured: 'the alert is still firing' });
+            ? httpCheck(
+                { method: c.method, url: c.url, headers: c.headers, body: null },
+                c,
+                step.kind === 'verify' && step.check.kind === 'http' ? step.check.tryTimeoutMs : 2000,
+                settings.outputCapBytes,
+              )
+            : async () =>
+                (await ctx.isResolved()) ? { holds: true, measured: 'the alert resolved' } : { holds: false, measured: 'the alert is still firing' };
       if (step.timeoutMs === null) return pollUntil(check, { withinMs: rendered.withinMs, everyMs: rendered.everyMs }, stepCtx(rendered.withinMs));
       const deadline = withDeadline(ctx.signal, step.timeoutMs, () => new Error(`timed out after ${step.timeoutMs} ms`));
       try {
-        const outcome = await pollUntil(check, { withinMs: rendered.withinMs, everyMs: rendered.everyMs }, { signal: deadline.signal, timeoutMs: rendered.withinMs, outputCapBytes: settings.outputCapBytes });
+        const outcome = await pollUntil(
+          check,
+          { withinMs: rendered.withinMs, everyMs: rendered.everyMs },
+          { signal: deadline.signal, timeoutMs: rendered.withinMs, outputCapBytes: settings.outputCapBytes },
+        );
         // pollUntil calls any abort "cancelled"; when our deadline was the cause, say so.
         return !outcome.ok && deadline.signal.aborted && !ctx.signal.aborted ? { ...outcome, error: `timed out after ${step.timeoutMs} ms` } : outcome;
       } finally {

@@ -64,7 +64,12 @@ export function apiRouter(deps: ApiDeps): Router {
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new RemediatorError('bad_request', 'limit must be an integer from 1 to 500');
     const playbook = queryString(req, 'playbook');
     const cursor = queryString(req, 'cursor');
-    const page = await deps.store.listRuns({ limit, ...(state ? { state: state as RunState } : {}), ...(playbook ? { playbook } : {}), ...(cursor ? { cursor } : {}) });
+    const page = await deps.store.listRuns({
+      limit,
+      ...(state ? { state: state as RunState } : {}),
+      ...(playbook ? { playbook } : {}),
+      ...(cursor ? { cursor } : {}),
+    });
     res.json({ runs: page.runs, next: page.next });
   });
 

@@ -10,7 +10,10 @@ export class Credentials<Identity extends string = string> {
   private readonly bearer: { digest: Buffer; identity: Identity }[];
   private readonly basic: { digest: Buffer; identity: Identity }[];
 
-  constructor(entries: { bearer?: readonly { token: string; identity: Identity }[]; basic?: readonly { user: string; password: string; identity: Identity }[] }) {
+  constructor(entries: {
+    bearer?: readonly { token: string; identity: Identity }[];
+    basic?: readonly { user: string; password: string; identity: Identity }[];
+  }) {
     this.bearer = (entries.bearer ?? []).map((e) => ({ digest: digest(e.token), identity: e.identity }));
     this.basic = (entries.basic ?? []).map((e) => ({ digest: digest(`${e.user}:${e.password}`), identity: e.identity }));
   }

@@ -14,7 +14,10 @@ export function healthRouter(deps: { store: Store; metrics: Metrics; playbooks: 
       await deps.store.ping();
       res.type('text/plain').send(`remediator is ready: ${deps.playbooks.all.length} playbook(s).\n`);
     } catch (err) {
-      res.status(503).type('text/plain').send(`remediator is not ready: ${(err as Error).message}\n`);
+      res
+        .status(503)
+        .type('text/plain')
+        .send(`remediator is not ready: ${(err as Error).message}\n`);
     }
   });
   router.get('/metrics', async (_req, res) => {

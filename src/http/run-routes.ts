@@ -33,7 +33,8 @@ export function runRouter(deps: RunRouteDeps): Router {
   const verdictRoute = (verdict: Verdict) => async (req: Request, res: Response) => {
     const comment = note(req, 'comment');
     const seq: unknown = req.body === undefined ? undefined : objectBody(req, '{"comment": "…", "seq": 1}')['seq'];
-    if (seq !== undefined && (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1)) throw new RemediatorError('bad_request', '"seq" must be the number of the approval request you decide (1, 2, …)');
+    if (seq !== undefined && (typeof seq !== 'number' || !Number.isInteger(seq) || seq < 1))
+      throw new RemediatorError('bad_request', '"seq" must be the number of the approval request you decide (1, 2, …)');
     const result = await deps.approvals.decide(String(req.params['id']), verdict, { id: identityOf(res), via: channelOf(req) }, comment, seq);
     answer(res, result);
   };
@@ -51,7 +52,8 @@ function note(req: Request, name: string): string | null {
   if (req.body === undefined) return null;
   const value = objectBody(req, `{"${name}": "…"} or no body`)[name];
   if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' || value.length > COMMENT_MAX) throw new RemediatorError('bad_request', `"${name}" must be text of at most ${COMMENT_MAX} characters`);
+  if (typeof value !== 'string' || value.length > COMMENT_MAX)
+    throw new RemediatorError('bad_request', `"${name}" must be text of at most ${COMMENT_MAX} characters`);
   return value.trim() === '' ? null : value.trim();
 }
 

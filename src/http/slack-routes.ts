@@ -48,7 +48,7 @@ export function slackRouter(deps: SlackRouteDeps): Router {
 
   router.post('/slack/interactions', raw, async (req, res) => {
     if (deps.verifier === null) {
-      throw new RemediatorError('not_found', 'Slack interactions are not configured: set REMEDIATOR_SLACK_SIGNING_SECRET to the Slack app\'s signing secret');
+      throw new RemediatorError('not_found', "Slack interactions are not configured: set REMEDIATOR_SLACK_SIGNING_SECRET to the Slack app's signing secret");
     }
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const check = deps.verifier.verify({ timestamp: req.get('x-slack-request-timestamp'), signature: req.get('x-slack-signature'), rawBody: body });
@@ -60,14 +60,18 @@ export function slackRouter(deps: SlackRouteDeps): Router {
     // Other interactions (shortcuts, other apps' buttons) are acknowledged and ignored.
     res.status(200).end();
     if (press === null) return;
-    void decide(deps, press).catch((err: unknown) => deps.logger.error(`Slack ${press.verdict} of run ${press.runId} failed: ${errorMessage(err)}`, { runId: press.runId }));
+    void decide(deps, press).catch((err: unknown) =>
+      deps.logger.error(`Slack ${press.verdict} of run ${press.runId} failed: ${errorMessage(err)}`, { runId: press.runId }),
+    );
   });
   return router;
 }
 
 async function decide(deps: SlackRouteDeps, press: ButtonPress): Promise<void> {
   if (deps.teamId !== null && press.teamId !== deps.teamId) {
-    deps.logger.warn(`Slack ${press.verdict} of run ${press.runId} by ${press.user.id} refused: workspace ${press.teamId ?? '(none)'} is not ${deps.teamId}`, { runId: press.runId });
+    deps.logger.warn(`Slack ${press.verdict} of run ${press.runId} by ${press.user.id} refused: workspace ${press.teamId ?? '(none)'} is not ${deps.teamId}`, {
+      runId: press.runId,
+    });
     await tell(deps, press, `Presses from this Slack workspace do not decide runs here (slack.teamId is ${deps.teamId}).`);
     return;
   }
@@ -110,7 +114,13 @@ export function parsePress(body: Buffer): ButtonPress | null {
   } catch {
     throw new RemediatorError('bad_request', 'the Slack interaction payload is not JSON');
   }
-  const p = payload as { type?: unknown; user?: { id?: unknown; username?: unknown; name?: unknown; team_id?: unknown }; team?: { id?: unknown }; actions?: unknown; response_url?: unknown };
+  const p = payload as {
+    type?: unknown;
+    user?: { id?: unknown; username?: unknown; name?: unknown; team_id?: unknown };
+    team?: { id?: unknown };
+    actions?: unknown;
+    response_url?: unknown;
+  };
   if (p.type !== 'block_actions' || !Array.isArray(p.actions)) return null;
   const action = p.actions[0] as { action_id?: unknown; value?: unknown; block_id?: unknown } | undefined;
   const verdict = action?.action_id === 'approve' ? 'approve' : action?.action_id === 'reject' ? 'reject' : null;

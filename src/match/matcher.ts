@@ -52,8 +52,7 @@ const GO_TRIM_SPACE = new RegExp(`^${GO_UNICODE_SPACE}+|${GO_UNICODE_SPACE}+$`, 
 // Go rejects values that are not valid UTF-8; a lone surrogate is the JS analogue.
 const LONE_SURROGATE = /\p{Cs}/u;
 
-const NAME_RULE =
-  "label names must start with a letter, '_' or ':' and continue with letters, digits, '_' or ':'";
+const NAME_RULE = "label names must start with a letter, '_' or ':' and continue with letters, digits, '_' or ':'";
 const SHAPE = 'write it as name<op>value with <op> one of =, !=, =~, !~ (e.g. severity="critical")';
 
 function isGoSpace(ch: string | undefined): boolean {
@@ -269,22 +268,20 @@ function diagnoseHead(source: string, ctx: ListContext | undefined): string {
   }
   const op = /=|![=~]/.exec(source);
   if (!op) {
-    const joined = ctx?.previous !== undefined
-      ? `; if it is part of the value of the previous matcher ${JSON.stringify(ctx.previous)}, enclose that value in double quotes so the comma is not a separator`
-      : '';
+    const joined =
+      ctx?.previous !== undefined
+        ? `; if it is part of the value of the previous matcher ${JSON.stringify(ctx.previous)}, enclose that value in double quotes so the comma is not a separator`
+        : '';
     return `has no operator; ${SHAPE}${joined}`;
   }
   const name = trimGoSpace(source.slice(0, op.index));
   if (name === '') return `has no label name before ${JSON.stringify(op[0])}; ${SHAPE}`;
   let hint = '';
   if (name.startsWith('"')) hint = '; label names are never quoted';
-  else if (name.startsWith('{') || name.endsWith('}'))
-    hint = '; braces are only allowed around a whole list, as its very first and last characters';
+  else if (name.startsWith('{') || name.endsWith('}')) hint = '; braces are only allowed around a whole list, as its very first and last characters';
   else if (/[~!]$/.test(name)) hint = `; did you mean the operator ${name.endsWith('~') ? '=~' : '!='}?`;
   else if (/\s/.test(name)) hint = '; a label name cannot contain whitespace';
-  return LABEL_NAME.test(name)
-    ? `bad matcher format; ${SHAPE}`
-    : `invalid label name ${JSON.stringify(name)}: ${NAME_RULE}${hint}`;
+  return LABEL_NAME.test(name) ? `bad matcher format; ${SHAPE}` : `invalid label name ${JSON.stringify(name)}: ${NAME_RULE}${hint}`;
 }
 
 /** Parses one matcher like severity=~"critical|page" */

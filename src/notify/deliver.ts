@@ -9,7 +9,11 @@ import type { Metrics } from '../observability/metrics.js';
  * fail what it reports on. The outcome is counted and returned as the event to record (the caller
  * adds what it belongs to) and as a line for a step's output.
  */
-export async function deliver(notifier: Notifier, n: Notification, deps: { metrics: Metrics; logger: Logger }): Promise<{ line: string; event: NewEvent } | null> {
+export async function deliver(
+  notifier: Notifier,
+  n: Notification,
+  deps: { metrics: Metrics; logger: Logger },
+): Promise<{ line: string; event: NewEvent } | null> {
   if (notifier.accepts && !notifier.accepts(n.kind)) return null;
   try {
     await notifier.send(n);

@@ -38,7 +38,14 @@ export class WebhookNotifier implements Notifier {
         const res = await fetch(this.url, {
           method: 'POST',
           headers: { 'content-type': 'application/json', ...this.headers },
-          body: JSON.stringify({ kind: n.kind, text: n.text, channel: n.channel ?? null, runId: n.runId ?? null, playbook: n.playbook ?? null, data: n.data ?? {} }),
+          body: JSON.stringify({
+            kind: n.kind,
+            text: n.text,
+            channel: n.channel ?? null,
+            runId: n.runId ?? null,
+            playbook: n.playbook ?? null,
+            data: n.data ?? {},
+          }),
           signal: AbortSignal.timeout(this.options.timeoutMs ?? 5000),
         });
         await res.arrayBuffer();

@@ -85,8 +85,18 @@ export function createMetrics(registry: Registry): Metrics {
     guardProbe,
 
     // receive
-    alertsReceived: new Counter({ name: 'remediator_alerts_received_total', help: 'Alerts received in webhook batches, by alert status.', labelNames: ['status'], registers }),
-    webhookRequests: new Counter({ name: 'remediator_webhook_requests_total', help: 'Webhook requests answered, by HTTP status code.', labelNames: ['code'], registers }),
+    alertsReceived: new Counter({
+      name: 'remediator_alerts_received_total',
+      help: 'Alerts received in webhook batches, by alert status.',
+      labelNames: ['status'],
+      registers,
+    }),
+    webhookRequests: new Counter({
+      name: 'remediator_webhook_requests_total',
+      help: 'Webhook requests answered, by HTTP status code.',
+      labelNames: ['code'],
+      registers,
+    }),
     webhookDuration: new Histogram({
       name: 'remediator_webhook_request_duration_seconds',
       help: 'Time to answer a webhook request, including the durable write, by HTTP status code.',
@@ -94,11 +104,21 @@ export function createMetrics(registry: Registry): Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     }),
-    authFailures: new Counter({ name: 'remediator_auth_failures_total', help: 'Requests refused for missing or wrong credentials, by endpoint.', labelNames: ['endpoint'], registers }),
+    authFailures: new Counter({
+      name: 'remediator_auth_failures_total',
+      help: 'Requests refused for missing or wrong credentials, by endpoint.',
+      labelNames: ['endpoint'],
+      registers,
+    }),
     batchesPending: new Gauge({ name: 'remediator_batches_pending', help: 'Webhook batches stored and not yet processed.', registers }),
 
     // decide
-    suppressed: new Counter({ name: 'remediator_runs_suppressed_total', help: 'Matched alerts that started no run, by playbook and reason.', labelNames: ['playbook', 'reason'], registers }),
+    suppressed: new Counter({
+      name: 'remediator_runs_suppressed_total',
+      help: 'Matched alerts that started no run, by playbook and reason.',
+      labelNames: ['playbook', 'reason'],
+      registers,
+    }),
     circuitOpen: new Gauge({
       name: 'remediator_circuit_open',
       help: '1 while the circuit is open: the budget of live runs was spent and no person has closed it.',
@@ -117,7 +137,12 @@ export function createMetrics(registry: Registry): Metrics {
     }),
 
     // execute
-    runs: new Counter({ name: 'remediator_runs_total', help: 'Runs finished, by playbook, outcome (the state they ended in) and mode (live or dry-run).', labelNames: ['playbook', 'outcome', 'mode'], registers }),
+    runs: new Counter({
+      name: 'remediator_runs_total',
+      help: 'Runs finished, by playbook, outcome (the state they ended in) and mode (live or dry-run).',
+      labelNames: ['playbook', 'outcome', 'mode'],
+      registers,
+    }),
     runsInProgress: new Gauge({
       name: 'remediator_runs_in_progress',
       help: 'Runs not over yet, by state (pending, awaiting_approval, running), as stored: every replica of a shared database reports the same.',
@@ -159,13 +184,31 @@ export function createMetrics(registry: Registry): Metrics {
     }),
 
     // notify
-    notifications: new Counter({ name: 'remediator_notifications_total', help: 'Notifications sent or failed, by notifier and outcome.', labelNames: ['notifier', 'outcome'], registers }),
+    notifications: new Counter({
+      name: 'remediator_notifications_total',
+      help: 'Notifications sent or failed, by notifier and outcome.',
+      labelNames: ['notifier', 'outcome'],
+      registers,
+    }),
 
     // config
-    reloadSuccessful: new Gauge({ name: 'remediator_config_last_reload_successful', help: 'Whether the last playbook (re)load succeeded (1) or was refused (0).', registers }),
-    reloadTimestamp: new Gauge({ name: 'remediator_config_last_reload_success_timestamp_seconds', help: 'When the playbooks were last loaded successfully, in seconds since the epoch.', registers }),
+    reloadSuccessful: new Gauge({
+      name: 'remediator_config_last_reload_successful',
+      help: 'Whether the last playbook (re)load succeeded (1) or was refused (0).',
+      registers,
+    }),
+    reloadTimestamp: new Gauge({
+      name: 'remediator_config_last_reload_success_timestamp_seconds',
+      help: 'When the playbooks were last loaded successfully, in seconds since the epoch.',
+      registers,
+    }),
     playbooksLoaded: new Gauge({ name: 'remediator_playbooks_loaded', help: 'Playbooks in the active set.', registers }),
-    buildInfo: new Gauge({ name: 'remediator_build_info', help: 'Always 1; the version label says which remediator is running.', labelNames: ['version'], registers }),
+    buildInfo: new Gauge({
+      name: 'remediator_build_info',
+      help: 'Always 1; the version label says which remediator is running.',
+      labelNames: ['version'],
+      registers,
+    }),
   };
   for (const status of ALERT_STATUSES) metrics.alertsReceived.inc({ status }, 0);
   for (const endpoint of AUTH_ENDPOINTS) metrics.authFailures.inc({ endpoint }, 0);

@@ -63,7 +63,10 @@ export class GuardSwitches {
     if (reason === '') throw new RemediatorError('bad_request', 'a pause needs a reason: say why, for whoever wonders why nothing ran');
     if (!Number.isFinite(input.forMs) || input.forMs <= 0) throw new RemediatorError('bad_request', 'a pause needs a duration above zero, such as 30m or 2h');
     if (input.forMs > MAX_PAUSE_MS) {
-      throw new RemediatorError('bad_request', `a pause lasts at most ${formatDuration(MAX_PAUSE_MS)}; to stop acting for longer, set execution: dry-run in the configuration`);
+      throw new RemediatorError(
+        'bad_request',
+        `a pause lasts at most ${formatDuration(MAX_PAUSE_MS)}; to stop acting for longer, set execution: dry-run in the configuration`,
+      );
     }
     const now = this.deps.clock();
     const until = new Date(now.getTime() + input.forMs).toISOString();
@@ -80,7 +83,11 @@ export class GuardSwitches {
     this.deps.metrics.paused.set(0);
     if (pause === null) return null;
     this.deps.logger.warn(`resumed by ${input.by} (paused by ${pause.by}: ${pause.reason})`, { by: input.by, via: input.via });
-    this.notify({ kind: 'resumed', text: `Remediation resumed by ${input.by} (paused by ${pause.by} until ${pause.until}: ${pause.reason})`, data: { by: input.by } });
+    this.notify({
+      kind: 'resumed',
+      text: `Remediation resumed by ${input.by} (paused by ${pause.by} until ${pause.until}: ${pause.reason})`,
+      data: { by: input.by },
+    });
     return pause;
   }
 
@@ -89,7 +96,10 @@ export class GuardSwitches {
     const circuit = await this.deps.store.openCircuit({ at: this.deps.clock().toISOString(), reason: input.reason, by: 'remediator' });
     this.deps.metrics.circuitOpen.set(1);
     if (circuit === null) return null;
-    this.deps.logger.error(`circuit opened: ${input.reason}; every further live run waits for a person's approval until a person closes it (remediator circuit close)`, { reason: input.reason });
+    this.deps.logger.error(
+      `circuit opened: ${input.reason}; every further live run waits for a person's approval until a person closes it (remediator circuit close)`,
+      { reason: input.reason },
+    );
     this.notify({
       kind: 'circuit.opened',
       text: `Circuit opened: ${input.reason}. Every further live run waits for a person's approval until a person closes it (remediator circuit close).`,
@@ -105,7 +115,11 @@ export class GuardSwitches {
     if (circuit === null) return null;
     const note = circuit.closeNote ? `: ${circuit.closeNote}` : '';
     this.deps.logger.warn(`circuit closed by ${input.by}${note}`, { by: input.by, via: input.via });
-    this.notify({ kind: 'circuit.closed', text: `Circuit closed by ${input.by}${note} (opened ${circuit.openedAt}: ${circuit.reason})`, data: { by: input.by } });
+    this.notify({
+      kind: 'circuit.closed',
+      text: `Circuit closed by ${input.by}${note} (opened ${circuit.openedAt}: ${circuit.reason})`,
+      data: { by: input.by },
+    });
     return circuit;
   }
 

@@ -48,7 +48,10 @@ export class LeaseKeeper {
   /** Marks runs with an expired lease interrupted now; returns their ids (also called at start). */
   async sweep(): Promise<string[]> {
     const at = this.deps.clock().toISOString();
-    const ids = await this.deps.store.interruptExpired(at, 'the replica executing it stopped renewing its lease (it died or lost the database); its current step may or may not have completed');
+    const ids = await this.deps.store.interruptExpired(
+      at,
+      'the replica executing it stopped renewing its lease (it died or lost the database); its current step may or may not have completed',
+    );
     if (ids.length > 0) {
       this.deps.logger.warn(`marked ${ids.length} run(s) interrupted: their replica's lease expired`, { runIds: ids });
       this.deps.onInterrupted(ids);

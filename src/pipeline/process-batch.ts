@@ -78,9 +78,18 @@ async function processAlert(alert: Alert, batchId: string, deps: ProcessDeps): P
     if (ids.length > 0) deps.logger.info(`alert ${alertName(alert)} ${alert.fingerprint} resolved; recorded on ${ids.length} run(s)`, { runIds: ids });
     // Not the runs of playbooks that act on the resolve itself (match.status: resolved): a resolve
     // delivered again must not cancel what the first delivery started.
-    const cancelled = await store.cancelNotStarted(alert.fingerprint, alert.startsAt, at, 'the alert resolved before the run started', matched.map((p) => p.name));
+    const cancelled = await store.cancelNotStarted(
+      alert.fingerprint,
+      alert.startsAt,
+      at,
+      'the alert resolved before the run started',
+      matched.map((p) => p.name),
+    );
     if (cancelled.length > 0) {
-      deps.logger.info(`alert ${alertName(alert)} ${alert.fingerprint} resolved; cancelled ${cancelled.length} run(s) that had not acted (pending, or waiting for approval)`, { runIds: cancelled });
+      deps.logger.info(
+        `alert ${alertName(alert)} ${alert.fingerprint} resolved; cancelled ${cancelled.length} run(s) that had not acted (pending, or waiting for approval)`,
+        { runIds: cancelled },
+      );
       deps.onRunsCancelled?.(cancelled);
     }
   }
@@ -117,7 +126,14 @@ async function decideUnderLock(alert: Alert, playbook: Playbook, batchId: string
   const budget = deps.settings.budget;
   const budgetSince = budget === null ? null : new Date(now.getTime() - budget.perMs);
   const decideNow = async (): Promise<Decision> => {
-    const state = await store.guardState({ playbook: playbook.name, instanceKey: prepared.instanceKey, targetKey: prepared.targetKey, since, lockKey: prepared.lockKey, budgetSince });
+    const state = await store.guardState({
+      playbook: playbook.name,
+      instanceKey: prepared.instanceKey,
+      targetKey: prepared.targetKey,
+      since,
+      lockKey: prepared.lockKey,
+      budgetSince,
+    });
     return decide({ alert, playbook, prepared, state, now, settings: deps.settings });
   };
   const decision = await decideNow();
@@ -154,7 +170,13 @@ async function decideUnderLock(alert: Alert, playbook: Playbook, batchId: string
     {
       kind: 'decision',
       ...eventBase,
-      data: { ...decisionData, action: decision.action, dryRun, ...(decision.action === 'run' && decision.needsApproval ? { needsApproval: true } : {}), reason },
+      data: {
+        ...decisionData,
+        action: decision.action,
+        dryRun,
+        ...(decision.action === 'run' && decision.needsApproval ? { needsApproval: true } : {}),
+        reason,
+      },
     },
     { kind: 'run.created', ...eventBase, data: { state: refused ? 'failed' : 'pending', dryRun, playbookHash: playbook.hash, params } },
   ];

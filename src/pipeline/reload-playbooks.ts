@@ -13,14 +13,21 @@ export type ReloadResult = { ok: true; playbooks: number; added: string[]; remov
  * Prometheus and Alertmanager do with their configuration; either way the attempt is recorded,
  * logged and reflected in remediator_config_last_reload_successful.
  */
-export async function reloadPlaybooks(dir: string, deps: { playbooks: PlaybookSet; store: Store; logger: Logger; metrics: Metrics; clock: () => Date }): Promise<ReloadResult> {
+export async function reloadPlaybooks(
+  dir: string,
+  deps: { playbooks: PlaybookSet; store: Store; logger: Logger; metrics: Metrics; clock: () => Date },
+): Promise<ReloadResult> {
   const { playbooks, store, logger, metrics, clock } = deps;
   let loaded: Awaited<ReturnType<typeof loadPlaybooks>>;
   try {
     loaded = await loadPlaybooks(dir);
   } catch (err) {
     // A file that vanished or became unreadable mid-read: a refused reload like any other.
-    loaded = { playbooks: [], files: [], errors: [{ file: dir, path: '', line: null, column: null, message: `cannot read playbooks: ${(err as Error).message}` }] };
+    loaded = {
+      playbooks: [],
+      files: [],
+      errors: [{ file: dir, path: '', line: null, column: null, message: `cannot read playbooks: ${(err as Error).message}` }],
+    };
   }
   if (loaded.errors.length > 0) {
     const errors = loaded.errors.map(formatLoadError);
@@ -38,7 +45,13 @@ export async function reloadPlaybooks(dir: string, deps: { playbooks: PlaybookSe
   metrics.reloadSuccessful.set(1);
   metrics.reloadTimestamp.set(clock().getTime() / 1000);
   metrics.playbooksLoaded.set(loaded.playbooks.length);
-  await store.appendEvents([{ kind: 'playbooks.loaded', data: { directory: path.resolve(dir), files: loaded.files, count: loaded.playbooks.length, added, removed, changed } }]);
-  logger.info(`playbooks reloaded: ${loaded.playbooks.length} active (added ${added.length}, removed ${removed.length}, changed ${changed.length})`, { added, removed, changed });
+  await store.appendEvents([
+    { kind: 'playbooks.loaded', data: { directory: path.resolve(dir), files: loaded.files, count: loaded.playbooks.length, added, removed, changed } },
+  ]);
+  logger.info(`playbooks reloaded: ${loaded.playbooks.length} active (added ${added.length}, removed ${removed.length}, changed ${changed.length})`, {
+    added,
+    removed,
+    changed,
+  });
   return { ok: true, playbooks: loaded.playbooks.length, added, removed, changed };
 }

@@ -24,7 +24,5 @@ export function parseCondition(text: string): Condition {
   if (t === 'always' || t === 'succeeded' || t === 'failed') return { kind: t };
   const m = STEP_FORM.exec(t);
   if (m) return { kind: 'step', negate: m[1] === '!', step: m[2] as string, outcome: m[3] as 'succeeded' | 'failed' | 'skipped' };
-  throw new Error(
-    `"${text}" is not a condition: write always, succeeded, failed, or steps.NAME.succeeded|failed|skipped (optionally with a leading "!")`,
-  );
+  throw new Error(`"${text}" is not a condition: write always, succeeded, failed, or steps.NAME.succeeded|failed|skipped (optionally with a leading "!")`);
 }

@@ -42,12 +42,14 @@ export function formatLoadError(e: LoadError): string {
 export async function loadPlaybooks(dir: string): Promise<LoadResult> {
   let names: string[];
   try {
-    names = (await readdir(dir, { recursive: true }))
-      .filter((n) => /\.ya?ml$/.test(n) && !n.split(path.sep).some((part) => part.startsWith('.')))
-      .sort();
+    names = (await readdir(dir, { recursive: true })).filter((n) => /\.ya?ml$/.test(n) && !n.split(path.sep).some((part) => part.startsWith('.'))).sort();
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'directory does not exist' : (err as Error).message;
-    return { playbooks: [], files: [], errors: [{ file: dir, path: '', line: null, column: null, message: `cannot read playbooks: ${reason}; check the playbooks directory you gave` }] };
+    return {
+      playbooks: [],
+      files: [],
+      errors: [{ file: dir, path: '', line: null, column: null, message: `cannot read playbooks: ${reason}; check the playbooks directory you gave` }],
+    };
   }
   const playbooks: Playbook[] = [];
   const errors: LoadError[] = [];
@@ -63,7 +65,13 @@ export async function loadPlaybooks(dir: string): Promise<LoadResult> {
     if (result.playbook) {
       const other = byName.get(result.playbook.name);
       if (other !== undefined) {
-        errors.push({ file, path: 'name', line: null, column: null, message: `playbook name "${result.playbook.name}" is also used by ${other}: names must be unique` });
+        errors.push({
+          file,
+          path: 'name',
+          line: null,
+          column: null,
+          message: `playbook name "${result.playbook.name}" is also used by ${other}: names must be unique`,
+        });
       } else {
         byName.set(result.playbook.name, file);
         playbooks.push(result.playbook);
@@ -74,7 +82,11 @@ export async function loadPlaybooks(dir: string): Promise<LoadResult> {
 }
 
 /** Parses and checks one playbook's text. */
-export function parsePlaybook(text: string, file: string, hash = createHash('sha256').update(text).digest('hex')): { playbook: Playbook | null; errors: LoadError[] } {
+export function parsePlaybook(
+  text: string,
+  file: string,
+  hash = createHash('sha256').update(text).digest('hex'),
+): { playbook: Playbook | null; errors: LoadError[] } {
   const lineCounter = new LineCounter();
   const parsedDocs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   const docs: Document[] = Array.isArray(parsedDocs) ? parsedDocs : [];
@@ -88,12 +100,21 @@ export function parsePlaybook(text: string, file: string, hash = createHash('sha
     return { playbook: null, errors: [{ file, path: '', line: null, column: null, message: 'file is empty: a playbook needs name, match and steps' }] };
   }
   if (docs.length > 1) {
-    return { playbook: null, errors: [{ file, path: '', ...at(docs[1]?.range?.[0]), message: 'one playbook per file: move the second document into a file of its own' }] };
+    return {
+      playbook: null,
+      errors: [{ file, path: '', ...at(docs[1]?.range?.[0]), message: 'one playbook per file: move the second document into a file of its own' }],
+    };
   }
   if (doc.errors.length > 0) {
     return {
       playbook: null,
-      errors: doc.errors.map((e) => ({ file, path: '', line: e.linePos?.[0]?.line ?? null, column: e.linePos?.[0]?.col ?? null, message: `YAML: ${e.message.split('\n')[0]}` })),
+      errors: doc.errors.map((e) => ({
+        file,
+        path: '',
+        line: e.linePos?.[0]?.line ?? null,
+        column: e.linePos?.[0]?.col ?? null,
+        message: `YAML: ${e.message.split('\n')[0]}`,
+      })),
     };
   }
   const parsed = playbookSchema.safeParse(doc.toJS());
@@ -106,7 +127,9 @@ export function parsePlaybook(text: string, file: string, hash = createHash('sha
         return keys.map((key) => {
           const p = key === undefined ? base : [...base, key];
           const message =
-            issue.code === 'unrecognized_keys' ? `unknown key "${key}": check its spelling against the playbook format` : describeIssue(issue.message, issue.code, p);
+            issue.code === 'unrecognized_keys'
+              ? `unknown key "${key}": check its spelling against the playbook format`
+              : describeIssue(issue.message, issue.code, p);
           return { file, path: formatPath(p), ...at(offsetOf(doc, p, key !== undefined)), message };
         });
       }),

@@ -115,9 +115,7 @@ export const playbookSchema = z.strictObject({
     }),
   params: z.record(z.string().regex(PARAM_NAME, { message: 'a param name is letters, digits and "_"' }), paramSchema).default({}),
   mode: z.enum(['live', 'approve', 'dry-run']).default('approve'),
-  approval: z
-    .strictObject({ timeout: duration.default('15m'), approvers: z.array(z.string()).default([]) })
-    .default({ timeout: '15m', approvers: [] }),
+  approval: z.strictObject({ timeout: duration.default('15m'), approvers: z.array(z.string()).default([]) }).default({ timeout: '15m', approvers: [] }),
   guards: z
     .strictObject({
       key: z.string().optional(),

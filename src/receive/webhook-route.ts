@@ -65,7 +65,11 @@ export function webhookRouter(deps: WebhookDeps): Router {
   router.use('/webhook', (err: unknown, req: Request, _res: Response, next: NextFunction) => {
     const e = toRemediatorError(err);
     if (e.code !== 'unauthorized' && httpStatus(e) < 500) {
-      deps.logger.warn(`webhook refused (${httpStatus(e)}): ${e.message}`, { code: e.code, remoteAddress: req.socket.remoteAddress ?? '', userAgent: req.get('user-agent') ?? '' });
+      deps.logger.warn(`webhook refused (${httpStatus(e)}): ${e.message}`, {
+        code: e.code,
+        remoteAddress: req.socket.remoteAddress ?? '',
+        userAgent: req.get('user-agent') ?? '',
+      });
     }
     next(e);
   });
@@ -105,12 +109,19 @@ function authenticate(deps: WebhookDeps) {
     deps.logger.warn('webhook refused: missing or wrong credentials', { remoteAddress: remote, hadAuthorization: req.get('authorization') !== undefined });
     const admitted = throttle.admit(remote, deps.clock().getTime());
     if (admitted) {
-      const data = { endpoint: 'webhook', remoteAddress: remote, hadAuthorization: req.get('authorization') !== undefined, earlierUnrecorded: admitted.unrecorded };
+      const data = {
+        endpoint: 'webhook',
+        remoteAddress: remote,
+        hadAuthorization: req.get('authorization') !== undefined,
+        earlierUnrecorded: admitted.unrecorded,
+      };
       void deps.store.appendEvents([{ kind: 'auth.failed', data }]).catch((err: unknown) => {
         deps.logger.error(`recording a refused webhook failed: ${(err as Error).message}`);
       });
     }
-    next(new RemediatorError('unauthorized', 'missing or wrong credentials: send Authorization: Bearer <token> (or basic auth) with a configured webhook secret'));
+    next(
+      new RemediatorError('unauthorized', 'missing or wrong credentials: send Authorization: Bearer <token> (or basic auth) with a configured webhook secret'),
+    );
   };
 }
 

@@ -30,7 +30,11 @@ const CHUNK = 64 * 1024;
  * however fast the database reads and however slow the reader of the output. Rejects with the
  * stream's error (EPIPE when the reader went away).
  */
-export async function writeJsonLines(entries: Iterable<ChainEntry> | AsyncIterable<ChainEntry>, out: Writable, stop: (e: ChainEntry) => boolean = () => false): Promise<ExportSummary> {
+export async function writeJsonLines(
+  entries: Iterable<ChainEntry> | AsyncIterable<ChainEntry>,
+  out: Writable,
+  stop: (e: ChainEntry) => boolean = () => false,
+): Promise<ExportSummary> {
   // In an object, so the closures' writes are visible to the checks below (and to the compiler).
   const state: { failed: Error | null } = { failed: null };
   const onError = (err: Error) => {

@@ -59,7 +59,17 @@ export interface ReportWindow {
 }
 
 /** States in the order the report shows them: how runs ended, then those still open. */
-export const REPORT_STATES: readonly RunState[] = ['succeeded', 'failed', 'cancelled', 'rejected', 'expired', 'interrupted', 'pending', 'awaiting_approval', 'running'];
+export const REPORT_STATES: readonly RunState[] = [
+  'succeeded',
+  'failed',
+  'cancelled',
+  'rejected',
+  'expired',
+  'interrupted',
+  'pending',
+  'awaiting_approval',
+  'running',
+];
 
 /** Runs per state; `total` also counts a state this version does not know (from a newer daemon). */
 export type OutcomeCounts = Readonly<Record<RunState, number>> & { readonly total: number };
@@ -197,7 +207,14 @@ export function actionAt(run: Pick<ReportRun, 'steps' | 'events'>): number | nul
 }
 
 /** The events of a run the report reads: step starts (the action's fallback) and approvals. */
-export const REPORT_EVENT_KINDS: readonly EventKind[] = ['step.started', 'approval.requested', 'approval.granted', 'approval.rejected', 'approval.expired', 'approval.cancelled'];
+export const REPORT_EVENT_KINDS: readonly EventKind[] = [
+  'step.started',
+  'approval.requested',
+  'approval.granted',
+  'approval.rejected',
+  'approval.expired',
+  'approval.cancelled',
+];
 
 const ANSWERED: ReadonlySet<EventKind> = new Set(['approval.granted', 'approval.rejected']);
 /** Ends of a request that nobody answered: they close it without a wait to count. */

@@ -91,7 +91,6 @@ async function onlyRun(d: TestDaemon): Promise<RunDetail> {
   return d.api<RunDetail>(`/api/runs/${runs[0]?.id}`);
 }
 
-
 const kinds = (run: RunDetail) => run.events.map((e) => e.kind).filter((k) => k.startsWith('approval.') || k === 'run.state');
 
 describe('approvals: a run in approve mode waits for a person, then acts once', () => {
@@ -105,7 +104,13 @@ describe('approvals: a run in approve mode waits for a person, then acts once', 
     const held = await onlyRun(d);
     assert.equal(held.state, 'awaiting_approval', held.reason);
     assert.equal(held.needsApproval, true);
-    assert.deepEqual(held.steps.map((s) => [s.name, s.state]), [['inspect', 'succeeded'], ['undo', 'planned']]);
+    assert.deepEqual(
+      held.steps.map((s) => [s.name, s.state]),
+      [
+        ['inspect', 'succeeded'],
+        ['undo', 'planned'],
+      ],
+    );
     assert.equal(held.steps[0]?.output?.trim(), 'revision-of-checkout');
     assert.deepEqual(actions(), [], 'nothing acted yet');
     const [request] = held.approvals;
@@ -160,7 +165,9 @@ describe('approvals: a run in approve mode waits for a person, then acts once', 
 
   test('someone the playbook does not name is refused, and the refusal is recorded; a group names who may', async () => {
     const d = await daemonWith({ rollback: approvePlaybook('approval: { approvers: [alice, oncall] }') });
-    const unknown = d.logs.filter((l) => /names approver "(alice|oncall)", which is no API token identity, no group in approvals\.groups/.test(String(l['message'])));
+    const unknown = d.logs.filter((l) =>
+      /names approver "(alice|oncall)", which is no API token identity, no group in approvals\.groups/.test(String(l['message'])),
+    );
     assert.equal(unknown.length, 2, 'approvers nobody can be are warned about at start');
     await d.post(payload());
     const held = await onlyRun(d);
@@ -345,8 +352,22 @@ steps:
     try {
       dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-approvals-'));
       mkdirSync(path.join(dir, 'playbooks'));
-      writeFileSync(path.join(dir, 'playbooks', 'rollback.yaml'), approvePlaybook().replaceAll('ACTIONS_LOG', actionLog()).replace(`${SCRIPTS}/append-line.mjs, ${actionLog()}, 'undo {{ params.deployment }} after {{ steps.inspect.stdout }}'`, "-e, 'setTimeout(() => {}, 20000)'"));
-      daemon = await startTestDaemon({ dir, playbooks: path.join(dir, 'playbooks'), config: { execution: 'live' }, env: { PATH: process.env['PATH'] }, notifyWebhookUrl: `${hook.url}/hook` });
+      writeFileSync(
+        path.join(dir, 'playbooks', 'rollback.yaml'),
+        approvePlaybook()
+          .replaceAll('ACTIONS_LOG', actionLog())
+          .replace(
+            `${SCRIPTS}/append-line.mjs, ${actionLog()}, 'undo {{ params.deployment }} after {{ steps.inspect.stdout }}'`,
+            "-e, 'setTimeout(() => {}, 20000)'",
+          ),
+      );
+      daemon = await startTestDaemon({
+        dir,
+        playbooks: path.join(dir, 'playbooks'),
+        config: { execution: 'live' },
+        env: { PATH: process.env['PATH'] },
+        notifyWebhookUrl: `${hook.url}/hook`,
+      });
       const d = daemon;
       await d.post(payload());
       const held = await until('the hold', async () => (await d.api<{ runs: Run[] }>('/api/runs?state=awaiting_approval')).runs[0]);
@@ -433,7 +454,10 @@ steps:
     assert.equal((await d.reload()).ok, true);
     const answer = await post(d, `/api/runs/${held.id}/approve`);
     assert.equal(answer.status, 409);
-    assert.match(String((answer.body['error'] as { message: string }).message), /playbook rollback changed since the run was proposed: the plan you would approve is not the one that would run/);
+    assert.match(
+      String((answer.body['error'] as { message: string }).message),
+      /playbook rollback changed since the run was proposed: the plan you would approve is not the one that would run/,
+    );
     assert.equal((await d.api<RunDetail>(`/api/runs/${held.id}`)).state, 'cancelled');
     assert.deepEqual(actions(), []);
   });

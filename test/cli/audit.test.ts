@@ -35,7 +35,6 @@ function eventRow(file: string, id: number): { id: number; kind: string; at: str
   }
 }
 
-
 const verify = (args: string[], timeoutMs?: number): Promise<CliResult> => runCli(['audit', 'verify', ...args], timeoutMs ? { timeoutMs } : {});
 
 describe('remediator audit, on the database of a real daemon', () => {
@@ -71,10 +70,17 @@ describe('remediator audit, on the database of a real daemon', () => {
     (secretAlert.alerts[0] as Record<string, unknown>)['fingerprint'] = 'feedfacefeedface';
     assert.equal((await daemon.post(secretAlert)).status, 200);
     assert.equal((await daemon.post(fixtureText('amtool-firing.json'), { authorization: `Bearer ${WEBHOOK_TOKEN_NEXT}` })).status, 200);
-    assert.equal((await daemon.post(fixtureText('amtool-firing.json'), { authorization: `Basic ${Buffer.from(`am:${BASIC_PASSWORD}`).toString('base64')}` })).status, 200);
+    assert.equal(
+      (await daemon.post(fixtureText('amtool-firing.json'), { authorization: `Basic ${Buffer.from(`am:${BASIC_PASSWORD}`).toString('base64')}` })).status,
+      200,
+    );
     assert.equal((await daemon.post(fixtureText('amtool-firing.json'), { authorization: `Bearer ${WRONG_TOKEN}` })).status, 401);
     const call = (route: string, body: unknown) =>
-      fetch(`${daemon.url}${route}`, { method: 'POST', headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${daemon.url}${route}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     assert.equal((await call('/api/pause', { for: '1h', reason: 'audit test' })).status, 200);
     assert.equal((await call('/api/resume', {})).status, 200);
     await daemon.settled();
@@ -114,13 +120,26 @@ describe('remediator audit, on the database of a real daemon', () => {
     const db = new Database(file);
     const row = db.prepare('SELECT * FROM events WHERE id = ?').get(k) as Record<string, string | number | null>;
     const data = { ...(JSON.parse(String(row['data'])) as Record<string, unknown>), forged: true };
-    const forged = { id: k, at: String(row['at']), kind: row['kind'] as NewEvent['kind'], runId: row['run_id'] as string | null, batchId: row['batch_id'] as string | null, playbook: row['playbook'] as string | null, fingerprint: row['fingerprint'] as string | null, data, prevHash: String(row['prev_hash']) };
+    const forged = {
+      id: k,
+      at: String(row['at']),
+      kind: row['kind'] as NewEvent['kind'],
+      runId: row['run_id'] as string | null,
+      batchId: row['batch_id'] as string | null,
+      playbook: row['playbook'] as string | null,
+      fingerprint: row['fingerprint'] as string | null,
+      data,
+      prevHash: String(row['prev_hash']),
+    };
     db.exec('DROP TRIGGER events_no_update');
     db.prepare('UPDATE events SET data = ?, hash = ? WHERE id = ?').run(JSON.stringify(data), eventHash(forged), k);
     db.close();
     const r = await verify(['--db', file]);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, new RegExp(`^audit trail BROKEN: the chain breaks between event ${k} and event ${k + 1}: event ${k + 1} was written after a different event ${k}`));
+    assert.match(
+      r.stdout,
+      new RegExp(`^audit trail BROKEN: the chain breaks between event ${k} and event ${k + 1}: event ${k + 1} was written after a different event ${k}`),
+    );
   });
 
   test('one event deleted: the gap is named', async () => {
@@ -154,7 +173,10 @@ describe('remediator audit, on the database of a real daemon', () => {
     tamper(file, `DROP TRIGGER events_no_delete; DELETE FROM events WHERE id > ${total - 3}`);
     const r = await verify(['--db', file]);
     assert.equal(r.code, 1);
-    assert.match(r.stdout, new RegExp(`^audit trail BROKEN: the last 3 event\\(s\\) are missing: the chain ends at event ${total - 3}, the head says ${total}\\n`));
+    assert.match(
+      r.stdout,
+      new RegExp(`^audit trail BROKEN: the last 3 event\\(s\\) are missing: the chain ends at event ${total - 3}, the head says ${total}\\n`),
+    );
   });
 
   test('export → verify --file: a round trip, to a file or stdout, with the chain hashes', async () => {
@@ -172,7 +194,12 @@ describe('remediator audit, on the database of a real daemon', () => {
 
     const r = await verify(['--file', out]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, new RegExp(`^audit file intact: ${total} events \\(ids 1–${total}\\), last hash ${HASH}\\nanchor: the file starts at the beginning of the chain \\(event 1, genesis\\)\\n`));
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `^audit file intact: ${total} events \\(ids 1–${total}\\), last hash ${HASH}\\nanchor: the file starts at the beginning of the chain \\(event 1, genesis\\)\\n`,
+      ),
+    );
   });
 
   test('one line of an export changed, or removed: named by line', async () => {
@@ -200,10 +227,23 @@ describe('remediator audit, on the database of a real daemon', () => {
   test('no secret and no credential reaches the trail: webhook tokens, basic auth, API token, a wrong token, a playbook secret', async () => {
     const r = await runCli(['audit', 'export', '--db', daemon.db]);
     assert.equal(r.code, 0, r.stderr);
-    const kinds = new Set(r.stdout.trimEnd().split('\n').map((l) => (JSON.parse(l) as { kind: string }).kind));
+    const kinds = new Set(
+      r.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { kind: string }).kind),
+    );
     for (const k of ['auth.failed', 'paused', 'resumed', 'step.started', 'step.finished']) assert.ok(kinds.has(k), `the export has ${k} events`);
     assert.match(r.stdout, /--token=\*\*\*/, 'the step that used the secret is recorded, redacted');
-    for (const secret of [WEBHOOK_TOKEN, WEBHOOK_TOKEN_NEXT, API_TOKEN, WRONG_TOKEN, BASIC_PASSWORD, SECRET, Buffer.from(`am:${BASIC_PASSWORD}`).toString('base64')]) {
+    for (const secret of [
+      WEBHOOK_TOKEN,
+      WEBHOOK_TOKEN_NEXT,
+      API_TOKEN,
+      WRONG_TOKEN,
+      BASIC_PASSWORD,
+      SECRET,
+      Buffer.from(`am:${BASIC_PASSWORD}`).toString('base64'),
+    ]) {
       assert.ok(!r.stdout.includes(secret), `the export must not contain ${secret}`);
     }
   });
@@ -230,12 +270,20 @@ describe('remediator audit export --since/--until', () => {
     const out = path.join(scratch, `range-${++copies}.jsonl`);
     const r = await runCli(['audit', 'export', '--db', file, '--out', out, ...args]);
     assert.equal(r.code, 0, r.stderr);
-    const events = readFileSync(out, 'utf8').trimEnd().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: number; at: string });
+    const events = readFileSync(out, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { id: number; at: string });
     return { out, ids: events.map((e) => e.id) };
   };
 
   test('a range is one contiguous stretch of the chain, from the first event at or after --since to the first at or after --until', async () => {
-    assert.deepEqual((await exportRange(['--since', '2026-11-28T11:00:00Z', '--until', '2026-11-28T13:00:00Z'])).ids, [2, 3, 4], 'the late-stamped event 3 is kept: the file must verify');
+    assert.deepEqual(
+      (await exportRange(['--since', '2026-11-28T11:00:00Z', '--until', '2026-11-28T13:00:00Z'])).ids,
+      [2, 3, 4],
+      'the late-stamped event 3 is kept: the file must verify',
+    );
   });
 
   test('a range exported mid-chain verifies on its own, its first prev_hash trusted as the anchor', async () => {
@@ -243,7 +291,12 @@ describe('remediator audit export --since/--until', () => {
     assert.deepEqual(ids, [4, 5, 6], 'a zone offset is honoured');
     const r = await verify(['--file', out]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, new RegExp(`^audit file intact: 3 events \\(ids 4–6\\), last hash ${HASH}\\nanchor: the first line's prev_hash ${HASH} is trusted, not checked: it must be the hash of event 3`));
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `^audit file intact: 3 events \\(ids 4–6\\), last hash ${HASH}\\nanchor: the first line's prev_hash ${HASH} is trusted, not checked: it must be the hash of event 3`,
+      ),
+    );
   });
 
   test('--until alone, an empty range, a duration ago (in process: the same code, without a process per case)', async () => {
@@ -252,7 +305,14 @@ describe('remediator audit export --since/--until', () => {
       let text = '';
       sink.on('data', (d: Buffer) => (text += d.toString('utf8')));
       const summary = await auditExport({ db: file, ...opts }, sink, now);
-      return { ids: text.trimEnd().split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { id: number }).id), summary };
+      return {
+        ids: text
+          .trimEnd()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => (JSON.parse(l) as { id: number }).id),
+        summary,
+      };
     };
     assert.deepEqual((await run({ until: '2026-11-28T12:00:00Z' })).ids, [1, 2, 3]);
     assert.deepEqual((await run({ since: '2h' })).ids, [5, 6], '2h before 15:00 is 13:00');
@@ -260,8 +320,14 @@ describe('remediator audit export --since/--until', () => {
     const none = await run({ since: '2026-11-29' });
     assert.deepEqual(none.ids, []);
     assert.equal(none.summary, 'exported 0 events to stdout: none in the range\n');
-    await assert.rejects(run({ since: '2026-11-28T10:00:00' }), /--since 2026-11-28T10:00:00: give a time such as 2026-11-28T21:00:00Z \(with its zone\), a date \(UTC\), or a duration ago such as 24h/);
-    await assert.rejects(run({ since: '2026-11-28T12:00:00Z', until: '2026-11-28T11:00:00Z' }), /--since 2026-11-28T12:00:00Z is not before --until 2026-11-28T11:00:00Z/);
+    await assert.rejects(
+      run({ since: '2026-11-28T10:00:00' }),
+      /--since 2026-11-28T10:00:00: give a time such as 2026-11-28T21:00:00Z \(with its zone\), a date \(UTC\), or a duration ago such as 24h/,
+    );
+    await assert.rejects(
+      run({ since: '2026-11-28T12:00:00Z', until: '2026-11-28T11:00:00Z' }),
+      /--since 2026-11-28T12:00:00Z is not before --until 2026-11-28T11:00:00Z/,
+    );
   });
 
   test('a time that is not one is refused by the CLI with the forms accepted', async () => {

@@ -33,7 +33,10 @@ describe('remediator pause | resume | status | circuit, against a running daemon
     assert.match(paused.stdout, /^paused by tester until \S+Z \(2h\): cluster upgrade\n/);
     const status = await runCli(['status'], { env });
     assert.equal(status.code, 0, status.stderr);
-    assert.match(status.stdout, /^paused by tester until \S+: cluster upgrade\ncircuit: closed \(never opened\)\nbudget: 0 of 20 live run\(s\) per 1h spent\n$/);
+    assert.match(
+      status.stdout,
+      /^paused by tester until \S+: cluster upgrade\ncircuit: closed \(never opened\)\nbudget: 0 of 20 live run\(s\) per 1h spent\n$/,
+    );
 
     const resumed = await runCli(['resume'], { env });
     assert.equal(resumed.code, 0, resumed.stderr);
@@ -60,7 +63,10 @@ describe('remediator pause | resume | status | circuit, against a running daemon
 
     const open = await runCli(['circuit', 'status', '--url', daemon.url], { env: { REMEDIATOR_TOKEN: API_TOKEN } });
     assert.equal(open.code, 0, open.stderr);
-    assert.match(open.stdout, /^circuit: OPEN since 2024-05-01T12:00:00.000Z: budget of 20 live run\(s\) per 1h spent\nevery live run waits for approval until a person closes it: remediator circuit close/);
+    assert.match(
+      open.stdout,
+      /^circuit: OPEN since 2024-05-01T12:00:00.000Z: budget of 20 live run\(s\) per 1h spent\nevery live run waits for approval until a person closes it: remediator circuit close/,
+    );
 
     const closed = await runCli(['circuit', 'close', '--note', 'rollbacks checked'], { env });
     assert.equal(closed.code, 0, closed.stderr);
@@ -91,7 +97,10 @@ describe('remediator pause | resume | status | circuit, against a running daemon
     const port = await closedPort();
     const down = await runCli(['circuit', 'status', '--url', `http://127.0.0.1:${port}`], { env: { REMEDIATOR_TOKEN: API_TOKEN } });
     assert.equal(down.code, 2, 'unreachable: try again');
-    assert.match(down.stderr, new RegExp(`cannot reach the daemon at http://127.0.0.1:${port} \\(ECONNREFUSED\\): is it running\\? Point --url or REMEDIATOR_URL at it`));
+    assert.match(
+      down.stderr,
+      new RegExp(`cannot reach the daemon at http://127.0.0.1:${port} \\(ECONNREFUSED\\): is it running\\? Point --url or REMEDIATOR_URL at it`),
+    );
 
     const badFor = await runCli(['pause', '--for', 'a while', '--reason', 'x'], { env });
     assert.equal(badFor.code, 1);

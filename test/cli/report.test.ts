@@ -78,7 +78,19 @@ class History {
         generatorUrl: null,
         createdAt: created,
       },
-      steps.map((s, index) => ({ ...s, index, phase: 'main', rendered: rendered(s), deferred: false, state: 'pending', startedAt: null, finishedAt: null, exitCode: null, output: null, error: null })),
+      steps.map((s, index) => ({
+        ...s,
+        index,
+        phase: 'main',
+        rendered: rendered(s),
+        deferred: false,
+        state: 'pending',
+        startedAt: null,
+        finishedAt: null,
+        exitCode: null,
+        output: null,
+        error: null,
+      })),
       events,
     );
     assert.ok(run, `run of ${playbook} at ${created} created`);
@@ -94,14 +106,32 @@ class History {
   async step(id: string, index: number, start: number, end: number): Promise<void> {
     const startedAt = this.at(id, start);
     const finishedAt = this.at(id, end);
-    assert.ok(await this.store.transitionRun(id, { from: ['running'], to: 'running', at: startedAt, steps: [{ phase: 'main', index, state: 'running', startedAt }], events: [{ kind: 'step.started', data: { index } }] }));
-    assert.ok(await this.store.transitionRun(id, { from: ['running'], to: 'running', at: finishedAt, steps: [{ phase: 'main', index, state: 'succeeded', finishedAt }], events: [{ kind: 'step.finished', data: { index } }] }));
+    assert.ok(
+      await this.store.transitionRun(id, {
+        from: ['running'],
+        to: 'running',
+        at: startedAt,
+        steps: [{ phase: 'main', index, state: 'running', startedAt }],
+        events: [{ kind: 'step.started', data: { index } }],
+      }),
+    );
+    assert.ok(
+      await this.store.transitionRun(id, {
+        from: ['running'],
+        to: 'running',
+        at: finishedAt,
+        steps: [{ phase: 'main', index, state: 'succeeded', finishedAt }],
+        events: [{ kind: 'step.finished', data: { index } }],
+      }),
+    );
   }
 
   /** Holds for approval at `asked`; answered (granted or rejected) at `answered`. */
   async approval(id: string, asked: number, answered: number, verdict: 'granted' | 'rejected'): Promise<void> {
     await this.move(id, 'running', 'awaiting_approval', asked, [{ kind: 'approval.requested', data: { seq: 1, step: 'restart' } }]);
-    await this.move(id, 'awaiting_approval', verdict === 'granted' ? 'running' : 'rejected', answered, [{ kind: `approval.${verdict}`, data: { seq: 1, by: 'alice', via: 'cli' } }]);
+    await this.move(id, 'awaiting_approval', verdict === 'granted' ? 'running' : 'rejected', answered, [
+      { kind: `approval.${verdict}`, data: { seq: 1, by: 'alice', via: 'cli' } },
+    ]);
   }
 
   /** The alert of the run resolves `seconds` after the run's creation. */
@@ -220,7 +250,10 @@ const EXPECTED_PLAYBOOKS = [
   },
 ];
 const EXPECTED_TOTAL = {
-  runs: { live: { ...none, succeeded: 6, failed: 1, cancelled: 1, rejected: 1, pending: 1, total: 10 }, dryRun: { ...none, succeeded: 1, failed: 1, total: 2 } },
+  runs: {
+    live: { ...none, succeeded: 6, failed: 1, cancelled: 1, rejected: 1, pending: 1, total: 10 },
+    dryRun: { ...none, succeeded: 1, failed: 1, total: 2 },
+  },
   suppressions: { total: 7, byReason: { cooldown: 3, maintenance: 2, duplicate: 1, locked: 1 } },
   // 10s, 20s, 30s, 60s, 90s, 300s, pooled: the median is the 3rd, the p90 the 6th.
   timeToResolve: { count: 6, medianMs: 30_000, p90Ms: 300_000, resolvedWithoutAction: 1, unresolved: 3 },
@@ -303,7 +336,10 @@ describe('remediator report, on a history written through the store', () => {
     assert.deepEqual({ playbook: 'rollback', ...r.total }, EXPECTED_PLAYBOOKS[2]);
     const text = await runCli(['report', '--db', file, ...WINDOW, '--playbook', 'nothing-by-this-name']);
     assert.equal(text.code, 0, text.stderr);
-    assert.equal(text.stdout, 'runs of playbook nothing-by-this-name created, and suppressions decided, from 2026-11-01T00:00:00.000Z to 2026-12-01T00:00:00.000Z (excluded): none\n');
+    assert.equal(
+      text.stdout,
+      'runs of playbook nothing-by-this-name created, and suppressions decided, from 2026-11-01T00:00:00.000Z to 2026-12-01T00:00:00.000Z (excluded): none\n',
+    );
   });
 
   test('a narrower window of dates: runs by creation, suppressions by decision time', async () => {
@@ -324,8 +360,14 @@ describe('remediator report, on a history written through the store', () => {
 
   test('bad arguments and a missing file: exit 1, with what to do', async () => {
     const cases: [string[], RegExp][] = [
-      [['--since', 'last week'], /^remediator: --since last week: give a time such as 2026-11-28T21:00:00Z \(with its zone\), a date \(UTC\), or a duration ago such as 24h\n$/],
-      [['--since', '2026-11-20T00:00:00Z', '--until', '2026-11-10T00:00:00Z'], /^remediator: --since 2026-11-20T00:00:00Z is not before --until 2026-11-10T00:00:00Z\n$/],
+      [
+        ['--since', 'last week'],
+        /^remediator: --since last week: give a time such as 2026-11-28T21:00:00Z \(with its zone\), a date \(UTC\), or a duration ago such as 24h\n$/,
+      ],
+      [
+        ['--since', '2026-11-20T00:00:00Z', '--until', '2026-11-10T00:00:00Z'],
+        /^remediator: --since 2026-11-20T00:00:00Z is not before --until 2026-11-10T00:00:00Z\n$/,
+      ],
       [['--playbook', ' '], /^remediator: --playbook: give a playbook name\n$/],
     ];
     for (const [args, message] of cases) {
@@ -483,13 +525,19 @@ describe('remediator report on PostgreSQL: what it refuses', { skip: !pgUp }, ()
       const empty = `${url.toString()}?schema=${fresh.schema}`;
       const r = await runCli(['report', '--db', empty]);
       assert.equal(r.code, 1);
-      assert.equal(r.stderr, `remediator: ${redactUrl(empty)} is not a remediator database (no runs table in schema ${fresh.schema}): give the daemon's --db (or --config)\n`);
+      assert.equal(
+        r.stderr,
+        `remediator: ${redactUrl(empty)} is not a remediator database (no runs table in schema ${fresh.schema}): give the daemon's --db (or --config)\n`,
+      );
       assert.ok(!r.stderr.includes(password));
       assert.deepEqual(await pgExec('SELECT tablename FROM pg_tables WHERE schemaname = $1', [fresh.schema]), [], 'the reader created nothing');
       const missing = `${url.toString()}?schema=${fresh.schema}_missing`;
       const none = await runCli(['report', '--db', missing]);
       assert.equal(none.code, 1);
-      assert.equal(none.stderr, `remediator: ${redactUrl(missing)} is not a remediator database (no schema ${fresh.schema}_missing): give the daemon's --db (or --config)\n`);
+      assert.equal(
+        none.stderr,
+        `remediator: ${redactUrl(missing)} is not a remediator database (no schema ${fresh.schema}_missing): give the daemon's --db (or --config)\n`,
+      );
     } finally {
       await fresh.drop();
     }

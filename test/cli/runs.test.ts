@@ -40,7 +40,11 @@ steps:
     env = { REMEDIATOR_URL: daemon.url, REMEDIATOR_TOKEN: API_TOKEN };
     for (const [i, deployment] of ['checkout', 'cart', 'search'].entries()) {
       const p = fixture('amtool-firing.json') as { alerts: Record<string, unknown>[] };
-      Object.assign(p.alerts[0] as object, { labels: { alertname: 'Burst', deployment }, fingerprint: `c1${i}00000000000000`, startsAt: '2026-11-29T03:12:00Z' });
+      Object.assign(p.alerts[0] as object, {
+        labels: { alertname: 'Burst', deployment },
+        fingerprint: `c1${i}00000000000000`,
+        startsAt: '2026-11-29T03:12:00Z',
+      });
       await daemon.post(p);
     }
     await daemon.settled();

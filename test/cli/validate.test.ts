@@ -16,16 +16,7 @@ test('remediator validate: prints every error with file, line and path, and exit
   const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-validate-'));
   writeFileSync(
     path.join(dir, 'broken.yaml'),
-    [
-      'name: broken',
-      'match:',
-      '  alertname: X',
-      'guards:',
-      '  cooldwon: 5m',
-      'steps:',
-      "  - run: [echo, '{{ labels.service }}']",
-      '',
-    ].join('\n'),
+    ['name: broken', 'match:', '  alertname: X', 'guards:', '  cooldwon: 5m', 'steps:', "  - run: [echo, '{{ labels.service }}']", ''].join('\n'),
   );
   writeFileSync(path.join(dir, 'also-broken.yml'), 'name: also-broken\nmatch: { alertname: Y }\nsteps:\n  - wait: 5 minutes\n');
   writeFileSync(path.join(dir, 'fine.yaml'), 'name: fine\nmatch: { alertname: Z }\nsteps:\n  - wait: 5m\n');

@@ -20,7 +20,15 @@ test('defaults apply with no file, no environment and no flags', () => {
     logLevel: 'info',
     webhook: { maxBodyBytes: 1048576 },
     auth: { generateTokens: false },
-    runs: { maxConcurrent: 4, outputCapBytes: 65536, killGrace: '5s', shutdownGrace: '30s', defaultTimeout: '5m', envAllow: ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT'], lease: '30s' },
+    runs: {
+      maxConcurrent: 4,
+      outputCapBytes: 65536,
+      killGrace: '5s',
+      shutdownGrace: '30s',
+      defaultTimeout: '5m',
+      envAllow: ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT'],
+      lease: '30s',
+    },
     prometheus: { url: 'http://127.0.0.1:9090' },
     guards: { budget: { count: 20, per: '1h' }, maintenance: [] },
     approvals: { groups: {} },
@@ -30,7 +38,10 @@ test('defaults apply with no file, no environment and no flags', () => {
 });
 
 test('approver groups come from the file or from REMEDIATOR_APPROVALS_GROUPS as YAML; a bad one names its key', () => {
-  const c = loadConfig({}, { REMEDIATOR_APPROVALS_GROUPS: '{oncall: [alice, U012ABC]}', REMEDIATOR_SLACK_CHANNEL: 'C0123', REMEDIATOR_PUBLIC_URL: 'https://remediator.example.com' });
+  const c = loadConfig(
+    {},
+    { REMEDIATOR_APPROVALS_GROUPS: '{oncall: [alice, U012ABC]}', REMEDIATOR_SLACK_CHANNEL: 'C0123', REMEDIATOR_PUBLIC_URL: 'https://remediator.example.com' },
+  );
   assert.deepEqual(c.approvals.groups, { oncall: ['alice', 'U012ABC'] });
   assert.equal(c.slack.channel, 'C0123');
   assert.equal(c.publicUrl, 'https://remediator.example.com');
@@ -100,14 +111,20 @@ test('guards: budget and maintenance windows from the file and the environment',
 test('bad guards name the key and say what to write', () => {
   const window = (w: string) => ({ REMEDIATOR_GUARDS_MAINTENANCE: `[{name: w, duration: 2h, ${w}}]` });
   const cases: [NodeJS.ProcessEnv, RegExp][] = [
-    [window("cron: '0 2 * *'"), /guards\.maintenance\.0\.cron \(from environment variable REMEDIATOR_GUARDS_MAINTENANCE\): "0 2 \* \*" has 4 field\(s\): write five fields/],
+    [
+      window("cron: '0 2 * *'"),
+      /guards\.maintenance\.0\.cron \(from environment variable REMEDIATOR_GUARDS_MAINTENANCE\): "0 2 \* \*" has 4 field\(s\): write five fields/,
+    ],
     [window("cron: '0 25 * * *'"), /guards\.maintenance\.0\.cron .*hour field "25": 25 is outside 0-23/],
     [window(`cron: '0 2 * * *', matchers: ['9ns="shop"']`), /guards\.maintenance\.0\.matchers\.0 .*invalid label name "9ns"/],
     [window("cron: '0 2 * * *', timezone: Mars/Base"), /guards\.maintenance\.0\.timezone .*must be an IANA time zone/],
     [window("cron: '0 2 * * *', action: skip"), /guards\.maintenance\.0\.action/],
     [window("cron: '0 2 * * *', when: sunday"), /unrecognized key|when/i],
     [{ REMEDIATOR_GUARDS_MAINTENANCE: '[{name: w, cron: "0 2 * * *", duration: 0s}]' }, /guards\.maintenance\.0\.duration .*must be a duration above zero/],
-    [{ REMEDIATOR_GUARDS_MAINTENANCE: '[{name: a, cron: "@daily", duration: 1h}, {name: a, cron: "@hourly", duration: 1m}]' }, /guards\.maintenance\.1\.name .*window name "a" is used twice/],
+    [
+      { REMEDIATOR_GUARDS_MAINTENANCE: '[{name: a, cron: "@daily", duration: 1h}, {name: a, cron: "@hourly", duration: 1m}]' },
+      /guards\.maintenance\.1\.name .*window name "a" is used twice/,
+    ],
     [{ REMEDIATOR_GUARDS_MAINTENANCE: '{name: a' }, /guards\.maintenance/],
     [{ REMEDIATOR_GUARDS_BUDGET_COUNT: '0' }, /guards\.budget\.count/],
     [{ REMEDIATOR_GUARDS_BUDGET_PER: 'hourly' }, /guards\.budget\.per .*must be a duration above zero/],

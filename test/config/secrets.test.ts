@@ -13,7 +13,10 @@ const T2 = 'b'.repeat(20);
 test('tokens come from the environment, comma-separated, or from a file', () => {
   const s = loadSecrets({ REMEDIATOR_WEBHOOK_TOKENS: `${T1}, ${T2}`, REMEDIATOR_API_TOKENS: `alice=${T1},bob=${T2}` }, null);
   assert.deepEqual(s.webhookTokens, [T1, T2]);
-  assert.deepEqual(s.apiTokens, [{ identity: 'alice', token: T1 }, { identity: 'bob', token: T2 }]);
+  assert.deepEqual(s.apiTokens, [
+    { identity: 'alice', token: T1 },
+    { identity: 'bob', token: T2 },
+  ]);
   const file = path.join(dir, 'tokens');
   writeFileSync(file, `${T2}\n`);
   const f = loadSecrets({ REMEDIATOR_WEBHOOK_TOKENS_FILE: file, REMEDIATOR_API_TOKENS: `alice=${T1}` }, null);
@@ -49,7 +52,10 @@ test('Slack: signing secrets (several, for rotation), a bot token or a webhook, 
   const s = loadSecrets({ ...base, REMEDIATOR_SLACK_SIGNING_SECRET: 'old-secret, new-secret', REMEDIATOR_SLACK_BOT_TOKEN: 'xoxb-1-2-abc' }, null);
   assert.deepEqual(s.slackSigningSecrets, ['old-secret', 'new-secret']);
   assert.equal(s.slackBotToken, 'xoxb-1-2-abc');
-  assert.equal(loadSecrets({ ...base, REMEDIATOR_SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x' }, null).slackWebhookUrl, 'https://hooks.slack.com/services/T/B/x');
+  assert.equal(
+    loadSecrets({ ...base, REMEDIATOR_SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x' }, null).slackWebhookUrl,
+    'https://hooks.slack.com/services/T/B/x',
+  );
   assert.throws(
     () => loadSecrets({ ...base, REMEDIATOR_SLACK_BOT_TOKEN: 'xoxb-1', REMEDIATOR_SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/x' }, null),
     /both set: keep one/,

@@ -105,7 +105,12 @@ describe('cron: refused expressions say how to fix them', () => {
     ['@reboot', /unknown macro "@reboot"/],
   ];
   for (const [expr, message] of bad) {
-    test(JSON.stringify(expr), () => assert.throws(() => parseCron(expr), (err: Error) => err instanceof CronSyntaxError && message.test(err.message)));
+    test(JSON.stringify(expr), () =>
+      assert.throws(
+        () => parseCron(expr),
+        (err: Error) => err instanceof CronSyntaxError && message.test(err.message),
+      ),
+    );
   }
 
   test('an unknown time zone', () => {

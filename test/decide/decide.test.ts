@@ -56,7 +56,16 @@ function alert(over: Partial<Alert> = {}, labels: Record<string, string> = {}): 
   };
 }
 
-const EMPTY: GuardState = { instanceRun: null, activeRun: null, lastRunAt: null, recentRuns: 0, lockedBy: null, paused: null, circuit: null, liveRunsInWindow: 0 };
+const EMPTY: GuardState = {
+  instanceRun: null,
+  activeRun: null,
+  lastRunAt: null,
+  recentRuns: 0,
+  lockedBy: null,
+  paused: null,
+  circuit: null,
+  liveRunsInWindow: 0,
+};
 const LIVE: DecideSettings = { execution: 'live', budget: null, maintenance: [] };
 const DRY: DecideSettings = { execution: 'dry-run', budget: null, maintenance: [] };
 
@@ -257,7 +266,11 @@ const cases: readonly Case[] = [
     expected: { action: 'suppress', reason: 'rate_limit', detail: '1 run(s) in the last 1h, the limit is 1' },
   },
   // run: execution × mode
-  { title: 'live execution, live playbook', playbook: { mode: 'live' }, expected: { action: 'run', dryRun: false, needsApproval: false, reason: 'playbook mode is live' } },
+  {
+    title: 'live execution, live playbook',
+    playbook: { mode: 'live' },
+    expected: { action: 'run', dryRun: false, needsApproval: false, reason: 'playbook mode is live' },
+  },
   {
     title: 'live execution, approve playbook: held for approval',
     playbook: { mode: 'approve' },
@@ -299,15 +312,28 @@ const cases: readonly Case[] = [
   },
   // pause
   { title: 'paused', state: { paused: pausedByAlice }, expected: { action: 'suppress', reason: 'paused', detail: pausedDetail } },
-  { title: 'a pause suppresses dry runs too', settings: DRY, state: { paused: pausedByAlice }, expected: { action: 'suppress', reason: 'paused', detail: pausedDetail } },
+  {
+    title: 'a pause suppresses dry runs too',
+    settings: DRY,
+    state: { paused: pausedByAlice },
+    expected: { action: 'suppress', reason: 'paused', detail: pausedDetail },
+  },
   {
     title: 'one millisecond before the pause ends',
     state: { paused: { ...pausedByAlice, until: new Date(NOW.getTime() + 1) } },
-    expected: { action: 'suppress', reason: 'paused', detail: 'paused by alice at 2024-05-01T11:30:00.000Z until 2024-05-01T12:00:00.001Z: upgrading the cluster' },
+    expected: {
+      action: 'suppress',
+      reason: 'paused',
+      detail: 'paused by alice at 2024-05-01T11:30:00.000Z until 2024-05-01T12:00:00.001Z: upgrading the cluster',
+    },
   },
   { title: 'a pause ends by itself at its until', state: { paused: { ...pausedByAlice, until: NOW } }, expected: liveRun },
   { title: 'an expired pause', state: { paused: { ...pausedByAlice, until: minutesAgo(1) } }, expected: liveRun },
-  { title: 'a duplicate is a duplicate while paused', state: { paused: pausedByAlice, activeRun: running }, expected: { action: 'suppress', reason: 'duplicate', detail: 'run r_active for key "shop/api" is still running' } },
+  {
+    title: 'a duplicate is a duplicate while paused',
+    state: { paused: pausedByAlice, activeRun: running },
+    expected: { action: 'suppress', reason: 'duplicate', detail: 'run r_active for key "shop/api" is still running' },
+  },
   { title: 'refuse comes before the pause', alert: bad, state: { paused: pausedByAlice }, expected: { action: 'refuse', detail: refusedDetail } },
   {
     title: 'the pause comes before maintenance, circuit, lock, cooldown and budget',
@@ -317,11 +343,19 @@ const cases: readonly Case[] = [
     expected: { action: 'suppress', reason: 'paused', detail: pausedDetail },
   },
   // maintenance windows
-  { title: 'in a suppressing maintenance window', settings: { maintenance: windows({}) }, expected: { action: 'suppress', reason: 'maintenance', detail: windowDetail } },
+  {
+    title: 'in a suppressing maintenance window',
+    settings: { maintenance: windows({}) },
+    expected: { action: 'suppress', reason: 'maintenance', detail: windowDetail },
+  },
   {
     title: 'a window that starts this very minute',
     settings: { maintenance: windows({ cron: '0 12 * * *', duration: '1m' }) },
-    expected: { action: 'suppress', reason: 'maintenance', detail: 'maintenance window "w1" (0 12 * * *) from 2024-05-01T12:00:00.000Z until 2024-05-01T12:01:00.000Z' },
+    expected: {
+      action: 'suppress',
+      reason: 'maintenance',
+      detail: 'maintenance window "w1" (0 12 * * *) from 2024-05-01T12:00:00.000Z until 2024-05-01T12:01:00.000Z',
+    },
   },
   { title: 'a window that ended exactly now', settings: { maintenance: windows({ cron: '0 10 * * *', duration: '2h' }) }, expected: liveRun },
   { title: 'a window on another weekday', settings: { maintenance: windows({ cron: '0 11 * * SUN', duration: '2h' }) }, expected: liveRun },
@@ -338,13 +372,23 @@ const cases: readonly Case[] = [
   {
     title: 'a dry-run window makes a live run a dry run',
     settings: { maintenance: windows({ action: 'dry-run' }) },
-    expected: { action: 'run', dryRun: true, needsApproval: false, reason: 'maintenance window "w1" (0 11 * * WED) forces dry-run until 2024-05-01T13:00:00.000Z' },
+    expected: {
+      action: 'run',
+      dryRun: true,
+      needsApproval: false,
+      reason: 'maintenance window "w1" (0 11 * * WED) forces dry-run until 2024-05-01T13:00:00.000Z',
+    },
   },
   {
     title: 'a dry-run window needs no approval for an approve playbook',
     playbook: { mode: 'approve' },
     settings: { maintenance: windows({ action: 'dry-run' }) },
-    expected: { action: 'run', dryRun: true, needsApproval: false, reason: 'maintenance window "w1" (0 11 * * WED) forces dry-run until 2024-05-01T13:00:00.000Z' },
+    expected: {
+      action: 'run',
+      dryRun: true,
+      needsApproval: false,
+      reason: 'maintenance window "w1" (0 11 * * WED) forces dry-run until 2024-05-01T13:00:00.000Z',
+    },
   },
   {
     title: 'a dry-run window under dry-run execution: the execution is the reason',
@@ -354,7 +398,11 @@ const cases: readonly Case[] = [
   {
     title: 'a suppressing window wins over a dry-run window',
     settings: { maintenance: windows({ name: 'soft', action: 'dry-run' }, { name: 'hard', cron: '30 11 * * *', duration: '1h' }) },
-    expected: { action: 'suppress', reason: 'maintenance', detail: 'maintenance window "hard" (30 11 * * *) from 2024-05-01T11:30:00.000Z until 2024-05-01T12:30:00.000Z' },
+    expected: {
+      action: 'suppress',
+      reason: 'maintenance',
+      detail: 'maintenance window "hard" (30 11 * * *) from 2024-05-01T11:30:00.000Z until 2024-05-01T12:30:00.000Z',
+    },
   },
   {
     title: 'maintenance comes before the circuit',
@@ -366,12 +414,22 @@ const cases: readonly Case[] = [
     title: 'a dry-run window makes a dry run, circuit open or not: it acts on nothing',
     settings: { maintenance: windows({ action: 'dry-run' }) },
     state: { circuit: openCircuit },
-    expected: { action: 'run', dryRun: true, needsApproval: false, reason: 'maintenance window "w1" (0 11 * * WED) forces dry-run until 2024-05-01T13:00:00.000Z' },
+    expected: {
+      action: 'run',
+      dryRun: true,
+      needsApproval: false,
+      reason: 'maintenance window "w1" (0 11 * * WED) forces dry-run until 2024-05-01T13:00:00.000Z',
+    },
   },
   // circuit: live runs are held for a person instead of acting unattended
   { title: 'the circuit is open: a live run is held for approval', state: { circuit: openCircuit }, expected: heldByCircuit },
   { title: 'the circuit is open: a live playbook needs approval too', playbook: { mode: 'live' }, state: { circuit: openCircuit }, expected: heldByCircuit },
-  { title: 'an open circuit lets dry runs be', settings: DRY, state: { circuit: openCircuit }, expected: { action: 'run', dryRun: true, needsApproval: false, reason: 'execution is dry-run' } },
+  {
+    title: 'an open circuit lets dry runs be',
+    settings: DRY,
+    state: { circuit: openCircuit },
+    expected: { action: 'run', dryRun: true, needsApproval: false, reason: 'execution is dry-run' },
+  },
   {
     title: 'the lock and cooldown come before an open circuit',
     playbook: { cooldown: '1h', lock: LOCK },
@@ -386,7 +444,12 @@ const cases: readonly Case[] = [
     expected: heldByCircuit,
   },
   // lock across playbooks
-  { title: 'another playbook holds the lock', playbook: { lock: LOCK }, state: { lockedBy: holder }, expected: { action: 'suppress', reason: 'locked', detail: lockedDetail } },
+  {
+    title: 'another playbook holds the lock',
+    playbook: { lock: LOCK },
+    state: { lockedBy: holder },
+    expected: { action: 'suppress', reason: 'locked', detail: lockedDetail },
+  },
   {
     title: 'the lock is held for dry runs too',
     playbook: { lock: LOCK, mode: 'dry-run' },
@@ -430,7 +493,12 @@ const cases: readonly Case[] = [
     title: 'dry runs do not spend the budget: dry-run maintenance window',
     settings: { budget: BUDGET, maintenance: windows({ action: 'dry-run' }) },
     state: { liveRunsInWindow: 3 },
-    expected: { action: 'run', dryRun: true, needsApproval: false, reason: 'maintenance window "w1" (0 11 * * WED) forces dry-run until 2024-05-01T13:00:00.000Z' },
+    expected: {
+      action: 'run',
+      dryRun: true,
+      needsApproval: false,
+      reason: 'maintenance window "w1" (0 11 * * WED) forces dry-run until 2024-05-01T13:00:00.000Z',
+    },
   },
   {
     title: 'cooldown and rate limit come before the budget',

@@ -117,7 +117,9 @@ describe('prepare: patterns are fully anchored', () => {
   ];
   for (const [pattern, value, accepted] of cases) {
     test(`${pattern} ${accepted ? 'accepts' : 'refuses'} ${JSON.stringify(value)}`, () => {
-      const pb = playbook(`name: t\nmatch: { alertname: Burst }\nparams:\n  v: { from: labels.v, pattern: '${pattern}' }\nsteps:\n  - run: [echo, '{{ params.v }}']\n`);
+      const pb = playbook(
+        `name: t\nmatch: { alertname: Burst }\nparams:\n  v: { from: labels.v, pattern: '${pattern}' }\nsteps:\n  - run: [echo, '{{ params.v }}']\n`,
+      );
       const p = prepare(alert({ v: value }), pb);
       if (accepted) assert.deepEqual(values(p), { v: value });
       else assert.equal(refusal(p), `param v: label v is ${JSON.stringify(value)}, which does not match ^(?:${pattern})$`);
@@ -125,7 +127,9 @@ describe('prepare: patterns are fully anchored', () => {
   }
 
   test('a long value is shown cut at 120 characters', () => {
-    const pb = playbook("name: t\nmatch: { alertname: Burst }\nparams:\n  v: { from: labels.v, pattern: '[a-z]+' }\nsteps:\n  - run: [echo, '{{ params.v }}']\n");
+    const pb = playbook(
+      "name: t\nmatch: { alertname: Burst }\nparams:\n  v: { from: labels.v, pattern: '[a-z]+' }\nsteps:\n  - run: [echo, '{{ params.v }}']\n",
+    );
     const long = `${'a'.repeat(200)};`;
     assert.equal(refusal(prepare(alert({ v: long }), pb)), `param v: label v is "${'a'.repeat(120)}…", which does not match ^(?:[a-z]+)$`);
   });
@@ -235,13 +239,16 @@ steps:
 `);
 
   test('guards.lock renders like guards.key, from params and labels', () => {
-    const p = prepare(alert({ namespace: 'shop', deployment: 'api', cluster: 'eu1' }), locked('{{ labels.cluster }}/{{ params.namespace }}/{{ params.deployment }}'));
+    const p = prepare(
+      alert({ namespace: 'shop', deployment: 'api', cluster: 'eu1' }),
+      locked('{{ labels.cluster }}/{{ params.namespace }}/{{ params.deployment }}'),
+    );
     assert.equal(p.lockKey, 'eu1/shop/api');
     assert.equal(p.targetKey, 'api');
   });
 
   test('without guards.lock there is no lock key', () => {
-    const pb = playbook("name: t\nmatch: { alertname: Burst }\nguards: { key: fixed }\nsteps:\n  - run: [echo]\n");
+    const pb = playbook('name: t\nmatch: { alertname: Burst }\nguards: { key: fixed }\nsteps:\n  - run: [echo]\n');
     assert.equal(prepare(alert({ namespace: 'shop', deployment: 'api' }), pb).lockKey, null);
   });
 
@@ -314,9 +321,19 @@ steps:
       env: { TARGET: value },
       cwd: `/srv/${value}`,
     });
-    assert.deepEqual(http?.rendered, { kind: 'http', method: 'POST', url: `https://api/x/${value}`, headers: {}, body: { target: value }, expectStatus: [200, 201, 202, 204] });
+    assert.deepEqual(http?.rendered, {
+      kind: 'http',
+      method: 'POST',
+      url: `https://api/x/${value}`,
+      headers: {},
+      body: { target: value },
+      expectStatus: [200, 201, 202, 204],
+    });
     assert.deepEqual(notify?.rendered, { kind: 'notify', text: `acting on ${value}`, channel: null });
-    assert.ok(steps.every((s) => !s.deferred), 'nothing in the value may look like a deferred reference');
+    assert.ok(
+      steps.every((s) => !s.deferred),
+      'nothing in the value may look like a deferred reference',
+    );
     if (act?.rendered.kind === 'run') {
       assert.equal(Buffer.compare(Buffer.from(act.rendered.argv[1] ?? ''), Buffer.from(value)), 0, 'byte-identical');
     }

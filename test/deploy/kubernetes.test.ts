@@ -25,7 +25,9 @@ interface Container {
 
 test('the manifests parse, and the Deployment runs two replicas probed on /-/ready and /-/healthy', () => {
   const all = manifests();
-  const deployment = all.find((m) => m['kind'] === 'Deployment') as { spec: { replicas: number; template: { spec: { containers: Container[]; terminationGracePeriodSeconds: number } } } };
+  const deployment = all.find((m) => m['kind'] === 'Deployment') as {
+    spec: { replicas: number; template: { spec: { containers: Container[]; terminationGracePeriodSeconds: number } } };
+  };
   assert.ok(deployment);
   assert.equal(deployment.spec.replicas, 2);
   const [container] = deployment.spec.template.spec.containers;
@@ -36,7 +38,9 @@ test('the manifests parse, and the Deployment runs two replicas probed on /-/rea
 });
 
 test('every variable the Deployment sets is one remediator reads, and the config file it mounts is valid', () => {
-  const deployment = manifests().find((m) => m['kind'] === 'Deployment') as { spec: { template: { spec: { containers: Container[]; terminationGracePeriodSeconds: number } } } };
+  const deployment = manifests().find((m) => m['kind'] === 'Deployment') as {
+    spec: { template: { spec: { containers: Container[]; terminationGracePeriodSeconds: number } } };
+  };
   const container = deployment.spec.template.spec.containers[0] as Container;
   const env = Object.fromEntries(container.env.map((e) => [e.name, e.value ?? 'x']));
   assert.deepEqual(unknownEnvVars(env), []);

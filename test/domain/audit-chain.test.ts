@@ -10,7 +10,16 @@ function chain(n: number, base = { id: 0, hash: GENESIS_HASH }): ChainEntry[] {
   let prevHash = base.hash;
   for (let i = 1; i <= n; i++) {
     const id = base.id + i;
-    const fields = { id, at: `2026-11-28T21:00:${String(i % 60).padStart(2, '0')}.000Z`, kind: 'decision' as const, runId: `r_${id}`, batchId: null, playbook: 'rollback', fingerprint: 'fp', prevHash };
+    const fields = {
+      id,
+      at: `2026-11-28T21:00:${String(i % 60).padStart(2, '0')}.000Z`,
+      kind: 'decision' as const,
+      runId: `r_${id}`,
+      batchId: null,
+      playbook: 'rollback',
+      fingerprint: 'fp',
+      prevHash,
+    };
     const data = { n: id, reason: 'ok' };
     const hash = eventHash({ ...fields, data });
     out.push({ ...fields, dataJson: canonicalJson(data), hash });
@@ -31,13 +40,33 @@ function edit(entries: ChainEntry[], i: number, change: Partial<ChainEntry>): Ch
 
 describe('the hash of an event', () => {
   test('is sha256 over the canonical JSON of its fields and prevHash (what a third party recomputes)', () => {
-    const e = { id: 7, at: '2026-11-28T21:13:00.000Z', kind: 'paused' as const, runId: null, batchId: 'b_1', playbook: null, fingerprint: null, data: { until: 'x', by: 'me' }, prevHash: GENESIS_HASH };
+    const e = {
+      id: 7,
+      at: '2026-11-28T21:13:00.000Z',
+      kind: 'paused' as const,
+      runId: null,
+      batchId: 'b_1',
+      playbook: null,
+      fingerprint: null,
+      data: { until: 'x', by: 'me' },
+      prevHash: GENESIS_HASH,
+    };
     const expected = createHash('sha256').update(canonicalJson(e)).digest('hex');
     assert.equal(eventHash(e), expected);
   });
 
   test('a stored text that is not canonical (an event from before the chain) still matches, and a changed one does not', () => {
-    const e = { id: 1, at: 't', kind: 'paused' as const, runId: null, batchId: null, playbook: null, fingerprint: null, data: { b: 1, a: 2 }, prevHash: GENESIS_HASH };
+    const e = {
+      id: 1,
+      at: 't',
+      kind: 'paused' as const,
+      runId: null,
+      batchId: null,
+      playbook: null,
+      fingerprint: null,
+      data: { b: 1, a: 2 },
+      prevHash: GENESIS_HASH,
+    };
     const hash = eventHash(e);
     const entry: ChainEntry = { ...e, dataJson: '{"b":1,"a":2}', hash };
     assert.equal(hashMatches(entry), true);
@@ -65,14 +94,32 @@ describe('verifyChain names the first problem', () => {
   });
 
   const cases: [string, ChainEntry[], AuditHead | null, RegExp, number][] = [
-    ['altered data', edit(intact, 3, { dataJson: '{"n":4,"reason":"forged"}' }), headOf(intact), /^event 4 \(decision, at \S+\) was altered: its content does not match its hash/, 3],
+    [
+      'altered data',
+      edit(intact, 3, { dataJson: '{"n":4,"reason":"forged"}' }),
+      headOf(intact),
+      /^event 4 \(decision, at \S+\) was altered: its content does not match its hash/,
+      3,
+    ],
     ['altered kind', edit(intact, 0, { kind: 'resumed' }), headOf(intact), /^event 1 \(resumed, at \S+\) was altered/, 0],
     ['one removed', intact.filter((e) => e.id !== 5), headOf(intact), /^an event between 4 and 6 is missing \(event 5\)$/, 4],
     ['three removed', intact.filter((e) => e.id < 4 || e.id > 6), headOf(intact), /^3 events between 3 and 7 are missing \(events 4–6\)$/, 3],
-    ['the first removed', intact.slice(2), headOf(intact), /^the first 2 events are missing \(events 1–2\): the chain should start at 1, the first event left is 3$/, 0],
+    [
+      'the first removed',
+      intact.slice(2),
+      headOf(intact),
+      /^the first 2 events are missing \(events 1–2\): the chain should start at 1, the first event left is 3$/,
+      0,
+    ],
     ['the tail cut off', intact.slice(0, 7), headOf(intact), /^the last 3 event\(s\) are missing: the chain ends at event 7, the head says 10$/, 7],
     ['everything removed', [], headOf(intact), /^all 10 event\(s\) are missing/, 0],
-    ['an event added beyond the head', [...intact, ...chain(11).slice(10)], headOf(intact), /^event 11 \(decision, at \S+\) is beyond the head \(event 10\): it was added outside remediator$/, 10],
+    [
+      'an event added beyond the head',
+      [...intact, ...chain(11).slice(10)],
+      headOf(intact),
+      /^event 11 \(decision, at \S+\) is beyond the head \(event 10\): it was added outside remediator$/,
+      10,
+    ],
     ['the head rewritten', intact, { ...headOf(intact), lastHash: 'f'.repeat(64) }, /^the head does not match event 10/, 10],
     ['the head removed', intact, null, /^the audit head \(table audit_head\) is missing/, 10],
   ];
@@ -93,7 +140,10 @@ describe('verifyChain names the first problem', () => {
     const forged = { ...intact[3], dataJson: '{"n":4,"reason":"forged"}' } as ChainEntry;
     const rehashed = { ...forged, hash: eventHash({ ...forged, data: JSON.parse(forged.dataJson) as Record<string, unknown> }) };
     const v = await db(edit(intact, 3, rehashed));
-    assert.match(v.problem?.message ?? '', /^the chain breaks between event 4 and event 5: event 5 was written after a different event 4 \(event 4 \(decision, at \S+\) was replaced and rehashed/);
+    assert.match(
+      v.problem?.message ?? '',
+      /^the chain breaks between event 4 and event 5: event 5 was written after a different event 4 \(event 4 \(decision, at \S+\) was replaced and rehashed/,
+    );
   });
 
   test('a chain that starts after a cut (retention) verifies from the hash kept at the cut', async () => {
@@ -102,11 +152,16 @@ describe('verifyChain names the first problem', () => {
     const rest = full.slice(4);
     const base = { id: cut.id, hash: cut.hash };
     assert.equal((await db(rest, headOf(rest, base))).problem, null);
-    assert.match((await db(rest, headOf(rest, { id: cut.id, hash: GENESIS_HASH }))).problem?.message ?? '', /^event 5 .* does not start the chain: its prev_hash is not the hash recorded for event 4/);
+    assert.match(
+      (await db(rest, headOf(rest, { id: cut.id, hash: GENESIS_HASH }))).problem?.message ?? '',
+      /^event 5 .* does not start the chain: its prev_hash is not the hash recorded for event 4/,
+    );
   });
 
   test('a file: the first entry is the anchor, taken on trust; lines are named', async () => {
-    const mid = chain(10).slice(4).map((e, i) => ({ ...e, line: i + 1 }));
+    const mid = chain(10)
+      .slice(4)
+      .map((e, i) => ({ ...e, line: i + 1 }));
     const v = await verifyChain(mid, null);
     assert.equal(v.problem, null);
     assert.deepEqual(v.first, { id: 5, prevHash: mid[0]?.prevHash });

@@ -27,7 +27,28 @@ describe('parseDuration: accepted', () => {
 });
 
 describe('parseDuration: refused', () => {
-  const cases: readonly string[] = ['', '5', 'm', '30 minutes', '5 m', ' 5m', '5m ', '1.5h', '-5m', '+5m', '1H', '5M', '1y', '5min', '5sec', '1h-30m', 'PT5M', '5m,3s', 'ms', '1h30'];
+  const cases: readonly string[] = [
+    '',
+    '5',
+    'm',
+    '30 minutes',
+    '5 m',
+    ' 5m',
+    '5m ',
+    '1.5h',
+    '-5m',
+    '+5m',
+    '1H',
+    '5M',
+    '1y',
+    '5min',
+    '5sec',
+    '1h-30m',
+    'PT5M',
+    '5m,3s',
+    'ms',
+    '1h30',
+  ];
   for (const text of cases) {
     test(JSON.stringify(text), () => assert.equal(parseDuration(text), undefined));
   }

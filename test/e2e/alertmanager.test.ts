@@ -86,20 +86,31 @@ describe('Alertmanager posts to remediator serve (real processes)', { timeout: 6
   test('a firing alert added with amtool becomes one dry run with the rendered plan', { skip }, async () => {
     await alertmanager!.addAlert(LABELS, { summary: 'checkout answers 5xx after the upgrade' });
 
-    const found = await pollUntil('a run of the playbook', async () => {
-      const list = await runs();
-      return list.length > 0 ? list : undefined;
-    }, { timeoutMs: DEADLINE_MS, context });
+    const found = await pollUntil(
+      'a run of the playbook',
+      async () => {
+        const list = await runs();
+        return list.length > 0 ? list : undefined;
+      },
+      { timeoutMs: DEADLINE_MS, context },
+    );
     assert.equal(found.length, 1, `runs: ${JSON.stringify(found)}`);
     const created = found[0]!;
     // Both deliveries of the notification processed, and still one run for the one instance.
     await processed(daemon!, 'firing', DELIVERIES, context);
-    assert.deepEqual((await allRuns()).map((r) => r.id), [created.id]);
+    assert.deepEqual(
+      (await allRuns()).map((r) => r.id),
+      [created.id],
+    );
 
-    const run = await pollUntil('the run to finish', async () => {
-      const r = await runDetail(created.id);
-      return r.finishedAt === null ? undefined : r;
-    }, { timeoutMs: DEADLINE_MS, context });
+    const run = await pollUntil(
+      'the run to finish',
+      async () => {
+        const r = await runDetail(created.id);
+        return r.finishedAt === null ? undefined : r;
+      },
+      { timeoutMs: DEADLINE_MS, context },
+    );
     firstRun = run;
 
     assert.equal(run.state, 'succeeded', `state ${run.state}: ${run.reason}`);
@@ -146,10 +157,14 @@ describe('Alertmanager posts to remediator serve (real processes)', { timeout: 6
     const end = new Date(Math.max(Date.parse(firstRun.startsAt) + 1, Date.now() - 100));
     await alertmanager!.resolveAlert(LABELS, end);
 
-    const resolved = await pollUntil('the resolve to be recorded on the run', async () => {
-      const r = await runDetail(runId);
-      return r.resolvedAt !== null && r.events.some((e) => e.kind === 'alert.resolved') ? r : undefined;
-    }, { timeoutMs: DEADLINE_MS, context });
+    const resolved = await pollUntil(
+      'the resolve to be recorded on the run',
+      async () => {
+        const r = await runDetail(runId);
+        return r.resolvedAt !== null && r.events.some((e) => e.kind === 'alert.resolved') ? r : undefined;
+      },
+      { timeoutMs: DEADLINE_MS, context },
+    );
     assert.equal(resolved.state, 'succeeded');
     assert.equal(resolved.startsAt, firstRun.startsAt);
     assert.equal(resolved.fingerprint, firstRun.fingerprint);
@@ -160,7 +175,10 @@ describe('Alertmanager posts to remediator serve (real processes)', { timeout: 6
 
     // However often Alertmanager delivered the group, firing or resolved, one instance is one run.
     const everything = await allRuns();
-    assert.deepEqual(everything.map((r) => r.id), [runId]);
+    assert.deepEqual(
+      everything.map((r) => r.id),
+      [runId],
+    );
     assert.equal(metricSum(metrics, 'remediator_runs_total', { playbook: PLAYBOOK_NAME }), 1);
   });
 });
@@ -172,11 +190,15 @@ describe('Alertmanager posts to remediator serve (real processes)', { timeout: 6
  * the last one, so 0 after the count is reached means everything received has been decided on.
  */
 async function processed(daemon: DaemonProcess, status: 'firing' | 'resolved', count: number, context: () => string): Promise<string> {
-  return pollUntil(`${count} ${status} alert(s) received and every batch processed`, async () => {
-    const text = await daemon.metrics();
-    const received = metricValue(text, 'remediator_alerts_received_total', { status });
-    return received >= count && metricValue(text, 'remediator_batches_pending', {}) === 0 ? text : undefined;
-  }, { timeoutMs: DEADLINE_MS, context });
+  return pollUntil(
+    `${count} ${status} alert(s) received and every batch processed`,
+    async () => {
+      const text = await daemon.metrics();
+      const received = metricValue(text, 'remediator_alerts_received_total', { status });
+      return received >= count && metricValue(text, 'remediator_batches_pending', {}) === 0 ? text : undefined;
+    },
+    { timeoutMs: DEADLINE_MS, context },
+  );
 }
 
 /** The value of one sample of a Prometheus text exposition (0 if absent). */

@@ -229,7 +229,9 @@ describe('crash: SIGKILL mid-way through 200 alerts, then a restart on the same 
     const phantom = [...byN.keys()].filter((n) => !ackedBatch.has(n) && !cutOff.has(n));
     assert.deepEqual(phantom, [], 'runs for alerts that were never delivered');
 
-    const unexpected = runs.filter((r) => r.state !== 'succeeded' && r.state !== 'interrupted').map((r) => `${r.id} n=${r.params['n']} ${r.state}: ${r.reason}`);
+    const unexpected = runs
+      .filter((r) => r.state !== 'succeeded' && r.state !== 'interrupted')
+      .map((r) => `${r.id} n=${r.params['n']} ${r.state}: ${r.reason}`);
     assert.deepEqual(unexpected, [], 'every run ends succeeded, or interrupted by the crash');
 
     // What the second daemon found: running runs (interrupted) and pending ones (resumed), from its log.
@@ -264,13 +266,24 @@ describe('crash: SIGKILL mid-way through 200 alerts, then a restart on the same 
       const started = detail.events.filter((e) => e.kind === 'step.started').map((e) => String(e.data['step']));
       assert.equal(new Set(started).size, started.length, `run ${run.id} started a step twice: ${started.join(', ')}`);
       if (run.state === 'succeeded') {
-        assert.deepEqual(detail.steps.map((s) => `${s.name}:${s.state}`), ['start:succeeded', 'middle:succeeded', 'end:succeeded'], `run ${run.id}`);
+        assert.deepEqual(
+          detail.steps.map((s) => `${s.name}:${s.state}`),
+          ['start:succeeded', 'middle:succeeded', 'end:succeeded'],
+          `run ${run.id}`,
+        );
       } else {
         const stop = detail.events.findIndex((e) => e.kind === 'run.state' && e.data['to'] === 'interrupted');
         assert.ok(stop >= 0, `run ${run.id} has its interruption event`);
         const later = detail.events.slice(stop + 1).filter((e) => e.kind.startsWith('step.') || e.kind === 'run.state');
-        assert.deepEqual(later.map((e) => e.kind), [], `run ${run.id}: nothing happened after the interruption`);
-        assert.ok(!detail.steps.some((s) => s.state === 'running'), `run ${run.id}: no step is left running: ${detail.steps.map((s) => `${s.name}:${s.state}`).join(', ')}`);
+        assert.deepEqual(
+          later.map((e) => e.kind),
+          [],
+          `run ${run.id}: nothing happened after the interruption`,
+        );
+        assert.ok(
+          !detail.steps.some((s) => s.state === 'running'),
+          `run ${run.id}: no step is left running: ${detail.steps.map((s) => `${s.name}:${s.state}`).join(', ')}`,
+        );
         // Killed mid-step: that step is marked interrupted (between two steps there is none to mark).
         assert.ok(detail.steps.filter((s) => s.state === 'interrupted').length <= 1, `run ${run.id}: at most the one running step is interrupted`);
       }
@@ -283,7 +296,10 @@ describe('crash: SIGKILL mid-way through 200 alerts, then a restart on the same 
       interruptedWithEndLine: interrupted.filter((r) => final.end.has(Number(r.params['n']))).length,
     });
     assert.deepEqual(final.stray, [], 'only start/end lines in the marker file');
-    for (const [kind, counts] of [['start', final.start], ['end', final.end]] as const) {
+    for (const [kind, counts] of [
+      ['start', final.start],
+      ['end', final.end],
+    ] as const) {
       const twice = [...counts].filter(([, c]) => c > 1).map(([n, c]) => `${n}×${c}`);
       assert.deepEqual(twice, [], `"${kind} N" lines that appear more than once`);
       const orphan = [...counts.keys()].filter((n) => !byN.has(n));

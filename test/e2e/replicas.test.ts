@@ -30,17 +30,24 @@ function batch(alertname: string, n: number): Record<string, unknown> {
 }
 
 async function post(d: DaemonProcess, body: unknown): Promise<number> {
-  const res = await fetch(`${d.url}/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${d.webhookToken}` }, body: JSON.stringify(body) });
+  const res = await fetch(`${d.url}/webhook`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${d.webhookToken}` },
+    body: JSON.stringify(body),
+  });
   await res.arrayBuffer();
   return res.status;
 }
 
 async function apiPost(d: DaemonProcess, apiPath: string, body: unknown = {}): Promise<number> {
-  const res = await fetch(`${d.url}${apiPath}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${d.apiToken}` }, body: JSON.stringify(body) });
+  const res = await fetch(`${d.url}${apiPath}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${d.apiToken}` },
+    body: JSON.stringify(body),
+  });
   await res.arrayBuffer();
   return res.status;
 }
-
 
 describe('two replicas on one PostgreSQL database', { skip: !reachable }, () => {
   let dir: string;
@@ -48,7 +55,8 @@ describe('two replicas on one PostgreSQL database', { skip: !reachable }, () => 
   let db: string;
   let a: DaemonProcess;
   let b: DaemonProcess;
-  const actions = () => (existsSync(path.join(dir, 'actions.log')) ? readFileSync(path.join(dir, 'actions.log'), 'utf8').trim().split('\n').filter(Boolean) : []);
+  const actions = () =>
+    existsSync(path.join(dir, 'actions.log')) ? readFileSync(path.join(dir, 'actions.log'), 'utf8').trim().split('\n').filter(Boolean) : [];
 
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-replicas-'));
@@ -66,9 +74,21 @@ describe('two replicas on one PostgreSQL database', { skip: !reachable }, () => 
       path.join(pb, 'gate.yaml'),
       `name: gate\nmatch: { alertname: Gate }\nmode: approve\nparams:\n  n: { from: labels.n, type: integer }\nsteps:\n  - { name: look, readOnly: true, run: [${NODE}, -e, '0'] }\n  - run: [${NODE}, ${SCRIPTS}/append-line.mjs, ${log}, 'gate {{ params.n }}']\n`,
     );
-    writeFileSync(path.join(pb, 'slow.yaml'), `name: slow\nmatch: { alertname: Slow }\nmode: live\nsteps:\n  - run: [${NODE}, -e, 'setTimeout(() => {}, 8000)']\n`);
-    const env = (name: string) => ({ REMEDIATOR_EXECUTION: 'live', REMEDIATOR_RUNS_LEASE: `${LEASE_MS}ms`, REMEDIATOR_REPLICA_NAME: name, REMEDIATOR_RETENTION_ENABLED: 'false', REMEDIATOR_GUARDS_BUDGET_COUNT: '1000' });
-    [a, b] = await Promise.all([startDaemonProcess({ playbooks: pb, db, env: env('replica-a') }), startDaemonProcess({ playbooks: pb, db, env: env('replica-b') })]);
+    writeFileSync(
+      path.join(pb, 'slow.yaml'),
+      `name: slow\nmatch: { alertname: Slow }\nmode: live\nsteps:\n  - run: [${NODE}, -e, 'setTimeout(() => {}, 8000)']\n`,
+    );
+    const env = (name: string) => ({
+      REMEDIATOR_EXECUTION: 'live',
+      REMEDIATOR_RUNS_LEASE: `${LEASE_MS}ms`,
+      REMEDIATOR_REPLICA_NAME: name,
+      REMEDIATOR_RETENTION_ENABLED: 'false',
+      REMEDIATOR_GUARDS_BUDGET_COUNT: '1000',
+    });
+    [a, b] = await Promise.all([
+      startDaemonProcess({ playbooks: pb, db, env: env('replica-a') }),
+      startDaemonProcess({ playbooks: pb, db, env: env('replica-b') }),
+    ]);
   });
   after(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
@@ -83,12 +103,23 @@ describe('two replicas on one PostgreSQL database', { skip: !reachable }, () => 
       for (let n = 0; n < N; n++) deliveries.push(post(a, batch('Burst', n)), post(b, batch('Burst', n)));
     }
     assert.deepEqual([...new Set(await Promise.all(deliveries))], [200]);
-    const runs = await until('every run finished', async () => {
-      const { runs: all } = await a.api<{ runs: Run[] }>('/api/runs?playbook=burst&limit=500');
-      return all.length >= N && all.every((r) => r.state === 'succeeded') ? all : null;
-    }, 30_000, 100);
+    const runs = await until(
+      'every run finished',
+      async () => {
+        const { runs: all } = await a.api<{ runs: Run[] }>('/api/runs?playbook=burst&limit=500');
+        return all.length >= N && all.every((r) => r.state === 'succeeded') ? all : null;
+      },
+      30_000,
+      100,
+    );
     assert.equal(runs.length, N, 'one run per alert instance');
-    assert.deepEqual(actions().filter((l) => l.startsWith('burst')).sort(), Array.from({ length: N }, (_, n) => `burst ${n}`).sort(), 'each action ran once');
+    assert.deepEqual(
+      actions()
+        .filter((l) => l.startsWith('burst'))
+        .sort(),
+      Array.from({ length: N }, (_, n) => `burst ${n}`).sort(),
+      'each action ran once',
+    );
     const owners = new Set(runs.map((r) => r.owner));
     assert.ok(owners.size >= 1);
     // Both replicas took part: each processed deliveries it received.
@@ -117,26 +148,48 @@ describe('two replicas on one PostgreSQL database', { skip: !reachable }, () => 
 
   test('a run proposed through one replica and approved through the other executes once', async () => {
     assert.equal(await post(a, batch('Gate', 1)), 200);
-    const held = await until('the hold, seen from the other replica', async () => (await b.api<{ runs: Run[] }>('/api/runs?state=awaiting_approval')).runs[0], 30_000, 100);
-    const answers = await Promise.all([apiPost(b, `/api/runs/${held.id}/approve`), apiPost(a, `/api/runs/${held.id}/approve`), apiPost(b, `/api/runs/${held.id}/approve`)]);
+    const held = await until(
+      'the hold, seen from the other replica',
+      async () => (await b.api<{ runs: Run[] }>('/api/runs?state=awaiting_approval')).runs[0],
+      30_000,
+      100,
+    );
+    const answers = await Promise.all([
+      apiPost(b, `/api/runs/${held.id}/approve`),
+      apiPost(a, `/api/runs/${held.id}/approve`),
+      apiPost(b, `/api/runs/${held.id}/approve`),
+    ]);
     assert.deepEqual(answers.sort(), [200, 409, 409]);
-    const done = await until('the approved run to finish', async () => {
-      const r = await a.api<RunDetail>(`/api/runs/${held.id}`);
-      return r.state === 'succeeded' ? r : null;
-    }, 30_000, 100);
+    const done = await until(
+      'the approved run to finish',
+      async () => {
+        const r = await a.api<RunDetail>(`/api/runs/${held.id}`);
+        return r.state === 'succeeded' ? r : null;
+      },
+      30_000,
+      100,
+    );
     assert.equal(done.approvals.filter((x) => x.decision === 'approved').length, 1);
-    assert.deepEqual(actions().filter((l) => l.startsWith('gate')), ['gate 1']);
+    assert.deepEqual(
+      actions().filter((l) => l.startsWith('gate')),
+      ['gate 1'],
+    );
   });
 
   test('kill -9 of the replica running a run: the other marks it interrupted once the lease runs out', async () => {
     assert.equal(await post(a, batch('Slow', 1)), 200);
-    const running = await until('the slow run to start', async () => {
-      const { runs } = await b.api<{ runs: Run[] }>('/api/runs?playbook=slow&state=running');
-      const r = runs[0];
-      if (!r) return null;
-      const detail = await b.api<RunDetail>(`/api/runs/${r.id}`);
-      return detail.steps[0]?.state === 'running' ? detail : null;
-    }, 30_000, 100);
+    const running = await until(
+      'the slow run to start',
+      async () => {
+        const { runs } = await b.api<{ runs: Run[] }>('/api/runs?playbook=slow&state=running');
+        const r = runs[0];
+        if (!r) return null;
+        const detail = await b.api<RunDetail>(`/api/runs/${r.id}`);
+        return detail.steps[0]?.state === 'running' ? detail : null;
+      },
+      30_000,
+      100,
+    );
     const victim = running.owner?.startsWith('replica-a') ? a : b;
     const survivor = victim === a ? b : a;
     const killedAt = Date.now();

@@ -2,7 +2,18 @@ import { describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunDetail } from '../../src/domain/run.js';
 import { runLoop, verifyAuditTrail, type LoopEventKind, type LoopResult } from '../../examples/upgrade-rollback/loop.js';
-import { ALERTNAME, API_IDENTITY, BAD_VERSION, findDemoBinaries, GOOD_VERSION, INSTALL_HINT, startStack, TARGET, type Stack, type Variant } from '../../examples/upgrade-rollback/stack.js';
+import {
+  ALERTNAME,
+  API_IDENTITY,
+  BAD_VERSION,
+  findDemoBinaries,
+  GOOD_VERSION,
+  INSTALL_HINT,
+  startStack,
+  TARGET,
+  type Stack,
+  type Variant,
+} from '../../examples/upgrade-rollback/stack.js';
 
 // The demo's loop as a test (examples/upgrade-rollback, `npm run demo`): a real Prometheus scrapes
 // the demo service, fires on its 5xx burst after a bad deploy, a real Alertmanager posts to
@@ -16,7 +27,20 @@ const skip = binaries === null && !inCi;
 if (skip) process.stdout.write(`skipped: prometheus/alertmanager not installed (${INSTALL_HINT})\n`);
 
 /** The order in which things must happen, from the upgrade to the resolve. */
-const LIVE_ORDER: readonly LoopEventKind[] = ['baseline', 'deployed', 'pending', 'firing', 'webhook', 'run_created', 'run_started', 'rolled_back', 'verified', 'notified', 'run_finished', 'resolved'];
+const LIVE_ORDER: readonly LoopEventKind[] = [
+  'baseline',
+  'deployed',
+  'pending',
+  'firing',
+  'webhook',
+  'run_created',
+  'run_started',
+  'rolled_back',
+  'verified',
+  'notified',
+  'run_finished',
+  'resolved',
+];
 const APPROVE_ORDER: readonly LoopEventKind[] = [...LIVE_ORDER.slice(0, 7), 'awaiting_approval', 'approved', ...LIVE_ORDER.slice(7)];
 
 describe('the upgrade-rollback loop with real Prometheus, Alertmanager and remediator', { timeout: 200_000 }, () => {
@@ -104,10 +128,24 @@ async function assertRolledBackOnce(stack: Stack, run: RunDetail): Promise<void>
   assert.deepEqual(run.params, { namespace: TARGET.namespace, service: TARGET.service });
   assert.deepEqual(
     run.steps.filter((s) => s.phase === 'main').map((s) => [s.name, s.state]),
-    [['before', 'succeeded'], ['rollback', 'succeeded'], ['verify', 'succeeded'], ['tell', 'succeeded']],
+    [
+      ['before', 'succeeded'],
+      ['rollback', 'succeeded'],
+      ['verify', 'succeeded'],
+      ['tell', 'succeeded'],
+    ],
   );
   const rollback = step(run, 'rollback');
-  assert.deepEqual(rollback.rendered.kind === 'run' ? rollback.rendered.argv : null, ['deployctl', 'rollback', '--namespace', 'shop', '--service', 'checkout', '--request-id', run.id]);
+  assert.deepEqual(rollback.rendered.kind === 'run' ? rollback.rendered.argv : null, [
+    'deployctl',
+    'rollback',
+    '--namespace',
+    'shop',
+    '--service',
+    'checkout',
+    '--request-id',
+    run.id,
+  ]);
   assert.match(rollback.output ?? '', new RegExp(`^rolled back shop/checkout from ${BAD_VERSION} \\(revision 2\\) to ${GOOD_VERSION} \\(revision 3\\)`));
   const tell = step(run, 'tell');
   assert.ok(tell.rendered.kind === 'notify' && tell.rendered.text.includes(`after ${ALERTNAME}`), JSON.stringify(tell.rendered));
@@ -122,9 +160,15 @@ async function assertRolledBackOnce(stack: Stack, run: RunDetail): Promise<void>
 /** remediator recorded the resolve on the run, and Prometheus has no such alert any more. */
 async function assertResolved(stack: Stack, run: RunDetail, result: LoopResult): Promise<void> {
   assert.ok(run.resolvedAt !== null, 'the run records the resolve');
-  assert.ok(run.events.some((e) => e.kind === 'alert.resolved'), run.events.map((e) => e.kind).join(', '));
+  assert.ok(
+    run.events.some((e) => e.kind === 'alert.resolved'),
+    run.events.map((e) => e.kind).join(', '),
+  );
   const { alerts } = await stack.prometheus<{ alerts: { labels: Record<string, string> }[] }>('/api/v1/alerts');
-  assert.deepEqual(alerts.filter((a) => a.labels['alertname'] === ALERTNAME), []);
+  assert.deepEqual(
+    alerts.filter((a) => a.labels['alertname'] === ALERTNAME),
+    [],
+  );
   assert.ok(result.firingToResolvedMs > 0 && result.firingToResolvedMs < 60_000, `firing → resolved took ${result.firingToResolvedMs} ms`);
 }
 

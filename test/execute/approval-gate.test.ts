@@ -33,22 +33,24 @@ const approval = (over: Partial<Approval>): Approval => ({
 });
 
 const stored = (p: Playbook, states: Record<string, RunStep['state']>, vars: Record<string, Record<string, unknown>> = {}): RunStep[] =>
-  [...p.steps.map((s, i) => ({ s, i, phase: 'main' as const })), ...p.onFailure.map((s, i) => ({ s, i, phase: 'onFailure' as const }))].map(({ s, i, phase }) => ({
-    index: i,
-    name: s.name,
-    kind: s.kind,
-    phase,
-    readOnly: s.readOnly,
-    rendered: { kind: 'wait', durationMs: 0 },
-    deferred: false,
-    state: states[s.name] ?? 'planned',
-    startedAt: null,
-    finishedAt: null,
-    exitCode: null,
-    output: null,
-    error: null,
-    vars: vars[s.name] ?? null,
-  }));
+  [...p.steps.map((s, i) => ({ s, i, phase: 'main' as const })), ...p.onFailure.map((s, i) => ({ s, i, phase: 'onFailure' as const }))].map(
+    ({ s, i, phase }) => ({
+      index: i,
+      name: s.name,
+      kind: s.kind,
+      phase,
+      readOnly: s.readOnly,
+      rendered: { kind: 'wait', durationMs: 0 },
+      deferred: false,
+      state: states[s.name] ?? 'planned',
+      startedAt: null,
+      finishedAt: null,
+      exitCode: null,
+      output: null,
+      error: null,
+      vars: vars[s.name] ?? null,
+    }),
+  );
 
 describe('which steps wait for a person', () => {
   const pb = playbook(`steps:
@@ -125,7 +127,8 @@ onFailure:
   - { name: ask-cleanup, approval: { approvers: [anyone-on-call] } }
   - { name: cleanup, run: [x] }
 `);
-  const detail = (steps: RunStep[], approvals: Approval[]): RunDetail => ({ ...RUN, id: 'r1', state: 'running', steps, approvals, events: [] }) as unknown as RunDetail;
+  const detail = (steps: RunStep[], approvals: Approval[]): RunDetail =>
+    ({ ...RUN, id: 'r1', state: 'running', steps, approvals, events: [] }) as unknown as RunDetail;
 
   test('at the gate of the last approved request, with earlier outcomes and values as stored', () => {
     const steps = stored(pb, { look: 'succeeded', optional: 'failed', undo: 'planned' }, { look: { stdout: 'rev 41' } });

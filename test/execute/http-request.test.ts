@@ -231,6 +231,10 @@ describe('http steps against a real local server', { timeout: 30_000 }, () => {
     const refused = await runHttpStep(call(), [200], ctx());
     assert.equal(refused.ok, false);
     assert.equal(refused.error, `GET ${server.url}/health answered 302, expected 200`);
-    assert.deepEqual(server.requests.slice(before).map((r) => r.url), ['/health', '/health'], 'nothing asked for /elsewhere');
+    assert.deepEqual(
+      server.requests.slice(before).map((r) => r.url),
+      ['/health', '/health'],
+      'nothing asked for /elsewhere',
+    );
   });
 });

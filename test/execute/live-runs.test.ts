@@ -68,7 +68,11 @@ async function daemonWith(playbooks: Record<string, string>, config: Partial<Con
   playbooksDir = pbDir;
   mkdirSync(pbDir);
   for (const [name, text] of Object.entries(playbooks)) writeFileSync(path.join(pbDir, `${name}.yaml`), text);
-  daemon = await startTestDaemon({ playbooks: pbDir, config: { execution: 'live', ...config }, env: { PATH: process.env['PATH'], REMEDIATOR_SECRET_TOKEN: SECRET } });
+  daemon = await startTestDaemon({
+    playbooks: pbDir,
+    config: { execution: 'live', ...config },
+    env: { PATH: process.env['PATH'], REMEDIATOR_SECRET_TOKEN: SECRET },
+  });
   return daemon;
 }
 
@@ -131,13 +135,16 @@ steps:
     assert.equal(run.state, 'succeeded', run.reason);
     assert.equal(run.dryRun, false);
     const step = (name: string) => run.steps.find((s) => s.name === name);
-    assert.deepEqual(run.steps.map((s) => [s.name, s.state]), [
-      ['inspect', 'succeeded'],
-      ['echo-previous', 'succeeded'],
-      ['rollback', 'succeeded'],
-      ['healthy', 'succeeded'],
-      ['tell', 'succeeded'],
-    ]);
+    assert.deepEqual(
+      run.steps.map((s) => [s.name, s.state]),
+      [
+        ['inspect', 'succeeded'],
+        ['echo-previous', 'succeeded'],
+        ['rollback', 'succeeded'],
+        ['healthy', 'succeeded'],
+        ['tell', 'succeeded'],
+      ],
+    );
     assert.equal(step('inspect')?.exitCode, 0);
     assert.equal(step('inspect')?.output, `${JSON.stringify([`deployment/${tricky}`])}\n`, 'the label arrived as one literal argument');
     assert.equal(step('echo-previous')?.output, `${JSON.stringify([JSON.stringify([`deployment/${tricky}`]), '0'])}\n`);
@@ -151,7 +158,10 @@ steps:
     assert.equal(kinds.filter((k) => k === 'step.started').length, 5);
     assert.equal(kinds.filter((k) => k === 'step.finished').length, 5);
     assert.equal(kinds.at(-1), 'notification.sent', 'the run-finished notification is recorded last');
-    assert.ok(d.logs.some((l) => String(l['message']).includes('notify: rolled back')), 'the notification reached the log notifier');
+    assert.ok(
+      d.logs.some((l) => String(l['message']).includes('notify: rolled back')),
+      'the notification reached the log notifier',
+    );
   });
 
   test('secrets reach the service but never the store, the API or the log', async () => {
@@ -179,9 +189,11 @@ steps:
   });
 
   test('a missing secret fails the step with how to set it', async () => {
-    const d = await daemonWith({ nosecret: `${header('nosecret')}steps:
+    const d = await daemonWith({
+      nosecret: `${header('nosecret')}steps:
   - run: [${NODE}, -e, '1', '{{ secrets.MISSING }}']
-` });
+`,
+    });
     await d.post(payload({}));
     const run = await onlyRun(d);
     assert.equal(run.state, 'failed');
@@ -216,15 +228,18 @@ onFailure:
     const run = await onlyRun(d);
     assert.equal(run.state, 'failed');
     assert.equal(run.reason, 'step hard: exited with code 7: to stderr');
-    assert.deepEqual(run.steps.map((s) => [s.name, s.state, s.exitCode]), [
-      ['soft', 'failed', 2],
-      ['after-soft', 'succeeded', 0],
-      ['only-if-soft-failed', 'succeeded', 0],
-      ['hard', 'failed', 7],
-      ['never', 'skipped', null],
-      ['cleanup', 'succeeded', 0],
-      ['on-failure', 'succeeded', 0],
-    ]);
+    assert.deepEqual(
+      run.steps.map((s) => [s.name, s.state, s.exitCode]),
+      [
+        ['soft', 'failed', 2],
+        ['after-soft', 'succeeded', 0],
+        ['only-if-soft-failed', 'succeeded', 0],
+        ['hard', 'failed', 7],
+        ['never', 'skipped', null],
+        ['cleanup', 'succeeded', 0],
+        ['on-failure', 'succeeded', 0],
+      ],
+    );
     assert.equal(readFileSync(marker, 'utf8'), 'after-soft\nsoft-failed\ncleanup\non-failure 7\n');
   });
 
@@ -258,16 +273,24 @@ onFailure:
     const run = await onlyRun(d);
     assert.equal(run.state, 'succeeded', run.reason);
     assert.equal(readFileSync(counterFile, 'utf8'), '3');
-    assert.deepEqual(run.events.filter((e) => e.kind === 'step.retry').map((e) => e.data['attempt']), [1, 2]);
+    assert.deepEqual(
+      run.events.filter((e) => e.kind === 'step.retry').map((e) => e.data['attempt']),
+      [1, 2],
+    );
     assert.equal(run.events.find((e) => e.kind === 'step.finished')?.data['attempts'], 3);
   });
 
   test('a step timeout kills the command and fails the run', async () => {
-    const d = await daemonWith({ slow: `${header('slow')}steps:
+    const d = await daemonWith(
+      {
+        slow: `${header('slow')}steps:
   - name: slow
     run: [${NODE}, ${SCRIPTS}/ignore-term.mjs]
     timeout: 300ms
-` }, { runs: { maxConcurrent: 4, outputCapBytes: 65536, killGrace: '200ms', shutdownGrace: '5s', defaultTimeout: '5m', envAllow: ['PATH'], lease: '30s' } });
+`,
+      },
+      { runs: { maxConcurrent: 4, outputCapBytes: 65536, killGrace: '200ms', shutdownGrace: '5s', defaultTimeout: '5m', envAllow: ['PATH'], lease: '30s' } },
+    );
     await d.post(payload({}));
     const run = await onlyRun(d);
     assert.equal(run.state, 'failed');
@@ -302,13 +325,16 @@ describe('dry runs execute only what is safe', () => {
     assert.equal(run.state, 'succeeded', run.reason);
     assert.equal(run.dryRun, true);
     assert.equal(readFileSync(marker, 'utf8'), 'look\nchange --dry-run=server\n', 'only the read-only step and the dry-run variant ran');
-    assert.deepEqual(run.steps.map((s) => [s.name, s.state]), [
-      ['look', 'succeeded'],
-      ['change', 'succeeded'],
-      ['unsafe', 'planned'],
-      ['call', 'planned'],
-      ['tell', 'succeeded'],
-    ]);
+    assert.deepEqual(
+      run.steps.map((s) => [s.name, s.state]),
+      [
+        ['look', 'succeeded'],
+        ['change', 'succeeded'],
+        ['unsafe', 'planned'],
+        ['call', 'planned'],
+        ['tell', 'succeeded'],
+      ],
+    );
     assert.equal(service.requests.length, 0, 'no request was sent');
     assert.ok(d.logs.some((l) => String(l['message']) === 'notify: [dry run] would have acted'));
   });
@@ -316,10 +342,12 @@ describe('dry runs execute only what is safe', () => {
 
 describe('resolves, concurrency, shutdown and restart', () => {
   test('verify: { resolved: true } waits until Alertmanager reports the alert resolved', async () => {
-    const d = await daemonWith({ waitres: `${header('waitres')}steps:
+    const d = await daemonWith({
+      waitres: `${header('waitres')}steps:
   - name: until-resolved
     verify: { resolved: true, within: 20s, every: 100ms }
-` });
+`,
+    });
     await d.post(payload({}, { fingerprint: 'aaaa000000000001', startsAt: '2026-11-28T21:00:00Z' }));
     await d.worker.idle();
     const running = async () => (await d.api<{ runs: Run[] }>('/api/runs')).runs[0]?.state;
@@ -333,12 +361,14 @@ describe('resolves, concurrency, shutdown and restart', () => {
 
   test('runs beyond the concurrency limit wait; a resolve cancels the one that has not started', async () => {
     const d = await daemonWith(
-      { block: `${header('block')}params:
+      {
+        block: `${header('block')}params:
   n: { from: labels.n, pattern: '[0-9]+' }
 steps:
   - name: hold
     verify: { resolved: true, within: 20s, every: 50ms }
-` },
+`,
+      },
       { runs: { maxConcurrent: 1, outputCapBytes: 65536, killGrace: '1s', shutdownGrace: '5s', defaultTimeout: '5m', envAllow: ['PATH'], lease: '30s' } },
     );
     await d.post(payload({ n: '1' }, { fingerprint: 'b000000000000001', startsAt: '2026-11-28T21:00:00Z' }));
@@ -356,7 +386,15 @@ steps:
   });
 
   test('shutdown: webhooks get 503, a step that outlives the grace period is killed and its run interrupted; a queued run resumes after restart', async () => {
-    const runs = { maxConcurrent: 1, outputCapBytes: 65536, killGrace: '200ms', shutdownGrace: '300ms', defaultTimeout: '5m', envAllow: ['PATH'], lease: '30s' };
+    const runs = {
+      maxConcurrent: 1,
+      outputCapBytes: 65536,
+      killGrace: '200ms',
+      shutdownGrace: '300ms',
+      defaultTimeout: '5m',
+      envAllow: ['PATH'],
+      lease: '30s',
+    };
     const d = await daemonWith(
       {
         script: `${header('script')}params:\n  script: { from: labels.script, pattern: '(ignore-term|print-args)' }\nsteps:\n  - name: go\n    run: [${NODE}, '{{ params.script }}.mjs']\n    cwd: ${SCRIPTS}\n`,
@@ -405,11 +443,14 @@ describe('a failing dry run still shows its whole plan', () => {
     const run = await onlyRun(d);
     assert.equal(run.state, 'failed');
     assert.equal(run.reason, 'step diagnose: exited with code 1: to stderr');
-    assert.deepEqual(run.steps.map((s) => [s.name, s.state]), [
-      ['diagnose', 'failed'],
-      ['change', 'succeeded'],
-      ['unsafe', 'planned'],
-    ]);
+    assert.deepEqual(
+      run.steps.map((s) => [s.name, s.state]),
+      [
+        ['diagnose', 'failed'],
+        ['change', 'succeeded'],
+        ['unsafe', 'planned'],
+      ],
+    );
     assert.equal(readFileSync(marker, 'utf8'), 'change --dry-run=server\n');
   });
 });

@@ -71,10 +71,13 @@ describe('verify against a real Prometheus', { timeout: 60_000 }, () => {
     assert.ok(Date.now() - started < 5_000);
   });
 
-  test('an invalid query is inconclusive and fails, naming Prometheus\'s error', { skip }, async () => {
+  test("an invalid query is inconclusive and fails, naming Prometheus's error", { skip }, async () => {
     const r = await verify('sum(', 600, 200);
     assert.equal(r.ok, false);
-    assert.match(r.error ?? '', /^inconclusive: the last check failed \(Prometheus answered 400: invalid parameter "query": .*parse error: unclosed left parenthesis\) and 0\.6s are up$/);
+    assert.match(
+      r.error ?? '',
+      /^inconclusive: the last check failed \(Prometheus answered 400: invalid parameter "query": .*parse error: unclosed left parenthesis\) and 0\.6s are up$/,
+    );
     for (const line of r.output.split('\n')) assert.match(line, /^\+\d+\.\ds error: Prometheus answered 400: /);
   });
 
@@ -91,7 +94,10 @@ describe('verify against a real Prometheus', { timeout: 60_000 }, () => {
     assert.equal(low.vars.stdout, `1 series: {"__name__":"demo_error_ratio","instance":"127.0.0.1:${exporter!.port}","job":"demo"} 0`);
     // Until the next scrape the old value is still the latest: the lines before the last say so.
     for (const line of low.output.split('\n').slice(0, -1)) assert.match(line, /not yet: empty result$/);
-    assert.ok(exporter!.requests.some((r) => r.url === '/metrics' && /^Prometheus\//.test(String(r.headers['user-agent']))), 'Prometheus scraped the exporter');
+    assert.ok(
+      exporter!.requests.some((r) => r.url === '/metrics' && /^Prometheus\//.test(String(r.headers['user-agent']))),
+      'Prometheus scraped the exporter',
+    );
   });
 });
 
@@ -114,7 +120,12 @@ describe('verify with a Prometheus check that cannot be made', { timeout: 30_000
 
     const cases: { name: string; status: number; body: unknown; error: RegExp }[] = [
       { name: 'a proxy error page', status: 502, body: '<html>Bad Gateway</html>', error: /^inconclusive: the last check failed \(Prometheus answered 502\) / },
-      { name: 'an API error with status 200', status: 200, body: { status: 'error', errorType: 'timeout', error: 'query timed out' }, error: /\(Prometheus answered 200: query timed out\)/ },
+      {
+        name: 'an API error with status 200',
+        status: 200,
+        body: { status: 'error', errorType: 'timeout', error: 'query timed out' },
+        error: /\(Prometheus answered 200: query timed out\)/,
+      },
       { name: '"success" without data', status: 200, body: { status: 'success' }, error: /\(Prometheus answered 200 without a result\)/ },
       { name: 'not JSON at all', status: 200, body: 'vector(1) => 1', error: /\(Prometheus answered 200\)/ },
     ];

@@ -39,7 +39,13 @@ describe('renderStep', () => {
     cwd: '/srv/{{ params.ns }}'
 `);
     assert.deepEqual(renderStep(s, resolve), {
-      rendered: { kind: 'run', argv: ['kubectl', '-n', 'shop', '--x=a b'], dryRunArgv: ['kubectl', '-n', 'shop', '--dry-run=server'], env: { NS: 'shop', PLAIN: 'v' }, cwd: '/srv/shop' },
+      rendered: {
+        kind: 'run',
+        argv: ['kubectl', '-n', 'shop', '--x=a b'],
+        dryRunArgv: ['kubectl', '-n', 'shop', '--dry-run=server'],
+        env: { NS: 'shop', PLAIN: 'v' },
+        cwd: '/srv/shop',
+      },
       deferred: false,
     });
   });
@@ -100,7 +106,14 @@ describe('renderStep', () => {
       expectStatus: [200, 201, 202, 204],
     });
     const list = step(`  - http: { method: POST, url: 'https://x', body: ['{{ params.ns }}', 2] }\n`);
-    assert.deepEqual(renderStep(list, resolve).rendered, { kind: 'http', method: 'POST', url: 'https://x', headers: {}, body: ['shop', 2], expectStatus: [200, 201, 202, 204] });
+    assert.deepEqual(renderStep(list, resolve).rendered, {
+      kind: 'http',
+      method: 'POST',
+      url: 'https://x',
+      headers: {},
+      body: ['shop', 2],
+      expectStatus: [200, 201, 202, 204],
+    });
   });
 
   test('http without a body renders body null', () => {
@@ -109,9 +122,16 @@ describe('renderStep', () => {
   });
 
   test('verify prometheus', () => {
-    const s = step(`  - verify: { prometheus: { query: 'rate(x{ns="{{ params.ns }}"}[1m]) < 1', url: 'http://prom/{{ params.ns }}' }, within: 1m, every: 5s }\n`);
+    const s = step(
+      `  - verify: { prometheus: { query: 'rate(x{ns="{{ params.ns }}"}[1m]) < 1', url: 'http://prom/{{ params.ns }}' }, within: 1m, every: 5s }\n`,
+    );
     assert.deepEqual(renderStep(s, resolve), {
-      rendered: { kind: 'verify', check: { kind: 'prometheus', query: 'rate(x{ns="shop"}[1m]) < 1', url: 'http://prom/shop' }, withinMs: 60_000, everyMs: 5000 },
+      rendered: {
+        kind: 'verify',
+        check: { kind: 'prometheus', query: 'rate(x{ns="shop"}[1m]) < 1', url: 'http://prom/shop' },
+        withinMs: 60_000,
+        everyMs: 5000,
+      },
       deferred: false,
     });
   });
@@ -168,7 +188,9 @@ describe('renderStep', () => {
   });
 
   test('deferred when any string of the step waits for an earlier step', () => {
-    const [first, later] = playbook(`name: t\nmatch: { alertname: A }\nsteps:\n  - name: a\n    run: [echo]\n  - run: [echo, 'x', '{{ steps.a.stdout }}']\n`).steps;
+    const [first, later] = playbook(
+      `name: t\nmatch: { alertname: A }\nsteps:\n  - name: a\n    run: [echo]\n  - run: [echo, 'x', '{{ steps.a.stdout }}']\n`,
+    ).steps;
     assert.ok(first && later);
     assert.deepEqual(renderStep(first, resolve), { rendered: { kind: 'run', argv: ['echo'], dryRunArgv: null, env: {}, cwd: null }, deferred: false });
     assert.deepEqual(renderStep(later, resolve), {
@@ -179,11 +201,14 @@ describe('renderStep', () => {
 
   test('a name without a value fails the render', () => {
     const s = step("  - run: [echo, '{{ params.ns }}']\n");
-    assert.throws(() => renderStep(s, () => undefined), (err: unknown) => {
-      assert.ok(err instanceof TemplateRenderError);
-      assert.match(err.message, /^\{\{ params\.ns \}\} has no value$/);
-      return true;
-    });
+    assert.throws(
+      () => renderStep(s, () => undefined),
+      (err: unknown) => {
+        assert.ok(err instanceof TemplateRenderError);
+        assert.match(err.message, /^\{\{ params\.ns \}\} has no value$/);
+        return true;
+      },
+    );
   });
 });
 
@@ -254,11 +279,14 @@ onFailure:
   });
 
   test('a param missing from the values fails the render', () => {
-    assert.throws(() => renderPlan(pb, alert, {}, { runId: 'r_3', dryRun: false }), (err: unknown) => {
-      assert.ok(err instanceof TemplateRenderError);
-      assert.match(err.message, /^\{\{ params\.ns \}\} has no value$/);
-      return true;
-    });
+    assert.throws(
+      () => renderPlan(pb, alert, {}, { runId: 'r_3', dryRun: false }),
+      (err: unknown) => {
+        assert.ok(err instanceof TemplateRenderError);
+        assert.match(err.message, /^\{\{ params\.ns \}\} has no value$/);
+        return true;
+      },
+    );
   });
 });
 
@@ -294,8 +322,19 @@ describe('describeRendered', () => {
   // [rendered, shown]
   const others: ReadonlyArray<readonly [RenderedStep, string]> = [
     [{ kind: 'http', method: 'PATCH', url: 'https://x/y', headers: { A: 'b' }, body: { a: 1 }, expectStatus: [200] }, 'PATCH https://x/y'],
-    [{ kind: 'verify', check: { kind: 'prometheus', query: 'up == 1', url: null }, withinMs: 90_000, everyMs: 15_000 }, 'until prometheus query "up == 1" returns data (within 90s)'],
-    [{ kind: 'verify', check: { kind: 'http', method: 'GET', url: 'https://x', headers: {}, status: [200, 204], json: null, contains: null }, withinMs: 1000, everyMs: 1000 }, 'until GET https://x answers [200,204]'],
+    [
+      { kind: 'verify', check: { kind: 'prometheus', query: 'up == 1', url: null }, withinMs: 90_000, everyMs: 15_000 },
+      'until prometheus query "up == 1" returns data (within 90s)',
+    ],
+    [
+      {
+        kind: 'verify',
+        check: { kind: 'http', method: 'GET', url: 'https://x', headers: {}, status: [200, 204], json: null, contains: null },
+        withinMs: 1000,
+        everyMs: 1000,
+      },
+      'until GET https://x answers [200,204]',
+    ],
     [{ kind: 'verify', check: { kind: 'resolved' }, withinMs: 1000, everyMs: 1000 }, 'until the alert resolves'],
     [{ kind: 'wait', durationMs: 1500 }, 'wait 1.5s'],
     [{ kind: 'notify', text: 'hello', channel: '#ops' }, 'notify #ops: hello'],

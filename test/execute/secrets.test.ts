@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SecretStore } from '../../src/execute/secrets.js';
 
-const store = new SecretStore({ REMEDIATOR_SECRET_SHORT: 'sk_live_abc', REMEDIATOR_SECRET_LONG: 'sk_live_abcXYZ-very-secret', REMEDIATOR_SECRET_TINY: 'ab' }, null, [
-  'https://bot:hunter2-notify-secret@hooks.example/x',
-]);
+const store = new SecretStore(
+  { REMEDIATOR_SECRET_SHORT: 'sk_live_abc', REMEDIATOR_SECRET_LONG: 'sk_live_abcXYZ-very-secret', REMEDIATOR_SECRET_TINY: 'ab' },
+  null,
+  ['https://bot:hunter2-notify-secret@hooks.example/x'],
+);
 
 test('a secret containing another is hidden whole, not half', () => {
   assert.equal(store.redact('token=sk_live_abcXYZ-very-secret;'), 'token=***;');

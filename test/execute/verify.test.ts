@@ -111,18 +111,78 @@ describe('verify: httpCheck and pollUntil against a real local server', { timeou
     const cases: { name: string; expect: Expect; holds: boolean; measured: string }[] = [
       { name: 'a status in the list', expect: statusOnly(200, 204), holds: true, measured: 'HTTP 200' },
       { name: 'a status not in the list', expect: statusOnly(204), holds: false, measured: 'HTTP 200' },
-      { name: 'json string equals', expect: { status: [200], json: { path: 'status', equals: 'ok' }, contains: null }, holds: true, measured: 'HTTP 200, status = "ok"' },
-      { name: 'json string differs', expect: { status: [200], json: { path: 'status', equals: 'degraded' }, contains: null }, holds: false, measured: 'HTTP 200, status = "ok"' },
-      { name: 'json number equals', expect: { status: [200], json: { path: 'replicas', equals: 3 }, contains: null }, holds: true, measured: 'HTTP 200, replicas = 3' },
-      { name: 'json number against the string "3" (no coercion)', expect: { status: [200], json: { path: 'replicas', equals: '3' }, contains: null }, holds: false, measured: 'HTTP 200, replicas = 3' },
-      { name: 'json string "3" against the number 3 (no coercion)', expect: { status: [200], json: { path: 'version', equals: 3 }, contains: null }, holds: false, measured: 'HTTP 200, version = "3"' },
-      { name: 'json boolean equals', expect: { status: [200], json: { path: 'ready', equals: true }, contains: null }, holds: true, measured: 'HTTP 200, ready = true' },
-      { name: 'json boolean against "true"', expect: { status: [200], json: { path: 'ready', equals: 'true' }, contains: null }, holds: false, measured: 'HTTP 200, ready = true' },
-      { name: 'json path through an array', expect: { status: [200], json: { path: 'pods.0.phase', equals: 'Running' }, contains: null }, holds: true, measured: 'HTTP 200, pods.0.phase = "Running"' },
-      { name: 'json path that is absent', expect: { status: [200], json: { path: 'pods.1.phase', equals: 'Running' }, contains: null }, holds: false, measured: 'HTTP 200, pods.1.phase = undefined' },
-      { name: 'json checked only after the status', expect: { status: [204], json: { path: 'status', equals: 'ok' }, contains: null }, holds: false, measured: 'HTTP 200' },
-      { name: 'body contains', expect: { status: [200], json: null, contains: '"phase":"Running"' }, holds: true, measured: 'HTTP 200, body contains "\\"phase\\":\\"Running\\""' },
-      { name: 'body lacks', expect: { status: [200], json: null, contains: 'CrashLoopBackOff' }, holds: false, measured: 'HTTP 200, body lacks "CrashLoopBackOff"' },
+      {
+        name: 'json string equals',
+        expect: { status: [200], json: { path: 'status', equals: 'ok' }, contains: null },
+        holds: true,
+        measured: 'HTTP 200, status = "ok"',
+      },
+      {
+        name: 'json string differs',
+        expect: { status: [200], json: { path: 'status', equals: 'degraded' }, contains: null },
+        holds: false,
+        measured: 'HTTP 200, status = "ok"',
+      },
+      {
+        name: 'json number equals',
+        expect: { status: [200], json: { path: 'replicas', equals: 3 }, contains: null },
+        holds: true,
+        measured: 'HTTP 200, replicas = 3',
+      },
+      {
+        name: 'json number against the string "3" (no coercion)',
+        expect: { status: [200], json: { path: 'replicas', equals: '3' }, contains: null },
+        holds: false,
+        measured: 'HTTP 200, replicas = 3',
+      },
+      {
+        name: 'json string "3" against the number 3 (no coercion)',
+        expect: { status: [200], json: { path: 'version', equals: 3 }, contains: null },
+        holds: false,
+        measured: 'HTTP 200, version = "3"',
+      },
+      {
+        name: 'json boolean equals',
+        expect: { status: [200], json: { path: 'ready', equals: true }, contains: null },
+        holds: true,
+        measured: 'HTTP 200, ready = true',
+      },
+      {
+        name: 'json boolean against "true"',
+        expect: { status: [200], json: { path: 'ready', equals: 'true' }, contains: null },
+        holds: false,
+        measured: 'HTTP 200, ready = true',
+      },
+      {
+        name: 'json path through an array',
+        expect: { status: [200], json: { path: 'pods.0.phase', equals: 'Running' }, contains: null },
+        holds: true,
+        measured: 'HTTP 200, pods.0.phase = "Running"',
+      },
+      {
+        name: 'json path that is absent',
+        expect: { status: [200], json: { path: 'pods.1.phase', equals: 'Running' }, contains: null },
+        holds: false,
+        measured: 'HTTP 200, pods.1.phase = undefined',
+      },
+      {
+        name: 'json checked only after the status',
+        expect: { status: [204], json: { path: 'status', equals: 'ok' }, contains: null },
+        holds: false,
+        measured: 'HTTP 200',
+      },
+      {
+        name: 'body contains',
+        expect: { status: [200], json: null, contains: '"phase":"Running"' },
+        holds: true,
+        measured: 'HTTP 200, body contains "\\"phase\\":\\"Running\\""',
+      },
+      {
+        name: 'body lacks',
+        expect: { status: [200], json: null, contains: 'CrashLoopBackOff' },
+        holds: false,
+        measured: 'HTTP 200, body lacks "CrashLoopBackOff"',
+      },
     ];
     for (const c of cases) {
       test(c.name, async () => {
@@ -134,7 +194,12 @@ describe('verify: httpCheck and pollUntil against a real local server', { timeou
 
     test('a json check against a text answer does not hold', async () => {
       server.handle((_req, res) => reply(res, 200, '{"status":"ok"}'));
-      const result = await httpCheck(call(), { status: [200], json: { path: 'status', equals: 'ok' }, contains: null }, 2_000, CAP)(new AbortController().signal);
+      const result = await httpCheck(
+        call(),
+        { status: [200], json: { path: 'status', equals: 'ok' }, contains: null },
+        2_000,
+        CAP,
+      )(new AbortController().signal);
       assert.deepEqual(result, { holds: false, measured: 'HTTP 200, status = undefined' });
     });
   });
@@ -180,7 +245,12 @@ describe('retry backoff and sleep', () => {
   ];
 
   test('random 1: exponential from backoffMs, capped at maxBackoffMs', () => {
-    for (const [attempt, want] of upper) assert.equal(backoffDelay(policy, attempt, () => 1), want, `attempt ${attempt}`);
+    for (const [attempt, want] of upper)
+      assert.equal(
+        backoffDelay(policy, attempt, () => 1),
+        want,
+        `attempt ${attempt}`,
+      );
   });
 
   test('any random value stays within [0, the exponential step] and never above the ceiling', () => {
@@ -199,7 +269,12 @@ describe('retry backoff and sleep', () => {
   });
 
   test('random 0: equal jitter never waits less than half the exponential delay, as backoffDelay documents', () => {
-    for (const [attempt, max] of upper) assert.equal(backoffDelay(policy, attempt, () => 0), Math.round(max / 2), `attempt ${attempt}`);
+    for (const [attempt, max] of upper)
+      assert.equal(
+        backoffDelay(policy, attempt, () => 0),
+        Math.round(max / 2),
+        `attempt ${attempt}`,
+      );
   });
 
   test('sleep resolves after the delay', async () => {

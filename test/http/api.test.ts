@@ -22,9 +22,15 @@ describe('read API, health and metrics', () => {
 
   test('GET /api/runs lists newest first and filters by playbook and status', async () => {
     const all = (await daemon.api<{ runs: Run[] }>('/api/runs')).runs;
-    assert.deepEqual(all.map((r) => r.playbook), ['disk-full', 'restart-pod', 'restart-pod', 'high-error-rate']);
+    assert.deepEqual(
+      all.map((r) => r.playbook),
+      ['disk-full', 'restart-pod', 'restart-pod', 'high-error-rate'],
+    );
     const restart = (await daemon.api<{ runs: Run[] }>('/api/runs?playbook=restart-pod')).runs;
-    assert.deepEqual(restart.map((r) => r.alertname), ['AlwaysFiringFast', 'AlwaysFiring']);
+    assert.deepEqual(
+      restart.map((r) => r.alertname),
+      ['AlwaysFiringFast', 'AlwaysFiring'],
+    );
     assert.equal((await daemon.api<{ runs: Run[] }>('/api/runs?status=succeeded')).runs.length, 4);
     assert.equal((await daemon.api<{ runs: Run[] }>('/api/runs?status=failed')).runs.length, 0);
   });
@@ -33,7 +39,10 @@ describe('read API, health and metrics', () => {
     const first = await daemon.api<{ runs: Run[]; next: string }>('/api/runs?limit=3');
     assert.equal(first.runs.length, 3);
     const second = await daemon.api<{ runs: Run[]; next: string | null }>(`/api/runs?limit=3&cursor=${first.next}`);
-    assert.deepEqual(second.runs.map((r) => r.playbook), ['high-error-rate']);
+    assert.deepEqual(
+      second.runs.map((r) => r.playbook),
+      ['high-error-rate'],
+    );
     assert.equal(second.next, null);
   });
 

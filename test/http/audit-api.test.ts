@@ -44,8 +44,15 @@ test('GET /api/audit pages oldest first with a cursor, every event exactly once'
     seen.push(...page.events.map((e) => e.id));
     cursor = page.next;
   } while (cursor);
-  assert.deepEqual(seen, all.map((e) => e.id));
-  assert.deepEqual([...seen].sort((a, b) => a - b), seen, 'in id order');
+  assert.deepEqual(
+    seen,
+    all.map((e) => e.id),
+  );
+  assert.deepEqual(
+    [...seen].sort((a, b) => a - b),
+    seen,
+    'in id order',
+  );
 });
 
 test('GET /api/audit filters by time, as ISO or as a duration back from now', async () => {

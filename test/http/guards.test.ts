@@ -50,7 +50,9 @@ function firing(fingerprint: string, startsAt: string, labels: Record<string, st
     status: 'firing',
     receiver: 'remediator',
     groupKey: `{}:{alertname="ErrorBurst", fp="${fingerprint}"}`,
-    alerts: [{ status: 'firing', labels: { alertname: 'ErrorBurst', namespace: 'shop', deployment: 'checkout', ...labels }, annotations: {}, startsAt, fingerprint }],
+    alerts: [
+      { status: 'firing', labels: { alertname: 'ErrorBurst', namespace: 'shop', deployment: 'checkout', ...labels }, annotations: {}, startsAt, fingerprint },
+    ],
   };
 }
 
@@ -100,7 +102,12 @@ describe('a storm through the real pipeline', () => {
     assert.equal(new Set(all.map((e) => e.fingerprint)).size, 100, 'one decision per alert instance');
     for (const e of suppressed) {
       assert.ok(['duplicate', 'cooldown'].includes(String(e.data['reason'])), `reason ${String(e.data['reason'])}`);
-      assert.match(String(e.data['detail']), e.data['reason'] === 'duplicate' ? new RegExp(`^run ${run?.id} for key "shop/checkout" is still`) : /^key "shop\/checkout" ran at .*; cooldown 30m lasts until /);
+      assert.match(
+        String(e.data['detail']),
+        e.data['reason'] === 'duplicate'
+          ? new RegExp(`^run ${run?.id} for key "shop/checkout" is still`)
+          : /^key "shop\/checkout" ran at .*; cooldown 30m lasts until /,
+      );
     }
     const counted = (await (await fetch(`${d.url}/metrics`)).text())
       .split('\n')
@@ -118,7 +125,9 @@ describe('pause and resume over the API', () => {
     const before = await json(await call(d, 'GET', '/api/pause'));
     assert.deepEqual([before['paused'], before['pause']], [false, null]);
 
-    const paused = await json<{ paused: boolean; pause: { by: string; reason: string; until: string } }>(await call(d, 'POST', '/api/pause', { for: '2h', reason: 'cluster upgrade' }));
+    const paused = await json<{ paused: boolean; pause: { by: string; reason: string; until: string } }>(
+      await call(d, 'POST', '/api/pause', { for: '2h', reason: 'cluster upgrade' }),
+    );
     assert.deepEqual([paused.paused, paused.pause.by, paused.pause.reason], [true, 'tester', 'cluster upgrade']);
     assert.equal(await metric(d, /^remediator_paused (\d+)$/m), 1);
     assert.equal((await json<{ paused: boolean }>(await call(d, 'GET', '/api/pause'))).paused, true);
@@ -127,7 +136,10 @@ describe('pause and resume over the API', () => {
     await d.settled();
     const [decision] = await decisions(d);
     assert.equal(decision?.data['reason'], 'paused');
-    assert.equal(decision?.data['detail'], `paused by tester at ${(await d.store.globalState({ budgetSince: null })).pause?.pausedAt} until ${paused.pause.until}: cluster upgrade`);
+    assert.equal(
+      decision?.data['detail'],
+      `paused by tester at ${(await d.store.globalState({ budgetSince: null })).pause?.pausedAt} until ${paused.pause.until}: cluster upgrade`,
+    );
     assert.equal(await metric(d, /^remediator_runs_suppressed_total\{playbook="rollback",reason="paused"\} (\d+)$/m), 1);
 
     const resumed = await json<{ resumed: boolean; pause: { resumedBy: string } }>(await call(d, 'POST', '/api/resume'));
@@ -194,7 +206,8 @@ describe('pause and resume over the API', () => {
       ['GET', '/api/circuit'],
       ['POST', '/api/circuit/close'],
     ] as const) {
-      for (const token of [null, WEBHOOK_TOKEN]) assert.equal((await call(d, method, route, method === 'POST' ? { for: '1h', reason: 'x' } : undefined, token)).status, 401, `${method} ${route}`);
+      for (const token of [null, WEBHOOK_TOKEN])
+        assert.equal((await call(d, method, route, method === 'POST' ? { for: '1h', reason: 'x' } : undefined, token)).status, 401, `${method} ${route}`);
     }
     assert.equal((await d.store.globalState({ budgetSince: null })).pause, null, 'nothing was paused');
   });
@@ -216,22 +229,35 @@ describe('the circuit over the API', () => {
     await d.post(firing('fp1', '2024-05-01T12:00:00Z'));
     await d.settled();
     const [decision] = await decisions(d);
-    assert.deepEqual([decision?.data['action'], decision?.data['reason']], ['run', 'execution is dry-run'], 'a dry run acts on nothing: an open circuit lets it be');
+    assert.deepEqual(
+      [decision?.data['action'], decision?.data['reason']],
+      ['run', 'execution is dry-run'],
+      'a dry run acts on nothing: an open circuit lets it be',
+    );
 
-    const answer = await json<{ closed: boolean; circuit: { closedBy: string; closeNote: string } }>(await call(d, 'POST', '/api/circuit/close', { note: 'looked at the rollbacks' }));
+    const answer = await json<{ closed: boolean; circuit: { closedBy: string; closeNote: string } }>(
+      await call(d, 'POST', '/api/circuit/close', { note: 'looked at the rollbacks' }),
+    );
     assert.deepEqual([answer.closed, answer.circuit.closedBy, answer.circuit.closeNote], [true, 'tester', 'looked at the rollbacks']);
     assert.equal((await json<{ closed: boolean }>(await call(d, 'POST', '/api/circuit/close'))).closed, false, 'closing twice is harmless');
     assert.equal(await metric(d, /^remediator_circuit_open (\d+)$/m), 0);
     const [event] = (await d.store.listEvents({ limit: 1000 })).filter((e) => e.kind === 'circuit.closed');
     assert.deepEqual([event?.data['by'], event?.data['via'], event?.data['note']], ['tester', 'api', 'looked at the rollbacks']);
-    assert.match((await json<{ error: { message: string } }>(await call(d, 'POST', '/api/circuit/close', { note: 5 }), 400)).error.message, /"note" must be text/);
-
+    assert.match(
+      (await json<{ error: { message: string } }>(await call(d, 'POST', '/api/circuit/close', { note: 5 }), 400)).error.message,
+      /"note" must be text/,
+    );
   });
 
   test('a maintenance window from the configuration suppresses matching alerts', async () => {
     daemon = await startTestDaemon({
       playbooks: stormPlaybooks(),
-      config: { guards: { budget: { count: 20, per: '1h' }, maintenance: [{ name: 'always-shop', cron: '* * * * *', duration: '1m', action: 'suppress', matchers: ['namespace="shop"'] }] } },
+      config: {
+        guards: {
+          budget: { count: 20, per: '1h' },
+          maintenance: [{ name: 'always-shop', cron: '* * * * *', duration: '1m', action: 'suppress', matchers: ['namespace="shop"'] }],
+        },
+      },
     });
     const d = daemon;
     await d.post(firing('fp1', '2024-05-01T12:00:00Z'));

@@ -37,7 +37,10 @@ test('POST /-/reload: a valid set replaces the old one; a broken set is refused 
     // The previous set is still the one in use.
     await d.post(fixtureText('amtool-firing.json'));
     await d.settled();
-    assert.deepEqual((await d.api<{ runs: Run[] }>('/api/runs')).runs.map((r) => r.playbook), ['high-error-rate']);
+    assert.deepEqual(
+      (await d.api<{ runs: Run[] }>('/api/runs')).runs.map((r) => r.playbook),
+      ['high-error-rate'],
+    );
 
     rmSync(path.join(dir, 'broken.yaml'));
     assert.equal((await reload(API_TOKEN)).status, 200);

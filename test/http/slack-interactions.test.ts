@@ -28,14 +28,20 @@ function interaction(runId: string, actionId: string, user: string, opts: { secr
   };
   const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
   const ts = opts.ts ?? Math.floor(Date.now() / 1000);
-  return { body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signSlackRequest(opts.secret ?? SIGNING_SECRET, ts, body) } };
+  return {
+    body,
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': String(ts),
+      'x-slack-signature': signSlackRequest(opts.secret ?? SIGNING_SECRET, ts, body),
+    },
+  };
 }
 
 async function send(d: TestDaemon, req: { body: string; headers: Record<string, string> }): Promise<{ status: number; text: string }> {
   const res = await fetch(`${d.url}/slack/interactions`, { method: 'POST', headers: req.headers, body: req.body });
   return { status: res.status, text: await res.text() };
 }
-
 
 describe('Slack: one message per run, and approval buttons verified by signature', () => {
   let dir: string;
@@ -103,7 +109,10 @@ steps:
       .reply(200, { ok: true });
 
     const p = fixture('amtool-firing.json') as { alerts: Record<string, unknown>[] };
-    Object.assign(p.alerts[0] as object, { labels: { alertname: 'Burst', deployment: 'checkout', team: '<!channel> *bold* <@U999|x>' }, fingerprint: 'f1a2b3c4d5e6f708' });
+    Object.assign(p.alerts[0] as object, {
+      labels: { alertname: 'Burst', deployment: 'checkout', team: '<!channel> *bold* <@U999|x>' },
+      fingerprint: 'f1a2b3c4d5e6f708',
+    });
     await daemon.post(p);
     await daemon.settled();
     const { runs } = await daemon.api<{ runs: Run[] }>('/api/runs');
@@ -117,7 +126,10 @@ steps:
     assert.ok(first.includes('&lt;!channel&gt;'));
     const latest = () => JSON.stringify(updates[updates.length - 1] ?? posts[0]);
     assert.match(latest(), /"action_id":"approve"/, 'buttons while awaiting approval');
-    assert.ok(updates.every((u) => u['ts'] === '1700000000.000100' && u['channel'] === CHANNEL), 'updates go to the same message');
+    assert.ok(
+      updates.every((u) => u['ts'] === '1700000000.000100' && u['channel'] === CHANNEL),
+      'updates go to the same message',
+    );
 
     // Someone not in approvers presses approve: refused, recorded, told privately.
     let ephemeral: Record<string, unknown> | undefined;
@@ -205,7 +217,14 @@ steps:
   test('a signed request that is not a Slack interaction is a 400', async () => {
     const ts = Math.floor(Date.now() / 1000);
     const body = 'hello=world';
-    const res = await send(daemon, { body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': signSlackRequest(SIGNING_SECRET, ts, body) } });
+    const res = await send(daemon, {
+      body,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': String(ts),
+        'x-slack-signature': signSlackRequest(SIGNING_SECRET, ts, body),
+      },
+    });
     assert.equal(res.status, 400);
     assert.match(res.text, /a Slack interaction is a form with a .*payload.* field/);
   });

@@ -107,7 +107,10 @@ describe('/metrics after real traffic', () => {
       path.join(playbooks, 'act.yaml'),
       `name: act\nmatch: { alertname: HighErrorRate }\nmode: live\nsteps:\n  - name: act\n    run: [${node}, -e, '0']\n  - notify: { text: 'acted on {{ labels.service }}' }\n`,
     );
-    writeFileSync(path.join(playbooks, 'hold.yaml'), `name: hold\nmatch: { alertname: NeedsApproval }\nmode: approve\nsteps:\n  - name: act\n    run: [${node}, -e, '0']\n`);
+    writeFileSync(
+      path.join(playbooks, 'hold.yaml'),
+      `name: hold\nmatch: { alertname: NeedsApproval }\nmode: approve\nsteps:\n  - name: act\n    run: [${node}, -e, '0']\n`,
+    );
     daemon = await startTestDaemon({ dir, playbooks, config: { execution: 'live' }, env: { PATH: process.env['PATH'] } });
 
     // A run that succeeds, the same alert again (a duplicate), a run held for approval, a resolve.

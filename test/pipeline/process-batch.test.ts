@@ -73,7 +73,14 @@ function batch(deployment: string, labels: Record<string, string> = {}) {
     payload: {
       version: '4',
       status: 'firing',
-      alerts: [{ status: 'firing', labels: { alertname: 'Burst', namespace: 'shop', deployment, ...labels }, startsAt: '2024-05-01T11:55:00Z', fingerprint: `fp${sequence}` }],
+      alerts: [
+        {
+          status: 'firing',
+          labels: { alertname: 'Burst', namespace: 'shop', deployment, ...labels },
+          startsAt: '2024-05-01T11:55:00Z',
+          fingerprint: `fp${sequence}`,
+        },
+      ],
     },
   };
 }
@@ -104,7 +111,14 @@ function harness(dir: string, playbooks: Playbook[], settings: Partial<DecideSet
   );
   const full: DecideSettings = { execution: 'live', budget: null, maintenance: [], ...settings };
   const clock = () => new Date();
-  const switches = new GuardSwitches({ store, clock, logger, metrics, budget: full.budget, notifiers: notifyUrl ? [new WebhookNotifier(notifyUrl, { attempts: 1 })] : [] });
+  const switches = new GuardSwitches({
+    store,
+    clock,
+    logger,
+    metrics,
+    budget: full.budget,
+    notifiers: notifyUrl ? [new WebhookNotifier(notifyUrl, { attempts: 1 })] : [],
+  });
   const created: Run[] = [];
   const set = new PlaybookSet(playbooks, new Date());
   return {
@@ -115,8 +129,19 @@ function harness(dir: string, playbooks: Playbook[], settings: Partial<DecideSet
     logs,
     async process(b) {
       // Stored first, as the webhook does: runs refer to their batch.
-      const id = await store.saveBatch({ receivedAt: b.receivedAt, receiver: 'remediator', status: 'firing', groupKey: '{}', alertCount: 1, payload: b.payload, source: {} });
-      await processBatch({ ...b, id }, { store, playbooks: set, settings: full, clock, logger, metrics, onRunCreated: (run) => void created.push(run), switches });
+      const id = await store.saveBatch({
+        receivedAt: b.receivedAt,
+        receiver: 'remediator',
+        status: 'firing',
+        groupKey: '{}',
+        alertCount: 1,
+        payload: b.payload,
+        source: {},
+      });
+      await processBatch(
+        { ...b, id },
+        { store, playbooks: set, settings: full, clock, logger, metrics, onRunCreated: (run) => void created.push(run), switches },
+      );
     },
     decisions: async () => (await store.listEvents({ limit: 1000 })).filter((e) => e.kind === 'decision').map((e) => ({ playbook: e.playbook, ...e.data })),
   };
@@ -161,7 +186,10 @@ describe('pipeline guards', () => {
       ],
     );
     assert.equal(decisions[2]?.['reason'], 'budget of 2 live run(s) per 1h spent: circuit opened, a person must approve this run');
-    assert.match(String(decisions[3]?.['reason']), /^the circuit is open since .* \(budget of 2 live run\(s\) per 1h spent; rollback for Burst fp\d+ would have exceeded it\): a person must approve this run$/);
+    assert.match(
+      String(decisions[3]?.['reason']),
+      /^the circuit is open since .* \(budget of 2 live run\(s\) per 1h spent; rollback for Burst fp\d+ would have exceeded it\): a person must approve this run$/,
+    );
     const events = await h.store.listEvents({ limit: 1000 });
     assert.equal(events.filter((e) => e.kind === 'circuit.opened').length, 1, 'opened once');
     const state = await h.store.globalState({ budgetSince: null });
@@ -194,7 +222,10 @@ describe('pipeline guards', () => {
   test('dry runs do not spend the budget', async () => {
     const h = harness(dir, [rollback('dry-run')], { budget: { count: 1, perMs: 3_600_000 } });
     for (const d of ['api', 'web', 'cart']) await h.process(batch(d));
-    assert.deepEqual(h.created.map((r) => r.dryRun), [true, true, true]);
+    assert.deepEqual(
+      h.created.map((r) => r.dryRun),
+      [true, true, true],
+    );
     assert.equal((await h.store.globalState({ budgetSince: null })).circuit, null);
     await h.store.close();
   });
@@ -202,7 +233,10 @@ describe('pipeline guards', () => {
   test('a lock across playbooks: the second playbook for the same deployment is suppressed, naming the run that holds it', async () => {
     const h = harness(dir, [rollback(), scaleOut], {});
     await h.process(batch('api'));
-    assert.deepEqual(h.created.map((r) => [r.playbook, r.lockKey]), [['rollback', 'shop/api']]);
+    assert.deepEqual(
+      h.created.map((r) => [r.playbook, r.lockKey]),
+      [['rollback', 'shop/api']],
+    );
     const holder = h.created[0];
     assert.ok(holder);
     const decisions = await h.decisions();
@@ -218,10 +252,17 @@ describe('pipeline guards', () => {
 
     // Another deployment is another lock; the first one's lock ends with its run.
     await h.process(batch('web'));
-    assert.deepEqual(h.created.map((r) => r.lockKey), ['shop/api', 'shop/web']);
+    assert.deepEqual(
+      h.created.map((r) => r.lockKey),
+      ['shop/api', 'shop/web'],
+    );
     assert.ok(await h.store.transitionRun(holder.id, { from: ['pending'], to: 'cancelled', at: new Date().toISOString() }));
     await h.process(batch('api'));
-    assert.deepEqual(h.created.slice(2).map((r) => [r.playbook, r.lockKey]), [['rollback', 'shop/api']], 'the lock is free again; rollback takes it first');
+    assert.deepEqual(
+      h.created.slice(2).map((r) => [r.playbook, r.lockKey]),
+      [['rollback', 'shop/api']],
+      'the lock is free again; rollback takes it first',
+    );
     await h.store.close();
   });
 
@@ -278,10 +319,17 @@ describe('pipeline guards', () => {
   });
 
   test('a maintenance window in force suppresses or forces dry runs, for the alerts its matchers select', async () => {
-    const always = (action: 'suppress' | 'dry-run', matchers: string[]) => compileWindows([{ name: `all-${action}`, cron: '* * * * *', duration: '1m', action, matchers }]);
+    const always = (action: 'suppress' | 'dry-run', matchers: string[]) =>
+      compileWindows([{ name: `all-${action}`, cron: '* * * * *', duration: '1m', action, matchers }]);
     const h = harness(dir, [rollback()], { maintenance: [...always('suppress', ['deployment="api"']), ...always('dry-run', ['deployment="web"'])] });
     for (const d of ['api', 'web', 'cart']) await h.process(batch(d));
-    assert.deepEqual(h.created.map((r) => [r.targetKey, r.dryRun]), [['shop/web', true], ['shop/cart', false]]);
+    assert.deepEqual(
+      h.created.map((r) => [r.targetKey, r.dryRun]),
+      [
+        ['shop/web', true],
+        ['shop/cart', false],
+      ],
+    );
     const decisions = await h.decisions();
     assert.deepEqual(decisions.map((d) => [d['targetKey'], d['reason']]).slice(0, 1), [['shop/api', 'maintenance']]);
     assert.match(String(decisions[1]?.['reason']), /^maintenance window "all-dry-run" \(\* \* \* \* \*\) forces dry-run until /);

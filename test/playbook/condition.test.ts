@@ -19,7 +19,18 @@ describe('parseCondition', () => {
     test(`accepts ${JSON.stringify(input)}`, () => assert.deepEqual(parseCondition(input), expected));
   }
 
-  const refused = ['', 'Always', 'never', '!always', 'steps.a', 'steps.a.ok', 'steps.1a.failed', 'steps.a.succeeded && steps.b.failed', 'steps.a.succeeded == true', '!!steps.a.failed'];
+  const refused = [
+    '',
+    'Always',
+    'never',
+    '!always',
+    'steps.a',
+    'steps.a.ok',
+    'steps.1a.failed',
+    'steps.a.succeeded && steps.b.failed',
+    'steps.a.succeeded == true',
+    '!!steps.a.failed',
+  ];
   for (const input of refused) {
     test(`refuses ${JSON.stringify(input)}`, () => {
       assert.throws(() => parseCondition(input), {

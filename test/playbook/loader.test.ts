@@ -89,7 +89,17 @@ onFailure:
     assert.deepEqual(
       playbook.params.map((p) => ({ ...p, pattern: p.pattern?.source ?? null })),
       [
-        { name: 'namespace', source: 'labels', key: 'namespace', type: 'string', pattern: '^(?:[a-z0-9-]{1,63})$', min: null, max: null, clamp: false, default: null },
+        {
+          name: 'namespace',
+          source: 'labels',
+          key: 'namespace',
+          type: 'string',
+          pattern: '^(?:[a-z0-9-]{1,63})$',
+          min: null,
+          max: null,
+          clamp: false,
+          default: null,
+        },
         { name: 'replicas', source: 'annotations', key: 'replicas', type: 'integer', pattern: null, min: 1, max: 10, clamp: true, default: '3' },
       ],
     );
@@ -182,14 +192,26 @@ describe('parsePlaybook: schema errors name the YAML path and the line', () => {
       'name: t\nmatch: { alertname: A }\nsteps:\n  - http: { url: "https://x" }\n    env: { A: b }\n',
       [{ path: 'steps[0].env', line: 5, message: /env only applies to run steps/ }],
     ],
-    ['an empty argv', 'name: t\nmatch: { alertname: A }\nsteps:\n  - run: []\n', [{ path: 'steps[0].run', line: 4, message: /needs at least the program to run/ }]],
+    [
+      'an empty argv',
+      'name: t\nmatch: { alertname: A }\nsteps:\n  - run: []\n',
+      [{ path: 'steps[0].run', line: 4, message: /needs at least the program to run/ }],
+    ],
     [
       'match with neither alertname nor matchers',
       'name: t\nmatch: {}\nsteps:\n  - run: [echo]\n',
       [{ path: 'match', line: 2, column: 8, message: /match needs an alertname or at least one matcher/ }],
     ],
-    ['a name with capitals', 'name: Bad Name\nmatch: { alertname: A }\nsteps:\n  - run: [echo]\n', [{ path: 'name', line: 1, column: 7, message: /must be lower case/ }]],
-    ['an unknown mode', 'name: t\nmatch: { alertname: A }\nmode: yolo\nsteps:\n  - run: [echo]\n', [{ path: 'mode', line: 3, column: 7, message: /live|approve|dry-run/ }]],
+    [
+      'a name with capitals',
+      'name: Bad Name\nmatch: { alertname: A }\nsteps:\n  - run: [echo]\n',
+      [{ path: 'name', line: 1, column: 7, message: /must be lower case/ }],
+    ],
+    [
+      'an unknown mode',
+      'name: t\nmatch: { alertname: A }\nmode: yolo\nsteps:\n  - run: [echo]\n',
+      [{ path: 'mode', line: 3, column: 7, message: /live|approve|dry-run/ }],
+    ],
     [
       'a param read from something other than labels or annotations',
       "name: t\nmatch: { alertname: A }\nparams:\n  ns: { from: alert.fingerprint, pattern: '.*' }\nsteps:\n  - run: [echo]\n",
@@ -229,7 +251,7 @@ describe('parsePlaybook: cross-reference errors', () => {
       withParam(
         "  - run: [echo]\n    env: { X: '{{ labels.x }}' }\n    cwd: '/{{ labels.x }}'\n" +
           "  - http: { url: 'https://x', body: { a: ['{{ labels.x }}'] } }\n" +
-          "  - verify: { prometheus: { query: 'up{x=\"{{ labels.x }}\"}' } }\n",
+          '  - verify: { prometheus: { query: \'up{x="{{ labels.x }}"}\' } }\n',
       ),
       [
         { path: 'steps[0].env.X', line: 8, message: /only through params/ },
@@ -520,7 +542,10 @@ describe('loadPlaybooks', () => {
       await writeFile(path.join(dir, '.#rollback.yaml'), 'junk: [');
       const result = await loadPlaybooks(dir);
       assert.deepEqual(result.errors, []);
-      assert.deepEqual(result.playbooks.map((p) => [p.name, p.file]), [['rollback', 'rollback.yaml']]);
+      assert.deepEqual(
+        result.playbooks.map((p) => [p.name, p.file]),
+        [['rollback', 'rollback.yaml']],
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

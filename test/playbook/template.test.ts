@@ -65,11 +65,14 @@ describe('parseTemplate: refused input', () => {
   ];
   for (const [source, message] of cases) {
     test(JSON.stringify(source), () => {
-      assert.throws(() => parseTemplate(source), (err: unknown) => {
-        assert.ok(err instanceof TemplateSyntaxError);
-        assert.match(err.message, message);
-        return true;
-      });
+      assert.throws(
+        () => parseTemplate(source),
+        (err: unknown) => {
+          assert.ok(err instanceof TemplateSyntaxError);
+          assert.match(err.message, message);
+          return true;
+        },
+      );
     });
   }
 });
@@ -106,11 +109,14 @@ describe('renderTemplate', () => {
   }
 
   test('a name without a value is an error naming the reference', () => {
-    assert.throws(() => renderTemplate(parseTemplate('x {{ params.nope }}'), resolve), (err: unknown) => {
-      assert.ok(err instanceof TemplateRenderError);
-      assert.match(err.message, /^\{\{ params\.nope \}\} has no value$/);
-      return true;
-    });
+    assert.throws(
+      () => renderTemplate(parseTemplate('x {{ params.nope }}'), resolve),
+      (err: unknown) => {
+        assert.ok(err instanceof TemplateRenderError);
+        assert.match(err.message, /^\{\{ params\.nope \}\} has no value$/);
+        return true;
+      },
+    );
   });
 
   test('a substituted value is never expanded again', () => {

@@ -33,16 +33,25 @@ async function verifyFile(file: string) {
   }
 }
 
-
 describe('the hash chain in SQLite', () => {
   test('every append links to the one before, across transactions and group-committed batches; the head follows', async () => {
     const file = tempDb();
     const store = SqliteStore.open(file);
-    await store.appendEvents([{ kind: 'auth.failed', data: { b: 1, a: 2 } }, { kind: 'paused', data: {} }]);
-    await Promise.all([1, 2, 3].map((i) => store.saveBatch({ receivedAt: new Date(), receiver: 'r', status: 'firing', groupKey: `g${i}`, alertCount: 0, payload: {}, source: {} })));
+    await store.appendEvents([
+      { kind: 'auth.failed', data: { b: 1, a: 2 } },
+      { kind: 'paused', data: {} },
+    ]);
+    await Promise.all(
+      [1, 2, 3].map((i) =>
+        store.saveBatch({ receivedAt: new Date(), receiver: 'r', status: 'firing', groupKey: `g${i}`, alertCount: 0, payload: {}, source: {} }),
+      ),
+    );
     await store.appendEvents([{ kind: 'resumed', data: { n: 1 } }]);
     const events = await store.auditEvents({ afterId: 0, limit: 100 });
-    assert.deepEqual(events.map((e) => e.id), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(
+      events.map((e) => e.id),
+      [1, 2, 3, 4, 5, 6],
+    );
     assert.equal(events[0]?.prevHash, GENESIS_HASH);
     events.forEach((e, i) => i > 0 && assert.equal(e.prevHash, events[i - 1]?.hash));
     assert.deepEqual(await store.auditHead(), { baseId: 0, baseHash: GENESIS_HASH, lastId: 6, lastHash: events[5]?.hash });
@@ -68,9 +77,20 @@ describe('the hash chain in SQLite', () => {
     const store = SqliteStore.open(file);
     await store.appendEvents([{ kind: 'paused', data: {} }]);
     // The second event cannot be written (a bigint has no JSON form): the first is rolled back with it.
-    await assert.rejects(store.appendEvents([{ kind: 'resumed', data: {} }, { kind: 'resumed', data: { n: 1n } }]));
+    await assert.rejects(
+      store.appendEvents([
+        { kind: 'resumed', data: {} },
+        { kind: 'resumed', data: { n: 1n } },
+      ]),
+    );
     await store.appendEvents([{ kind: 'resumed', data: { after: 'the failure' } }]);
-    assert.deepEqual((await store.auditEvents({ afterId: 0, limit: 10 })).map((e) => [e.id, e.kind]), [[1, 'paused'], [2, 'resumed']]);
+    assert.deepEqual(
+      (await store.auditEvents({ afterId: 0, limit: 10 })).map((e) => [e.id, e.kind]),
+      [
+        [1, 'paused'],
+        [2, 'resumed'],
+      ],
+    );
     assert.equal((await store.auditHead())?.lastId, 2);
     await store.close();
     assert.equal((await verifyFile(file)).verdict.problem, null);
@@ -93,8 +113,14 @@ describe('the hash chain in SQLite', () => {
     const file = tempDb();
     const store = SqliteStore.open(file);
     await store.appendEvents([{ kind: 'paused', data: {} }]);
-    tamper(file, `INSERT INTO events (id, at, kind, data, prev_hash, hash) VALUES (2, '2026-01-01T00:00:00.000Z', 'resumed', '{}', '${'a'.repeat(64)}', '${'b'.repeat(64)}')`);
-    await assert.rejects(store.appendEvents([{ kind: 'resumed', data: {} }]), /event 2 exists beyond the audit head \(event 1\): the trail was edited outside remediator/);
+    tamper(
+      file,
+      `INSERT INTO events (id, at, kind, data, prev_hash, hash) VALUES (2, '2026-01-01T00:00:00.000Z', 'resumed', '{}', '${'a'.repeat(64)}', '${'b'.repeat(64)}')`,
+    );
+    await assert.rejects(
+      store.appendEvents([{ kind: 'resumed', data: {} }]),
+      /event 2 exists beyond the audit head \(event 1\): the trail was edited outside remediator/,
+    );
     await store.close();
     assert.match((await verifyFile(file)).verdict.problem?.message ?? '', /^event 2 \(resumed, at 2026-01-01T00:00:00.000Z\) is beyond the head \(event 1\)/);
   });
@@ -136,7 +162,10 @@ describe('the hash chain in SQLite', () => {
   test('the reader works beside the daemon holding the file, and sees one snapshot while it appends', async () => {
     const file = tempDb();
     const store = SqliteStore.open(file);
-    await store.appendEvents([{ kind: 'paused', data: {} }, { kind: 'resumed', data: {} }]);
+    await store.appendEvents([
+      { kind: 'paused', data: {} },
+      { kind: 'resumed', data: {} },
+    ]);
     const reader = AuditReader.open(file);
     try {
       const verdict = await reader.snapshot(async () => {

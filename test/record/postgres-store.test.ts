@@ -85,7 +85,15 @@ if (reachable) {
         const store = await open();
         const r = run();
         await store.createRun(r, [step], []);
-        assert.ok(await store.transitionRun(r.id, { from: ['pending'], to: 'running', at: at(1), steps: [{ phase: 'main', index: 0, state: 'succeeded', output: 'a\u0000b' }], events: [{ kind: 'step.finished', data: { output: 'a\u0000b' } }] }));
+        assert.ok(
+          await store.transitionRun(r.id, {
+            from: ['pending'],
+            to: 'running',
+            at: at(1),
+            steps: [{ phase: 'main', index: 0, state: 'succeeded', output: 'a\u0000b' }],
+            events: [{ kind: 'step.finished', data: { output: 'a\u0000b' } }],
+          }),
+        );
         const detail = await store.getRun(r.id);
         assert.equal(detail?.steps[0]?.output, 'a\uFFFDb');
         assert.equal(detail?.events[0]?.data['output'], 'a\u0000b', 'JSON text escapes it and keeps it');
@@ -101,7 +109,9 @@ if (reachable) {
           Array.from({ length: 10 }, async (_, i) => {
             const r = run({ instanceKey: `${name}-${i}`, targetKey: `${name}-${i}`, fingerprint: name });
             assert.ok(await store.createRun(r, [step], [{ kind: 'run.created', data: {} }]));
-            assert.ok(await store.transitionRun(r.id, { from: ['pending'], to: 'running', at: at(1), events: [{ kind: 'run.state', data: { to: 'running' } }] }));
+            assert.ok(
+              await store.transitionRun(r.id, { from: ['pending'], to: 'running', at: at(1), events: [{ kind: 'run.state', data: { to: 'running' } }] }),
+            );
           });
         await Promise.all([...appends(a, 'a'), ...runs(a, 'a'), ...appends(b, 'b'), ...runs(b, 'b')]);
         const total = 2 * 200 + 2 * 10 * 2;
@@ -111,7 +121,10 @@ if (reachable) {
         const head = await a.auditHead();
         assert.equal(head?.lastId, total);
         const events = await a.auditEvents({ afterId: 0, limit: 1000 });
-        assert.deepEqual(events.map((e) => e.id), Array.from({ length: total }, (_, i) => i + 1));
+        assert.deepEqual(
+          events.map((e) => e.id),
+          Array.from({ length: total }, (_, i) => i + 1),
+        );
         assert.equal(events.filter((e) => e.data['store'] === 'a').length, 200);
         assert.equal(events.filter((e) => e.data['store'] === 'b').length, 200);
       }));
@@ -141,8 +154,22 @@ if (reachable) {
           await a.transitionRun(r.id, { from: ['pending'], to: 'running', at: at(1) });
           await a.holdForApproval(r.id, { at: at(2), expiresAt: at(900), phase: 'main', stepIndex: 0, stepName: 'undo', approvers: [], message: null });
           const outcomes = await Promise.all([
-            a.decideApproval({ runId: r.id, verdict: 'approve', by: { id: 'alice', via: 'api' }, comment: null, at: at(3), lease: { owner: 'a', until: at(60) } }),
-            b.decideApproval({ runId: r.id, verdict: 'approve', by: { id: 'bob', via: 'slack' }, comment: null, at: at(3), lease: { owner: 'b', until: at(60) } }),
+            a.decideApproval({
+              runId: r.id,
+              verdict: 'approve',
+              by: { id: 'alice', via: 'api' },
+              comment: null,
+              at: at(3),
+              lease: { owner: 'a', until: at(60) },
+            }),
+            b.decideApproval({
+              runId: r.id,
+              verdict: 'approve',
+              by: { id: 'bob', via: 'slack' },
+              comment: null,
+              at: at(3),
+              lease: { owner: 'b', until: at(60) },
+            }),
           ]);
           const won = outcomes.filter((o) => o.ok);
           assert.equal(won.length, 1);
@@ -161,7 +188,10 @@ if (reachable) {
         for (let i = 0; i < 4; i++) {
           await a.saveBatch({ receivedAt: new Date(at(i)), receiver: 'r', status: 'firing', groupKey: `g${i}`, alertCount: 0, payload: { i }, source: {} });
         }
-        const claims = await Promise.all([a.claimBatches({ owner: 'a', limit: 2, until: at(60), now: at(5) }), b.claimBatches({ owner: 'b', limit: 2, until: at(60), now: at(5) })]);
+        const claims = await Promise.all([
+          a.claimBatches({ owner: 'a', limit: 2, until: at(60), now: at(5) }),
+          b.claimBatches({ owner: 'b', limit: 2, until: at(60), now: at(5) }),
+        ]);
         const ids = claims.flat().map((c) => c.id);
         assert.equal(new Set(ids).size, 4, 'every batch claimed once');
 
@@ -184,7 +214,10 @@ if (reachable) {
         await pgExec(`DROP SCHEMA ${schema}`);
         const stores = await Promise.all([open(), open(), open()]);
         const rows = await pgExec(`SELECT version FROM ${schema}.schema_migrations ORDER BY version`);
-        assert.deepEqual(rows.map((r) => r['version']), MIGRATIONS.map((_, i) => i + 1));
+        assert.deepEqual(
+          rows.map((r) => r['version']),
+          MIGRATIONS.map((_, i) => i + 1),
+        );
         await Promise.all(stores.map((s) => s.appendEvents([{ kind: 'paused', data: {} }])));
         assert.equal((await verifyStoreChain(stores[0])).count, 3);
       }));
@@ -195,7 +228,10 @@ if (reachable) {
         await first.appendEvents([{ kind: 'auth.failed', data: { n: 1 } }]);
         await first.close();
         const second = await open();
-        assert.deepEqual((await second.listEvents({ limit: 5 })).map((e) => e.data), [{ n: 1 }]);
+        assert.deepEqual(
+          (await second.listEvents({ limit: 5 })).map((e) => e.data),
+          [{ n: 1 }],
+        );
         assert.equal((await pgExec(`SELECT COUNT(*)::int AS n FROM ${schema}.schema_migrations`))[0]?.['n'], MIGRATIONS.length);
         await pgExec(`INSERT INTO ${schema}.schema_migrations VALUES (99, 't')`);
         await assert.rejects(open(), /database schema version 99 is newer than this remediator knows/);
@@ -205,10 +241,21 @@ if (reachable) {
       onFreshSchema(async (_schema, open) => {
         const store = await open();
         await store.appendEvents([{ kind: 'paused', data: {} }]);
-        await assert.rejects(store.appendEvents([{ kind: 'resumed', data: {} }, { kind: 'resumed', data: { n: 1n } }]));
+        await assert.rejects(
+          store.appendEvents([
+            { kind: 'resumed', data: {} },
+            { kind: 'resumed', data: { n: 1n } },
+          ]),
+        );
         await assert.rejects(store.createRun(run({ id: 'r_dup' }), [step, step], [{ kind: 'run.created', data: {} }]), /duplicate key/);
         await store.appendEvents([{ kind: 'resumed', data: { after: 'the failures' } }]);
-        assert.deepEqual((await store.auditEvents({ afterId: 0, limit: 10 })).map((e) => [e.id, e.kind]), [[1, 'paused'], [2, 'resumed']]);
+        assert.deepEqual(
+          (await store.auditEvents({ afterId: 0, limit: 10 })).map((e) => [e.id, e.kind]),
+          [
+            [1, 'paused'],
+            [2, 'resumed'],
+          ],
+        );
         assert.equal(await store.getRun('r_dup'), null);
         assert.equal((await verifyStoreChain(store)).problem, null);
       }));
@@ -217,8 +264,14 @@ if (reachable) {
       onFreshSchema(async (schema, open) => {
         const store = await open();
         await store.appendEvents([{ kind: 'paused', data: {} }]);
-        await pgExec(`INSERT INTO ${schema}.events (id, at, kind, data, prev_hash, hash) VALUES (2, '2026-01-01T00:00:00.000Z', 'resumed', '{}', $1, $2)`, ['a'.repeat(64), 'b'.repeat(64)]);
-        await assert.rejects(store.appendEvents([{ kind: 'resumed', data: {} }]), /event 2 exists beyond the audit head \(event 1\): the trail was edited outside remediator/);
+        await pgExec(`INSERT INTO ${schema}.events (id, at, kind, data, prev_hash, hash) VALUES (2, '2026-01-01T00:00:00.000Z', 'resumed', '{}', $1, $2)`, [
+          'a'.repeat(64),
+          'b'.repeat(64),
+        ]);
+        await assert.rejects(
+          store.appendEvents([{ kind: 'resumed', data: {} }]),
+          /event 2 exists beyond the audit head \(event 1\): the trail was edited outside remediator/,
+        );
         assert.equal((await store.auditHead())?.lastId, 1);
         assert.equal((await verifyStoreChain(store)).problem, null, 'a walk through the store stops at the head');
       }));
@@ -230,12 +283,18 @@ if (reachable) {
         assert.doesNotMatch(err.message, /s3cr3t/);
         return true;
       });
-      await assert.rejects(PostgresStore.open('postgres://postgres:s3cr3t-pw@[bad/test'), (err: Error) => err.message.includes('cannot open the PostgreSQL store') && !err.message.includes('s3cr3t'));
+      await assert.rejects(
+        PostgresStore.open('postgres://postgres:s3cr3t-pw@[bad/test'),
+        (err: Error) => err.message.includes('cannot open the PostgreSQL store') && !err.message.includes('s3cr3t'),
+      );
       await assert.rejects(PostgresStore.open(pgTestUrl(), { schema: 'Bad-Name' }), /schema "Bad-Name" is not valid/);
       await onFreshSchema(async (_schema, open) => {
         const store = await open();
         await store.close();
-        await assert.rejects(store.appendEvents([{ kind: 'auth.failed', data: {} }]), (err: { code?: string; retryable?: boolean }) => err.code === 'store_unavailable' && err.retryable === true);
+        await assert.rejects(
+          store.appendEvents([{ kind: 'auth.failed', data: {} }]),
+          (err: { code?: string; retryable?: boolean }) => err.code === 'store_unavailable' && err.retryable === true,
+        );
         await assert.rejects(store.ping(), /store: ping failed/);
       });
     });

@@ -8,43 +8,64 @@ import { verifyStoreChain } from '../../src/record/audit-verify.js';
  * from the cut; finished runs go with their steps; what is recent or unfinished stays.
  */
 export function retentionContract(withStore: (fn: (store: Store) => Promise<void>) => () => Promise<void>, run: (over?: Partial<NewRun>) => NewRun): void {
-  test('prune removes what is older in chunks, keeps the chain verifiable from the cut, and records it', withStore(async (store) => {
-    const day = (d: number) => `2026-11-${String(d).padStart(2, '0')}T12:00:00.000Z`;
-    // Ten old events (Nov 1–10), an old finished run, an old unfinished one, then recent events.
-    for (let d = 1; d <= 10; d++) await store.appendEvents([{ kind: 'auth.failed', at: day(d), data: { d } }]);
-    const old = run({ instanceKey: 'old@x', fingerprint: 'fo', createdAt: day(2) });
-    await store.createRun(old, [], []);
-    await store.transitionRun(old.id, { from: ['pending'], to: 'succeeded', at: day(3) });
-    const stuck = run({ instanceKey: 'stuck@x', fingerprint: 'fs', targetKey: 'stuck', createdAt: day(2) });
-    await store.createRun(stuck, [], []);
-    const batch = await store.saveBatch({ receivedAt: new Date(day(1)), receiver: 'r', status: 'firing', groupKey: 'g', alertCount: 0, payload: {}, source: {} });
-    await store.markBatchProcessed(batch, { kind: 'batch.processed', at: day(1), data: {} });
-    for (let d = 20; d <= 22; d++) await store.appendEvents([{ kind: 'auth.failed', at: day(d), data: { d } }]);
-    const before = day(15);
-    const eventsBefore = (await store.listEvents({ limit: 1000 })).length;
+  test(
+    'prune removes what is older in chunks, keeps the chain verifiable from the cut, and records it',
+    withStore(async (store) => {
+      const day = (d: number) => `2026-11-${String(d).padStart(2, '0')}T12:00:00.000Z`;
+      // Ten old events (Nov 1–10), an old finished run, an old unfinished one, then recent events.
+      for (let d = 1; d <= 10; d++) await store.appendEvents([{ kind: 'auth.failed', at: day(d), data: { d } }]);
+      const old = run({ instanceKey: 'old@x', fingerprint: 'fo', createdAt: day(2) });
+      await store.createRun(old, [], []);
+      await store.transitionRun(old.id, { from: ['pending'], to: 'succeeded', at: day(3) });
+      const stuck = run({ instanceKey: 'stuck@x', fingerprint: 'fs', targetKey: 'stuck', createdAt: day(2) });
+      await store.createRun(stuck, [], []);
+      const batch = await store.saveBatch({
+        receivedAt: new Date(day(1)),
+        receiver: 'r',
+        status: 'firing',
+        groupKey: 'g',
+        alertCount: 0,
+        payload: {},
+        source: {},
+      });
+      await store.markBatchProcessed(batch, { kind: 'batch.processed', at: day(1), data: {} });
+      for (let d = 20; d <= 22; d++) await store.appendEvents([{ kind: 'auth.failed', at: day(d), data: { d } }]);
+      const before = day(15);
+      const eventsBefore = (await store.listEvents({ limit: 1000 })).length;
 
-    const first = await store.prune({ before, at: day(28), limit: 4 });
-    assert.equal(first.events, 4);
-    assert.ok(first.more, 'more is due');
-    assert.equal((await verifyStoreChain(store)).problem, null, 'verifiable after one chunk');
-    let last = first;
-    while (last.more) last = await store.prune({ before, at: day(28), limit: 4 });
+      const first = await store.prune({ before, at: day(28), limit: 4 });
+      assert.equal(first.events, 4);
+      assert.ok(first.more, 'more is due');
+      assert.equal((await verifyStoreChain(store)).problem, null, 'verifiable after one chunk');
+      let last = first;
+      while (last.more) last = await store.prune({ before, at: day(28), limit: 4 });
 
-    const left = await store.listEvents({ limit: 1000 });
-    assert.ok(left.every((e) => e.at >= before || e.kind === 'retention.pruned'), 'every old event is gone');
-    assert.deepEqual(left.filter((e) => e.kind === 'auth.failed').map((e) => e.data['d']), [20, 21, 22]);
-    const pruned = left.filter((e) => e.kind === 'retention.pruned');
-    assert.ok(pruned.length >= 2);
-    assert.equal(pruned[0]?.data['before'], before);
-    const verdict = await verifyStoreChain(store);
-    assert.equal(verdict.problem, null, JSON.stringify(verdict));
-    const head = await store.auditHead();
-    const removed = pruned.reduce((n, e) => n + Number(e.data['events']), 0);
-    assert.equal(removed, eventsBefore - 3, 'all but the recent three (the pruned records are new)');
-    assert.deepEqual(head?.baseId, (pruned.at(-1)?.data['cut'] as { id: number } | null)?.id ?? head?.baseId);
+      const left = await store.listEvents({ limit: 1000 });
+      assert.ok(
+        left.every((e) => e.at >= before || e.kind === 'retention.pruned'),
+        'every old event is gone',
+      );
+      assert.deepEqual(
+        left.filter((e) => e.kind === 'auth.failed').map((e) => e.data['d']),
+        [20, 21, 22],
+      );
+      const pruned = left.filter((e) => e.kind === 'retention.pruned');
+      assert.ok(pruned.length >= 2);
+      assert.equal(pruned[0]?.data['before'], before);
+      const verdict = await verifyStoreChain(store);
+      assert.equal(verdict.problem, null, JSON.stringify(verdict));
+      const head = await store.auditHead();
+      const removed = pruned.reduce((n, e) => n + Number(e.data['events']), 0);
+      assert.equal(removed, eventsBefore - 3, 'all but the recent three (the pruned records are new)');
+      assert.deepEqual(head?.baseId, (pruned.at(-1)?.data['cut'] as { id: number } | null)?.id ?? head?.baseId);
 
-    assert.equal(await store.getRun(old.id), null, 'the old finished run is gone');
-    assert.equal((await store.getRun(stuck.id))?.state, 'pending', 'an unfinished run stays, however old');
-    assert.deepEqual(await store.prune({ before, at: day(29), limit: 4 }), { events: 0, runs: 0, batches: 0, cut: null, more: false }, 'nothing more, nothing recorded');
-  }));
+      assert.equal(await store.getRun(old.id), null, 'the old finished run is gone');
+      assert.equal((await store.getRun(stuck.id))?.state, 'pending', 'an unfinished run stays, however old');
+      assert.deepEqual(
+        await store.prune({ before, at: day(29), limit: 4 }),
+        { events: 0, runs: 0, batches: 0, cut: null, more: false },
+        'nothing more, nothing recorded',
+      );
+    }),
+  );
 }

@@ -33,7 +33,10 @@ test('SQLite: reopening a file keeps its data and does not re-run migrations', a
   await first.appendEvents([{ kind: 'auth.failed', data: { n: 1 } }]);
   await first.close();
   const second = SqliteStore.open(file);
-  assert.deepEqual((await second.listEvents({ limit: 5 })).map((e) => e.data), [{ n: 1 }]);
+  assert.deepEqual(
+    (await second.listEvents({ limit: 5 })).map((e) => e.data),
+    [{ n: 1 }],
+  );
   await second.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -42,14 +45,20 @@ test('SQLite: a store that cannot serve gives a retryable store_unavailable erro
   const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-store-'));
   const store = SqliteStore.open(path.join(dir, 'r.db'));
   await store.close();
-  await assert.rejects(store.appendEvents([{ kind: 'auth.failed', data: {} }]), (err: { code?: string; retryable?: boolean }) => err.code === 'store_unavailable' && err.retryable === true);
+  await assert.rejects(
+    store.appendEvents([{ kind: 'auth.failed', data: {} }]),
+    (err: { code?: string; retryable?: boolean }) => err.code === 'store_unavailable' && err.retryable === true,
+  );
   await assert.rejects(store.ping(), /store: ping failed/);
   rmSync(dir, { recursive: true, force: true });
 });
 
 test('SQLite: a path that cannot hold a database fails with a message naming it', () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-store-'));
-  assert.throws(() => SqliteStore.open(dir), (err: Error) => err.message.includes(`cannot open SQLite database ${dir}`));
+  assert.throws(
+    () => SqliteStore.open(dir),
+    (err: Error) => err.message.includes(`cannot open SQLite database ${dir}`),
+  );
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -60,10 +69,12 @@ test('SQLite: a database of schema 1 is upgraded in place; its runs keep their d
   old.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
   old.exec(MIGRATIONS[0] ?? '');
   old.prepare('INSERT INTO schema_migrations VALUES (1, ?)').run('2026-01-01T00:00:00.000Z');
-  old.prepare(
-    `INSERT INTO runs (id, playbook, playbook_hash, alertname, fingerprint, starts_at, instance_key, target_key, active_key, dry_run, state, reason, params, labels, annotations, created_at, updated_at)
+  old
+    .prepare(
+      `INSERT INTO runs (id, playbook, playbook_hash, alertname, fingerprint, starts_at, instance_key, target_key, active_key, dry_run, state, reason, params, labels, annotations, created_at, updated_at)
      VALUES ('r_old', 'rollback', 'h', 'A', 'fp', 's', 'fp@s', 'k', 'k', 1, 'pending', 'x', '{}', '{}', '{}', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')`,
-  ).run();
+    )
+    .run();
   old.close();
   const store = SqliteStore.open(file);
   assert.equal((await store.getRun('r_old'))?.lockKey, null);
@@ -88,7 +99,11 @@ test('SQLite: the lock is a unique index, so a direct second insert of the same 
   insert.run('r1', 'rollback', 'k1', 'k1');
   assert.throws(() => insert.run('r2', 'scale-out', 'k2', 'k2'), /UNIQUE constraint failed: runs.active_lock/);
   db.prepare("UPDATE runs SET state = 'succeeded' WHERE id = 'r1'").run();
-  assert.equal((db.prepare("SELECT active_lock FROM runs WHERE id = 'r1'").get() as { active_lock: string | null }).active_lock, null, 'the trigger released it');
+  assert.equal(
+    (db.prepare("SELECT active_lock FROM runs WHERE id = 'r1'").get() as { active_lock: string | null }).active_lock,
+    null,
+    'the trigger released it',
+  );
   insert.run('r2', 'scale-out', 'k2', 'k2');
   db.close();
   rmSync(dir, { recursive: true, force: true });
@@ -98,7 +113,10 @@ test('SQLite: one daemon per database file; a stale lock from a dead process is 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-store-'));
   const file = path.join(dir, 'r.db');
   const first = SqliteStore.open(file);
-  assert.throws(() => SqliteStore.open(file), (err: Error) => err.message.includes(`database ${file} is in use by another remediator (pid ${process.pid}, this process)`));
+  assert.throws(
+    () => SqliteStore.open(file),
+    (err: Error) => err.message.includes(`database ${file} is in use by another remediator (pid ${process.pid}, this process)`),
+  );
   await first.close();
   // A crashed daemon leaves its lock behind: a pid that no longer runs.
   writeFileSync(`${file}.lock`, '2147483646\n');

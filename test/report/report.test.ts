@@ -3,7 +3,16 @@ import { describe, test } from 'node:test';
 import type { RunState } from '../../src/domain/run.js';
 import { formatReport, duration } from '../../src/report/format-report.js';
 import { percentile } from '../../src/report/percentile.js';
-import { actionAt, approvalWaits, buildReport, type ReportEvent, type ReportFigures, type ReportRun, type ReportStep, type SuppressionCount } from '../../src/report/report.js';
+import {
+  actionAt,
+  approvalWaits,
+  buildReport,
+  type ReportEvent,
+  type ReportFigures,
+  type ReportRun,
+  type ReportStep,
+  type SuppressionCount,
+} from '../../src/report/report.js';
 
 const T0 = Date.parse('2026-11-10T08:00:00Z');
 /** The time `s` seconds after T0. */
@@ -15,12 +24,21 @@ let ids = 0;
 function run(playbook: string, over: Partial<ReportRun> = {}): ReportRun {
   return { id: `r_${++ids}`, playbook, dryRun: false, state: 'succeeded', createdAt: t(0), resolvedAt: null, steps: [], events: [], ...over };
 }
-const changing = (startedAt: number | null, kind: ReportStep['kind'] = 'run'): ReportStep => ({ kind, readOnly: false, startedAt: startedAt === null ? null : t(startedAt) });
+const changing = (startedAt: number | null, kind: ReportStep['kind'] = 'run'): ReportStep => ({
+  kind,
+  readOnly: false,
+  startedAt: startedAt === null ? null : t(startedAt),
+});
 const readOnly = (startedAt: number, kind: ReportStep['kind'] = 'run'): ReportStep => ({ kind, readOnly: true, startedAt: t(startedAt) });
 const ev = (kind: ReportEvent['kind'], s: number, seq: number | null = null): ReportEvent => ({ kind, at: t(s), seq });
 /** A live run that acted at `action` s (its changing step started then) and resolved at `resolved` s. */
 const acted = (playbook: string, action: number, resolved: number | null, state: RunState = 'succeeded'): ReportRun =>
-  run(playbook, { state, steps: [readOnly(action - 5), changing(action)], events: [ev('step.started', action - 5), ev('step.started', action)], resolvedAt: resolved === null ? null : t(resolved) });
+  run(playbook, {
+    state,
+    steps: [readOnly(action - 5), changing(action)],
+    events: [ev('step.started', action - 5), ev('step.started', action)],
+    resolvedAt: resolved === null ? null : t(resolved),
+  });
 /** A live run that held for approval: requested at `asked` s, answered `kind` at `answered` s. */
 const approved = (playbook: string, asked: number, answered: number, kind: ReportEvent['kind'] = 'approval.granted'): ReportRun =>
   run(playbook, { events: [ev('approval.requested', asked, 1), ev(kind, answered, 1)] });
@@ -49,7 +67,11 @@ describe('actionAt: the first step that changes something, else the first step s
     ['a read-only check, then a change: the change', { steps: [readOnly(10), changing(40)], events: [ev('step.started', 10), ev('step.started', 40)] }, 40],
     ['an http call that changes something counts', { steps: [readOnly(10, 'http'), changing(25, 'http')], events: [] }, 25],
     ['two changes (a rollback in onFailure): the earlier', { steps: [changing(70), changing(30)], events: [] }, 30],
-    ['a changing step that never started: the run did not act (held, rejected, cancelled)', { steps: [changing(null), readOnly(12)], events: [ev('step.started', 12)] }, null],
+    [
+      'a changing step that never started: the run did not act (held, rejected, cancelled)',
+      { steps: [changing(null), readOnly(12)], events: [ev('step.started', 12)] },
+      null,
+    ],
     ['read-only steps only: the first step.started', { steps: [readOnly(15), readOnly(50)], events: [ev('step.started', 50), ev('step.started', 15)] }, 15],
     ['a verify or wait step is not an action', { steps: [{ kind: 'verify', readOnly: false, startedAt: t(5) }], events: [ev('step.started', 5)] }, 5],
     ['no step started: none', { steps: [changing(null)], events: [ev('approval.requested', 3)] }, null],
@@ -61,11 +83,31 @@ describe('approvalWaits: requests paired with their answers', () => {
   const cases: [string, ReportEvent[], number[]][] = [
     ['granted', [ev('approval.requested', 0, 1), ev('approval.granted', 90, 1)], [90_000]],
     ['rejected', [ev('approval.requested', 0, 1), ev('approval.rejected', 30, 1)], [30_000]],
-    ['expired or cancelled: nobody answered, no wait', [ev('approval.requested', 0, 1), ev('approval.expired', 600, 1), ev('approval.requested', 700, 2), ev('approval.cancelled', 710, 2)], []],
-    ['a refused attempt does not answer; the grant after it does', [ev('approval.requested', 0), ev('approval.refused', 5), ev('approval.granted', 45)], [45_000]],
-    ['two requests in turn, without seq: in order', [ev('approval.requested', 0), ev('approval.granted', 60), ev('approval.requested', 100), ev('approval.granted', 340)], [60_000, 240_000]],
-    ['by seq when both carry it', [ev('approval.requested', 0, 1), ev('approval.requested', 10, 2), ev('approval.granted', 50, 2), ev('approval.granted', 100, 1)], [40_000, 100_000]],
-    ['without seq: the oldest open request', [ev('approval.requested', 0), ev('approval.requested', 10), ev('approval.granted', 50), ev('approval.granted', 100)], [50_000, 90_000]],
+    [
+      'expired or cancelled: nobody answered, no wait',
+      [ev('approval.requested', 0, 1), ev('approval.expired', 600, 1), ev('approval.requested', 700, 2), ev('approval.cancelled', 710, 2)],
+      [],
+    ],
+    [
+      'a refused attempt does not answer; the grant after it does',
+      [ev('approval.requested', 0), ev('approval.refused', 5), ev('approval.granted', 45)],
+      [45_000],
+    ],
+    [
+      'two requests in turn, without seq: in order',
+      [ev('approval.requested', 0), ev('approval.granted', 60), ev('approval.requested', 100), ev('approval.granted', 340)],
+      [60_000, 240_000],
+    ],
+    [
+      'by seq when both carry it',
+      [ev('approval.requested', 0, 1), ev('approval.requested', 10, 2), ev('approval.granted', 50, 2), ev('approval.granted', 100, 1)],
+      [40_000, 100_000],
+    ],
+    [
+      'without seq: the oldest open request',
+      [ev('approval.requested', 0), ev('approval.requested', 10), ev('approval.granted', 50), ev('approval.granted', 100)],
+      [50_000, 90_000],
+    ],
     ['still waiting: nothing yet', [ev('approval.requested', 0, 1)], []],
     ['an answer without a request is ignored', [ev('approval.granted', 5, 1)], []],
   ];
@@ -87,7 +129,9 @@ describe('buildReport on a constructed history', () => {
     // ...approvals: waits 120s, 30s (rejected), 60s and 240s (one run, two requests), and one that expired.
     approved('restart-pod', 0, 120),
     run('restart-pod', { state: 'rejected', events: [ev('approval.requested', 0, 1), ev('approval.rejected', 30, 1)] }),
-    run('restart-pod', { events: [ev('approval.requested', 0, 1), ev('approval.granted', 60, 1), ev('approval.requested', 100, 2), ev('approval.granted', 340, 2)] }),
+    run('restart-pod', {
+      events: [ev('approval.requested', 0, 1), ev('approval.granted', 60, 1), ev('approval.requested', 100, 2), ev('approval.granted', 340, 2)],
+    }),
     run('restart-pod', { state: 'expired', events: [ev('approval.requested', 0, 1), ev('approval.expired', 3600, 1)] }),
     // ...still open.
     run('restart-pod', { state: 'awaiting_approval', events: [ev('approval.requested', 0, 1)] }),
@@ -129,13 +173,33 @@ describe('buildReport on a constructed history', () => {
   });
 
   const cases: [string, string, (f: ReportFigures) => unknown, unknown][] = [
-    ['live runs by state, open ones included', 'restart-pod', (f) => f.runs.live, { succeeded: 7, failed: 1, cancelled: 1, rejected: 1, expired: 1, interrupted: 1, pending: 1, awaiting_approval: 1, running: 1, total: 15 }],
-    ['dry runs apart', 'restart-pod', (f) => f.runs.dryRun, { succeeded: 1, failed: 1, cancelled: 0, rejected: 0, expired: 0, interrupted: 0, pending: 0, awaiting_approval: 0, running: 0, total: 2 }],
+    [
+      'live runs by state, open ones included',
+      'restart-pod',
+      (f) => f.runs.live,
+      { succeeded: 7, failed: 1, cancelled: 1, rejected: 1, expired: 1, interrupted: 1, pending: 1, awaiting_approval: 1, running: 1, total: 15 },
+    ],
+    [
+      'dry runs apart',
+      'restart-pod',
+      (f) => f.runs.dryRun,
+      { succeeded: 1, failed: 1, cancelled: 0, rejected: 0, expired: 0, interrupted: 0, pending: 0, awaiting_approval: 0, running: 0, total: 2 },
+    ],
     ['a state this version does not know counts in the total only', 'scale-out', (f) => [f.runs.dryRun.succeeded, f.runs.dryRun.total], [1, 2]],
-    ['a playbook with suppressions only', 'quiet', (f) => [f.runs.live.total, f.runs.dryRun.total, f.suppressions], [0, 0, { total: 4, byReason: { maintenance: 4 } }]],
+    [
+      'a playbook with suppressions only',
+      'quiet',
+      (f) => [f.runs.live.total, f.runs.dryRun.total, f.suppressions],
+      [0, 0, { total: 4, byReason: { maintenance: 4 } }],
+    ],
     ['median of five resolve times: the third (90s)', 'restart-pod', (f) => f.timeToResolve.medianMs, 90 * s],
     ['p90 of five: the fifth (300s)', 'restart-pod', (f) => f.timeToResolve.p90Ms, 300 * s],
-    ['resolved before acting or without a step: counted, not timed', 'restart-pod', (f) => [f.timeToResolve.count, f.timeToResolve.resolvedWithoutAction], [5, 2]],
+    [
+      'resolved before acting or without a step: counted, not timed',
+      'restart-pod',
+      (f) => [f.timeToResolve.count, f.timeToResolve.resolvedWithoutAction],
+      [5, 2],
+    ],
     // Every live run without resolved_at: the interrupted one, the approval runs, the open ones.
     ['never resolved', 'restart-pod', (f) => f.timeToResolve.unresolved, 8],
     ['median of an even count (10s, 20s): the lower', 'rollback', (f) => [f.timeToResolve.medianMs, f.timeToResolve.p90Ms], [10 * s, 20 * s]],
@@ -158,7 +222,10 @@ describe('buildReport on a constructed history', () => {
     const empty = buildReport({ runs: [], suppressions: [] }, { ...WINDOW, playbook: 'restart-pod' });
     assert.deepEqual(empty.playbooks, []);
     assert.equal(empty.total.timeToResolve.medianMs, null);
-    assert.equal(formatReport(empty), 'runs of playbook restart-pod created, and suppressions decided, from 2026-11-01T00:00:00.000Z to 2026-12-01T00:00:00.000Z (excluded): none\n');
+    assert.equal(
+      formatReport(empty),
+      'runs of playbook restart-pod created, and suppressions decided, from 2026-11-01T00:00:00.000Z to 2026-12-01T00:00:00.000Z (excluded): none\n',
+    );
   });
 });
 

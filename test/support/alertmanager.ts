@@ -63,10 +63,13 @@ export function findAlertmanagerBinaries(): AlertmanagerBinaries | null {
  */
 export function alertmanagerConfig(webhookUrl: string, webhookToken: string, deliveries = 1): string {
   const webhook = { url: webhookUrl, send_resolved: true, http_config: { authorization: { type: 'Bearer', credentials: webhookToken } } };
-  return stringify({
-    route: { receiver: 'remediator', group_by: ['alertname'], group_wait: '1s', group_interval: '1s', repeat_interval: '1h' },
-    receivers: [{ name: 'remediator', webhook_configs: Array.from({ length: deliveries }, () => webhook) }],
-  }, { aliasDuplicateObjects: false });
+  return stringify(
+    {
+      route: { receiver: 'remediator', group_by: ['alertname'], group_wait: '1s', group_interval: '1s', repeat_interval: '1h' },
+      receivers: [{ name: 'remediator', webhook_configs: Array.from({ length: deliveries }, () => webhook) }],
+    },
+    { aliasDuplicateObjects: false },
+  );
 }
 
 /** Starts Alertmanager on a free port and resolves once /-/ready answers 200. */

@@ -45,7 +45,12 @@ export async function startPrometheus(options: PrometheusOptions): Promise<Prome
     binary: options.binary,
     dir,
     startTimeoutMs: options.startTimeoutMs,
-    args: (port) => [`--config.file=${configFile}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=info'],
+    args: (port) => [
+      `--config.file=${configFile}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=info',
+    ],
   });
 
   let stopped: Promise<void> | null = null;

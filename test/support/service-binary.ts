@@ -46,7 +46,13 @@ export interface ServiceProcess {
  * until its /-/ready answers 200. The port can be taken between our probe and its bind, so a few
  * ports are tried. `args(port)` gives its command line; `dir` is removed when starting fails.
  */
-export async function startServiceBinary(options: { name: string; binary: string; dir: string; args: (port: number) => string[]; startTimeoutMs?: number }): Promise<ServiceProcess> {
+export async function startServiceBinary(options: {
+  name: string;
+  binary: string;
+  dir: string;
+  args: (port: number) => string[];
+  startTimeoutMs?: number;
+}): Promise<ServiceProcess> {
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
     try {
@@ -60,7 +66,10 @@ export async function startServiceBinary(options: { name: string; binary: string
   }
 }
 
-async function launch(options: { name: string; binary: string; dir: string; args: (port: number) => string[]; startTimeoutMs?: number }, port: number): Promise<ServiceProcess> {
+async function launch(
+  options: { name: string; binary: string; dir: string; args: (port: number) => string[]; startTimeoutMs?: number },
+  port: number,
+): Promise<ServiceProcess> {
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(options.binary, options.args(port), { cwd: options.dir, stdio: ['ignore', 'pipe', 'pipe'] });
   track(child);

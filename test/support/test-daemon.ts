@@ -25,7 +25,15 @@ export interface TestDaemon extends Daemon {
 
 /** Starts a daemon; pass the same `dir` again to restart on the same database. */
 export async function startTestDaemon(
-  options: { dir?: string; playbooks?: string; config?: Partial<Config>; clock?: () => Date; env?: NodeJS.ProcessEnv; notifyWebhookUrl?: string; secrets?: Partial<Secrets> } = {},
+  options: {
+    dir?: string;
+    playbooks?: string;
+    config?: Partial<Config>;
+    clock?: () => Date;
+    env?: NodeJS.ProcessEnv;
+    notifyWebhookUrl?: string;
+    secrets?: Partial<Secrets>;
+  } = {},
 ): Promise<TestDaemon> {
   const dir = options.dir ?? mkdtempSync(path.join(os.tmpdir(), 'remediator-test-'));
   const db = path.join(dir, 'remediator.db');

@@ -75,7 +75,10 @@ export async function runCommand(argv: readonly string[], options: CommandOption
   if (why === 'cancelled') return { ok: false, exitCode, output, error: 'cancelled and killed', vars };
   if (exitCode === null) {
     const code = (result as { code?: string }).code;
-    const message = code === 'ENOENT' ? `${file}: program not found on the PATH given to steps (see runs.envAllow)` : `${file} could not run: ${result.shortMessage ?? result.message}`;
+    const message =
+      code === 'ENOENT'
+        ? `${file}: program not found on the PATH given to steps (see runs.envAllow)`
+        : `${file} could not run: ${result.shortMessage ?? result.message}`;
     return { ok: false, exitCode, output, error: result.signal ? `killed by ${result.signal}` : message, vars };
   }
   return { ok: exitCode === 0, exitCode, output, error: exitCode === 0 ? null : `exited with code ${exitCode}${lastLine(err)}`, vars };

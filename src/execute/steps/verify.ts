@@ -25,7 +25,9 @@ export async function pollUntil(check: Check, opts: { withinMs: number; everyMs:
   let last: CheckResult | undefined;
   for (;;) {
     last = await check(ctx.signal);
-    lines.push(`+${((now() - start) / 1000).toFixed(1)}s ${last.error ? `error: ${last.error}` : last.holds ? `holds: ${last.measured}` : `not yet: ${last.measured}`}`);
+    lines.push(
+      `+${((now() - start) / 1000).toFixed(1)}s ${last.error ? `error: ${last.error}` : last.holds ? `holds: ${last.measured}` : `not yet: ${last.measured}`}`,
+    );
     if (last.holds) return { ok: true, exitCode: null, output: lines.join('\n'), error: null, vars: { stdout: last.measured } };
     if (now() + opts.everyMs > deadline || ctx.signal.aborted) break;
     try {
@@ -63,7 +65,9 @@ export function prometheusCheck(baseUrl: string, query: string, tryTimeoutMs: nu
         return { holds: true, measured: `${resultType} ${String(result[1])}` };
       }
       if (Array.isArray(result)) {
-        const values = result.slice(0, 5).map((r: { metric?: Record<string, string>; value?: [number, string] }) => `${JSON.stringify(r.metric ?? {})} ${r.value?.[1] ?? '?'}`);
+        const values = result
+          .slice(0, 5)
+          .map((r: { metric?: Record<string, string>; value?: [number, string] }) => `${JSON.stringify(r.metric ?? {})} ${r.value?.[1] ?? '?'}`);
         return { holds: result.length > 0, measured: result.length === 0 ? 'empty result' : `${result.length} series: ${values.join(', ')}` };
       }
       // A "success" without a result is no data: inconclusive, never success.
@@ -92,7 +96,10 @@ export function httpCheck(
         return { holds, measured: `HTTP ${res.status}, ${expect.json.path} = ${JSON.stringify(value)}` };
       }
       if (expect.contains !== null) {
-        return { holds: res.body.includes(expect.contains), measured: `HTTP ${res.status}, body ${res.body.includes(expect.contains) ? 'contains' : 'lacks'} ${JSON.stringify(expect.contains)}` };
+        return {
+          holds: res.body.includes(expect.contains),
+          measured: `HTTP ${res.status}, body ${res.body.includes(expect.contains) ? 'contains' : 'lacks'} ${JSON.stringify(expect.contains)}`,
+        };
       }
       return { holds: true, measured: `HTTP ${res.status}` };
     } catch (err) {

@@ -205,7 +205,13 @@ function actions(run: RunDetail, approval: Approval): unknown {
         text: { type: 'plain_text', text: 'Approve', emoji: false },
         confirm: {
           title: { type: 'plain_text', text: 'Approve this run?' },
-          text: { type: 'plain_text', text: truncate(`Playbook ${run.playbook} goes on ${run.dryRun ? 'as a dry run' : 'and changes things'}. Your Slack user is recorded as the approver.`, 300) },
+          text: {
+            type: 'plain_text',
+            text: truncate(
+              `Playbook ${run.playbook} goes on ${run.dryRun ? 'as a dry run' : 'and changes things'}. Your Slack user is recorded as the approver.`,
+              300,
+            ),
+          },
           confirm: { type: 'plain_text', text: 'Approve' },
           deny: { type: 'plain_text', text: 'Cancel' },
         },

@@ -38,7 +38,9 @@ export class SlackSignatureVerifier {
 
   constructor(options: { secrets: readonly string[]; now?: () => number; toleranceSeconds?: number }) {
     if (options.secrets.length === 0 || options.secrets.some((s) => s.length === 0)) {
-      throw new Error('Slack signing secrets must be a non-empty list of non-empty secrets: copy the Signing Secret from the Slack app\'s "Basic Information" page');
+      throw new Error(
+        'Slack signing secrets must be a non-empty list of non-empty secrets: copy the Signing Secret from the Slack app\'s "Basic Information" page',
+      );
     }
     this.secrets = [...options.secrets];
     this.now = options.now ?? Date.now;
@@ -55,7 +57,9 @@ export class SlackSignatureVerifier {
     const nowMs = this.now();
     const ageSeconds = nowMs / 1000 - Number(timestamp);
     if (ageSeconds > this.toleranceSeconds) {
-      return refuse(`The request timestamp is ${Math.round(ageSeconds)}s old, more than the ${this.toleranceSeconds}s allowed: a stale or replayed request, or a clock that is wrong.`);
+      return refuse(
+        `The request timestamp is ${Math.round(ageSeconds)}s old, more than the ${this.toleranceSeconds}s allowed: a stale or replayed request, or a clock that is wrong.`,
+      );
     }
     if (-ageSeconds > this.toleranceSeconds) {
       return refuse(`The request timestamp is ${Math.round(-ageSeconds)}s in the future, more than the ${this.toleranceSeconds}s allowed: check the clocks.`);

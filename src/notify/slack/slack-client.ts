@@ -77,13 +77,17 @@ export class SlackClient {
     const hasToken = options.botToken !== undefined && options.botToken !== '';
     const hasWebhook = options.webhookUrl !== undefined && options.webhookUrl !== '';
     if (hasToken === hasWebhook) {
-      throw new RemediatorError('invalid_config', 'Slack needs exactly one of a bot token (to post and update one message per run) or an incoming webhook URL (post only)');
+      throw new RemediatorError(
+        'invalid_config',
+        'Slack needs exactly one of a bot token (to post and update one message per run) or an incoming webhook URL (post only)',
+      );
     }
     this.botToken = hasToken ? (options.botToken ?? null) : null;
     this.webhookUrl = hasWebhook ? (options.webhookUrl ?? null) : null;
     if (this.webhookUrl !== null) {
       const parsed = parseHttpUrl(this.webhookUrl);
-      if (parsed === null) throw new RemediatorError('invalid_config', 'the Slack webhook URL is not an http(s) URL: copy it from the Slack app\'s "Incoming Webhooks" page');
+      if (parsed === null)
+        throw new RemediatorError('invalid_config', 'the Slack webhook URL is not an http(s) URL: copy it from the Slack app\'s "Incoming Webhooks" page');
       this.secrets.push(this.webhookUrl, parsed.href, parsed.pathname + parsed.search);
     }
     if (this.botToken !== null) this.secrets.push(this.botToken);
@@ -129,7 +133,11 @@ export class SlackClient {
     const parsed = parseHttpUrl(responseUrl);
     if (parsed === null) throw new SlackApiError('invalid_response_url', 'the Slack response_url is not an http(s) URL', false);
     // A response_url lets anyone holding it post into the conversation for 30 minutes.
-    await this.post({ url: responseUrl, what: `Slack response_url at ${parsed.host}`, api: false }, body, [responseUrl, parsed.href, parsed.pathname + parsed.search]);
+    await this.post({ url: responseUrl, what: `Slack response_url at ${parsed.host}`, api: false }, body, [
+      responseUrl,
+      parsed.href,
+      parsed.pathname + parsed.search,
+    ]);
   }
 
   private method(name: string): Target {
@@ -170,16 +178,21 @@ export class SlackClient {
     const json = parseObject(text);
     const code = slackCode(json, text);
     if (res.status === 429) return { ok: false, error: new SlackApiError('ratelimited', `${target.what} was rate limited (HTTP 429)`, true) };
-    if (res.status >= 500) return { ok: false, error: new SlackApiError(`http_${res.status}`, `${target.what} failed: HTTP ${res.status}${code ? ` ${code}` : ''}`, true) };
+    if (res.status >= 500)
+      return { ok: false, error: new SlackApiError(`http_${res.status}`, `${target.what} failed: HTTP ${res.status}${code ? ` ${code}` : ''}`, true) };
     if (res.status < 200 || res.status >= 300) {
-      return { ok: false, error: new SlackApiError(code ?? `http_${res.status}`, `${target.what} was refused: HTTP ${res.status}${code ? ` ${code}` : ''}${hint(code)}`, false) };
+      return {
+        ok: false,
+        error: new SlackApiError(code ?? `http_${res.status}`, `${target.what} was refused: HTTP ${res.status}${code ? ` ${code}` : ''}${hint(code)}`, false),
+      };
     }
     if (!target.api) {
       // response_url answers JSON, webhooks answer "ok"; either may say ok:false in JSON.
       if (json !== null && json['ok'] === false) return { ok: false, error: apiError(target, code ?? 'unknown_error') };
       return { ok: true, answer: {} };
     }
-    if (json === null) return { ok: false, error: new SlackApiError('invalid_response', `${target.what} answered HTTP ${res.status} with a body that is not JSON`, false) };
+    if (json === null)
+      return { ok: false, error: new SlackApiError('invalid_response', `${target.what} answered HTTP ${res.status} with a body that is not JSON`, false) };
     if (json['ok'] !== true) return { ok: false, error: apiError(target, code ?? 'unknown_error') };
     return { ok: true, answer: json };
   }

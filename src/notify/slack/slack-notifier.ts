@@ -27,7 +27,11 @@ export class SlackNotifier implements Notifier {
   async send(n: Notification): Promise<void> {
     const channel = n.channel ?? this.options.defaultChannel;
     if (this.options.client.canUpdate && (channel === null || channel === '')) {
-      throw new SlackApiError('channel_not_set', `no Slack channel for this ${kindWords(n.kind)}: name one in the notify step or set a default Slack channel`, false);
+      throw new SlackApiError(
+        'channel_not_set',
+        `no Slack channel for this ${kindWords(n.kind)}: name one in the notify step or set a default Slack channel`,
+        false,
+      );
     }
     const about = [`remediator · ${kindWords(n.kind)}`];
     if (n.playbook !== undefined) about.push(`playbook ${literal(n.playbook, 100)}`);

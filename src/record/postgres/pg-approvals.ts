@@ -37,7 +37,14 @@ export async function holdForApproval(tx: Tx, runId: string, request: ApprovalRe
       {
         kind: 'approval.requested',
         at: request.at,
-        data: { seq: approval.seq, step: request.stepName, phase: request.phase, expiresAt: request.expiresAt, approvers: request.approvers, message: request.message },
+        data: {
+          seq: approval.seq,
+          step: request.stepName,
+          phase: request.phase,
+          expiresAt: request.expiresAt,
+          approvers: request.approvers,
+          message: request.message,
+        },
       },
     ],
     base,
@@ -122,7 +129,9 @@ export async function cancelRun(tx: Tx, runId: string, c: { at: string; by: Iden
     at: c.at,
     reason: `cancelled by ${c.by.id} via ${c.by.via}: ${c.reason}`,
     events: [
-      ...(closed ? [{ kind: 'approval.cancelled' as const, data: { seq: closed.seq, step: closed.stepName, by: c.by.id, via: c.by.via, reason: c.reason } }] : []),
+      ...(closed
+        ? [{ kind: 'approval.cancelled' as const, data: { seq: closed.seq, step: closed.stepName, by: c.by.id, via: c.by.via, reason: c.reason } }]
+        : []),
       { kind: 'run.state', data: { from, to: 'cancelled', by: c.by.id, via: c.by.via, reason: c.reason } },
     ],
   });
@@ -130,7 +139,14 @@ export async function cancelRun(tx: Tx, runId: string, c: { at: string; by: Iden
 }
 
 /** Decides the run's open request, if any; returns it as decided. */
-export async function closeOpenApproval(tx: Tx, runId: string, decision: Approval['decision'], by: Identity, comment: string | null, at: string): Promise<Approval | null> {
+export async function closeOpenApproval(
+  tx: Tx,
+  runId: string,
+  decision: Approval['decision'],
+  by: Identity,
+  comment: string | null,
+  at: string,
+): Promise<Approval | null> {
   const row = await tx.row(
     `UPDATE approvals SET decision = $1, decided_by = $2, decided_via = $3, decided_at = $4, comment = $5
      WHERE run_id = $6 AND decision IS NULL RETURNING *`,

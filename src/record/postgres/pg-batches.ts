@@ -18,7 +18,12 @@ export async function insertBatch(tx: Tx, batch: NewBatch): Promise<string> {
     JSON.stringify(batch.payload),
   ]);
   tx.append([
-    { kind: 'batch.received', at, batchId: id, data: { receiver: batch.receiver, status: batch.status, groupKey: batch.groupKey, alerts: batch.alertCount, ...batch.source } },
+    {
+      kind: 'batch.received',
+      at,
+      batchId: id,
+      data: { receiver: batch.receiver, status: batch.status, groupKey: batch.groupKey, alerts: batch.alertCount, ...batch.source },
+    },
   ]);
   return id;
 }

@@ -13,7 +13,10 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 /** Refuses a schema name that would need quoting. */
 export function checkSchemaName(schema: string): void {
   if (!SCHEMA_NAME.test(schema)) {
-    throw new RemediatorError('invalid_config', `PostgreSQL schema ${JSON.stringify(schema)} is not valid: use lowercase letters, digits and _ (at most 63, not starting with a digit)`);
+    throw new RemediatorError(
+      'invalid_config',
+      `PostgreSQL schema ${JSON.stringify(schema)} is not valid: use lowercase letters, digits and _ (at most 63, not starting with a digit)`,
+    );
   }
 }
 

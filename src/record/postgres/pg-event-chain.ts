@@ -58,18 +58,34 @@ export class ChainAppender {
     if (this.queued.length === 0) return;
     // Two statements in one round trip; each reads after the lock is granted (read committed takes
     // a snapshot per statement), so the head read is the one the previous holder committed.
-    const results = (await client.query(`SELECT pg_advisory_xact_lock(${CHAIN_LOCK_CLASS}, ${this.lockKey}); SELECT last_id, last_hash FROM audit_head WHERE id = 1`)) as unknown as pg.QueryResult<Row>[];
+    const results = (await client.query(
+      `SELECT pg_advisory_xact_lock(${CHAIN_LOCK_CLASS}, ${this.lockKey}); SELECT last_id, last_hash FROM audit_head WHERE id = 1`,
+    )) as unknown as pg.QueryResult<Row>[];
     const head = results[1]?.rows[0];
     if (head === undefined) {
-      throw new RemediatorError('store_unavailable', 'the audit head (table audit_head) is missing: the trail was edited outside remediator; run remediator audit verify');
+      throw new RemediatorError(
+        'store_unavailable',
+        'the audit head (table audit_head) is missing: the trail was edited outside remediator; run remediator audit verify',
+      );
     }
     const headId = Number(head['last_id']);
     let tip = { id: headId, hash: String(head['last_hash']) };
     const columns: unknown[][] = Array.from({ length: 10 }, () => []);
     for (const q of this.queued) {
-      const fields = { id: tip.id + 1, at: q.at, kind: q.kind, runId: q.runId, batchId: q.batchId, playbook: q.playbook, fingerprint: q.fingerprint, prevHash: tip.hash };
+      const fields = {
+        id: tip.id + 1,
+        at: q.at,
+        kind: q.kind,
+        runId: q.runId,
+        batchId: q.batchId,
+        playbook: q.playbook,
+        fingerprint: q.fingerprint,
+        prevHash: tip.hash,
+      };
       const hash = hashCanonical(fields, q.data);
-      [fields.id, fields.at, fields.kind, fields.runId, fields.batchId, fields.playbook, fields.fingerprint, q.data, fields.prevHash, hash].forEach((v, i) => columns[i]?.push(v));
+      [fields.id, fields.at, fields.kind, fields.runId, fields.batchId, fields.playbook, fields.fingerprint, q.data, fields.prevHash, hash].forEach((v, i) =>
+        columns[i]?.push(v),
+      );
       tip = { id: fields.id, hash };
     }
     this.queued.length = 0;
@@ -79,7 +95,11 @@ export class ChainAppender {
       const e = err as { code?: string; constraint?: string; detail?: string };
       if (e.code === '23505' && e.constraint === 'events_pkey') {
         const id = /\(id\)=\((\d+)\)/.exec(e.detail ?? '')?.[1] ?? String(headId + 1);
-        throw new RemediatorError('store_unavailable', `event ${id} exists beyond the audit head (event ${headId}): the trail was edited outside remediator; run remediator audit verify`, { cause: err });
+        throw new RemediatorError(
+          'store_unavailable',
+          `event ${id} exists beyond the audit head (event ${headId}): the trail was edited outside remediator; run remediator audit verify`,
+          { cause: err },
+        );
       }
       throw err;
     }

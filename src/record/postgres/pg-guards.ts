@@ -17,7 +17,8 @@ export async function guardState(tx: Tx, q: GuardQuery): Promise<GuardState> {
   const locker = q.lockKey ? await tx.row('SELECT id, playbook, state FROM runs WHERE active_lock = $1', [q.lockKey]) : undefined;
   const pause = await readPause(tx);
   const circuit = await readCircuit(tx);
-  const recent = q.since === null ? 0 : await tx.count('SELECT COUNT(*) AS n FROM runs WHERE playbook = $1 AND created_at >= $2', [q.playbook, q.since.toISOString()]);
+  const recent =
+    q.since === null ? 0 : await tx.count('SELECT COUNT(*) AS n FROM runs WHERE playbook = $1 AND created_at >= $2', [q.playbook, q.since.toISOString()]);
   return {
     instanceRun: instance ? { id: String(instance['id']), state: String(instance['state']) } : null,
     activeRun: active ? { id: String(active['id']), state: String(active['state']) } : null,
@@ -73,16 +74,21 @@ export async function setPause(tx: Tx, p: { at: string; until: string; reason: s
      RETURNING *`,
     [p.at, p.until, p.reason, p.by],
   );
-  const replaced = before && before.resumedAt === null && before.until > p.at ? { replaced: { until: before.until, by: before.by, reason: before.reason } } : {};
+  const replaced =
+    before && before.resumedAt === null && before.until > p.at ? { replaced: { until: before.until, by: before.by, reason: before.reason } } : {};
   tx.append([{ kind: 'paused', at: p.at, data: { until: p.until, reason: p.reason, by: p.by, via: p.via, ...replaced } }]);
   return toPause(row) as PauseRecord;
 }
 
 /** Lifts a pause still in force at `at`, with its "resumed" event; null when there was none. */
 export async function endPause(tx: Tx, e: { at: string; by: string; via: string }): Promise<PauseRecord | null> {
-  const pause = toPause(await tx.row('UPDATE pause SET resumed_at = $1, resumed_by = $2 WHERE id = 1 AND resumed_at IS NULL AND until > $1 RETURNING *', [e.at, e.by]));
+  const pause = toPause(
+    await tx.row('UPDATE pause SET resumed_at = $1, resumed_by = $2 WHERE id = 1 AND resumed_at IS NULL AND until > $1 RETURNING *', [e.at, e.by]),
+  );
   if (pause === null) return null;
-  tx.append([{ kind: 'resumed', at: e.at, data: { by: e.by, via: e.via, pausedBy: pause.by, pausedAt: pause.pausedAt, until: pause.until, reason: pause.reason } }]);
+  tx.append([
+    { kind: 'resumed', at: e.at, data: { by: e.by, via: e.via, pausedBy: pause.by, pausedAt: pause.pausedAt, until: pause.until, reason: pause.reason } },
+  ]);
   return pause;
 }
 
@@ -106,7 +112,9 @@ export async function openCircuit(tx: Tx, o: { at: string; reason: string; by: s
 
 /** Closes the open circuit; null, writing nothing, when it is not open. */
 export async function closeCircuit(tx: Tx, c: { at: string; by: string; via: string; note: string }): Promise<CircuitRecord | null> {
-  const circuit = toCircuit(await tx.row('UPDATE circuit SET closed_at = $1, closed_by = $2, close_note = $3 WHERE id = 1 AND closed_at IS NULL RETURNING *', [c.at, c.by, c.note]));
+  const circuit = toCircuit(
+    await tx.row('UPDATE circuit SET closed_at = $1, closed_by = $2, close_note = $3 WHERE id = 1 AND closed_at IS NULL RETURNING *', [c.at, c.by, c.note]),
+  );
   if (circuit === null) return null;
   tx.append([{ kind: 'circuit.closed', at: c.at, data: { by: c.by, via: c.via, note: c.note, openedAt: circuit.openedAt, reason: circuit.reason } }]);
   return circuit;

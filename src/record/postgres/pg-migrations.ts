@@ -228,7 +228,10 @@ export async function migrate(pool: pg.Pool, schema: string, clock: () => Date):
     const { rows } = await client.query<Row>(`SELECT COALESCE(MAX(version), 0) AS v FROM "${schema}".schema_migrations`);
     const current = Number(rows[0]?.['v'] ?? 0);
     if (current > MIGRATIONS.length) {
-      throw new RemediatorError('store_unavailable', `database schema version ${current} is newer than this remediator knows (${MIGRATIONS.length}): upgrade remediator`);
+      throw new RemediatorError(
+        'store_unavailable',
+        `database schema version ${current} is newer than this remediator knows (${MIGRATIONS.length}): upgrade remediator`,
+      );
     }
     for (const [i, sql] of MIGRATIONS.slice(current).entries()) {
       await client.query(`BEGIN; SET LOCAL search_path TO "${schema}"`);

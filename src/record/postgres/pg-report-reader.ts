@@ -10,7 +10,6 @@ import { describeError } from './transaction.js';
 /** Runs read per query: a page, so that a long window never holds its rows all at once. */
 const PAGE = 500;
 
-
 /**
  * Reads what `remediator report` needs from a PostgreSQL store, as ReportReader does from an
  * SQLite file (the same rows, so the same figures): on one connection of its own, in one
@@ -53,7 +52,11 @@ export class PgReportReader {
     // A connection that drops makes the query under way reject; without a listener it would end the process.
     client.on('error', () => undefined);
     const reader = new PgReportReader(client, (what, err) =>
-      err instanceof RemediatorError ? err : new RemediatorError('store_unavailable', `cannot read the PostgreSQL database at ${where}: ${what}: ${scrub(describeError(err))}`, { retryable: true }),
+      err instanceof RemediatorError
+        ? err
+        : new RemediatorError('store_unavailable', `cannot read the PostgreSQL database at ${where}: ${what}: ${scrub(describeError(err))}`, {
+            retryable: true,
+          }),
     );
     try {
       await client.connect();
@@ -67,13 +70,22 @@ export class PgReportReader {
 
   /** Refuses a schema the store never created: the report would read nothing, or someone else's tables. */
   private async checkSchema(where: string, schema: string | undefined): Promise<void> {
-    const row = (await this.rows('SELECT current_schema() AS schema, EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = $1) AS ours', ['runs']))[0];
+    const row = (
+      await this.rows(
+        'SELECT current_schema() AS schema, EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = $1) AS ours',
+        ['runs'],
+      )
+    )[0];
     const current = typeof row?.['schema'] === 'string' ? row['schema'] : null;
     if (current === null) {
       const why = schema === undefined ? 'its search_path names no schema that exists' : `no schema ${schema}`;
       throw new RemediatorError('bad_request', `${where} is not a remediator database (${why}): give the daemon's --db (or --config)`);
     }
-    if (row?.['ours'] !== true) throw new RemediatorError('bad_request', `${where} is not a remediator database (no runs table in schema ${current}): give the daemon's --db (or --config)`);
+    if (row?.['ours'] !== true)
+      throw new RemediatorError(
+        'bad_request',
+        `${where} is not a remediator database (no runs table in schema ${current}): give the daemon's --db (or --config)`,
+      );
   }
 
   /** Runs `fn` in one read-only transaction: runs and suppressions from one snapshot, while the replicas write on. */
@@ -144,7 +156,11 @@ export class PgReportReader {
     const byRun = new Map<string, ReportStep[]>();
     if (ids.length === 0) return byRun;
     for (const s of await this.rows('SELECT run_id, kind, read_only, started_at FROM run_steps WHERE run_id = ANY($1::text[])', [ids])) {
-      const step = { kind: s['kind'] as RenderedStep['kind'], readOnly: s['read_only'] === true, startedAt: typeof s['started_at'] === 'string' ? s['started_at'] : null };
+      const step = {
+        kind: s['kind'] as RenderedStep['kind'],
+        readOnly: s['read_only'] === true,
+        startedAt: typeof s['started_at'] === 'string' ? s['started_at'] : null,
+      };
       push(byRun, String(s['run_id']), step);
     }
     return byRun;
@@ -155,10 +171,17 @@ export class PgReportReader {
     const byRun = new Map<string, ReportEvent[]>();
     if (ids.length === 0) return byRun;
     // data->'seq' is json, which pg parses: a number only when the event carries a number, as json_extract in SQLite.
-    const rows = await this.rows(`SELECT run_id, kind, at, data::json->'seq' AS seq FROM events WHERE run_id = ANY($1::text[]) AND kind = ANY($2::text[]) ORDER BY id`, [ids, REPORT_EVENT_KINDS]);
+    const rows = await this.rows(
+      `SELECT run_id, kind, at, data::json->'seq' AS seq FROM events WHERE run_id = ANY($1::text[]) AND kind = ANY($2::text[]) ORDER BY id`,
+      [ids, REPORT_EVENT_KINDS],
+    );
     for (const e of rows) {
       const seq = e['seq'];
-      push(byRun, String(e['run_id']), { kind: e['kind'] as EventKind, at: String(e['at']), seq: typeof seq === 'number' && Number.isInteger(seq) ? seq : null });
+      push(byRun, String(e['run_id']), {
+        kind: e['kind'] as EventKind,
+        at: String(e['at']),
+        seq: typeof seq === 'number' && Number.isInteger(seq) ? seq : null,
+      });
     }
     return byRun;
   }
@@ -179,7 +202,6 @@ export class PgReportReader {
     }
   }
 }
-
 
 function push<T>(map: Map<string, T[]>, key: string, value: T): void {
   const list = map.get(key);

@@ -8,12 +8,12 @@ import { closeOpenApproval } from './pg-approvals.js';
 
 /** Records that an alert instance resolved on every run made for it; returns their ids (see Store.recordResolved). */
 export async function recordResolved(tx: Tx, fingerprint: string, startsAt: string, at: string, endsAt: string | null = null): Promise<string[]> {
-  let rows = await tx.rows('UPDATE runs SET resolved_at = $1, updated_at = $1 WHERE fingerprint = $2 AND starts_at = $3 AND resolved_at IS NULL RETURNING id, playbook, starts_at', [
-    at,
-    fingerprint,
-    startsAt,
-  ]);
-  const known = rows.length > 0 || (await tx.row('SELECT 1 FROM runs WHERE fingerprint = $1 AND starts_at = $2 LIMIT 1', [fingerprint, startsAt])) !== undefined;
+  let rows = await tx.rows(
+    'UPDATE runs SET resolved_at = $1, updated_at = $1 WHERE fingerprint = $2 AND starts_at = $3 AND resolved_at IS NULL RETURNING id, playbook, starts_at',
+    [at, fingerprint, startsAt],
+  );
+  const known =
+    rows.length > 0 || (await tx.row('SELECT 1 FROM runs WHERE fingerprint = $1 AND starts_at = $2 LIMIT 1', [fingerprint, startsAt])) !== undefined;
   if (!known) {
     // Alertmanager can move an instance's startsAt (an alert re-added with an earlier start merges
     // into it): a resolve of the fingerprint still ends the earlier, unresolved runs of it — those
@@ -40,7 +40,14 @@ export async function recordResolved(tx: Tx, fingerprint: string, startsAt: stri
  * Cancels the not-started runs of an alert instance, and those of its fingerprint already
  * resolved, except runs of `exceptPlaybooks` (which act on the resolve); returns their ids.
  */
-export async function cancelNotStarted(tx: Tx, fingerprint: string, startsAt: string, at: string, reason: string, exceptPlaybooks: readonly string[] = []): Promise<string[]> {
+export async function cancelNotStarted(
+  tx: Tx,
+  fingerprint: string,
+  startsAt: string,
+  at: string,
+  reason: string,
+  exceptPlaybooks: readonly string[] = [],
+): Promise<string[]> {
   const rows = await tx.rows(
     `UPDATE runs SET state = 'cancelled', reason = $1, updated_at = $2, finished_at = $2, active_key = NULL, active_lock = NULL
      WHERE fingerprint = $3 AND (starts_at = $4 OR resolved_at IS NOT NULL) AND state IN ('pending', 'awaiting_approval')

@@ -10,9 +10,9 @@ const FINISHED = "('succeeded', 'failed', 'cancelled', 'rejected', 'expired', 'i
  * takes run row locks, and the chain lock must never be waited for while holding those.
  */
 export async function pruneRuns(tx: Tx, before: string, limit: number): Promise<{ runs: number; batches: number; more: boolean }> {
-  const ids = (await tx.rows(`SELECT id FROM runs WHERE finished_at IS NOT NULL AND finished_at < $1 AND state IN ${FINISHED} ORDER BY id LIMIT $2`, [before, limit + 1])).map((r) =>
-    String(r['id']),
-  );
+  const ids = (
+    await tx.rows(`SELECT id FROM runs WHERE finished_at IS NOT NULL AND finished_at < $1 AND state IN ${FINISHED} ORDER BY id LIMIT $2`, [before, limit + 1])
+  ).map((r) => String(r['id']));
   const doomed = ids.slice(0, limit);
   for (const table of ['run_steps', 'approvals', 'run_messages']) await tx.rows(`DELETE FROM ${table} WHERE run_id = ANY($1::text[])`, [doomed]);
   const runs = (await tx.rows('DELETE FROM runs WHERE id = ANY($1::text[]) RETURNING id', [doomed])).length;

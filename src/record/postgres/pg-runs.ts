@@ -106,7 +106,12 @@ export async function applyTransition(tx: Tx, id: string, change: RunTransition)
       ],
     );
   }
-  const base: RunEventBase = { runId: id, playbook: String(row['playbook']), fingerprint: String(row['fingerprint']), batchId: (row['batch_id'] as string | null) ?? null };
+  const base: RunEventBase = {
+    runId: id,
+    playbook: String(row['playbook']),
+    fingerprint: String(row['fingerprint']),
+    batchId: (row['batch_id'] as string | null) ?? null,
+  };
   tx.append(change.events ?? [], { ...base, at: change.at });
   return base;
 }

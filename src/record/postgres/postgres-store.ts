@@ -88,7 +88,9 @@ export class PostgresStore implements Store {
       await pool.end().catch(() => undefined);
       if (err instanceof RemediatorError) throw err;
       // No cause: a URL the driver cannot parse is quoted, password and all, in its error's `input`.
-      throw new RemediatorError('store_unavailable', `cannot open the PostgreSQL store at ${redactUrl(url)}: ${scrub(describeError(err))}`, { retryable: true });
+      throw new RemediatorError('store_unavailable', `cannot open the PostgreSQL store at ${redactUrl(url)}: ${scrub(describeError(err))}`, {
+        retryable: true,
+      });
     }
   }
 
@@ -177,7 +179,10 @@ export class PostgresStore implements Store {
   }
 
   async countRunsInProgress(): Promise<Partial<Record<RunState, number>>> {
-    const rows = await this.db.query('counting runs in progress', "SELECT state, COUNT(*)::int AS n FROM runs WHERE state IN ('pending', 'awaiting_approval', 'running') GROUP BY state");
+    const rows = await this.db.query(
+      'counting runs in progress',
+      "SELECT state, COUNT(*)::int AS n FROM runs WHERE state IN ('pending', 'awaiting_approval', 'running') GROUP BY state",
+    );
     return Object.fromEntries(rows.map((r) => [String(r['state']), Number(r['n'])]));
   }
 
@@ -274,7 +279,10 @@ async function currentSchema(pool: pg.Pool): Promise<string> {
   const { rows } = await pool.query<{ schema: string | null }>('SELECT current_schema() AS schema');
   const schema = rows[0]?.schema ?? null;
   if (schema === null) {
-    throw new RemediatorError('invalid_config', 'the PostgreSQL connection has no current schema (its search_path names none that exists): give the store a schema');
+    throw new RemediatorError(
+      'invalid_config',
+      'the PostgreSQL connection has no current schema (its search_path names none that exists): give the store a schema',
+    );
   }
   return schema;
 }

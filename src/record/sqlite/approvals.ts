@@ -22,10 +22,12 @@ export function holdForApproval(ctx: SqliteContext, runId: string, request: Appr
   });
   if (!held) return null;
   const seq = (ctx.sql('SELECT COALESCE(MAX(seq), 0) + 1 AS n FROM approvals WHERE run_id = ?').get(runId) as { n: number }).n;
-  ctx.sql(
-    `INSERT INTO approvals (run_id, seq, phase, step_idx, step_name, requested_at, expires_at, approvers, message)
+  ctx
+    .sql(
+      `INSERT INTO approvals (run_id, seq, phase, step_idx, step_name, requested_at, expires_at, approvers, message)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(runId, seq, request.phase, request.stepIndex, request.stepName, request.at, request.expiresAt, JSON.stringify(request.approvers), request.message);
+    )
+    .run(runId, seq, request.phase, request.stepIndex, request.stepName, request.at, request.expiresAt, JSON.stringify(request.approvers), request.message);
   const approval = readApproval(ctx, runId, seq) as Approval;
   ctx.insertEvents(
     [
@@ -52,7 +54,12 @@ export function decideApproval(ctx: SqliteContext, d: ApprovalVerdict): Approval
   const request = toApproval(open);
   if (request.expiresAt <= d.at) {
     expireOne(ctx, d.runId, request, d.at);
-    return { ok: false, why: 'expired', run: toRun(ctx.sql('SELECT * FROM runs WHERE id = ?').get(d.runId) as Row), approval: readApproval(ctx, d.runId, request.seq) };
+    return {
+      ok: false,
+      why: 'expired',
+      run: toRun(ctx.sql('SELECT * FROM runs WHERE id = ?').get(d.runId) as Row),
+      approval: readApproval(ctx, d.runId, request.seq),
+    };
   }
   const approved = d.verdict === 'approve';
   const to = approved ? 'running' : 'rejected';
@@ -121,7 +128,9 @@ export function cancelRun(ctx: SqliteContext, runId: string, c: { at: string; by
     at: c.at,
     reason: `cancelled by ${c.by.id} via ${c.by.via}: ${c.reason}`,
     events: [
-      ...(closed ? [{ kind: 'approval.cancelled' as const, data: { seq: closed.seq, step: closed.stepName, by: c.by.id, via: c.by.via, reason: c.reason } }] : []),
+      ...(closed
+        ? [{ kind: 'approval.cancelled' as const, data: { seq: closed.seq, step: closed.stepName, by: c.by.id, via: c.by.via, reason: c.reason } }]
+        : []),
       { kind: 'run.state', data: { from, to: 'cancelled', by: c.by.id, via: c.by.via, reason: c.reason } },
     ],
   });
@@ -129,11 +138,20 @@ export function cancelRun(ctx: SqliteContext, runId: string, c: { at: string; by
 }
 
 /** Decides the run's open request, if any; returns it as decided. Inside a transaction only. */
-export function closeOpenApproval(ctx: SqliteContext, runId: string, decision: Approval['decision'], by: Identity, comment: string | null, at: string): Approval | null {
-  const row = ctx.sql(
-    `UPDATE approvals SET decision = ?, decided_by = ?, decided_via = ?, decided_at = ?, comment = ?
+export function closeOpenApproval(
+  ctx: SqliteContext,
+  runId: string,
+  decision: Approval['decision'],
+  by: Identity,
+  comment: string | null,
+  at: string,
+): Approval | null {
+  const row = ctx
+    .sql(
+      `UPDATE approvals SET decision = ?, decided_by = ?, decided_via = ?, decided_at = ?, comment = ?
      WHERE run_id = ? AND decision IS NULL RETURNING seq`,
-  ).get(decision, by.id, by.via, at, comment, runId) as { seq: number } | undefined;
+    )
+    .get(decision, by.id, by.via, at, comment, runId) as { seq: number } | undefined;
   return row ? readApproval(ctx, runId, row.seq) : null;
 }
 

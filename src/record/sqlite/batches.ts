@@ -13,17 +13,16 @@ import type { Row } from '../rows.js';
 export function insertBatch(ctx: SqliteContext, batch: NewBatch): string {
   const id = newId('b', batch.receivedAt);
   const at = batch.receivedAt.toISOString();
-  ctx.sql('INSERT INTO batches (id, received_at, receiver, status, group_key, alert_count, payload) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
-    id,
-    at,
-    batch.receiver,
-    batch.status,
-    batch.groupKey,
-    batch.alertCount,
-    JSON.stringify(batch.payload),
-  );
+  ctx
+    .sql('INSERT INTO batches (id, received_at, receiver, status, group_key, alert_count, payload) VALUES (?, ?, ?, ?, ?, ?, ?)')
+    .run(id, at, batch.receiver, batch.status, batch.groupKey, batch.alertCount, JSON.stringify(batch.payload));
   ctx.insertEvents([
-    { kind: 'batch.received', at, batchId: id, data: { receiver: batch.receiver, status: batch.status, groupKey: batch.groupKey, alerts: batch.alertCount, ...batch.source } },
+    {
+      kind: 'batch.received',
+      at,
+      batchId: id,
+      data: { receiver: batch.receiver, status: batch.status, groupKey: batch.groupKey, alerts: batch.alertCount, ...batch.source },
+    },
   ]);
   return id;
 }
@@ -33,12 +32,14 @@ export function insertBatch(ctx: SqliteContext, batch: NewBatch): string {
  * claimed, whose claim expired before `now`, or already the owner's.
  */
 export function claimBatches(ctx: SqliteContext, c: { owner: string; limit: number; until: string; now: string }): StoredBatch[] {
-  const rows = ctx.sql(
-    `UPDATE batches SET claimed_by = @owner, claimed_until = @until
+  const rows = ctx
+    .sql(
+      `UPDATE batches SET claimed_by = @owner, claimed_until = @until
      WHERE id IN (SELECT id FROM batches WHERE processed_at IS NULL AND (claimed_until IS NULL OR claimed_until < @now OR claimed_by = @owner)
                   ORDER BY received_at, id LIMIT @limit)
      RETURNING id, received_at, payload`,
-  ).all(c) as Row[];
+    )
+    .all(c) as Row[];
   return rows.map(toBatch).sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime() || (a.id < b.id ? -1 : 1));
 }
 

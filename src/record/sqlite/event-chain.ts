@@ -52,7 +52,10 @@ export class EventChainWriter {
     if (this.tip === null) {
       const head = sql.head.get() as Row | undefined;
       if (head === undefined) {
-        throw new RemediatorError('store_unavailable', 'the audit head (table audit_head) is missing: the trail was edited outside remediator; run remediator audit verify');
+        throw new RemediatorError(
+          'store_unavailable',
+          'the audit head (table audit_head) is missing: the trail was edited outside remediator; run remediator audit verify',
+        );
       }
       this.tip = { id: Number(head['last_id']), hash: String(head['last_hash']) };
     }
@@ -106,7 +109,18 @@ export const CHAIN_COLUMNS = 'id, at, kind, run_id, batch_id, playbook, fingerpr
 
 /** A row read with CHAIN_COLUMNS, as a walk checks it (data left as stored text). */
 export function toChainEntry(row: Row): ChainEntry {
-  return fromChainValues([row['id'], row['at'], row['kind'], row['run_id'], row['batch_id'], row['playbook'], row['fingerprint'], row['data'], row['prev_hash'], row['hash']]);
+  return fromChainValues([
+    row['id'],
+    row['at'],
+    row['kind'],
+    row['run_id'],
+    row['batch_id'],
+    row['playbook'],
+    row['fingerprint'],
+    row['data'],
+    row['prev_hash'],
+    row['hash'],
+  ]);
 }
 
 /**
@@ -163,4 +177,3 @@ export function chainExistingEvents(db: Database.Database, appendOnlyTrigger: st
   // should, since events were missing then too. (The triggers made that impossible since version 1.)
   db.prepare('INSERT INTO audit_head (id, base_id, base_hash, last_id, last_hash) VALUES (1, 0, ?, ?, ?)').run(GENESIS_HASH, last.id, last.hash);
 }
-

@@ -9,8 +9,8 @@ import { toCircuit, toPause, type Row } from '../rows.js';
 export function guardState(ctx: SqliteContext, q: GuardQuery): GuardState {
   const instance = ctx.sql('SELECT id, state FROM runs WHERE playbook = ? AND instance_key = ?').get(q.playbook, q.instanceKey) as Row | undefined;
   const active = ctx.sql('SELECT id, state FROM runs WHERE playbook = ? AND active_key = ?').get(q.playbook, q.targetKey) as Row | undefined;
-  const last = ctx.sql('SELECT created_at FROM runs WHERE playbook = ? AND target_key = ? ORDER BY created_at DESC LIMIT 1')
-    .get(q.playbook, q.targetKey) as Row | undefined;
+  const last = ctx.sql('SELECT created_at FROM runs WHERE playbook = ? AND target_key = ? ORDER BY created_at DESC LIMIT 1').get(q.playbook, q.targetKey) as
+    Row | undefined;
   const locker = q.lockKey ? (ctx.sql('SELECT id, playbook, state FROM runs WHERE active_lock = ?').get(q.lockKey) as Row | undefined) : undefined;
   const pause = readPause(ctx);
   const circuit = readCircuit(ctx);
@@ -39,12 +39,15 @@ export function globalState(ctx: SqliteContext, q: { budgetSince: Date | null })
 /** Sets (or replaces) the pause, with its "paused" event. */
 export function setPause(ctx: SqliteContext, p: { at: string; until: string; reason: string; by: string; via: string }): PauseRecord {
   const before = readPause(ctx);
-  ctx.sql(
-    `INSERT INTO pause (id, paused_at, until, reason, paused_by) VALUES (1, ?, ?, ?, ?)
+  ctx
+    .sql(
+      `INSERT INTO pause (id, paused_at, until, reason, paused_by) VALUES (1, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET paused_at = excluded.paused_at, until = excluded.until, reason = excluded.reason,
        paused_by = excluded.paused_by, resumed_at = NULL, resumed_by = NULL`,
-  ).run(p.at, p.until, p.reason, p.by);
-  const replaced = before && before.resumedAt === null && before.until > p.at ? { replaced: { until: before.until, by: before.by, reason: before.reason } } : {};
+    )
+    .run(p.at, p.until, p.reason, p.by);
+  const replaced =
+    before && before.resumedAt === null && before.until > p.at ? { replaced: { until: before.until, by: before.by, reason: before.reason } } : {};
   ctx.insertEvents([{ kind: 'paused', at: p.at, data: { until: p.until, reason: p.reason, by: p.by, via: p.via, ...replaced } }]);
   return readPause(ctx) as PauseRecord;
 }
@@ -54,19 +57,23 @@ export function endPause(ctx: SqliteContext, e: { at: string; by: string; via: s
   const result = ctx.sql('UPDATE pause SET resumed_at = ?, resumed_by = ? WHERE id = 1 AND resumed_at IS NULL AND until > ?').run(e.at, e.by, e.at);
   if (result.changes === 0) return null;
   const pause = readPause(ctx) as PauseRecord;
-  ctx.insertEvents([{ kind: 'resumed', at: e.at, data: { by: e.by, via: e.via, pausedBy: pause.by, pausedAt: pause.pausedAt, until: pause.until, reason: pause.reason } }]);
+  ctx.insertEvents([
+    { kind: 'resumed', at: e.at, data: { by: e.by, via: e.via, pausedBy: pause.by, pausedAt: pause.pausedAt, until: pause.until, reason: pause.reason } },
+  ]);
   return pause;
 }
 
 /** Opens the circuit, with its "circuit.opened" event; null, writing nothing, when it is open already. */
 export function openCircuit(ctx: SqliteContext, o: { at: string; reason: string; by: string }): CircuitRecord | null {
   // Conditional: of two deciders that both spent the last of the budget, one opens it.
-  const result = ctx.sql(
-    `INSERT INTO circuit (id, opened_at, reason, opened_by) VALUES (1, ?, ?, ?)
+  const result = ctx
+    .sql(
+      `INSERT INTO circuit (id, opened_at, reason, opened_by) VALUES (1, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET opened_at = excluded.opened_at, reason = excluded.reason, opened_by = excluded.opened_by,
        closed_at = NULL, closed_by = NULL, close_note = NULL
      WHERE circuit.closed_at IS NOT NULL`,
-  ).run(o.at, o.reason, o.by);
+    )
+    .run(o.at, o.reason, o.by);
   if (result.changes === 0) return null;
   ctx.insertEvents([{ kind: 'circuit.opened', at: o.at, data: { reason: o.reason, by: o.by } }]);
   return readCircuit(ctx);

@@ -20,10 +20,12 @@ export function interruptExpired(ctx: SqliteContext, at: string, reason: string)
 
 /** Interrupts the running runs that also match `where`, with their running step; inside a transaction. */
 function interruptWhere(ctx: SqliteContext, where: string, args: unknown[], at: string, reason: string): string[] {
-  const rows = ctx.sql(
-    `UPDATE runs SET state = 'interrupted', reason = ?, updated_at = ?, finished_at = ?, active_key = NULL, active_lock = NULL
+  const rows = ctx
+    .sql(
+      `UPDATE runs SET state = 'interrupted', reason = ?, updated_at = ?, finished_at = ?, active_key = NULL, active_lock = NULL
      WHERE state = 'running' AND ${where} RETURNING id, playbook, fingerprint, owner`,
-  ).all(reason, at, at, ...args) as Row[];
+    )
+    .all(reason, at, at, ...args) as Row[];
   // A step that was running may or may not have done its work: say so, never "running" forever.
   const closeStep = ctx.sql("UPDATE run_steps SET state = 'interrupted', finished_at = ?, error = ? WHERE run_id = ? AND state = 'running'");
   for (const r of rows) closeStep.run(at, 'the daemon stopped while this step ran: it may or may not have completed', String(r['id']));

@@ -198,4 +198,6 @@ export const MIGRATIONS: readonly string[] = [
 ];
 
 /** Code that completes a version, run after its SQL in the same transaction. */
-export const MIGRATION_CODE: ReadonlyMap<number, (db: Database.Database) => void> = new Map([[3, (db: Database.Database) => chainExistingEvents(db, EVENTS_NO_UPDATE)]]);
+export const MIGRATION_CODE: ReadonlyMap<number, (db: Database.Database) => void> = new Map([
+  [3, (db: Database.Database) => chainExistingEvents(db, EVENTS_NO_UPDATE)],
+]);

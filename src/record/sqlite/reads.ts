@@ -64,6 +64,9 @@ export function listEvents(ctx: SqliteContext, q: EventQuery): AuditEvent[] {
 
 /** Runs not over yet, counted by state (the in-progress gauge). */
 export function countRunsInProgress(ctx: SqliteContext): Partial<Record<RunState, number>> {
-  const rows = ctx.sql("SELECT state, COUNT(*) AS n FROM runs WHERE state IN ('pending', 'awaiting_approval', 'running') GROUP BY state").all() as { state: string; n: number }[];
+  const rows = ctx.sql("SELECT state, COUNT(*) AS n FROM runs WHERE state IN ('pending', 'awaiting_approval', 'running') GROUP BY state").all() as {
+    state: string;
+    n: number;
+  }[];
   return Object.fromEntries(rows.map((r) => [r.state, r.n]));
 }

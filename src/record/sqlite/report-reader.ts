@@ -9,7 +9,6 @@ type Row = Record<string, unknown>;
 /** Runs read per query: a page, so that a long window never holds its rows all at once. */
 const PAGE = 500;
 
-
 /**
  * Reads what `remediator report` needs from an SQLite file: read-only and without the daemon's
  * process lock, like AuditReader, so it works while the daemon runs. It never migrates and reads
@@ -73,7 +72,11 @@ export class ReportReader {
           resolvedAt: (row['resolved_at'] as string | null) ?? null,
           steps: dryRun
             ? []
-            : (steps.all(id) as Row[]).map((s) => ({ kind: s['kind'] as RenderedStep['kind'], readOnly: s['read_only'] === 1, startedAt: (s['started_at'] as string | null) ?? null })),
+            : (steps.all(id) as Row[]).map((s) => ({
+                kind: s['kind'] as RenderedStep['kind'],
+                readOnly: s['read_only'] === 1,
+                startedAt: (s['started_at'] as string | null) ?? null,
+              })),
           events: dryRun ? [] : (events.all(id, ...REPORT_EVENT_KINDS) as Row[]).map(toEvent),
         };
       }
@@ -99,7 +102,6 @@ export class ReportReader {
     this.db.close();
   }
 }
-
 
 function toEvent(row: Row): ReportEvent {
   const seq = row['seq'];

@@ -47,14 +47,28 @@ export function createRun(ctx: SqliteContext, run: NewRun, steps: RunStep[], eve
 export function applyTransition(ctx: SqliteContext, id: string, change: RunTransition): boolean {
   const placeholders = change.from.map(() => '?').join(', ');
   const terminal = isTerminal(change.to);
-  const result = ctx.sql(
-    `UPDATE runs SET state = ?, reason = COALESCE(?, reason), updated_at = ?,
+  const result = ctx
+    .sql(
+      `UPDATE runs SET state = ?, reason = COALESCE(?, reason), updated_at = ?,
          finished_at = CASE WHEN ? THEN ? ELSE finished_at END,
          active_key = CASE WHEN ? THEN NULL ELSE active_key END,
          active_lock = CASE WHEN ? THEN NULL ELSE active_lock END,
        owner = COALESCE(?, owner), lease_until = COALESCE(?, lease_until)
      WHERE id = ? AND state IN (${placeholders})`,
-  ).run(change.to, change.reason ?? null, change.at, terminal ? 1 : 0, change.at, terminal ? 1 : 0, terminal ? 1 : 0, change.lease?.owner ?? null, change.lease?.until ?? null, id, ...change.from);
+    )
+    .run(
+      change.to,
+      change.reason ?? null,
+      change.at,
+      terminal ? 1 : 0,
+      change.at,
+      terminal ? 1 : 0,
+      terminal ? 1 : 0,
+      change.lease?.owner ?? null,
+      change.lease?.until ?? null,
+      id,
+      ...change.from,
+    );
   if (result.changes === 0) return false;
   const updateStep = ctx.sql(
     `UPDATE run_steps SET state = @state, rendered = COALESCE(@rendered, rendered),

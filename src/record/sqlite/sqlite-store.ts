@@ -152,7 +152,10 @@ export class SqliteStore implements Store {
     const row = this.db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
     const current = row.v ?? 0;
     if (current > MIGRATIONS.length) {
-      throw new RemediatorError('store_unavailable', `database schema version ${current} is newer than this remediator knows (${MIGRATIONS.length}): upgrade remediator`);
+      throw new RemediatorError(
+        'store_unavailable',
+        `database schema version ${current} is newer than this remediator knows (${MIGRATIONS.length}): upgrade remediator`,
+      );
     }
     MIGRATIONS.slice(current).forEach((sql, i) => {
       this.db.transaction(() => {
@@ -302,12 +305,9 @@ export class SqliteStore implements Store {
 
   setRunMessage(runId: string, notifier: string, ref: MessageRef): Promise<void> {
     return this.wrap('saving a run message', () => {
-      this.sql('INSERT INTO run_messages (run_id, notifier, channel, ts) VALUES (?, ?, ?, ?) ON CONFLICT (run_id, notifier) DO UPDATE SET channel = excluded.channel, ts = excluded.ts').run(
-        runId,
-        notifier,
-        ref.channel,
-        ref.ts,
-      );
+      this.sql(
+        'INSERT INTO run_messages (run_id, notifier, channel, ts) VALUES (?, ?, ?, ?) ON CONFLICT (run_id, notifier) DO UPDATE SET channel = excluded.channel, ts = excluded.ts',
+      ).run(runId, notifier, ref.channel, ref.ts);
     });
   }
 
@@ -345,9 +345,13 @@ export class SqliteStore implements Store {
 
   auditEvents(q: { afterId: number; throughId?: number; limit: number }): Promise<ChainedEvent[]> {
     return this.wrap('reading the audit chain', () =>
-      (this.sql(`SELECT ${CHAIN_COLUMNS} FROM events WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`).all(q.afterId, q.throughId ?? Number.MAX_SAFE_INTEGER, q.limit) as Row[]).map(
-        toChainedEvent,
-      ),
+      (
+        this.sql(`SELECT ${CHAIN_COLUMNS} FROM events WHERE id > ? AND id <= ? ORDER BY id LIMIT ?`).all(
+          q.afterId,
+          q.throughId ?? Number.MAX_SAFE_INTEGER,
+          q.limit,
+        ) as Row[]
+      ).map(toChainedEvent),
     );
   }
 

@@ -4,8 +4,11 @@ import { codeBlock, escapeMrkdwn, isSlackUserId, link, literal, truncate, untrus
 
 describe('escapeMrkdwn', () => {
   test("escapes Slack's three control characters, and only those", () => {
-    assert.equal(escapeMrkdwn('<!channel> <@U123> <#C1> <http://x|click> a & b > c'), '&lt;!channel&gt; &lt;@U123&gt; &lt;#C1&gt; &lt;http://x|click&gt; a &amp; b &gt; c');
-    assert.equal(escapeMrkdwn("it's \"fine\" *x*"), "it's \"fine\" *x*");
+    assert.equal(
+      escapeMrkdwn('<!channel> <@U123> <#C1> <http://x|click> a & b > c'),
+      '&lt;!channel&gt; &lt;@U123&gt; &lt;#C1&gt; &lt;http://x|click&gt; a &amp; b &gt; c',
+    );
+    assert.equal(escapeMrkdwn('it\'s "fine" *x*'), 'it\'s "fine" *x*');
     // An entity in the input is shown as typed, not decoded.
     assert.equal(escapeMrkdwn('&lt;!here&gt;'), '&amp;lt;!here&amp;gt;');
   });

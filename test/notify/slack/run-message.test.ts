@@ -11,7 +11,13 @@ function step(over: Partial<RunStep> & Pick<RunStep, 'index' | 'name'>): RunStep
     kind: 'run',
     phase: 'main',
     readOnly: false,
-    rendered: { kind: 'run', argv: ['kubectl', '-n', 'shop', 'rollout', 'restart', 'deploy/api'], dryRunArgv: ['kubectl', '-n', 'shop', 'rollout', 'restart', 'deploy/api', '--dry-run=server'], env: {}, cwd: null },
+    rendered: {
+      kind: 'run',
+      argv: ['kubectl', '-n', 'shop', 'rollout', 'restart', 'deploy/api'],
+      dryRunArgv: ['kubectl', '-n', 'shop', 'rollout', 'restart', 'deploy/api', '--dry-run=server'],
+      env: {},
+      cwd: null,
+    },
     deferred: false,
     state: 'planned',
     startedAt: null,
@@ -69,7 +75,13 @@ function run(over: Partial<RunDetail> = {}): RunDetail {
     finishedAt: null,
     resolvedAt: null,
     steps: [
-      step({ index: 0, name: 'check', readOnly: true, state: 'succeeded', rendered: { kind: 'http', method: 'GET', url: 'http://api.shop/health', headers: {}, body: null, expectStatus: [200] } }),
+      step({
+        index: 0,
+        name: 'check',
+        readOnly: true,
+        state: 'succeeded',
+        rendered: { kind: 'http', method: 'GET', url: 'http://api.shop/health', headers: {}, body: null, expectStatus: [200] },
+      }),
       step({ index: 1, name: 'restart', state: 'pending' }),
       step({ index: 0, name: 'page', phase: 'onFailure', kind: 'notify', rendered: { kind: 'notify', text: 'restart failed', channel: null } }),
     ],
@@ -93,7 +105,10 @@ function mrkdwnTexts(blocks: Block[]): Array<{ text: string; verbatim?: boolean 
   return out;
 }
 
-const allMrkdwn = (blocks: Block[]): string => mrkdwnTexts(blocks).map((t) => t.text).join('\n');
+const allMrkdwn = (blocks: Block[]): string =>
+  mrkdwnTexts(blocks)
+    .map((t) => t.text)
+    .join('\n');
 /** What Slack formats: everything outside code spans and code blocks. */
 const outsideCode = (s: string): string => s.replace(/```[\s\S]*?```/g, '').replace(/`[^`\n]*`/g, '');
 const actionsOf = (blocks: Block[]): Block[] => blocks.filter((b) => b.type === 'actions');
@@ -188,13 +203,26 @@ describe('runMessage', () => {
   test('the plan: main steps then onFailure, each with its state and command', () => {
     const all = allMrkdwn(blocksOf(run({ state: 'running', approvals: [] })));
     const plan = all.slice(all.indexOf('*Plan*'));
-    assert.match(plan, /^\*Plan\*\ndone 1\. `check` `GET http:\/\/api\.shop\/health`\nnext 2\. `restart` `kubectl -n shop rollout restart deploy\/api`\n\*On failure\*\nplanned 1\. `page` `notify: restart failed`/);
+    assert.match(
+      plan,
+      /^\*Plan\*\ndone 1\. `check` `GET http:\/\/api\.shop\/health`\nnext 2\. `restart` `kubectl -n shop rollout restart deploy\/api`\n\*On failure\*\nplanned 1\. `page` `notify: restart failed`/,
+    );
   });
 
   test('buttons only while the run waits on an open request', () => {
     const states: RunState[] = ['pending', 'running', 'succeeded', 'failed', 'cancelled', 'rejected', 'expired', 'interrupted'];
     for (const state of states) assert.equal(actionsOf(blocksOf(run({ state }))).length, 0, state);
-    assert.equal(actionsOf(blocksOf(run({ state: 'awaiting_approval', approvals: [approval({ decision: 'approved', decidedBy: 'alice', decidedVia: 'api', decidedAt: '2024-05-01T10:01:00.000Z' })] }))).length, 0);
+    assert.equal(
+      actionsOf(
+        blocksOf(
+          run({
+            state: 'awaiting_approval',
+            approvals: [approval({ decision: 'approved', decidedBy: 'alice', decidedVia: 'api', decidedAt: '2024-05-01T10:01:00.000Z' })],
+          }),
+        ),
+      ).length,
+      0,
+    );
     assert.equal(actionsOf(blocksOf(run({ state: 'awaiting_approval', approvals: [] }))).length, 0);
   });
 
@@ -207,13 +235,28 @@ describe('runMessage', () => {
 
   test('once decided: who, through which channel, when, and the comment', () => {
     const decided = (over: Partial<Approval>): string =>
-      allMrkdwn(blocksOf(run({ state: 'running', approvals: [approval({ decision: 'approved', decidedVia: 'slack', decidedAt: '2024-05-01T10:01:00.000Z', ...over })] })));
-    assert.match(decided({ decidedBy: 'U012ABCDEF', comment: 'go <!here>' }), /\*Approved\* by <@U012ABCDEF> via slack at <!date\^1714557660\^[^|]*\|2024-05-01T10:01:00.000Z>\n\*Comment:\* `go &lt;!here&gt;`/);
+      allMrkdwn(
+        blocksOf(
+          run({ state: 'running', approvals: [approval({ decision: 'approved', decidedVia: 'slack', decidedAt: '2024-05-01T10:01:00.000Z', ...over })] }),
+        ),
+      );
+    assert.match(
+      decided({ decidedBy: 'U012ABCDEF', comment: 'go <!here>' }),
+      /\*Approved\* by <@U012ABCDEF> via slack at <!date\^1714557660\^[^|]*\|2024-05-01T10:01:00.000Z>\n\*Comment:\* `go &lt;!here&gt;`/,
+    );
     assert.match(decided({ decidedBy: 'alice', decidedVia: 'api' }), /\*Approved\* by `alice` via api at /);
     // A user id is a mention only when Slack itself said who it was.
     assert.match(decided({ decidedBy: 'U012ABCDEF', decidedVia: 'cli' }), /by `U012ABCDEF` via cli/);
     assert.match(decided({ decidedBy: '<!channel>', decidedVia: 'slack' }), /by `&lt;!channel&gt;` via slack/);
-    const rejected = allMrkdwn(blocksOf(run({ state: 'rejected', reason: 'rejected by alice', approvals: [approval({ decision: 'rejected', decidedBy: 'alice', decidedVia: 'api', decidedAt: '2024-05-01T10:01:00.000Z', comment: 'not now' })] })));
+    const rejected = allMrkdwn(
+      blocksOf(
+        run({
+          state: 'rejected',
+          reason: 'rejected by alice',
+          approvals: [approval({ decision: 'rejected', decidedBy: 'alice', decidedVia: 'api', decidedAt: '2024-05-01T10:01:00.000Z', comment: 'not now' })],
+        }),
+      ),
+    );
     assert.match(rejected, /\*Rejected\* by `alice` via api at .*\n\*Comment:\* `not now`/);
     assert.match(rejected, /\*Rejected:\* `rejected by alice`/);
     const expired = allMrkdwn(blocksOf(run({ state: 'expired', approvals: [approval({ decision: 'expired', decidedVia: 'system' })] })));
@@ -235,15 +278,19 @@ describe('runMessage', () => {
     for (const [state, title] of Object.entries(titles)) assert.equal(headerOf(blocksOf(run({ state: state as RunState }))), title);
   });
 
-  test("a finished run shows its reason; an unfinished one does not", () => {
+  test('a finished run shows its reason; an unfinished one does not', () => {
     assert.match(allMrkdwn(blocksOf(run({ state: 'failed', reason: 'step restart exited 1', approvals: [] }))), /\*Failed:\* `step restart exited 1`/);
     assert.doesNotMatch(allMrkdwn(blocksOf(run({ state: 'running', reason: 'started', approvals: [] }))), /started/);
   });
 
   test('a huge plan stays within Block Kit limits and says what it left out', () => {
     const long = 'x'.repeat(5000);
-    const steps = Array.from({ length: 400 }, (_, i) => step({ index: i, name: `s${i}`, rendered: { kind: 'run', argv: ['echo', long], dryRunArgv: null, env: {}, cwd: null }, error: long }));
-    const blocks = blocksOf(run({ steps, labels: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`l${i}`, long])), annotations: { summary: long, description: long } }));
+    const steps = Array.from({ length: 400 }, (_, i) =>
+      step({ index: i, name: `s${i}`, rendered: { kind: 'run', argv: ['echo', long], dryRunArgv: null, env: {}, cwd: null }, error: long }),
+    );
+    const blocks = blocksOf(
+      run({ steps, labels: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`l${i}`, long])), annotations: { summary: long, description: long } }),
+    );
     assert.ok(blocks.length <= 50, `${blocks.length} blocks`);
     for (const t of mrkdwnTexts(blocks)) assert.ok(t.text.length <= 3000, `a text of ${t.text.length} characters`);
     assert.match(allMrkdwn(blocks), /_…and \d+ more lines of the plan: see the run in the API\._/);

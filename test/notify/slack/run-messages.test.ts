@@ -98,7 +98,10 @@ function setup(mode: 'bot' | 'webhook', initial: RunDetail) {
   const current = { run: initial as RunDetail | null };
   const results: Array<[string, RunMessageResult]> = [];
   const refs = memoryRefs();
-  const client = mode === 'bot' ? new SlackClient({ botToken: TOKEN, apiUrl: `${API}/api`, sleep: noSleep }) : new SlackClient({ webhookUrl: WEBHOOK_HOST + WEBHOOK_PATH, sleep: noSleep });
+  const client =
+    mode === 'bot'
+      ? new SlackClient({ botToken: TOKEN, apiUrl: `${API}/api`, sleep: noSleep })
+      : new SlackClient({ webhookUrl: WEBHOOK_HOST + WEBHOOK_PATH, sleep: noSleep });
   const messages = new SlackRunMessages({
     client,
     channel: mode === 'bot' ? '#ops' : null,
@@ -206,7 +209,11 @@ describe('SlackRunMessages', () => {
     current.run = run('awaiting_approval', { resolvedAt: '2024-05-01T10:02:00.000Z' });
     messages.runChanged('r_01');
     await messages.idle();
-    for (const [state, posts] of [['running', true], ['running', false], ['failed', true]] as const) {
+    for (const [state, posts] of [
+      ['running', true],
+      ['running', false],
+      ['failed', true],
+    ] as const) {
       current.run = run(state);
       if (posts) expectCall(WEBHOOK_PATH, 'ok', bodies, WEBHOOK_HOST);
       messages.runChanged('r_01');
@@ -233,7 +240,7 @@ describe('SlackRunMessages', () => {
     await messages.idle();
     assert.equal(bodies.length, 1);
     assert.equal(results[0]?.[1].ok, false);
-    assert.match(!results[0]?.[1].ok ? results[0]?.[1].error ?? '' : '', /^Slack webhook at hooks\.example\.test was refused: HTTP 404 no_service/);
+    assert.match(!results[0]?.[1].ok ? (results[0]?.[1].error ?? '') : '', /^Slack webhook at hooks\.example\.test was refused: HTTP 404 no_service/);
     assert.deepEqual(results[1]?.[1], { ok: true, action: 'posted' });
   });
 
@@ -294,8 +301,13 @@ describe('SlackRunMessages', () => {
       publicUrl: null,
       onResult: (id) => order.push(id),
     });
-    nock(API).post('/api/chat.postMessage', (b: Body) => /r_01/.test(JSON.stringify(b))).delay(50).reply(200, { ok: true, channel: 'C1', ts: '1.1' });
-    nock(API).post('/api/chat.postMessage', (b: Body) => /r_02/.test(JSON.stringify(b))).reply(200, { ok: true, channel: 'C1', ts: '2.2' });
+    nock(API)
+      .post('/api/chat.postMessage', (b: Body) => /r_01/.test(JSON.stringify(b)))
+      .delay(50)
+      .reply(200, { ok: true, channel: 'C1', ts: '1.1' });
+    nock(API)
+      .post('/api/chat.postMessage', (b: Body) => /r_02/.test(JSON.stringify(b)))
+      .reply(200, { ok: true, channel: 'C1', ts: '2.2' });
     messages.runChanged('r_01');
     messages.runChanged('r_02');
     await messages.idle();

@@ -113,7 +113,12 @@ describe('SlackClient', () => {
     nock(API).post('/api/chat.postMessage').reply(401, `bad token ${TOKEN}`);
     const echoed = await slackError(client().c.postMessage({ channel: 'C1', ...message }));
     // No route to Slack at all: the lower layers' message is redacted.
-    const offline = await slackError(new SlackClient({ botToken: TOKEN, apiUrl: 'https://unreachable.example.test/api', attempts: 2, sleep: () => Promise.resolve() }).postMessage({ channel: 'C1', ...message }));
+    const offline = await slackError(
+      new SlackClient({ botToken: TOKEN, apiUrl: 'https://unreachable.example.test/api', attempts: 2, sleep: () => Promise.resolve() }).postMessage({
+        channel: 'C1',
+        ...message,
+      }),
+    );
     for (const err of [auth, echoed, offline]) {
       assert.ok(!err.message.includes(TOKEN), err.message);
       assert.ok(!JSON.stringify(err).includes(TOKEN));
@@ -144,7 +149,9 @@ describe('SlackClient', () => {
     nock('https://hooks.example.test').post('/services/T000/B000/webhookSECRETpath').reply(404, 'no_service');
     const gone = await slackError(client({ webhookUrl: WEBHOOK }).c.postMessage(message));
     assert.equal(gone.message, 'Slack webhook at hooks.example.test was refused: HTTP 404 no_service: the webhook was removed or is wrong; create a new one');
-    const offline = await slackError(client({ webhookUrl: 'https://offline.example.test/services/T000/B000/webhookSECRETpath', attempts: 2 }).c.postMessage(message));
+    const offline = await slackError(
+      client({ webhookUrl: 'https://offline.example.test/services/T000/B000/webhookSECRETpath', attempts: 2 }).c.postMessage(message),
+    );
     assert.match(offline.message, /^Slack webhook at offline\.example\.test failed: /);
     for (const err of [gone, offline]) assert.ok(!err.message.includes('SECRET'), err.message);
   });
@@ -161,7 +168,9 @@ describe('SlackClient', () => {
     nock('https://hooks.example.test').post('/actions/T000/111/responseSECRETpath').reply(200, { ok: false, error: 'expired_url' });
     const expired = await slackError(c.respond(RESPONSE_URL, { text: 'late' }));
     assert.equal(expired.message, 'Slack response_url at hooks.example.test failed: Slack error expired_url');
-    const offline = await slackError(client({ botToken: TOKEN, attempts: 1 }).c.respond('https://offline.example.test/actions/T000/111/responseSECRETpath', { text: 'x' }));
+    const offline = await slackError(
+      client({ botToken: TOKEN, attempts: 1 }).c.respond('https://offline.example.test/actions/T000/111/responseSECRETpath', { text: 'x' }),
+    );
     assert.ok(!offline.message.includes('SECRET'), offline.message);
   });
 

@@ -12,7 +12,11 @@ const noSleep = (): Promise<void> => Promise.resolve();
 const bot = (defaultChannel: string | null = '#ops'): SlackNotifier =>
   new SlackNotifier({ client: new SlackClient({ botToken: TOKEN, apiUrl: `${API}/api`, sleep: noSleep }), defaultChannel });
 
-type Posted = { channel?: string; text: string; blocks: Array<{ type: string; text?: { text: string; verbatim?: boolean }; elements?: Array<{ text: string }> }> };
+type Posted = {
+  channel?: string;
+  text: string;
+  blocks: Array<{ type: string; text?: { text: string; verbatim?: boolean }; elements?: Array<{ text: string }> }>;
+};
 
 /** Expects one chat.postMessage and hands back its body. */
 function expectPost(): { body: () => Posted } {
@@ -52,7 +56,10 @@ describe('SlackNotifier', () => {
   });
 
   test('no channel anywhere with a bot token is a clear error, and nothing is sent', async () => {
-    await assert.rejects(bot(null).send({ kind: 'paused', text: 'paused by alice' }), /no Slack channel for this paused: name one in the notify step or set a default Slack channel/);
+    await assert.rejects(
+      bot(null).send({ kind: 'paused', text: 'paused by alice' }),
+      /no Slack channel for this paused: name one in the notify step or set a default Slack channel/,
+    );
   });
 
   test('through a webhook, to the webhook', async () => {
@@ -60,7 +67,10 @@ describe('SlackNotifier', () => {
     nock('https://hooks.example.test')
       .post('/services/T/B/x', (b: Posted) => ((sent = b), true))
       .reply(200, 'ok');
-    const notifier = new SlackNotifier({ client: new SlackClient({ webhookUrl: 'https://hooks.example.test/services/T/B/x', sleep: noSleep }), defaultChannel: null });
+    const notifier = new SlackNotifier({
+      client: new SlackClient({ webhookUrl: 'https://hooks.example.test/services/T/B/x', sleep: noSleep }),
+      defaultChannel: null,
+    });
     assert.equal(notifier.name, 'slack');
     await notifier.send({ kind: 'resumed', text: 'resumed', channel: '#elsewhere' });
     assert.equal((sent as Posted | null)?.text, 'resumed');
