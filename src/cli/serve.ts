@@ -27,16 +27,18 @@ import { SlackClient } from '../notify/slack/slack-client.js';
 import { SlackNotifier } from '../notify/slack/slack-notifier.js';
 import { WebhookNotifier } from '../notify/webhook-notifier.js';
 import { createApp } from '../http/app.js';
+import { InboundAuth } from '../http/auth.js';
 import { Credentials } from '../http/credentials.js';
+import { Receiver } from '../receive/receive-batch.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { BatchWorker } from '../pipeline/batch-worker.js';
-import { LeaseKeeper } from '../pipeline/lease-keeper.js';
-import { RetentionJob } from '../pipeline/retention-job.js';
-import { GuardSwitches } from '../pipeline/guard-switches.js';
-import { PlaybookSet } from '../pipeline/playbook-set.js';
+import { LeaseKeeper } from '../execute/lease-keeper.js';
+import { RetentionJob } from '../record/retention-job.js';
+import { GuardSwitches } from '../guards/guard-switches.js';
+import { PlaybookSet } from '../playbook/playbook-set.js';
 import { processBatch } from '../pipeline/process-batch.js';
-import { reloadPlaybooks, type ReloadResult } from '../pipeline/reload-playbooks.js';
+import { reloadPlaybooks, type ReloadResult } from '../playbook/reload-playbooks.js';
 import { formatLoadError, loadPlaybooks } from '../playbook/loader.js';
 import { openStore } from '../record/open-store.js';
 
@@ -261,30 +263,21 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     basic: secrets.webhookBasic.map((b) => ({ ...b, identity: b.user })),
   });
   const apiCredentials = new Credentials({ bearer: secrets.apiTokens });
+  const receiver = new Receiver({ store, clock, logger, metrics, onStored: () => worker.kick(), isShuttingDown: () => shuttingDown });
   const app = createApp({
     logger,
-    webhook: {
-      store,
-      credentials: webhookCredentials,
-      maxBodyBytes: config.webhook.maxBodyBytes,
-      clock,
-      logger,
-      metrics,
-      onStored: () => worker.kick(),
-      isShuttingDown: () => shuttingDown,
-    },
-    api: { store, playbooks, credentials: apiCredentials, logger, metrics, reload: () => reload() },
-    guards: { switches, credentials: apiCredentials, logger, metrics },
-    runs: { approvals, credentials: apiCredentials, logger, metrics },
+    metrics,
+    auth: new InboundAuth({ store, metrics, logger, clock }),
+    apiCredentials,
+    webhook: { receiver, credentials: webhookCredentials, maxBodyBytes: config.webhook.maxBodyBytes },
+    api: { store, playbooks, reload: () => reload() },
+    guards: { switches },
+    runs: { approvals },
     slack: {
       verifier: secrets.slackSigningSecrets?.length ? new SlackSignatureVerifier({ secrets: secrets.slackSigningSecrets, now: () => clock().getTime() }) : null,
       approvals,
-      store,
       client: slack,
       teamId: config.slack.teamId ?? null,
-      clock,
-      logger,
-      metrics,
     },
   });
 

@@ -1,54 +1,33 @@
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Router } from 'express';
 import { parseDuration } from '../domain/duration.js';
 import { RemediatorError } from '../domain/errors.js';
 import { decodeEventCursor, encodeEventCursor } from '../record/cursor.js';
 import type { Playbook } from '../domain/playbook.js';
 import type { RunState } from '../domain/run.js';
-import type { Store } from '../domain/store.js';
-import type { Logger } from '../observability/logger.js';
-import type { Metrics } from '../observability/metrics.js';
-import type { PlaybookSet } from '../pipeline/playbook-set.js';
-import type { ReloadResult } from '../pipeline/reload-playbooks.js';
-import type { Credentials } from './credentials.js';
+import type { AuditLog, RunStore, StoreLifecycle } from '../domain/store.js';
+import type { PlaybookSet } from '../playbook/playbook-set.js';
+import type { ReloadResult } from '../playbook/reload-playbooks.js';
 
 const STATES: readonly RunState[] = ['pending', 'awaiting_approval', 'running', 'succeeded', 'failed', 'cancelled', 'rejected', 'expired', 'interrupted'];
 
 /** What the read API needs. */
 export interface ApiDeps {
-  readonly store: Store;
+  readonly store: RunStore & AuditLog & StoreLifecycle;
   readonly playbooks: PlaybookSet;
-  readonly credentials: Credentials;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
+  /** Authenticates API callers (InboundAuth.require with the API tokens). */
+  readonly authenticate: RequestHandler;
+  /** Authenticates POST /-/reload callers: the same tokens, counted apart. */
+  readonly authenticateReload: RequestHandler;
   /** Reloads the playbooks (POST /-/reload). */
   readonly reload?: () => Promise<ReloadResult>;
-}
-
-/** The identity a request authenticated as (set by requireToken). */
-export function identityOf(res: Response): string {
-  return String(res.locals['identity'] ?? '');
-}
-
-/** Bearer token from REMEDIATOR_API_TOKENS; the token's identity is what actions record. */
-export function requireToken(deps: Pick<ApiDeps, 'credentials' | 'metrics' | 'logger'>, endpoint: string) {
-  return (req: Request, res: Response, next: NextFunction) => {
-    const identity = deps.credentials.check(req.get('authorization'));
-    if (identity !== null) {
-      res.locals['identity'] = identity;
-      return next();
-    }
-    deps.metrics.authFailures.inc({ endpoint });
-    deps.logger.warn(`${endpoint} refused: missing or wrong API token`, { remoteAddress: req.socket.remoteAddress ?? '' });
-    next(new RemediatorError('unauthorized', 'missing or wrong API token: send Authorization: Bearer <token> with a token from REMEDIATOR_API_TOKENS'));
-  };
 }
 
 /** GET /api/runs, GET /api/runs/:id, GET /api/playbooks. */
 export function apiRouter(deps: ApiDeps): Router {
   const router = express.Router();
-  router.use('/api', requireToken(deps, 'api'));
+  router.use('/api', deps.authenticate);
 
-  router.post('/-/reload', requireToken(deps, 'reload'), async (_req, res) => {
+  router.post('/-/reload', deps.authenticateReload, async (_req, res) => {
     if (!deps.reload) throw new RemediatorError('not_found', 'reload is not available');
     const result = await deps.reload();
     res.status(result.ok ? 200 : 422).json(result);

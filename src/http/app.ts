@@ -1,39 +1,55 @@
 import express, { type Express } from 'express';
 import { RemediatorError } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
-import { webhookRouter, type WebhookDeps } from '../receive/webhook-route.js';
+import type { Metrics } from '../observability/metrics.js';
 import { apiRouter, type ApiDeps } from './api-routes.js';
+import type { InboundAuth } from './auth.js';
+import type { Credentials } from './credentials.js';
 import { errorHandler } from './error-handler.js';
 import { guardRouter, type GuardRouteDeps } from './guard-routes.js';
 import { healthRouter } from './health-routes.js';
 import { runRouter, type RunRouteDeps } from './run-routes.js';
 import { slackRouter, type SlackRouteDeps } from './slack-routes.js';
+import { webhookRouter, type WebhookRouteDeps } from './webhook-route.js';
 
-/** Everything the HTTP surface needs. */
+/** How an API caller authenticates, for every 401 of the API. */
+const API_HINT = 'missing or wrong API token: send Authorization: Bearer <token> with a token from REMEDIATOR_API_TOKENS';
+
+/** Everything the HTTP surface needs: each adapter's own parts, and what they share. */
 export interface AppDeps {
-  readonly webhook: WebhookDeps;
-  readonly api: ApiDeps;
-  /** Pause and circuit routes (absent: not served). */
-  readonly guards?: GuardRouteDeps;
-  /** Approve, reject and cancel (absent: not served). */
-  readonly runs?: RunRouteDeps;
-  /** Slack's approve and reject buttons (absent: not served). */
-  readonly slack?: SlackRouteDeps;
   readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Authenticates every endpoint and records its refusals. */
+  readonly auth: InboundAuth;
+  readonly webhook: Omit<WebhookRouteDeps, 'auth' | 'logger' | 'metrics'>;
+  /** The API tokens (REMEDIATOR_API_TOKENS): their identities are who acts. */
+  readonly apiCredentials: Credentials;
+  readonly api: Omit<ApiDeps, 'authenticate' | 'authenticateReload'>;
+  /** Pause and circuit routes (absent: not served). */
+  readonly guards?: Omit<GuardRouteDeps, 'authenticate'>;
+  /** Approve, reject and cancel (absent: not served). */
+  readonly runs?: Omit<RunRouteDeps, 'authenticate'>;
+  /** Slack's approve and reject buttons (absent: not served). */
+  readonly slack?: Omit<SlackRouteDeps, 'auth' | 'logger'>;
 }
 
-/** Builds the express app: webhook, API, health and metrics, one error handler. */
+/**
+ * Builds the express app: the transport adapters (webhook, API, Slack, health and metrics) over
+ * the stages, one authentication for all of them, one error handler.
+ */
 export function createApp(deps: AppDeps): Express {
+  const { auth, logger, metrics } = deps;
+  const authenticate = auth.require(deps.apiCredentials, 'api', API_HINT);
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
-  app.use(webhookRouter(deps.webhook));
-  app.use(healthRouter({ store: deps.api.store, metrics: deps.api.metrics, playbooks: deps.api.playbooks }));
-  app.use(apiRouter(deps.api));
-  if (deps.guards) app.use(guardRouter(deps.guards));
-  if (deps.runs) app.use(runRouter(deps.runs));
-  if (deps.slack) app.use(slackRouter(deps.slack));
+  app.use(webhookRouter({ ...deps.webhook, auth, logger, metrics }));
+  app.use(healthRouter({ store: deps.api.store, metrics, playbooks: deps.api.playbooks }));
+  app.use(apiRouter({ ...deps.api, authenticate, authenticateReload: auth.require(deps.apiCredentials, 'reload', API_HINT) }));
+  if (deps.guards) app.use(guardRouter({ ...deps.guards, authenticate }));
+  if (deps.runs) app.use(runRouter({ ...deps.runs, authenticate }));
+  if (deps.slack) app.use(slackRouter({ ...deps.slack, auth, logger }));
   app.use((req, _res, next) => next(new RemediatorError('not_found', `no route for ${req.method} ${req.path}`)));
-  app.use(errorHandler(deps.logger));
+  app.use(errorHandler(logger));
   return app;
 }

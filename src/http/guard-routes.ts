@@ -1,19 +1,15 @@
-import express, { type Router } from 'express';
+import express, { type RequestHandler, type Router } from 'express';
 import { parseDuration } from '../domain/duration.js';
 import { RemediatorError } from '../domain/errors.js';
-import type { Logger } from '../observability/logger.js';
-import type { Metrics } from '../observability/metrics.js';
-import type { GuardSwitches } from '../pipeline/guard-switches.js';
-import { identityOf, requireToken } from './api-routes.js';
+import type { GuardSwitches } from '../guards/guard-switches.js';
+import { identityOf } from './auth.js';
 import { channelOf as via, objectBody } from './request-body.js';
-import type { Credentials } from './credentials.js';
 
 /** What the pause and circuit routes need. */
 export interface GuardRouteDeps {
   readonly switches: GuardSwitches;
-  readonly credentials: Credentials;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
+  /** Authenticates API callers (InboundAuth.require with the API tokens). */
+  readonly authenticate: RequestHandler;
 }
 
 const NOTE_MAX = 500;
@@ -24,7 +20,7 @@ const NOTE_MAX = 500;
  */
 export function guardRouter(deps: GuardRouteDeps): Router {
   const router = express.Router();
-  const auth = requireToken(deps, 'api');
+  const auth = deps.authenticate;
   const json = express.json({ limit: '16kb' });
 
   router.get('/api/pause', auth, async (_req, res) => {

@@ -1,10 +1,10 @@
 import express, { type Router } from 'express';
-import type { Store } from '../domain/store.js';
+import type { StoreLifecycle } from '../domain/store.js';
 import type { Metrics } from '../observability/metrics.js';
-import type { PlaybookSet } from '../pipeline/playbook-set.js';
+import type { PlaybookSet } from '../playbook/playbook-set.js';
 
 /** /-/healthy (the process answers), /-/ready (the store answers), /metrics. */
-export function healthRouter(deps: { store: Store; metrics: Metrics; playbooks: PlaybookSet }): Router {
+export function healthRouter(deps: { store: StoreLifecycle; metrics: Metrics; playbooks: PlaybookSet }): Router {
   const router = express.Router();
   router.get('/-/healthy', (_req, res) => {
     res.type('text/plain').send('remediator is healthy.\n');

@@ -1,19 +1,15 @@
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import type { ApprovalResult, ApprovalService } from '../approve/approval-service.js';
 import type { Verdict } from '../domain/approval.js';
 import { RemediatorError } from '../domain/errors.js';
-import type { Logger } from '../observability/logger.js';
-import type { Metrics } from '../observability/metrics.js';
-import { identityOf, requireToken } from './api-routes.js';
-import type { Credentials } from './credentials.js';
+import { identityOf } from './auth.js';
 import { channelOf, objectBody } from './request-body.js';
 
 /** What the approve, reject and cancel routes need. */
 export interface RunRouteDeps {
   readonly approvals: ApprovalService;
-  readonly credentials: Credentials;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
+  /** Authenticates API callers (InboundAuth.require with the API tokens). */
+  readonly authenticate: RequestHandler;
 }
 
 const COMMENT_MAX = 1000;
@@ -27,7 +23,7 @@ const COMMENT_MAX = 1000;
  */
 export function runRouter(deps: RunRouteDeps): Router {
   const router = express.Router();
-  const auth = requireToken(deps, 'api');
+  const auth = deps.authenticate;
   const json = express.json({ limit: '16kb' });
 
   const verdictRoute = (verdict: Verdict) => async (req: Request, res: Response) => {

@@ -1,26 +1,23 @@
-import express, { type Request, type Router } from 'express';
+import express, { type Router } from 'express';
 import type { ApprovalService } from '../approve/approval-service.js';
 import type { Verdict } from '../domain/approval.js';
 import { errorMessage, RemediatorError } from '../domain/errors.js';
-import type { Store } from '../domain/store.js';
 import type { SlackSignatureVerifier } from '../notify/slack/signature.js';
 import type { SlackClient } from '../notify/slack/slack-client.js';
 import type { Logger } from '../observability/logger.js';
-import type { Metrics } from '../observability/metrics.js';
-import { FailureThrottle } from '../receive/failure-throttle.js';
+import type { InboundAuth } from './auth.js';
 
 /** What the Slack interaction route needs; absent verifier: Slack interactions are not configured. */
 export interface SlackRouteDeps {
   readonly verifier: SlackSignatureVerifier | null;
   readonly approvals: ApprovalService;
-  readonly store: Store;
+  /** Counts and records refused signatures, as every endpoint's refusals are. */
+  readonly auth: InboundAuth;
   /** Answers a refused press through its response_url. */
   readonly client: SlackClient | null;
   /** The workspace whose presses count (null: any the app is installed in). */
   readonly teamId: string | null;
-  readonly clock: () => Date;
   readonly logger: Logger;
-  readonly metrics: Metrics;
 }
 
 /** The parts of a block_actions payload we act on. */
@@ -44,16 +41,15 @@ export function slackRouter(deps: SlackRouteDeps): Router {
   const router = express.Router();
   // Slack sends the whole message with each button press: a run message with its plan can be tens of KB.
   const raw = express.raw({ type: () => true, limit: '1mb' });
-  const throttle = new FailureThrottle(60_000);
 
-  router.post('/slack/interactions', raw, async (req, res) => {
+  router.post('/slack/interactions', raw, (req, res) => {
     if (deps.verifier === null) {
       throw new RemediatorError('not_found', "Slack interactions are not configured: set REMEDIATOR_SLACK_SIGNING_SECRET to the Slack app's signing secret");
     }
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const check = deps.verifier.verify({ timestamp: req.get('x-slack-request-timestamp'), signature: req.get('x-slack-signature'), rawBody: body });
     if (!check.ok) {
-      await refused(deps, throttle, req, check.reason);
+      deps.auth.refused(req, 'slack', check.reason);
       throw new RemediatorError('unauthorized', `Slack signature refused: ${check.reason}`);
     }
     const press = parsePress(body);
@@ -90,15 +86,6 @@ async function tell(deps: SlackRouteDeps, press: ButtonPress, text: string): Pro
   } catch (err) {
     deps.logger.warn(`answering a Slack interaction failed: ${errorMessage(err)}`, { runId: press.runId });
   }
-}
-
-async function refused(deps: SlackRouteDeps, throttle: FailureThrottle, req: Request, reason: string): Promise<void> {
-  const remote = req.socket.remoteAddress ?? '';
-  deps.metrics.authFailures.inc({ endpoint: 'slack' });
-  deps.logger.warn(`Slack interaction refused: ${reason}`, { remoteAddress: remote });
-  const admitted = throttle.admit(remote, deps.clock().getTime());
-  if (admitted === null) return;
-  await deps.store.appendEvents([{ kind: 'auth.failed', data: { endpoint: 'slack', remoteAddress: remote, reason, unrecorded: admitted.unrecorded } }]);
 }
 
 /**

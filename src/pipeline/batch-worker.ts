@@ -40,20 +40,24 @@ export class BatchWorker {
     this.poller?.unref();
   }
 
-  /** Asks the worker to look for pending batches; cheap to call often. */
+  /** Asks the worker to look for pending batches; cheap to call often, and returns at once. */
   kick(): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
     }
-    this.running = this.drain().finally(() => {
-      this.running = null;
-      if (this.again) {
-        this.again = false;
-        this.kick();
-      }
-    });
+    // The drain starts on the next turn of the event loop: a kick from a webhook must not make its
+    // answer wait for the (with SQLite, synchronous) work of claiming, while idle() already waits.
+    this.running = new Promise((resolve) => setImmediate(resolve))
+      .then(() => this.drain())
+      .finally(() => {
+        this.running = null;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
   }
 
   /** Resolves when no batch is being processed (for tests and shutdown). */

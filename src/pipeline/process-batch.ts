@@ -12,8 +12,8 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { newId } from '../record/ids.js';
 import { parseWebhookPayload } from '../receive/webhook-schema.js';
-import { GuardSwitches } from './guard-switches.js';
-import type { PlaybookSet } from './playbook-set.js';
+import { GuardSwitches } from '../guards/guard-switches.js';
+import type { PlaybookSet } from '../playbook/playbook-set.js';
 
 /** What processing needs; wired once in serve. */
 export interface ProcessDeps {

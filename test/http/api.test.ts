@@ -84,6 +84,33 @@ describe('read API, health and metrics', () => {
     assert.equal((await get('/api/playbooks')).status, 401);
   });
 
+  test('refused API calls are recorded like refused webhooks: one auth.failed event shape, throttled per source', async () => {
+    const res = await fetch(`${daemon.url}/-/reload`, { method: 'POST', headers: { authorization: 'Bearer a-guess-that-must-not-be-stored' } });
+    assert.equal(res.status, 401);
+    const refused = await daemon.store.listEvents({ kind: 'auth.failed', limit: 100 });
+    const byEndpoint = new Map(refused.map((e) => [e.data['endpoint'], e.data]));
+    // The test before sent four refused API calls from this address: one record stands for them.
+    assert.deepEqual(byEndpoint.get('api'), {
+      endpoint: 'api',
+      remoteAddress: '127.0.0.1',
+      reason: 'missing or wrong credentials',
+      hadAuthorization: false,
+      earlierUnrecorded: 0,
+    });
+    assert.deepEqual(byEndpoint.get('reload'), {
+      endpoint: 'reload',
+      remoteAddress: '127.0.0.1',
+      reason: 'missing or wrong credentials',
+      hadAuthorization: true,
+      earlierUnrecorded: 0,
+    });
+    assert.equal(refused.filter((e) => e.data['endpoint'] === 'api').length, 1);
+    assert.ok(!JSON.stringify(refused).includes('a-guess-that-must-not-be-stored'));
+    const metrics = await (await get('/metrics')).text();
+    assert.match(metrics, /remediator_auth_failures_total\{endpoint="api"\} 4/);
+    assert.match(metrics, /remediator_auth_failures_total\{endpoint="reload"\} 1/);
+  });
+
   test('GET /api/playbooks lists the active set with content hashes', async () => {
     const body = await daemon.api<{ playbooks: { name: string; hash: string; match: { matchers: string[] } }[] }>('/api/playbooks');
     assert.deepEqual(body.playbooks.map((p) => p.name).sort(), ['disk-full', 'high-error-rate', 'post-incident-note', 'restart-pod']);

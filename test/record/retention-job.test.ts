@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { createLogger } from '../../src/observability/logger.js';
-import { RetentionJob } from '../../src/pipeline/retention-job.js';
+import { RetentionJob } from '../../src/record/retention-job.js';
 import { verifyStoreChain } from '../../src/record/audit-verify.js';
 import { SqliteStore } from '../../src/record/sqlite/sqlite-store.js';
 import { runCli } from '../support/cli.js';

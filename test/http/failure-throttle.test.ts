@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { FailureThrottle } from '../../src/receive/failure-throttle.js';
+import { FailureThrottle } from '../../src/http/failure-throttle.js';
 
 test('one record per source per window, carrying the refusals it stands for', () => {
   const t = new FailureThrottle(60_000);

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Store } from '../domain/store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { formatLoadError, loadPlaybooks } from '../playbook/loader.js';
+import { formatLoadError, loadPlaybooks } from './loader.js';
 import type { PlaybookSet } from './playbook-set.js';
 
 /** The outcome of a reload. */
