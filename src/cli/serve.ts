@@ -17,7 +17,7 @@ import { compileWindows } from '../decide/maintenance.js';
 import type { Notifier } from '../domain/notifier.js';
 import { ApprovalService } from '../approve/approval-service.js';
 import { ExpiryTimer } from '../approve/expiry-timer.js';
-import { StepExecutor } from '../execute/run-executor.js';
+import { Executor } from '../execute/executor.js';
 import { SecretStore } from '../execute/secrets.js';
 import { LogNotifier } from '../notify/log-notifier.js';
 import { onlyKinds } from '../notify/only-kinds.js';
@@ -48,7 +48,7 @@ export interface Daemon {
   readonly store: Store;
   readonly worker: BatchWorker;
   readonly playbooks: PlaybookSet;
-  readonly executor: StepExecutor;
+  readonly executor: Executor;
   readonly approvals: ApprovalService;
   /** Removes what is older than retention.keep, on its schedule (null: retention is off). */
   readonly retention: RetentionJob | null;
@@ -184,7 +184,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     runWatchers.push((runId) => messages.runChanged(runId));
   }
   const secretStore = new SecretStore(options.env ?? process.env, config.secretsDir ?? null, secrets.notifyWebhookUrl ? [secrets.notifyWebhookUrl] : []);
-  const executor = new StepExecutor({
+  const executor = new Executor({
     store,
     logger,
     metrics,

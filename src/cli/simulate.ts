@@ -5,7 +5,7 @@ import { RemediatorError } from '../domain/errors.js';
 import type { Playbook } from '../domain/playbook.js';
 import { prepare } from '../decide/prepare.js';
 import { renderPlan } from '../execute/plan.js';
-import { describeRendered } from '../execute/render-step.js';
+import { describeRendered } from '../domain/describe-step.js';
 import { PlaybookIndex } from '../match/playbook-index.js';
 import { canonicalTimestamp } from '../receive/timestamp.js';
 import { parseWebhookPayload } from '../receive/webhook-schema.js';

@@ -1,6 +1,7 @@
-import type { Alert } from '../domain/alert.js';
+import { ownValue as own, type Alert } from '../domain/alert.js';
 import type { ParamSpec, Playbook } from '../domain/playbook.js';
-import { compileTemplate, renderTemplate, type Resolve } from '../playbook/template.js';
+import { compileTemplate, renderTemplate } from '../playbook/template.js';
+import { alertResolver } from '../playbook/template-scope.js';
 
 /**
  * Turns an alert into a playbook's inputs: the params (each checked against its pattern or range)
@@ -39,49 +40,6 @@ export function prepare(alert: Alert, playbook: Playbook): Prepared {
   const targetKey = playbook.guards.key === null ? instanceKey : renderTemplate(compileTemplate(playbook.guards.key), resolve).text;
   const lockKey = playbook.guards.lock === null ? null : renderTemplate(compileTemplate(playbook.guards.lock), resolve).text;
   return { instanceKey, targetKey, lockKey, params: { ok: true, values } };
-}
-
-/** Resolves the names every alert-derived template may use. */
-export function alertResolver(alert: Alert, params: Readonly<Record<string, string>>): Resolve {
-  return (path) => {
-    const [root, name] = path;
-    if (path.length !== 2 || name === undefined) return undefined;
-    switch (root) {
-      case 'params':
-        return params[name];
-      // A missing label renders empty, as in Alertmanager's own templates.
-      case 'labels':
-        return own(alert.labels, name) ?? '';
-      case 'annotations':
-        return own(alert.annotations, name) ?? '';
-      case 'alert':
-        return alertField(alert, name);
-      default:
-        return undefined;
-    }
-  };
-}
-
-function alertField(alert: Alert, name: string): string | undefined {
-  switch (name) {
-    case 'fingerprint':
-      return alert.fingerprint;
-    case 'startsAt':
-      return alert.startsAt;
-    case 'status':
-      return alert.status;
-    case 'generatorURL':
-      return alert.generatorURL;
-    case 'name':
-      return alert.labels['alertname'] ?? '';
-    default:
-      return undefined;
-  }
-}
-
-/** A label's own value: an absent label "constructor" must not find Object.prototype.constructor. */
-function own(set: Readonly<Record<string, string>>, key: string): string | undefined {
-  return Object.hasOwn(set, key) ? set[key] : undefined;
 }
 
 const SHOWN_MAX = 120;

@@ -37,3 +37,8 @@ export function describeAlert(alert: Alert): string {
     .join(', ');
   return `${alertName(alert)}{${labels}} ${alert.fingerprint}`;
 }
+
+/** A label's (or annotation's) own value: an absent label "constructor" must not find Object.prototype.constructor. */
+export function ownValue(set: LabelSet, key: string): string | undefined {
+  return Object.hasOwn(set, key) ? set[key] : undefined;
+}

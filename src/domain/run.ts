@@ -1,3 +1,4 @@
+import type { Alert } from './alert.js';
 import type { Approval } from './approval.js';
 
 /**
@@ -157,3 +158,16 @@ export interface AuditEvent {
 /** An event before the store gives it an id. */
 export type NewEvent = Omit<AuditEvent, 'id' | 'at' | 'runId' | 'batchId' | 'playbook' | 'fingerprint'> &
   Partial<Pick<AuditEvent, 'runId' | 'batchId' | 'playbook' | 'fingerprint'>> & { at?: string };
+
+/** The alert a run was made for, as the run stored it (always the firing alert that decided it). */
+export function alertOfRun(run: Run): Alert {
+  return {
+    status: 'firing',
+    labels: run.labels,
+    annotations: run.annotations,
+    startsAt: run.startsAt,
+    endsAt: null,
+    generatorURL: run.generatorUrl ?? '',
+    fingerprint: run.fingerprint,
+  };
+}

@@ -1,8 +1,8 @@
 import type { Approval } from '../domain/approval.js';
 import type { Playbook, Step } from '../domain/playbook.js';
 import type { Run, RunDetail } from '../domain/run.js';
-import type { StepStatus } from './step-condition.js';
-import type { StepVars } from './steps/step-outcome.js';
+import type { StepStatus, StepVars } from '../domain/step-outcome.js';
+import { kindOf } from './steps/step-kinds.js';
 
 type Phase = 'main' | 'onFailure';
 
@@ -43,13 +43,12 @@ export function gateOf(step: Step, run: Run, progress: Progress, phase: Phase, i
 }
 
 /**
- * A step not marked readOnly that can change something: a run or http step, or a verify step
- * that polls with a method other than GET or HEAD. These are the steps an approval is about.
+ * A step not marked readOnly that can change something (its kind says: a run or http step, or a
+ * verify step that polls with a method other than GET or HEAD). These are the steps an approval
+ * is about.
  */
 export function changesSomething(step: Step): boolean {
-  if (step.readOnly) return false;
-  if (step.kind === 'run' || step.kind === 'http') return true;
-  return step.kind === 'verify' && step.check.kind === 'http' && !['GET', 'HEAD'].includes(step.check.request.method.toUpperCase());
+  return !step.readOnly && kindOf(step).changesSomething(step);
 }
 
 /**

@@ -1,10 +1,8 @@
 import type { Alert } from '../domain/alert.js';
 import type { Playbook, Step } from '../domain/playbook.js';
 import type { RunStep } from '../domain/run.js';
-import { alertResolver } from '../decide/prepare.js';
-import type { Resolve } from '../playbook/template.js';
+import { scopeResolver } from '../playbook/template-scope.js';
 import { renderStep } from './render-step.js';
-import { runField } from './runtime-resolver.js';
 
 /** Identity of the run a plan is rendered for. */
 export interface PlanContext {
@@ -18,15 +16,13 @@ export interface PlanContext {
  * deferred; secrets are never rendered into anything stored.
  */
 export function renderPlan(playbook: Playbook, alert: Alert, params: Readonly<Record<string, string>>, ctx: PlanContext): RunStep[] {
-  const base = alertResolver(alert, params);
-  const resolve: Resolve = (path) => {
-    const [root, name] = path;
-    if (root === 'steps' || root === 'secrets') return null;
-    if (root === 'run' && path.length === 2 && name !== undefined) {
-      return runField(name, { id: ctx.runId, playbook: playbook.name, mode: ctx.dryRun ? 'dry-run' : playbook.mode });
-    }
-    return base(path);
-  };
+  const resolve = scopeResolver({
+    alert,
+    params,
+    run: { id: ctx.runId, playbook: playbook.name, mode: ctx.dryRun ? 'dry-run' : playbook.mode },
+    steps: 'later',
+    secret: 'later',
+  });
   const plan = (steps: readonly Step[], phase: RunStep['phase']): RunStep[] =>
     steps.map((step, index) => {
       const { rendered, deferred } = renderStep(step, resolve);

@@ -1,7 +1,5 @@
+import type { StepStatus } from '../domain/step-outcome.js';
 import { parseCondition } from '../playbook/condition.js';
-
-/** How an earlier step ended, for conditions. "planned" is a dry run's stand-in for success. */
-export type StepStatus = 'succeeded' | 'failed' | 'skipped' | 'planned';
 
 /**
  * Whether a step runs, given how earlier steps ended. Without `when`, a step runs until the run

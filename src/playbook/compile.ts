@@ -6,6 +6,7 @@ import { parseCondition } from './condition.js';
 import type { PlaybookSpec, StepSpec } from './schema.js';
 import { STEP_KINDS } from './schema.js';
 import { parseTemplate, templateRefs, TemplateSyntaxError } from './template.js';
+import { checkRef, type Scope } from './template-scope.js';
 
 /**
  * The second pass over a playbook that passed the schema: everything that needs more than one
@@ -20,14 +21,6 @@ export interface PlaybookIssue {
 }
 
 type Path = (string | number)[];
-
-/** Which template roots a field may use. Commands see alert data only through checked params. */
-type Scope = 'action' | 'message' | 'key';
-
-const ALERT_FIELDS = new Set(['fingerprint', 'startsAt', 'status', 'generatorURL', 'name']);
-const CHECKED_ALERT_FIELDS = new Set(['fingerprint', 'startsAt', 'status']);
-const RUN_FIELDS = new Set(['id', 'playbook', 'mode']);
-const STEP_FIELDS = new Set(['stdout', 'stderr', 'exitCode', 'status', 'json']);
 
 /** Compiles a schema-valid spec into a Playbook, or returns every issue found. */
 export function compilePlaybook(
@@ -157,50 +150,6 @@ function compileParam(name: string, p: PlaybookSpec['params'][string], path: Pat
     if (pattern && !pattern.test(def)) add([...path, 'default'], `default "${def}" does not match the pattern ${p.pattern}`);
   }
   return { name, source, key, type: p.type, pattern, min: p.min ?? null, max: p.max ?? null, clamp: p.clamp, default: def };
-}
-
-function checkRef(ref: readonly string[], scope: Scope, params: ReadonlySet<string>, earlierSteps: ReadonlySet<string>): string | undefined {
-  const [root, name, field] = ref;
-  const shown = `{{ ${ref.join('.')} }}`;
-  switch (root) {
-    case 'params':
-      if (ref.length !== 2) return `${shown}: write {{ params.NAME }}`;
-      if (!params.has(name as string)) {
-        return `${shown} names an unknown param: declare it under params (known: ${[...params].join(', ') || 'none'})`;
-      }
-      return undefined;
-    case 'labels':
-    case 'annotations':
-      if (ref.length !== 2) return `${shown}: write {{ ${root}.NAME }}`;
-      if (scope === 'action') {
-        return `${shown} cannot be used here: alert data reaches commands and requests only through params, which check it against a pattern; declare params: { ${name}: { from: ${root}.${name}, pattern: '...' } } and write {{ params.${name} }}`;
-      }
-      return undefined;
-    case 'alert':
-      if (ref.length !== 2 || !ALERT_FIELDS.has(name as string)) return `${shown}: known alert fields are ${[...ALERT_FIELDS].join(', ')}`;
-      // name and generatorURL are free text from the alert, like labels; the others are checked on receipt.
-      if (scope === 'action' && !CHECKED_ALERT_FIELDS.has(name as string)) {
-        return `${shown} cannot be used here: it is unchecked alert text; declare a param with a pattern (e.g. from: labels.alertname) and use that`;
-      }
-      return undefined;
-    case 'run':
-      if (scope === 'key') return `${shown} cannot be used in a guard key: a run id is new every time, so the key would never repeat`;
-      if (ref.length !== 2 || !RUN_FIELDS.has(name as string)) return `${shown}: known run fields are ${[...RUN_FIELDS].join(', ')}`;
-      return undefined;
-    case 'steps':
-      if (scope === 'key') return `${shown} cannot be used in a guard key: the key is decided before any step runs`;
-      if (ref.length < 3 || !STEP_FIELDS.has(field as string) || (field !== 'json' && ref.length !== 3)) {
-        return `${shown}: write {{ steps.NAME.stdout }}, .stderr, .exitCode, .status or .json.FIELD`;
-      }
-      if (!earlierSteps.has(name as string)) return `${shown} refers to step "${name}", which does not run before this one`;
-      return undefined;
-    case 'secrets':
-      if (scope !== 'action') return `${shown}: secrets may only be used in commands and requests, never in messages or keys`;
-      if (ref.length !== 2) return `${shown}: write {{ secrets.NAME }}`;
-      return undefined;
-    default:
-      return `${shown} is not a known name: templates can use params, labels, annotations, alert, run, steps and secrets`;
-  }
 }
 
 /** Calls `visit` for every templated string of a step, with its path and scope. */

@@ -66,8 +66,15 @@ export interface Rendered {
   readonly deferred: boolean;
 }
 
-/** Raised when a reference has no value at render time. */
-export class TemplateRenderError extends Error {}
+/** Raised when a reference has no value at render time; `path` names it (e.g. ["secrets", "TOKEN"]). */
+export class TemplateRenderError extends Error {
+  constructor(
+    readonly path: readonly string[],
+    readonly reference: string,
+  ) {
+    super(`${reference} has no value`);
+  }
+}
 
 /** Renders a parsed template in one pass. */
 export function renderTemplate(template: Template, resolve: Resolve): Rendered {
@@ -80,7 +87,7 @@ export function renderTemplate(template: Template, resolve: Resolve): Rendered {
     }
     const value = resolve(part.path);
     if (value === undefined) {
-      throw new TemplateRenderError(`${part.source} has no value`);
+      throw new TemplateRenderError(part.path, part.source);
     }
     if (value === null) {
       deferred = true;

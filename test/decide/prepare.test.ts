@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import type { Alert } from '../../src/domain/alert.js';
 import type { Playbook } from '../../src/domain/playbook.js';
 import type { RunStep } from '../../src/domain/run.js';
-import { alertResolver, instanceKeyOf, prepare, type Prepared } from '../../src/decide/prepare.js';
+import { instanceKeyOf, prepare, type Prepared } from '../../src/decide/prepare.js';
+import { alertResolver } from '../../src/playbook/template-scope.js';
 import { renderPlan } from '../../src/execute/plan.js';
 import { parsePlaybook } from '../../src/playbook/loader.js';
 

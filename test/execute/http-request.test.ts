@@ -4,7 +4,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { runHttpStep, sendHttp, type HttpCall } from '../../src/execute/steps/http-request.js';
-import type { StepContext } from '../../src/execute/steps/step-outcome.js';
+import type { StepContext } from '../../src/execute/steps/step-context.js';
 import { freePort } from '../support/alertmanager.js';
 import { reply, startHttpServer, type TestHttpServer } from '../support/http-server.js';
 

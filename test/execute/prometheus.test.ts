@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { StepContext } from '../../src/execute/steps/step-outcome.js';
+import type { StepContext } from '../../src/execute/steps/step-context.js';
 import { pollUntil, prometheusCheck } from '../../src/execute/steps/verify.js';
 import { freePort } from '../support/alertmanager.js';
 import { reply, startHttpServer, type TestHttpServer } from '../support/http-server.js';

@@ -3,8 +3,8 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import type { RetryPolicy } from '../../src/domain/playbook.js';
 import { backoffDelay, sleep } from '../../src/execute/retry.js';
 import type { HttpCall } from '../../src/execute/steps/http-request.js';
-import type { StepContext } from '../../src/execute/steps/step-outcome.js';
-import { httpCheck, jsonPath, pollUntil, type Check } from '../../src/execute/steps/verify.js';
+import type { StepContext } from '../../src/execute/steps/step-context.js';
+import { httpCheck, pollUntil, type Check } from '../../src/execute/steps/verify.js';
 import { freePort } from '../support/alertmanager.js';
 import { reply, startHttpServer, type TestHttpServer } from '../support/http-server.js';
 
@@ -202,31 +202,6 @@ describe('verify: httpCheck and pollUntil against a real local server', { timeou
       )(new AbortController().signal);
       assert.deepEqual(result, { holds: false, measured: 'HTTP 200, status = undefined' });
     });
-  });
-});
-
-describe('jsonPath', () => {
-  const doc = { a: { b: [{ c: 1 }, { c: 'two' }] }, flag: false, empty: null, 'x.y': 'dotted' };
-  const cases: [string, unknown][] = [
-    ['a.b.0.c', 1],
-    ['a.b.1.c', 'two'],
-    ['flag', false],
-    ['empty', null],
-    ['a.b.2.c', undefined],
-    ['a.missing', undefined],
-    ['empty.deeper', undefined],
-    ['flag.deeper', undefined],
-    // An array's length is its own property, so "how many" can be checked too.
-    ['a.b.length', 2],
-    ['a.constructor', undefined],
-    ['__proto__', undefined],
-  ];
-  for (const [path, want] of cases) {
-    test(`${path} → ${JSON.stringify(want)}`, () => assert.equal(jsonPath(doc, path), want));
-  }
-  test('a value that is not an object has no paths', () => {
-    assert.equal(jsonPath('text', 'length'), undefined);
-    assert.equal(jsonPath(undefined, 'a'), undefined);
   });
 });
 

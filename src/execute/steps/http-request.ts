@@ -1,5 +1,6 @@
 import { withDeadline } from '../deadline.js';
-import type { StepContext, StepOutcome } from './step-outcome.js';
+import type { StepOutcome } from '../../domain/step-outcome.js';
+import type { StepContext } from './step-context.js';
 
 /** A request as rendered. */
 export interface HttpCall {

@@ -1,6 +1,7 @@
 import { execa } from 'execa';
 import { CappedOutput } from '../output-cap.js';
-import type { StepContext, StepOutcome } from './step-outcome.js';
+import type { StepOutcome } from '../../domain/step-outcome.js';
+import type { StepContext } from './step-context.js';
 
 /** How a command is started. */
 export interface CommandOptions {

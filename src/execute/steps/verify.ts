@@ -1,6 +1,8 @@
+import { jsonPath } from '../../domain/json-path.js';
 import { sleep } from '../retry.js';
 import { describeFetchError, sendHttp, type HttpCall } from './http-request.js';
-import type { StepContext, StepOutcome } from './step-outcome.js';
+import type { StepOutcome } from '../../domain/step-outcome.js';
+import type { StepContext } from './step-context.js';
 
 /** One look at the condition. `error` means we could not tell (inconclusive), not "false". */
 export interface CheckResult {
@@ -106,14 +108,4 @@ export function httpCheck(
       return { holds: false, measured: '', error: describeFetchError(err, ctx) };
     }
   };
-}
-
-/** "a.b.0.c" into a parsed JSON value; undefined when absent. */
-export function jsonPath(value: unknown, path: string): unknown {
-  let node = value;
-  for (const key of path.split('.')) {
-    if (node === null || typeof node !== 'object' || !Object.hasOwn(node, key)) return undefined;
-    node = (node as Record<string, unknown>)[key];
-  }
-  return node;
 }

@@ -1,6 +1,6 @@
 import type { Approval } from '../../domain/approval.js';
 import { isTerminal, type RunDetail, type RunState, type RunStep, type StepState } from '../../domain/run.js';
-import { describeRendered } from '../../execute/render-step.js';
+import { describeRendered } from '../../domain/describe-step.js';
 import { escapeMrkdwn, isSlackUserId, link, literal, truncate, untrusted } from './escape.js';
 
 /** What the Slack message of a run is drawn from. */

@@ -17,10 +17,5 @@ export interface StepVars {
   readonly json?: unknown;
 }
 
-/** What every step kind receives besides its rendered body. */
-export interface StepContext {
-  /** Aborted when the run is cancelled, the step times out, or the daemon shuts down. */
-  readonly signal: AbortSignal;
-  readonly timeoutMs: number;
-  readonly outputCapBytes: number;
-}
+/** How an earlier step ended, for conditions and templates. "planned" is a dry run's stand-in for success. */
+export type StepStatus = 'succeeded' | 'failed' | 'skipped' | 'planned';

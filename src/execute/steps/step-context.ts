@@ -1,0 +1,7 @@
+/** The limits one attempt of a step body runs under: its abort signal, its time, its output cap. */
+export interface StepContext {
+  /** Aborted when the run is cancelled, the step times out, or the daemon shuts down. */
+  readonly signal: AbortSignal;
+  readonly timeoutMs: number;
+  readonly outputCapBytes: number;
+}

@@ -1,0 +1,65 @@
+import type { Step } from '../../domain/playbook.js';
+import type { RenderedStep } from '../../domain/run.js';
+import type { StepOutcome } from '../../domain/step-outcome.js';
+
+/** The kinds of step a playbook can have. */
+export type StepKindName = Step['kind'];
+/** The compiled step of one kind. */
+export type StepOf<K extends StepKindName> = Extract<Step, { kind: K }>;
+/** The rendered step of one kind. */
+export type RenderedOf<K extends StepKindName> = Extract<RenderedStep, { kind: K }>;
+
+/** Renders template text; each call turns one templated string into exactly one string. */
+export interface TemplateText {
+  text(source: string): string;
+  /** Every value of a string map. */
+  record(source: Readonly<Record<string, string>>): Record<string, string>;
+  /** Every string inside a JSON-like value (an http body). */
+  deep(source: unknown): unknown;
+}
+
+/** Daemon-wide settings for steps. */
+export interface StepSettings {
+  readonly outputCapBytes: number;
+  readonly killGraceMs: number;
+  /** For run steps without a timeout of their own. */
+  readonly defaultTimeoutMs: number;
+  /** Names of the daemon's environment variables that commands may see. */
+  readonly envAllow: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+  readonly prometheusUrl: string;
+}
+
+/** What executing one step body needs besides the rendered step. */
+export interface StepBodyContext {
+  readonly settings: StepSettings;
+  /** Aborted when the run is cancelled or the daemon shuts down. */
+  readonly signal: AbortSignal;
+  readonly dryRun: boolean;
+  /** Variables every command of the run sees (REMEDIATOR_RUN_ID, …). */
+  readonly runEnv: Readonly<Record<string, string>>;
+  /** Whether the run's alert has resolved since (verify: { resolved: true }). */
+  isResolved(): Promise<boolean>;
+  /** Sends a notification about the run through every notifier; the lines say how each went. */
+  announce(text: string, channel: string | null): Promise<string[]>;
+}
+
+/**
+ * One kind of step, as the executor sees it: every kind has this shape, so a new kind (a
+ * silence, an annotation) is one more module here and one more entry in step-kinds.ts, beside its
+ * schema and compile entry in src/playbook/.
+ */
+export interface StepKind<K extends StepKindName> {
+  readonly kind: K;
+  /** The step with the run's values in place: what would run, exactly as it would run. */
+  render(step: StepOf<K>, t: TemplateText): RenderedOf<K>;
+  /**
+   * Whether the step can change something (for a step not marked readOnly): an approval is about
+   * these, so a run that needs one holds before the first of them.
+   */
+  changesSomething(step: StepOf<K>): boolean;
+  /** What a dry run does with the step: execute it (it is safe, or has a dry-run variant) or only plan it. */
+  inDryRun(step: StepOf<K>, rendered: RenderedOf<K>): 'execute' | 'plan';
+  /** Executes the rendered step once (retries are the executor's). */
+  execute(step: StepOf<K>, rendered: RenderedOf<K>, ctx: StepBodyContext): Promise<StepOutcome>;
+}
