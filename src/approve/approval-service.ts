@@ -2,7 +2,7 @@ import { openRequest, type Identity, type Verdict } from '../domain/approval.js'
 import type { Notification, Notifier } from '../domain/notifier.js';
 import type { Playbook } from '../domain/playbook.js';
 import type { Run, RunDetail } from '../domain/run.js';
-import type { Lease, Store } from '../domain/store.js';
+import type { ApprovalStore, AuditLog, Lease, RunStore } from '../domain/store.js';
 import { deliver } from '../notify/deliver.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -10,7 +10,7 @@ import { mayDecide, type ApproverGroups } from './approvers.js';
 
 /** What deciding needs; wired once in serve. */
 export interface ApprovalDeps {
-  readonly store: Store;
+  readonly store: ApprovalStore & RunStore & AuditLog;
   /** The active playbook of a name (an approved run goes on with it). */
   readonly playbook: (name: string) => Playbook | undefined;
   /** Queues an approved run to go on at its gate. */

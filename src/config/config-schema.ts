@@ -7,13 +7,27 @@ import { parseMatcher } from '../match/matcher.js';
 
 /**
  * The configuration file. Strict like playbooks: an unknown key is a mistake to report, not to
- * ignore. Secrets have no key here at all: they come from the environment or from files.
+ * ignore. Secrets have no key here at all: they come from the environment or from files. Every
+ * default is written once, on its key: a nested object defaults to `{}`, which zod then parses
+ * (`prefault`), so its keys' own defaults apply. Durations are written as text ("30s", "1h30m")
+ * and parsed here into milliseconds: the rest of the daemon never parses one again.
  */
-const duration = z.string().regex(/^(?:\d+(?:ms|s|m|h|d|w))+$/, { message: 'must be a duration such as 500ms, 30s, 5m or 1h30m' });
+const DURATION_TEXT = /^(?:\d+(?:ms|s|m|h|d|w))+$/;
 
-const DEFAULT_BUDGET = { count: 20, per: '1h' };
+/** A duration such as 500ms, 30s or 1h30m, in milliseconds (zero allowed). */
+const duration = z
+  .string()
+  .regex(DURATION_TEXT, { message: 'must be a duration such as 500ms, 30s, 5m or 1h30m' })
+  .transform((text) => parseDuration(text) ?? 0);
 
-const positiveDuration = z.string().refine((v) => (parseDuration(v) ?? 0) > 0, { message: 'must be a duration above zero such as 30m, 2h or 1d' });
+/** A duration above zero, in milliseconds. */
+const positiveDuration = z
+  .string()
+  .refine((v) => (parseDuration(v) ?? 0) > 0, { message: 'must be a duration above zero such as 30m, 2h or 1d' })
+  .transform((text) => parseDuration(text) ?? 0);
+
+/** true/false, also as text from an environment variable. */
+const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
 
 /** A list given as text (an environment variable) is YAML or JSON; from the file it is a list already. */
 function fromText(value: unknown): unknown {
@@ -81,13 +95,13 @@ export const configSchema = z.strictObject({
         .max(64 * 1024 * 1024)
         .default(1024 * 1024),
     })
-    .default({ maxBodyBytes: 1024 * 1024 }),
+    .prefault({}),
   auth: z
     .strictObject({
       /** Create missing webhook/API tokens under the data directory: for a first local start only. */
-      generateTokens: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(false),
+      generateTokens: flag.default(false),
     })
-    .default({ generateTokens: false }),
+    .prefault({}),
   runs: z
     .strictObject({
       /** Runs executing at once; further runs wait their turn, in order. */
@@ -100,11 +114,11 @@ export const configSchema = z.strictObject({
         .max(16 * 1024 * 1024)
         .default(64 * 1024),
       /** Time between SIGTERM and SIGKILL for a command that timed out or was cancelled. */
-      killGrace: duration.default('5s'),
+      killGrace: duration.prefault('5s'),
       /** On SIGTERM, how long running steps may take to finish before they are killed. */
-      shutdownGrace: duration.default('30s'),
+      shutdownGrace: duration.prefault('30s'),
       /** Timeout of run steps that set none. */
-      defaultTimeout: duration.default('5m'),
+      defaultTimeout: duration.prefault('5m'),
       /** Environment variables of the daemon that commands see; nothing else leaks to them. */
       envAllow: z
         .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/))
@@ -113,29 +127,19 @@ export const configSchema = z.strictObject({
        * With replicas on one database: how long a run stays leased to the replica executing it
        * without a heartbeat. When a replica dies, another marks its runs interrupted after this.
        */
-      lease: positiveDuration.default('30s'),
+      lease: positiveDuration.prefault('30s'),
     })
-    .default({
-      maxConcurrent: 4,
-      outputCapBytes: 64 * 1024,
-      killGrace: '5s',
-      shutdownGrace: '30s',
-      defaultTimeout: '5m',
-      envAllow: ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT'],
-      lease: '30s',
-    }),
+    .prefault({}),
   /** This process's name on batch claims and run leases (default: the host name); a random suffix keeps restarts apart. */
   replicaName: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be letters, digits, ".", "_" or "-", such as the pod name' })
     .optional(),
-  prometheus: z
-    .strictObject({ url: z.url({ message: 'must be a URL such as http://127.0.0.1:9090' }).default('http://127.0.0.1:9090') })
-    .default({ url: 'http://127.0.0.1:9090' }),
+  prometheus: z.strictObject({ url: z.url({ message: 'must be a URL such as http://127.0.0.1:9090' }).default('http://127.0.0.1:9090') }).prefault({}),
   retention: z
     .strictObject({
       /** Remove events, finished runs and processed batches older than this (the audit chain stays verifiable). */
-      keep: positiveDuration.default('90d'),
+      keep: positiveDuration.prefault('90d'),
       /** When to prune: five cron fields, in UTC. */
       schedule: z
         .string()
@@ -143,9 +147,9 @@ export const configSchema = z.strictObject({
           message: 'must be a cron expression such as "17 3 * * *" (five fields: minute hour day-of-month month day-of-week)',
         })
         .default('17 3 * * *'),
-      enabled: z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]).default(true),
+      enabled: flag.default(true),
     })
-    .default({ keep: '90d', schedule: '17 3 * * *', enabled: true }),
+    .prefault({}),
   /** Where people reach this daemon (behind a proxy, say); links in Slack messages point there. */
   publicUrl: z.url({ message: 'must be a URL such as https://remediator.example.com' }).optional(),
   approvals: z
@@ -158,7 +162,7 @@ export const configSchema = z.strictObject({
         )
         .default({}),
     })
-    .default({ groups: {} }),
+    .prefault({}),
   slack: z
     .strictObject({
       /** Channel for run messages with a bot token (a channel id such as C0123456789, or #name). */
@@ -172,7 +176,7 @@ export const configSchema = z.strictObject({
         .regex(/^[TE][A-Z0-9]+$/, { message: 'must be a Slack team id such as T0123456789' })
         .optional(),
     })
-    .default({}),
+    .prefault({}),
   /** A directory of files, one per secret (a mounted Kubernetes Secret), for {{ secrets.NAME }}. */
   secretsDir: z.string().min(1).optional(),
   guards: z
@@ -180,18 +184,21 @@ export const configSchema = z.strictObject({
       /** Live runs (of all playbooks) allowed per window; the one that would exceed it opens the circuit. */
       budget: z
         .strictObject({
-          count: z.coerce.number().int().min(1).default(DEFAULT_BUDGET.count),
-          per: positiveDuration.default(DEFAULT_BUDGET.per),
+          count: z.coerce.number().int().min(1).default(20),
+          per: positiveDuration.prefault('1h'),
         })
-        .default(DEFAULT_BUDGET),
+        .prefault({}),
       /** Times when runs are suppressed or forced to dry-run. */
       maintenance: z.preprocess(fromText, z.array(maintenanceWindow)).default([]).superRefine(uniqueNames),
     })
-    .default({ budget: DEFAULT_BUDGET, maintenance: [] }),
+    .prefault({}),
 });
 
-/** The configuration after defaults. */
+/** The configuration after defaults, durations in milliseconds. */
 export type Config = z.infer<typeof configSchema>;
+
+/** The configuration as written (a file, the environment, a test): every key optional, durations as text. */
+export type ConfigInput = z.input<typeof configSchema>;
 
 /** Configuration keys that are also environment variables and flags, by environment name. */
 export const ENV_KEYS: Readonly<Record<string, readonly string[]>> = {

@@ -1,6 +1,5 @@
 import type { LabelSet } from '../domain/alert.js';
 import type { ActiveWindow, MaintenanceWindow } from '../domain/decision.js';
-import { parseDuration } from '../domain/duration.js';
 import { parseMatcher } from '../match/matcher.js';
 import { parseCron } from './cron.js';
 
@@ -13,7 +12,8 @@ import { parseCron } from './cron.js';
 export interface MaintenanceWindowSpec {
   readonly name: string;
   readonly cron: string;
-  readonly duration: string;
+  /** How long each window lasts, in milliseconds (the configuration parses "2h"). */
+  readonly duration: number;
   readonly action: 'suppress' | 'dry-run';
   /** Alertmanager matchers; the window applies only to alerts whose labels match them all. */
   readonly matchers?: readonly string[] | undefined;
@@ -29,8 +29,9 @@ export interface MaintenanceWindowSpec {
 export function compileWindows(specs: readonly MaintenanceWindowSpec[]): MaintenanceWindow[] {
   return specs.map((spec) => {
     const schedule = parseCron(spec.cron, spec.timezone ?? 'UTC');
-    const durationMs = parseDuration(spec.duration);
-    if (durationMs === undefined || durationMs <= 0) throw new Error(`maintenance window ${spec.name}: duration "${spec.duration}" is not a positive duration`);
+    const durationMs = spec.duration;
+    if (!Number.isFinite(durationMs) || durationMs <= 0)
+      throw new Error(`maintenance window ${spec.name}: duration ${durationMs} ms is not a positive duration`);
     const matchers = (spec.matchers ?? []).map((m) => parseMatcher(m));
     return {
       name: spec.name,

@@ -1,5 +1,5 @@
 import { errorMessage } from '../domain/errors.js';
-import type { Lease, Store } from '../domain/store.js';
+import type { Lease, LeaseStore } from '../domain/store.js';
 import type { Logger } from '../observability/logger.js';
 
 /**
@@ -15,7 +15,7 @@ export class LeaseKeeper {
 
   constructor(
     private readonly deps: {
-      readonly store: Store;
+      readonly store: LeaseStore;
       readonly owner: string;
       readonly leaseMs: number;
       readonly clock: () => Date;

@@ -1,7 +1,7 @@
 import { errorMessage, RemediatorError } from '../domain/errors.js';
 import { formatDuration } from '../domain/duration.js';
 import type { Notification, Notifier } from '../domain/notifier.js';
-import type { CircuitRecord, PauseRecord, Store } from '../domain/store.js';
+import type { AuditLog, CircuitRecord, GuardStore, PauseRecord } from '../domain/store.js';
 import { deliver } from '../notify/deliver.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -11,7 +11,7 @@ export const MAX_PAUSE_MS = 7 * 86_400_000;
 
 /** What the switches need; wired once in serve. */
 export interface GuardSwitchesDeps {
-  readonly store: Store;
+  readonly store: GuardStore & AuditLog;
   readonly clock: () => Date;
   readonly logger: Logger;
   readonly metrics: Metrics;

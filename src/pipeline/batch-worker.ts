@@ -1,5 +1,5 @@
 import { errorMessage } from '../domain/errors.js';
-import type { Store, StoredBatch } from '../domain/store.js';
+import type { BatchStore, StoredBatch } from '../domain/store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 
@@ -29,7 +29,7 @@ export class BatchWorker {
   private readonly poller: NodeJS.Timeout | null;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: BatchStore,
     private readonly process: (batch: StoredBatch) => Promise<void>,
     private readonly logger: Logger,
     private readonly metrics: Metrics,

@@ -4,7 +4,7 @@ import { formatDuration } from '../domain/duration.js';
 import { errorMessage } from '../domain/errors.js';
 import type { Playbook } from '../domain/playbook.js';
 import type { NewEvent, Run } from '../domain/run.js';
-import type { Store, StoredBatch } from '../domain/store.js';
+import type { AuditLog, BatchStore, GuardStore, RunStore, StoredBatch } from '../domain/store.js';
 import { decide } from '../decide/decide.js';
 import { prepare } from '../decide/prepare.js';
 import { renderPlan } from '../execute/plan.js';
@@ -17,7 +17,7 @@ import type { PlaybookSet } from '../playbook/playbook-set.js';
 
 /** What processing needs; wired once in serve. */
 export interface ProcessDeps {
-  readonly store: Store;
+  readonly store: BatchStore & GuardStore & RunStore & AuditLog;
   readonly playbooks: PlaybookSet;
   readonly settings: DecideSettings;
   readonly clock: () => Date;

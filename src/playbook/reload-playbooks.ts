@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Store } from '../domain/store.js';
+import type { AuditLog } from '../domain/store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { formatLoadError, loadPlaybooks } from './loader.js';
@@ -15,7 +15,7 @@ export type ReloadResult = { ok: true; playbooks: number; added: string[]; remov
  */
 export async function reloadPlaybooks(
   dir: string,
-  deps: { playbooks: PlaybookSet; store: Store; logger: Logger; metrics: Metrics; clock: () => Date },
+  deps: { playbooks: PlaybookSet; store: AuditLog; logger: Logger; metrics: Metrics; clock: () => Date },
 ): Promise<ReloadResult> {
   const { playbooks, store, logger, metrics, clock } = deps;
   let loaded: Awaited<ReturnType<typeof loadPlaybooks>>;

@@ -1,7 +1,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { formatDuration } from '../domain/duration.js';
 import { errorMessage } from '../domain/errors.js';
-import type { Store } from '../domain/store.js';
+import type { RetentionStore } from '../domain/store.js';
 import type { Logger } from '../observability/logger.js';
 
 /** What a retention pass removed in all. */
@@ -25,7 +25,7 @@ export class RetentionJob {
 
   constructor(
     private readonly deps: {
-      readonly store: Store;
+      readonly store: RetentionStore;
       readonly keepMs: number;
       /** Five fields (or six, with seconds first), read in `timezone` (default UTC). */
       readonly schedule: string;

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, test } from 'node:test';
-import type { Config } from '../../src/config/config-schema.js';
+import type { ConfigInput } from '../../src/config/config-schema.js';
 import type { Run, RunDetail } from '../../src/domain/run.js';
 import { fixture, ROOT } from '../support/fixtures.js';
 import { reply, startHttpServer } from '../support/http-server.js';
@@ -23,7 +23,7 @@ afterEach(async () => {
 });
 
 /** A fresh directory with the playbooks, and a daemon on them (live execution). */
-async function daemonWith(playbooks: Record<string, string>, config: Partial<Config> = {}): Promise<TestDaemon> {
+async function daemonWith(playbooks: Record<string, string>, config: ConfigInput = {}): Promise<TestDaemon> {
   dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-approvals-'));
   mkdirSync(path.join(dir, 'playbooks'));
   for (const [name, text] of Object.entries(playbooks)) writeFileSync(path.join(dir, 'playbooks', `${name}.yaml`), text.replaceAll('ACTIONS_LOG', actionLog()));
@@ -31,7 +31,7 @@ async function daemonWith(playbooks: Record<string, string>, config: Partial<Con
 }
 
 /** (Re)starts the daemon on the same directory and database. */
-async function restart(config: Partial<Config> = {}): Promise<TestDaemon> {
+async function restart(config: ConfigInput = {}): Promise<TestDaemon> {
   if (daemon) await daemon.close();
   daemon = await startTestDaemon({ dir, playbooks: path.join(dir, 'playbooks'), config: { execution: 'live', ...config }, env: { PATH: process.env['PATH'] } });
   return daemon;

@@ -23,17 +23,17 @@ test('defaults apply with no file, no environment and no flags', () => {
     runs: {
       maxConcurrent: 4,
       outputCapBytes: 65536,
-      killGrace: '5s',
-      shutdownGrace: '30s',
-      defaultTimeout: '5m',
+      killGrace: 5000,
+      shutdownGrace: 30_000,
+      defaultTimeout: 300_000,
       envAllow: ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT'],
-      lease: '30s',
+      lease: 30_000,
     },
     prometheus: { url: 'http://127.0.0.1:9090' },
-    guards: { budget: { count: 20, per: '1h' }, maintenance: [] },
+    guards: { budget: { count: 20, per: 3_600_000 }, maintenance: [] },
     approvals: { groups: {} },
     slack: {},
-    retention: { keep: '90d', schedule: '17 3 * * *', enabled: true },
+    retention: { keep: 90 * 86_400_000, schedule: '17 3 * * *', enabled: true },
   });
 });
 
@@ -91,10 +91,10 @@ test('guards: budget and maintenance windows from the file and the environment',
   );
   const c = loadConfig({ config: guarded }, {});
   assert.deepEqual(c.guards, {
-    budget: { count: 5, per: '30m' },
+    budget: { count: 5, per: 1_800_000 },
     maintenance: [
-      { name: 'sunday', cron: '0 2 * * SUN', duration: '2h', action: 'dry-run', matchers: ['namespace="shop"'], timezone: 'Europe/Berlin' },
-      { name: 'nightly', cron: '@daily', duration: '1h', action: 'suppress' },
+      { name: 'sunday', cron: '0 2 * * SUN', duration: 7_200_000, action: 'dry-run', matchers: ['namespace="shop"'], timezone: 'Europe/Berlin' },
+      { name: 'nightly', cron: '@daily', duration: 3_600_000, action: 'suppress' },
     ],
   });
   const env = {
@@ -103,8 +103,8 @@ test('guards: budget and maintenance windows from the file and the environment',
     REMEDIATOR_GUARDS_MAINTENANCE: '[{name: freeze, cron: "0 0 * * *", duration: 1d, action: suppress}]',
   };
   const fromEnv = loadConfig({ config: guarded }, env);
-  assert.deepEqual(fromEnv.guards.budget, { count: 7, per: '2h' });
-  assert.deepEqual(fromEnv.guards.maintenance, [{ name: 'freeze', cron: '0 0 * * *', duration: '1d', action: 'suppress' }]);
+  assert.deepEqual(fromEnv.guards.budget, { count: 7, per: 7_200_000 });
+  assert.deepEqual(fromEnv.guards.maintenance, [{ name: 'freeze', cron: '0 0 * * *', duration: 86_400_000, action: 'suppress' }]);
   assert.deepEqual(loadConfig({}, { REMEDIATOR_GUARDS_MAINTENANCE: '[]' }).guards.maintenance, []);
 });
 

@@ -5,6 +5,7 @@ import type { Decision, DecideSettings, GuardState } from '../../src/domain/deci
 import type { Playbook } from '../../src/domain/playbook.js';
 import { decide } from '../../src/decide/decide.js';
 import { compileWindows, type MaintenanceWindowSpec } from '../../src/decide/maintenance.js';
+import { parseDuration } from '../../src/domain/duration.js';
 import { prepare } from '../../src/decide/prepare.js';
 import { parsePlaybook } from '../../src/playbook/loader.js';
 
@@ -80,8 +81,11 @@ interface Case {
 
 const minutesLater = (m: number): Date => new Date(NOW.getTime() + m * 60_000);
 // NOW is Wednesday 2024-05-01 12:00 UTC.
-const windows = (...specs: Partial<MaintenanceWindowSpec>[]) =>
-  compileWindows(specs.map((w, i) => ({ name: `w${i + 1}`, cron: '0 11 * * WED', duration: '2h', action: 'suppress' as const, ...w })));
+// Durations are written as in the configuration ("2h") and parsed as the configuration does.
+const windows = (...specs: (Partial<Omit<MaintenanceWindowSpec, 'duration'>> & { duration?: string })[]) =>
+  compileWindows(
+    specs.map((w, i) => ({ name: `w${i + 1}`, cron: '0 11 * * WED', action: 'suppress' as const, ...w, duration: parseDuration(w.duration ?? '2h') ?? 0 })),
+  );
 const BUDGET = { count: 3, perMs: 3_600_000 };
 const pausedByAlice = { at: minutesAgo(30), until: minutesLater(30), by: 'alice', reason: 'upgrading the cluster' };
 const pausedDetail = 'paused by alice at 2024-05-01T11:30:00.000Z until 2024-05-01T12:30:00.000Z: upgrading the cluster';

@@ -53,7 +53,7 @@ test('every variable the Deployment sets is one remediator reads, and the config
   assert.equal(container.args.join(' '), 'serve --config /etc/remediator/config/remediator.yaml');
   assert.ok(container.volumeMounts.some((m) => m.mountPath === '/etc/remediator/playbooks'));
   // The pod must outlive the daemon's own shutdown grace, or running steps are killed unrecorded.
-  const grace = Number(config.runs.shutdownGrace.replace(/s$/, ''));
+  const grace = config.runs.shutdownGrace / 1000;
   assert.ok(deployment.spec.template.spec.terminationGracePeriodSeconds > grace);
 });
 

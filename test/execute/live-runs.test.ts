@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
-import type { Config } from '../../src/config/config-schema.js';
+import type { ConfigInput } from '../../src/config/config-schema.js';
 import type { Run, RunDetail } from '../../src/domain/run.js';
 import { fixture, ROOT } from '../support/fixtures.js';
 import { removeDir, startTestDaemon, type TestDaemon } from '../support/test-daemon.js';
@@ -62,7 +62,7 @@ afterEach(async () => {
 
 /** Writes playbooks into a fresh directory and starts a daemon on them. */
 let playbooksDir = '';
-async function daemonWith(playbooks: Record<string, string>, config: Partial<Config> = {}): Promise<TestDaemon> {
+async function daemonWith(playbooks: Record<string, string>, config: ConfigInput = {}): Promise<TestDaemon> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-live-'));
   const pbDir = path.join(dir, 'playbooks');
   playbooksDir = pbDir;

@@ -320,7 +320,7 @@ describe('pipeline guards', () => {
 
   test('a maintenance window in force suppresses or forces dry runs, for the alerts its matchers select', async () => {
     const always = (action: 'suppress' | 'dry-run', matchers: string[]) =>
-      compileWindows([{ name: `all-${action}`, cron: '* * * * *', duration: '1m', action, matchers }]);
+      compileWindows([{ name: `all-${action}`, cron: '* * * * *', duration: 60_000, action, matchers }]);
     const h = harness(dir, [rollback()], { maintenance: [...always('suppress', ['deployment="api"']), ...always('dry-run', ['deployment="web"'])] });
     for (const d of ['api', 'web', 'cart']) await h.process(batch(d));
     assert.deepEqual(

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Registry } from 'prom-client';
 import { startDaemon, type Daemon } from '../../src/cli/serve.js';
-import { configSchema, type Config } from '../../src/config/config-schema.js';
+import { configSchema, type ConfigInput } from '../../src/config/config-schema.js';
 import type { Secrets } from '../../src/config/secrets.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { TEST_PLAYBOOKS } from './fixtures.js';
@@ -28,7 +28,7 @@ export async function startTestDaemon(
   options: {
     dir?: string;
     playbooks?: string;
-    config?: Partial<Config>;
+    config?: ConfigInput;
     clock?: () => Date;
     env?: NodeJS.ProcessEnv;
     notifyWebhookUrl?: string;

@@ -1,0 +1,204 @@
+import type { DecideSettings } from '../domain/decision.js';
+import type { Notifier } from '../domain/notifier.js';
+import type { Playbook } from '../domain/playbook.js';
+import type { Run } from '../domain/run.js';
+import type { Store } from '../domain/store.js';
+import { ApprovalService } from '../approve/approval-service.js';
+import { ExpiryTimer } from '../approve/expiry-timer.js';
+import { Executor, type ExecutorDeps } from '../execute/executor.js';
+import { LeaseKeeper } from '../execute/lease-keeper.js';
+import type { SecretStore } from '../execute/secrets.js';
+import { GuardSwitches } from '../guards/guard-switches.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { PlaybookSet } from '../playbook/playbook-set.js';
+import { Receiver } from '../receive/receive-batch.js';
+import { BatchWorker } from './batch-worker.js';
+import { processBatch } from './process-batch.js';
+import { resumePending } from './recovery.js';
+import { RunChanges } from './run-changes.js';
+
+/** The concrete parts the pipeline runs on, picked by serve. */
+export interface PipelineParts {
+  readonly store: Store;
+  readonly playbooks: PlaybookSet;
+  readonly notifiers: readonly Notifier[];
+  readonly secrets: SecretStore;
+  readonly clock: () => Date;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** This replica's name on batch claims and run leases. */
+  readonly replica: string;
+  readonly settings: PipelineSettings;
+}
+
+/** What the configuration says about each stage. */
+export interface PipelineSettings {
+  readonly execution: 'dry-run' | 'live';
+  readonly decide: DecideSettings;
+  readonly steps: ExecutorDeps['settings'];
+  /** approvals.groups */
+  readonly approverGroups: Readonly<Record<string, readonly string[]>>;
+  /** How long a run stays leased to the replica executing it without a heartbeat. */
+  readonly leaseMs: number;
+  /** How long a batch claim holds, and how often to look for batches other replicas left. */
+  readonly claimMs: number;
+  readonly pollMs: number;
+}
+
+/** The assembled stages, and the switches a daemon drives them with. */
+export interface Pipeline {
+  readonly receiver: Receiver;
+  readonly worker: BatchWorker;
+  readonly executor: Executor;
+  readonly approvals: ApprovalService;
+  readonly switches: GuardSwitches;
+  readonly changes: RunChanges;
+  /**
+   * Picks up what a previous process left (stored batches first, then pending runs; runs it
+   * interrupted are announced), then starts the timers: leases, approval expiry.
+   */
+  start(interrupted: readonly string[]): Promise<void>;
+  /** Resolves when every batch is processed and every started run has reached a resting state. */
+  settled(): Promise<void>;
+  /**
+   * Stops taking work: webhooks are refused (retryable), stored batches wait for the next start,
+   * running steps get `graceMs`, then are killed and their runs interrupted.
+   */
+  stop(graceMs: number): Promise<void>;
+}
+
+/**
+ * The pipeline, in the order an alert travels it:
+ *
+ *   receive ──► claim ──► match, decide, create ──► execute ──► (hold ──► approve ──► execute)
+ *
+ * with every stage recording what it does and telling the run watchers (Slack's message per run).
+ * This is the one place the stages are joined; each stage knows only the next one's entry point.
+ */
+export function assemblePipeline(parts: PipelineParts): Pipeline {
+  const { store, playbooks, notifiers, secrets, clock, logger, metrics, replica, settings } = parts;
+  let stopping = false;
+  const changes = new RunChanges({ store, metrics });
+  const leases = new LeaseKeeper({
+    store,
+    owner: replica,
+    leaseMs: settings.leaseMs,
+    clock,
+    logger,
+    onInterrupted: (ids) => changes.endedElsewhere(ids, 'interrupted'),
+  });
+  const switches = new GuardSwitches({ store, clock, logger, metrics, notifiers, budget: settings.decide.budget });
+
+  // 1. receive: a webhook's batch is stored, then the worker is kicked.
+  const receiver = new Receiver({ store, clock, logger, metrics, onStored: () => worker.kick(), isShuttingDown: () => stopping });
+
+  // 2. claim: the worker takes stored batches in arrival order (replicas each take their own) …
+  // 3. match, decide, create: … and each alert of a batch is matched, decided and, for a run, created.
+  const worker = new BatchWorker(
+    store,
+    (batch) =>
+      processBatch(batch, {
+        store,
+        playbooks,
+        settings: settings.decide,
+        clock,
+        logger,
+        metrics,
+        switches,
+        onRunCreated: (run, playbook) => start(run, playbook),
+        onRunsCancelled: (ids) => changes.endedElsewhere(ids, 'cancelled'),
+      }),
+    logger,
+    metrics,
+    2000,
+    { owner: replica, claimMs: settings.claimMs, pollMs: settings.pollMs, clock },
+  );
+
+  // 4. execute: every created run is queued for a slot.
+  const liveRefused = () => (settings.execution === 'dry-run' ? 'the daemon now runs with execution dry-run' : null);
+  const executor = new Executor({
+    store,
+    logger,
+    metrics,
+    clock,
+    notifiers,
+    secrets,
+    settings: settings.steps,
+    onRunChanged: changes.changed,
+    onHold: () => expiry.poke(),
+    lease: () => leases.lease(),
+    liveRefused,
+  });
+  const inFlight = new Set<Promise<void>>();
+  const track = (p: Promise<void>) => {
+    const tracked = p.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+  };
+  const start = (run: Run, playbook: Playbook) => {
+    changes.changed(run.id);
+    track(executor.execute(run, playbook));
+  };
+
+  // 5. approve: a held run waits for a person (any channel) or its expiry; approved, it goes on.
+  const approvals = new ApprovalService({
+    store,
+    playbook: (name) => playbooks.byName(name),
+    resume: (run, playbook) => track(executor.resume(run, playbook)),
+    stopRunning: (runId, reason) => executor.cancel(runId, reason),
+    groups: settings.approverGroups,
+    clock,
+    logger,
+    metrics,
+    notifiers,
+    onRunChanged: changes.changed,
+    lease: () => leases.lease(),
+    refuseVerdicts: () =>
+      stopping
+        ? { code: 'unavailable' as const, message: 'the daemon is shutting down: decide again in a moment (another replica, or this one after its restart)' }
+        : settings.execution === 'dry-run'
+          ? {
+              code: 'conflict' as const,
+              message: 'the daemon runs with execution dry-run: an approved run would not act; reject it, or approve it on a live daemon',
+            }
+          : null,
+  });
+  const expiry = new ExpiryTimer({ nextExpiry: () => store.nextApprovalExpiry(), expireDue: () => approvals.expireDue(), clock, logger });
+
+  return {
+    receiver,
+    worker,
+    executor,
+    approvals,
+    switches,
+    changes,
+    async start(interrupted) {
+      const restartedAt = clock().toISOString();
+      worker.kick();
+      await worker.idle();
+      await resumePending({ store, playbooks, start, clock, logger, before: restartedAt, cancelled: (id) => changes.endedElsewhere([id], 'cancelled') });
+      // Runs interrupted at start: counted, and their messages still say running.
+      changes.endedElsewhere(interrupted, 'interrupted');
+      leases.start();
+      if (!store.exclusive) await leases.sweep();
+      // Requests that expired while the daemon was down expire now; the timer is rebuilt from the store.
+      expiry.poke();
+      await expiry.idle();
+    },
+    async settled() {
+      await worker.idle();
+      while (inFlight.size > 0) await Promise.all([...inFlight]);
+      await switches.idle();
+    },
+    async stop(graceMs) {
+      stopping = true;
+      expiry.stop();
+      await expiry.idle();
+      await worker.stop();
+      await executor.shutdown(graceMs);
+      await leases.stop();
+      await Promise.all([...inFlight]);
+      await switches.idle();
+    },
+  };
+}
