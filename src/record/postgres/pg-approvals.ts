@@ -5,6 +5,7 @@ import { applyTransition } from './pg-runs.js';
 import { toApproval, toRun } from '../rows.js';
 import { type Row } from './pg-rows.js';
 import type { Tx } from './transaction.js';
+import { cancelChange } from '../store-pieces.js';
 
 /**
  * Approval requests. A method that reads a run and then decides what to write locks the run's
@@ -127,13 +128,7 @@ export async function cancelRun(tx: Tx, runId: string, c: { at: string; by: Iden
     from: [from],
     to: 'cancelled',
     at: c.at,
-    reason: `cancelled by ${c.by.id} via ${c.by.via}: ${c.reason}`,
-    events: [
-      ...(closed
-        ? [{ kind: 'approval.cancelled' as const, data: { seq: closed.seq, step: closed.stepName, by: c.by.id, via: c.by.via, reason: c.reason } }]
-        : []),
-      { kind: 'run.state', data: { from, to: 'cancelled', by: c.by.id, via: c.by.via, reason: c.reason } },
-    ],
+    ...cancelChange(from, c, closed),
   });
   return from;
 }

@@ -1,6 +1,7 @@
 import type { GuardState } from '../../domain/decision.js';
 import type { CircuitRecord, GlobalState, GuardQuery, PauseRecord } from '../../domain/store.js';
 import { toCircuit, toPause } from '../rows.js';
+import { guardStateOf } from '../store-pieces.js';
 import type { Tx } from './transaction.js';
 
 /**
@@ -19,16 +20,16 @@ export async function guardState(tx: Tx, q: GuardQuery): Promise<GuardState> {
   const circuit = await readCircuit(tx);
   const recent =
     q.since === null ? 0 : await tx.count('SELECT COUNT(*) AS n FROM runs WHERE playbook = $1 AND created_at >= $2', [q.playbook, q.since.toISOString()]);
-  return {
-    instanceRun: instance ? { id: String(instance['id']), state: String(instance['state']) } : null,
-    activeRun: active ? { id: String(active['id']), state: String(active['state']) } : null,
-    lastRunAt: last ? new Date(String(last['created_at'])) : null,
+  return guardStateOf({
+    instance,
+    active,
+    last,
+    locker,
+    pause,
+    circuit,
     recentRuns: recent,
-    lockedBy: locker ? { id: String(locker['id']), playbook: String(locker['playbook']), state: String(locker['state']) } : null,
-    paused: pause && pause.resumedAt === null ? { at: new Date(pause.pausedAt), until: new Date(pause.until), reason: pause.reason, by: pause.by } : null,
-    circuit: circuit && circuit.closedAt === null ? { openedAt: new Date(circuit.openedAt), reason: circuit.reason } : null,
     liveRunsInWindow: await liveRunsSince(tx, q.budgetSince ?? null, circuit),
-  };
+  });
 }
 
 /** The pause and circuit rows, and the live runs since `budgetSince`. */

@@ -1,5 +1,6 @@
 import type { Query } from './pg-reads.js';
 import type { Tx } from './transaction.js';
+import { INTERRUPTED_STEP_ERROR, interruptedEvents } from '../store-pieces.js';
 
 /**
  * Leases: a replica executing a run renews its lease; a run whose lease ran out is interrupted
@@ -33,18 +34,9 @@ async function interruptWhere(tx: Tx, where: string, args: readonly unknown[], a
   // A step that was running may or may not have done its work: say so, never "running" forever.
   await tx.rows("UPDATE run_steps SET state = 'interrupted', finished_at = $1, error = $2 WHERE run_id = ANY($3::text[]) AND state = 'running'", [
     at,
-    'the daemon stopped while this step ran: it may or may not have completed',
+    INTERRUPTED_STEP_ERROR,
     ids,
   ]);
-  tx.append(
-    rows.map((r) => ({
-      kind: 'run.state',
-      at,
-      runId: String(r['id']),
-      playbook: String(r['playbook']),
-      fingerprint: String(r['fingerprint']),
-      data: { from: 'running', to: 'interrupted', reason, ...(typeof r['owner'] === 'string' ? { owner: r['owner'] } : {}) },
-    })),
-  );
+  tx.append(interruptedEvents(rows, at, reason));
   return ids;
 }

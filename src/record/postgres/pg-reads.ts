@@ -2,6 +2,7 @@ import type { AuditEvent, Run, RunDetail } from '../../domain/run.js';
 import type { EventQuery, RunQuery } from '../../domain/store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { toApproval, toEvent, toRun, toStep } from '../rows.js';
+import { eventFilter } from '../store-pieces.js';
 import { type Row } from './pg-rows.js';
 import type { Tx } from './transaction.js';
 
@@ -38,18 +39,9 @@ export async function listRuns(query: Query, q: RunQuery): Promise<{ runs: Run[]
 
 /** Events in id order, filtered; `afterId` pages. */
 export async function listEvents(query: Query, q: EventQuery): Promise<AuditEvent[]> {
-  const where: string[] = [];
-  const args: unknown[] = [];
-  const add = (clause: string, value: unknown) => {
-    args.push(value);
-    where.push(clause.replace('?', `$${args.length}`));
-  };
-  if (q.runId !== undefined) add('run_id = ?', q.runId);
-  if (q.playbook !== undefined) add('playbook = ?', q.playbook);
-  if (q.kind !== undefined) add('kind = ?', q.kind);
-  if (q.since !== undefined) add('at >= ?', q.since);
-  if (q.until !== undefined) add('at < ?', q.until);
-  if (q.afterId !== undefined) add('id > ?', q.afterId);
+  const filter = eventFilter(q);
+  const args = [...filter.args];
+  const where = filter.clauses.map((clause, i) => clause.replace('?', `$${i + 1}`));
   args.push(q.limit);
   return (await query(`SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT $${args.length}`, args)).map(toEvent);
 }

@@ -1,5 +1,6 @@
 import type { Tx } from './transaction.js';
 import { closeOpenApproval } from './pg-approvals.js';
+import { resolvedEvents } from '../store-pieces.js';
 
 /**
  * What a resolve does to runs: marks them resolved, then cancels those that had not started.
@@ -23,16 +24,7 @@ export async function recordResolved(tx: Tx, fingerprint: string, startsAt: stri
       [at, fingerprint, endsAt ?? at],
     );
   }
-  tx.append(
-    rows.map((r) => ({
-      kind: 'alert.resolved',
-      at,
-      runId: String(r['id']),
-      playbook: String(r['playbook']),
-      fingerprint,
-      data: { startsAt, ...(r['starts_at'] === startsAt ? {} : { runStartsAt: String(r['starts_at']) }) },
-    })),
-  );
+  tx.append(resolvedEvents(rows, fingerprint, startsAt, at));
   return rows.map((r) => String(r['id']));
 }
 

@@ -4,6 +4,7 @@ import type { ApprovalOutcome, ApprovalRequest, ApprovalVerdict } from '../../do
 import type { SqliteContext } from './context.js';
 import { toApproval, toRun, type Row } from '../rows.js';
 import { applyTransition, runEventBase } from './runs.js';
+import { cancelChange } from '../store-pieces.js';
 
 /**
  * Approval requests. Each function runs inside the store's transaction; SQLite's single writer
@@ -126,13 +127,7 @@ export function cancelRun(ctx: SqliteContext, runId: string, c: { at: string; by
     from: [from],
     to: 'cancelled',
     at: c.at,
-    reason: `cancelled by ${c.by.id} via ${c.by.via}: ${c.reason}`,
-    events: [
-      ...(closed
-        ? [{ kind: 'approval.cancelled' as const, data: { seq: closed.seq, step: closed.stepName, by: c.by.id, via: c.by.via, reason: c.reason } }]
-        : []),
-      { kind: 'run.state', data: { from, to: 'cancelled', by: c.by.id, via: c.by.via, reason: c.reason } },
-    ],
+    ...cancelChange(from, c, closed),
   });
   return from;
 }

@@ -2,6 +2,7 @@ import type { GuardState } from '../../domain/decision.js';
 import type { CircuitRecord, GlobalState, GuardQuery, PauseRecord } from '../../domain/store.js';
 import type { SqliteContext } from './context.js';
 import { toCircuit, toPause, type Row } from '../rows.js';
+import { guardStateOf } from '../store-pieces.js';
 
 /** The guards' reads and the daemon-wide rows (pause, circuit). */
 
@@ -18,16 +19,16 @@ export function guardState(ctx: SqliteContext, q: GuardQuery): GuardState {
     q.since === null
       ? 0
       : (ctx.sql('SELECT COUNT(*) AS n FROM runs WHERE playbook = ? AND created_at >= ?').get(q.playbook, q.since.toISOString()) as { n: number }).n;
-  return {
-    instanceRun: instance ? { id: String(instance['id']), state: String(instance['state']) } : null,
-    activeRun: active ? { id: String(active['id']), state: String(active['state']) } : null,
-    lastRunAt: last ? new Date(String(last['created_at'])) : null,
+  return guardStateOf({
+    instance,
+    active,
+    last,
+    locker,
+    pause,
+    circuit,
     recentRuns: recent,
-    lockedBy: locker ? { id: String(locker['id']), playbook: String(locker['playbook']), state: String(locker['state']) } : null,
-    paused: pause && pause.resumedAt === null ? { at: new Date(pause.pausedAt), until: new Date(pause.until), reason: pause.reason, by: pause.by } : null,
-    circuit: circuit && circuit.closedAt === null ? { openedAt: new Date(circuit.openedAt), reason: circuit.reason } : null,
     liveRunsInWindow: liveRunsSince(ctx, q.budgetSince ?? null, circuit),
-  };
+  });
 }
 
 /** The pause and circuit rows, and the live runs since `budgetSince` (as guardState counts them). */

@@ -1,5 +1,6 @@
 import type { SqliteContext } from './context.js';
 import type { Row } from '../rows.js';
+import { INTERRUPTED_STEP_ERROR, interruptedEvents } from '../store-pieces.js';
 
 /** Leases of running runs, and interrupting the runs whose process stopped. */
 
@@ -28,16 +29,7 @@ function interruptWhere(ctx: SqliteContext, where: string, args: unknown[], at: 
     .all(reason, at, at, ...args) as Row[];
   // A step that was running may or may not have done its work: say so, never "running" forever.
   const closeStep = ctx.sql("UPDATE run_steps SET state = 'interrupted', finished_at = ?, error = ? WHERE run_id = ? AND state = 'running'");
-  for (const r of rows) closeStep.run(at, 'the daemon stopped while this step ran: it may or may not have completed', String(r['id']));
-  ctx.insertEvents(
-    rows.map((r) => ({
-      kind: 'run.state',
-      at,
-      runId: String(r['id']),
-      playbook: String(r['playbook']),
-      fingerprint: String(r['fingerprint']),
-      data: { from: 'running', to: 'interrupted', reason, ...(typeof r['owner'] === 'string' ? { owner: r['owner'] } : {}) },
-    })),
-  );
+  for (const r of rows) closeStep.run(at, INTERRUPTED_STEP_ERROR, String(r['id']));
+  ctx.insertEvents(interruptedEvents(rows, at, reason));
   return rows.map((r) => String(r['id']));
 }

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { RemediatorError } from '../../domain/errors.js';
 import { chainExistingEvents } from './event-chain.js';
 
 /** Version 1's trigger that refuses updates of events, as written there; migration 3 lifts it for a moment. */
@@ -201,3 +202,23 @@ export const MIGRATIONS: readonly string[] = [
 export const MIGRATION_CODE: ReadonlyMap<number, (db: Database.Database) => void> = new Map([
   [3, (db: Database.Database) => chainExistingEvents(db, EVENTS_NO_UPDATE)],
 ]);
+
+/** Brings the schema up to date, one transaction per migration; refuses a schema newer than this code. */
+export function migrate(db: Database.Database, clock: () => Date): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+  const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number | null };
+  const current = row.v ?? 0;
+  if (current > MIGRATIONS.length) {
+    throw new RemediatorError(
+      'store_unavailable',
+      `database schema version ${current} is newer than this remediator knows (${MIGRATIONS.length}): upgrade remediator`,
+    );
+  }
+  MIGRATIONS.slice(current).forEach((sql, i) => {
+    db.transaction(() => {
+      db.exec(sql);
+      MIGRATION_CODE.get(current + i + 1)?.(db);
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(current + i + 1, clock().toISOString());
+    })();
+  });
+}

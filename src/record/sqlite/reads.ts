@@ -3,6 +3,7 @@ import type { EventQuery, RunQuery } from '../../domain/store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import type { SqliteContext } from './context.js';
 import { toApproval, toEvent, toRun, toStep, type Row } from '../rows.js';
+import { eventFilter } from '../store-pieces.js';
 
 /** A run with its steps, approvals and events. */
 export function getRun(ctx: SqliteContext, id: string): RunDetail | null {
@@ -39,18 +40,7 @@ export function listRuns(ctx: SqliteContext, q: RunQuery): { runs: Run[]; next: 
 
 /** Events in id order, filtered; `afterId` pages. */
 export function listEvents(ctx: SqliteContext, q: EventQuery): AuditEvent[] {
-  const where: string[] = [];
-  const args: unknown[] = [];
-  const add = (clause: string, value: unknown) => {
-    where.push(clause);
-    args.push(value);
-  };
-  if (q.runId !== undefined) add('run_id = ?', q.runId);
-  if (q.playbook !== undefined) add('playbook = ?', q.playbook);
-  if (q.kind !== undefined) add('kind = ?', q.kind);
-  if (q.since !== undefined) add('at >= ?', q.since);
-  if (q.until !== undefined) add('at < ?', q.until);
-  if (q.afterId !== undefined) add('id > ?', q.afterId);
+  const { clauses: where, args } = eventFilter(q);
   const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
   // With a time window and no run, ordering by id would lead the planner to walk the table
   // from the first event; `+id` makes it pick the ids through the time indexes first (a

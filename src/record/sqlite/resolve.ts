@@ -1,6 +1,7 @@
 import { closeOpenApproval } from './approvals.js';
 import type { SqliteContext } from './context.js';
 import type { Row } from '../rows.js';
+import { resolvedEvents } from '../store-pieces.js';
 
 /** What a resolve does to runs: marks them resolved, then cancels those that had not started. */
 
@@ -20,16 +21,7 @@ export function recordResolved(ctx: SqliteContext, fingerprint: string, startsAt
       )
       .all(at, at, fingerprint, at, endsAt ?? at) as Row[];
   }
-  ctx.insertEvents(
-    rows.map((r) => ({
-      kind: 'alert.resolved',
-      at,
-      runId: String(r['id']),
-      playbook: String(r['playbook']),
-      fingerprint,
-      data: { startsAt, ...(r['starts_at'] === startsAt ? {} : { runStartsAt: String(r['starts_at']) }) },
-    })),
-  );
+  ctx.insertEvents(resolvedEvents(rows, fingerprint, startsAt, at));
   return rows.map((r) => String(r['id']));
 }
 

@@ -1,0 +1,98 @@
+import type { Identity } from '../domain/approval.js';
+import type { GuardState } from '../domain/decision.js';
+import type { NewEvent, RunState } from '../domain/run.js';
+import type { CircuitRecord, EventQuery, PauseRecord } from '../domain/store.js';
+import type { Row } from './rows.js';
+
+/**
+ * What the two stores share besides the row mappers (rows.ts): the pure pieces around their SQL,
+ * which stays per dialect. Each takes the rows a store read, or the facts it is about to write.
+ */
+
+/** The rows guardState reads, as SQLite and PostgreSQL return them alike. */
+export interface GuardRows {
+  readonly instance: Row | undefined;
+  readonly active: Row | undefined;
+  readonly last: Row | undefined;
+  readonly locker: Row | undefined;
+  readonly pause: PauseRecord | null;
+  readonly circuit: CircuitRecord | null;
+  readonly recentRuns: number;
+  readonly liveRunsInWindow: number;
+}
+
+/** GuardState from its rows: a pause lifted by a person and a closed circuit count as none. */
+export function guardStateOf(r: GuardRows): GuardState {
+  const { instance, active, last, locker, pause, circuit } = r;
+  return {
+    instanceRun: instance ? { id: String(instance['id']), state: String(instance['state']) } : null,
+    activeRun: active ? { id: String(active['id']), state: String(active['state']) } : null,
+    lastRunAt: last ? new Date(String(last['created_at'])) : null,
+    recentRuns: r.recentRuns,
+    lockedBy: locker ? { id: String(locker['id']), playbook: String(locker['playbook']), state: String(locker['state']) } : null,
+    paused: pause && pause.resumedAt === null ? { at: new Date(pause.pausedAt), until: new Date(pause.until), reason: pause.reason, by: pause.by } : null,
+    circuit: circuit && circuit.closedAt === null ? { openedAt: new Date(circuit.openedAt), reason: circuit.reason } : null,
+    liveRunsInWindow: r.liveRunsInWindow,
+  };
+}
+
+/** One `alert.resolved` event per run a resolve reached (rows: id, playbook, starts_at). */
+export function resolvedEvents(rows: readonly Row[], fingerprint: string, startsAt: string, at: string): NewEvent[] {
+  return rows.map((r) => ({
+    kind: 'alert.resolved',
+    at,
+    runId: String(r['id']),
+    playbook: String(r['playbook']),
+    fingerprint,
+    data: { startsAt, ...(r['starts_at'] === startsAt ? {} : { runStartsAt: String(r['starts_at']) }) },
+  }));
+}
+
+/** One `run.state` event per run interrupted (rows: id, playbook, fingerprint, owner). */
+export function interruptedEvents(rows: readonly Row[], at: string, reason: string): NewEvent[] {
+  return rows.map((r) => ({
+    kind: 'run.state',
+    at,
+    runId: String(r['id']),
+    playbook: String(r['playbook']),
+    fingerprint: String(r['fingerprint']),
+    data: { from: 'running', to: 'interrupted', reason, ...(typeof r['owner'] === 'string' ? { owner: r['owner'] } : {}) },
+  }));
+}
+
+/** What a step that was running when its run was interrupted says. */
+export const INTERRUPTED_STEP_ERROR = 'the daemon stopped while this step ran: it may or may not have completed';
+
+/** A person's cancel of a pending or held run: its reason, and its events (the request it closed, if any). */
+export function cancelChange(
+  from: RunState,
+  c: { readonly by: Identity; readonly reason: string },
+  closed: { readonly seq: number; readonly stepName: string } | null,
+): { reason: string; events: NewEvent[] } {
+  return {
+    reason: `cancelled by ${c.by.id} via ${c.by.via}: ${c.reason}`,
+    events: [
+      ...(closed
+        ? [{ kind: 'approval.cancelled' as const, data: { seq: closed.seq, step: closed.stepName, by: c.by.id, via: c.by.via, reason: c.reason } }]
+        : []),
+      { kind: 'run.state', data: { from, to: 'cancelled', by: c.by.id, via: c.by.via, reason: c.reason } },
+    ],
+  };
+}
+
+/** The WHERE clauses of an event listing, with `?` for each value (PostgreSQL numbers them). */
+export function eventFilter(q: EventQuery): { clauses: string[]; args: unknown[] } {
+  const clauses: string[] = [];
+  const args: unknown[] = [];
+  const add = (clause: string, value: unknown) => {
+    clauses.push(clause);
+    args.push(value);
+  };
+  if (q.runId !== undefined) add('run_id = ?', q.runId);
+  if (q.playbook !== undefined) add('playbook = ?', q.playbook);
+  if (q.kind !== undefined) add('kind = ?', q.kind);
+  if (q.since !== undefined) add('at >= ?', q.since);
+  if (q.until !== undefined) add('at < ?', q.until);
+  if (q.afterId !== undefined) add('id > ?', q.afterId);
+  return { clauses, args };
+}
