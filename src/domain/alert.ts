@@ -1,9 +1,4 @@
-/**
- * Glossary
- * - batch: one webhook delivery from Alertmanager (a notification group), stored before we answer.
- * - alert: one entry of a batch; an *alert instance* is (fingerprint, startsAt): Alertmanager
- *   re-sends the same instance on every group_interval and on retries.
- */
+/** Alerts as Alertmanager sends them (the glossary of batch, alert and alert instance: run.ts). */
 
 /** Label or annotation set. */
 export type LabelSet = Readonly<Record<string, string>>;

@@ -2,13 +2,34 @@ import type { Alert } from './alert.js';
 import type { Approval } from './approval.js';
 
 /**
- * Glossary
- * - run: one execution (or dry run) of one playbook for one alert instance.
- * - instance key: "fingerprint@startsAt" — a run per playbook per alert instance, at most.
+ * Glossary: the project's terms, as the code uses them (docs/design.md has the same list).
+ *
+ * - batch: one webhook delivery from Alertmanager (a notification group), stored before the answer.
+ * - alert: one entry of a batch. An alert instance is (fingerprint, startsAt): Alertmanager re-sends
+ *   the same instance on every group_interval, and again on retries.
+ * - claim: a replica's hold on stored batches while it processes them (owner and expiry); a claim
+ *   that runs out is taken by another replica.
+ * - decision: what decide concluded for one (alert, playbook): run, dry run, held for approval,
+ *   suppressed with a reason, or refused (the alert's data failed its params). Always recorded.
+ * - instance key: "fingerprint@startsAt" — at most one run per playbook per alert instance, ever.
  * - target key: the playbook's guards.key rendered (default: the instance key); one active run per
- *   playbook and target key, and cooldowns count per target key.
+ *   playbook and target key, and cooldown and maxRuns count per target key.
  * - lock key: the playbook's guards.lock rendered; one active run per lock key across playbooks.
+ * - run: one execution (or dry run) of one playbook for one alert instance.
  * - plan: the playbook's steps rendered with the alert's values, stored when the run is created.
+ * - step kind: run, http, verify, wait, notify or approval (src/execute/steps/).
+ * - gate: a step a run must not pass without a person: an approval step, or in a run that needs
+ *   approval the first step that changes something.
+ * - hold: a run waiting at a gate (state awaiting_approval), with an approval request that says who
+ *   may decide and until when; it leaves its executing slot while it waits.
+ * - lease: a replica's claim on executing a run, renewed while it runs; a run whose lease runs out
+ *   is marked interrupted by another replica (its step may or may not have acted).
+ * - budget and circuit: at most N live runs per window across playbooks; the run that would exceed
+ *   it opens the circuit, and while it is open every live run needs a person's approval.
+ * - pause, maintenance window: a person's switch, and a configured schedule, that suppress runs
+ *   (or force them to dry-run).
+ * - chain and head: every event carries the hash of the one before it; the head is the stored
+ *   first and last link, moved with every append, so a cut tail shows.
  */
 
 /** Where a run is in its life. */
