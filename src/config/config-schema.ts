@@ -26,6 +26,11 @@ const positiveDuration = z
   .refine((v) => (parseDuration(v) ?? 0) > 0, { message: 'must be a duration above zero such as 30m, 2h or 1d' })
   .transform((text) => parseDuration(text) ?? 0);
 
+const MiB = 1024 * 1024;
+
+/** A size in bytes within [min, max], also as text from an environment variable. */
+const bytes = (min: number, max: number, byDefault: number) => z.coerce.number().int().min(min).max(max).default(byDefault);
+
 /** true/false, also as text from an environment variable. */
 const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
 
@@ -88,12 +93,7 @@ export const configSchema = z.strictObject({
   logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
   webhook: z
     .strictObject({
-      maxBodyBytes: z.coerce
-        .number()
-        .int()
-        .min(1024)
-        .max(64 * 1024 * 1024)
-        .default(1024 * 1024),
+      maxBodyBytes: bytes(1024, 64 * MiB, MiB),
     })
     .prefault({}),
   auth: z
@@ -107,12 +107,7 @@ export const configSchema = z.strictObject({
       /** Runs executing at once; further runs wait their turn, in order. */
       maxConcurrent: z.coerce.number().int().min(1).max(256).default(4),
       /** Bytes of stdout, stderr or response body kept per step; the rest is cut and marked. */
-      outputCapBytes: z.coerce
-        .number()
-        .int()
-        .min(1024)
-        .max(16 * 1024 * 1024)
-        .default(64 * 1024),
+      outputCapBytes: bytes(1024, 16 * MiB, 64 * 1024),
       /** Time between SIGTERM and SIGKILL for a command that timed out or was cancelled. */
       killGrace: duration.prefault('5s'),
       /** On SIGTERM, how long running steps may take to finish before they are killed. */

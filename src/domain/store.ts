@@ -2,23 +2,8 @@ import type { Approval, Identity } from './approval.js';
 import type { AuditHead, ChainedEvent } from './audit-chain.js';
 import type { GuardState } from './decision.js';
 import type { AuditEvent, NewEvent, Run, RunDetail, RunState, RunStep } from './run.js';
-import type {
-  ApprovalOutcome,
-  ApprovalRequest,
-  ApprovalVerdict,
-  CircuitRecord,
-  EventQuery,
-  GlobalState,
-  GuardQuery,
-  MessageRef,
-  NewBatch,
-  NewRun,
-  PauseRecord,
-  PruneResult,
-  RunQuery,
-  RunTransition,
-  StoredBatch,
-} from './store-records.js';
+import type { ApprovalOutcome, ApprovalRequest, ApprovalVerdict, CircuitRecord, EventQuery, GlobalState, GuardQuery } from './store-records.js';
+import type { MessageRef, NewBatch, NewRun, PauseRecord, PruneResult, RunQuery, RunTransition, StoredBatch } from './store-records.js';
 
 export type * from './store-records.js';
 

@@ -153,24 +153,9 @@ if (reachable) {
           await a.createRun(r, [step], []);
           await a.transitionRun(r.id, { from: ['pending'], to: 'running', at: at(1) });
           await a.holdForApproval(r.id, { at: at(2), expiresAt: at(900), phase: 'main', stepIndex: 0, stepName: 'undo', approvers: [], message: null });
-          const outcomes = await Promise.all([
-            a.decideApproval({
-              runId: r.id,
-              verdict: 'approve',
-              by: { id: 'alice', via: 'api' },
-              comment: null,
-              at: at(3),
-              lease: { owner: 'a', until: at(60) },
-            }),
-            b.decideApproval({
-              runId: r.id,
-              verdict: 'approve',
-              by: { id: 'bob', via: 'slack' },
-              comment: null,
-              at: at(3),
-              lease: { owner: 'b', until: at(60) },
-            }),
-          ]);
+          const approve = (store: typeof a, by: { id: string; via: 'api' | 'slack' }, owner: string) =>
+            store.decideApproval({ runId: r.id, verdict: 'approve', by, comment: null, at: at(3), lease: { owner, until: at(60) } });
+          const outcomes = await Promise.all([approve(a, { id: 'alice', via: 'api' }, 'a'), approve(b, { id: 'bob', via: 'slack' }, 'b')]);
           const won = outcomes.filter((o) => o.ok);
           assert.equal(won.length, 1);
           const winner = won[0]?.ok ? won[0].approval.decidedBy : null;

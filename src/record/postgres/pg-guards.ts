@@ -20,16 +20,8 @@ export async function guardState(tx: Tx, q: GuardQuery): Promise<GuardState> {
   const circuit = await readCircuit(tx);
   const recent =
     q.since === null ? 0 : await tx.count('SELECT COUNT(*) AS n FROM runs WHERE playbook = $1 AND created_at >= $2', [q.playbook, q.since.toISOString()]);
-  return guardStateOf({
-    instance,
-    active,
-    last,
-    locker,
-    pause,
-    circuit,
-    recentRuns: recent,
-    liveRunsInWindow: await liveRunsSince(tx, q.budgetSince ?? null, circuit),
-  });
+  const liveRuns = await liveRunsSince(tx, q.budgetSince ?? null, circuit);
+  return guardStateOf({ instance, active, last, locker, pause, circuit, recentRuns: recent, liveRunsInWindow: liveRuns });
 }
 
 /** The pause and circuit rows, and the live runs since `budgetSince`. */

@@ -19,16 +19,8 @@ export function guardState(ctx: SqliteContext, q: GuardQuery): GuardState {
     q.since === null
       ? 0
       : (ctx.sql('SELECT COUNT(*) AS n FROM runs WHERE playbook = ? AND created_at >= ?').get(q.playbook, q.since.toISOString()) as { n: number }).n;
-  return guardStateOf({
-    instance,
-    active,
-    last,
-    locker,
-    pause,
-    circuit,
-    recentRuns: recent,
-    liveRunsInWindow: liveRunsSince(ctx, q.budgetSince ?? null, circuit),
-  });
+  const liveRuns = liveRunsSince(ctx, q.budgetSince ?? null, circuit);
+  return guardStateOf({ instance, active, last, locker, pause, circuit, recentRuns: recent, liveRunsInWindow: liveRuns });
 }
 
 /** The pause and circuit rows, and the live runs since `budgetSince` (as guardState counts them). */
