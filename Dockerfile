@@ -1,3 +1,9 @@
+# Two images from one file:
+#   docker build -t remediator .                                  the daemon alone
+#   docker build --target with-kubectl -t remediator:kubectl .    plus a pinned kubectl, for the
+#                                                                 example playbooks (deploy/kubernetes)
+# Build FROM either and add the tools your own playbooks call.
+
 # Build stage: compile TypeScript and the native SQLite binding.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -10,12 +16,21 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-# Runtime stage: only what the daemon needs, as a non-root user.
-FROM node:20-bookworm-slim
+# kubectl, pinned, checked against the checksum the Kubernetes release publishes beside it.
+FROM debian:bookworm-slim AS kubectl
+ARG KUBECTL_VERSION=v1.31.4
+ARG TARGETARCH=amd64
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates curl \
+ && curl -fsSLo /kubectl "https://dl.k8s.io/release/${KUBECTL_VERSION}/bin/linux/${TARGETARCH}/kubectl" \
+ && echo "$(curl -fsSL "https://dl.k8s.io/release/${KUBECTL_VERSION}/bin/linux/${TARGETARCH}/kubectl.sha256")  /kubectl" | sha256sum --check \
+ && chmod 0755 /kubectl
+
+# The daemon: only what it needs, as a non-root user.
+FROM node:20-bookworm-slim AS base
 # Defaults come from a configuration file, not ENV: environment variables outrank a config file,
 # so an ENV here would silently override the file a deployment mounts (and REMEDIATOR_DB would
-# clash with REMEDIATOR_DB_FILE). The image has no kubectl: build FROM it and add the tools your
-# playbooks call.
+# clash with REMEDIATOR_DB_FILE).
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
@@ -31,3 +46,10 @@ HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
   CMD node -e "fetch('http://127.0.0.1:9595/-/healthy').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
 ENTRYPOINT ["node", "dist/cli/main.js"]
 CMD ["serve", "--config", "/app/remediator.yaml"]
+
+# The daemon with kubectl on PATH (KUBERNETES_SERVICE_HOST/PORT reach it through runs.envAllow).
+FROM base AS with-kubectl
+COPY --from=kubectl /kubectl /usr/local/bin/kubectl
+
+# The default image, last so that a plain `docker build` makes it.
+FROM base

@@ -26,6 +26,7 @@ import { assemblePipeline, type Pipeline } from '../pipeline/assemble.js';
 import { interruptLeftRunning } from '../pipeline/recovery.js';
 import { formatLoadError, loadPlaybooks } from '../playbook/loader.js';
 import { PlaybookSet } from '../playbook/playbook-set.js';
+import { PlaybookWatcher } from '../playbook/playbook-watcher.js';
 import { reloadPlaybooks, type ReloadResult } from '../playbook/reload-playbooks.js';
 import { playbookWarnings } from '../playbook/warnings.js';
 import { openStore } from '../record/open-store.js';
@@ -132,6 +133,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     return { paused: s.paused, circuitOpen: s.circuitOpen };
   };
   metrics.guardProbe.pendingApprovals = () => store.countOpenApprovals();
+  metrics.guardProbe.nextApprovalExpiry = () => store.nextApprovalExpiry();
   metrics.guardProbe.runsInProgress = () => store.countRunsInProgress();
 
   // One reload at a time: a SIGHUP and a POST /-/reload together must not install an older set last.
@@ -179,6 +181,8 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 
   await pipeline.start(interrupted);
+  const watcher = config.reload.watch ? new PlaybookWatcher({ dir: config.playbooks, intervalMs: config.reload.interval, reload, logger }) : null;
+  await watcher?.start();
   const retention = config.retention.enabled
     ? new RetentionJob({ store, keepMs: config.retention.keep, schedule: config.retention.schedule, clock, logger })
     : null;
@@ -203,6 +207,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
      * their runs marked interrupted.
      */
     async close() {
+      await watcher?.stop();
       await pipeline.stop(config.runs.shutdownGrace);
       await retention?.stop();
       await new Promise<void>((resolve) => {

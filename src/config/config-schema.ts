@@ -145,6 +145,17 @@ export const configSchema = z.strictObject({
       enabled: flag.default(true),
     })
     .prefault({}),
+  reload: z
+    .strictObject({
+      /**
+       * Reload the playbooks when their files change (an editor's save, a Kubernetes ConfigMap
+       * update), on this replica; a broken set is refused and the old one stays, as with SIGHUP.
+       */
+      watch: flag.default(false),
+      /** How often to compare the files, besides the filesystem's own events. */
+      interval: positiveDuration.prefault('5s'),
+    })
+    .prefault({}),
   /** Where people reach this daemon (behind a proxy, say); links in Slack messages point there. */
   publicUrl: z.url({ message: 'must be a URL such as https://remediator.example.com' }).optional(),
   approvals: z
@@ -214,6 +225,8 @@ export const ENV_KEYS: Readonly<Record<string, readonly string[]>> = {
   REMEDIATOR_PROMETHEUS_URL: ['prometheus', 'url'],
   REMEDIATOR_SECRETS_DIR: ['secretsDir'],
   REMEDIATOR_PUBLIC_URL: ['publicUrl'],
+  REMEDIATOR_RELOAD_WATCH: ['reload', 'watch'],
+  REMEDIATOR_RELOAD_INTERVAL: ['reload', 'interval'],
   REMEDIATOR_RETENTION_KEEP: ['retention', 'keep'],
   REMEDIATOR_RETENTION_SCHEDULE: ['retention', 'schedule'],
   REMEDIATOR_RETENTION_ENABLED: ['retention', 'enabled'],

@@ -26,6 +26,8 @@ export interface Metrics {
   readonly approvals: Counter<'playbook' | 'outcome'>;
   /** Approval requests waiting for a decision (read from the store when scraped). */
   readonly approvalsPending: Gauge;
+  /** When the earliest open approval request expires, in seconds since the epoch; 0 when none is open. */
+  readonly approvalsNextExpiry: Gauge;
   readonly playbooksLoaded: Gauge;
   readonly reloadSuccessful: Gauge;
   readonly reloadTimestamp: Gauge;
@@ -50,6 +52,8 @@ export interface GuardProbe {
   read: (() => Promise<{ readonly paused: boolean; readonly circuitOpen: boolean }>) | null;
   /** Open approval requests. */
   pendingApprovals?: (() => Promise<number>) | null;
+  /** When the earliest open approval request expires (ISO 8601), or null when none is open. */
+  nextApprovalExpiry?: (() => Promise<string | null>) | null;
   /** Runs not over yet, counted by state; a state left out counts 0. */
   runsInProgress?: (() => Promise<Readonly<Partial<Record<InProgressState, number>>>>) | null;
 }
@@ -180,6 +184,19 @@ export function createMetrics(registry: Registry): Metrics {
         const read = guardProbe.pendingApprovals;
         if (!read) return;
         await keepLastOnError(async () => this.set(await read()));
+      },
+    }),
+    approvalsNextExpiry: new Gauge({
+      name: 'remediator_approvals_next_expiry_timestamp_seconds',
+      help: 'When the earliest open approval request expires, in seconds since the epoch; 0 when none is open.',
+      registers,
+      async collect() {
+        const read = guardProbe.nextApprovalExpiry;
+        if (!read) return;
+        await keepLastOnError(async () => {
+          const at = await read();
+          this.set(at === null ? 0 : Date.parse(at) / 1000);
+        });
       },
     }),
 

@@ -34,6 +34,11 @@ export function formatLoadError(e: LoadError): string {
   return `${where}: ${e.path ? `${e.path}: ` : ''}${e.message}`;
 }
 
+/** A playbook file, by its path relative to the playbooks directory: *.yaml or *.yml, no hidden part. */
+export function isPlaybookFile(relative: string): boolean {
+  return /\.ya?ml$/.test(relative) && !relative.split(path.sep).some((part) => part.startsWith('.'));
+}
+
 /**
  * Loads every *.yaml / *.yml file under `dir` (recursively, in name order). Hidden files and
  * directories are skipped: a Kubernetes ConfigMap volume keeps a second copy of every file under
@@ -42,7 +47,7 @@ export function formatLoadError(e: LoadError): string {
 export async function loadPlaybooks(dir: string): Promise<LoadResult> {
   let names: string[];
   try {
-    names = (await readdir(dir, { recursive: true })).filter((n) => /\.ya?ml$/.test(n) && !n.split(path.sep).some((part) => part.startsWith('.'))).sort();
+    names = (await readdir(dir, { recursive: true })).filter(isPlaybookFile).sort();
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'directory does not exist' : (err as Error).message;
     return {

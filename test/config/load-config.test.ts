@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { ENV_KEYS } from '../../src/config/config-schema.js';
 import { loadConfig, parseListen, unknownEnvVars } from '../../src/config/load-config.js';
+import { ROOT } from '../support/fixtures.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,6 +36,7 @@ test('defaults apply with no file, no environment and no flags', () => {
     approvals: { groups: {} },
     slack: {},
     retention: { keep: 90 * 86_400_000, schedule: '17 3 * * *', enabled: true },
+    reload: { watch: false, interval: 5000 },
   });
 });
 
@@ -145,4 +148,9 @@ test('the database may come from a file (REMEDIATOR_DB_FILE), for a PostgreSQL U
   assert.throws(() => loadConfig({}, { REMEDIATOR_DB_FILE: f, REMEDIATOR_DB: 'x.db' }), /both set/);
   assert.throws(() => loadConfig({}, { REMEDIATOR_DB_FILE: path.join(dir, 'missing') }), /REMEDIATOR_DB_FILE: cannot read/);
   assert.deepEqual(unknownEnvVars({ REMEDIATOR_DB_FILE: f }), []);
+});
+
+test('the README names every environment variable a configuration key can be set by', () => {
+  const section = /^## Configuration\n([\s\S]*?)^## /m.exec(readFileSync(path.join(ROOT, 'README.md'), 'utf8'))?.[1] ?? '';
+  for (const name of Object.keys(ENV_KEYS)) assert.ok(section.includes(`\`${name}\``), `README.md's Configuration section names ${name}`);
 });

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { parseAllDocuments } from 'yaml';
+import { promisify } from 'node:util';
+import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig, unknownEnvVars } from '../../src/config/load-config.js';
 import { ROOT } from '../support/fixtures.js';
+import { findExecutable } from '../support/service-binary.js';
 
 const DIR = path.join(ROOT, 'deploy', 'kubernetes');
 
@@ -63,4 +66,140 @@ test('the image sets no REMEDIATOR_ variable: they would outrank the configurati
   const config = loadConfig({ config: path.join(ROOT, 'deploy', 'docker', 'remediator.yaml') }, {});
   assert.deepEqual([config.listen, config.playbooks, config.db, config.execution], ['0.0.0.0:9595', '/app/playbooks', '/data/remediator.db', 'dry-run']);
   assert.match(dockerfile, /COPY deploy\/docker\/remediator.yaml/);
+});
+
+test('the playbooks ConfigMap is generated from deploy/kubernetes/playbooks, every file listed, in place', () => {
+  const kustomization = parse(readFileSync(path.join(DIR, 'playbooks', 'Kustomization'), 'utf8')) as {
+    configMapGenerator: { name: string; files: string[] }[];
+    generatorOptions?: { disableNameSuffixHash?: boolean };
+  };
+  const generated = kustomization.configMapGenerator.find((g) => g.name === 'remediator-playbooks');
+  assert.ok(generated, 'a configMapGenerator named remediator-playbooks');
+  const shipped = readdirSync(path.join(DIR, 'playbooks'))
+    .filter((f) => f.endsWith('.yaml'))
+    .sort();
+  assert.deepEqual([...generated.files].sort(), shipped, 'list every playbook file of deploy/kubernetes/playbooks');
+  // The name stays: an update changes the mounted files (which every replica watches), not the pods.
+  assert.equal(kustomization.generatorOptions?.disableNameSuffixHash, true);
+  assert.ok((parse(readFileSync(path.join(DIR, 'kustomization.yaml'), 'utf8')) as { resources: string[] }).resources.includes('playbooks'));
+  const config = parse(readFileSync(path.join(DIR, 'remediator.yaml'), 'utf8')) as { reload?: { watch?: boolean } };
+  assert.equal(config.reload?.watch, true, 'replicas reload when the ConfigMap changes');
+  // The examples, as in playbooks/: the cluster starts from the same, valid set.
+  for (const f of shipped) assert.equal(readFileSync(path.join(DIR, 'playbooks', f), 'utf8'), readFileSync(path.join(ROOT, 'playbooks', f), 'utf8'), f);
+});
+
+/**
+ * "rollout undo deployment" for [rollout, undo, deployment/NAME, -n, NS]: the words up to the
+ * object, the object's kind without its name; `auth can-i …` asks, it does nothing.
+ */
+function kubectlSignature(args: readonly string[]): string {
+  const words: string[] = [];
+  for (const a of args) {
+    if (a.startsWith('-')) break;
+    if (a.includes('/')) {
+      words.push(a.split('/')[0] as string);
+      break;
+    }
+    if (a.includes('{{')) break;
+    words.push(a);
+  }
+  return words[0] === 'auth' && words[1] === 'can-i' ? 'auth can-i' : words.join(' ');
+}
+
+test('the Role grants exactly what the example playbooks run, and nothing is created or deleted', async () => {
+  const role = parse(readFileSync(path.join(DIR, 'rbac', 'clusterrole.yaml'), 'utf8')) as {
+    rules: { apiGroups: string[]; resources: string[]; verbs: string[] }[];
+  };
+  const allows = (group: string, resource: string, verb: string) =>
+    role.rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
+  // What each kubectl subcommand the examples use needs from the API server.
+  const needs: Record<string, [string, string, string][]> = {
+    'rollout history deployment': [
+      ['apps', 'deployments', 'get'],
+      ['apps', 'replicasets', 'list'],
+    ],
+    'rollout undo deployment': [
+      ['apps', 'deployments', 'get'],
+      ['apps', 'replicasets', 'list'],
+      ['apps', 'deployments', 'patch'],
+    ],
+    'rollout restart deployment': [
+      ['apps', 'deployments', 'get'],
+      ['apps', 'deployments', 'patch'],
+    ],
+    'rollout status deployment': [
+      ['apps', 'deployments', 'get'],
+      ['apps', 'deployments', 'watch'],
+      ['apps', 'replicasets', 'list'],
+    ],
+    'get deployment': [['apps', 'deployments', 'get']],
+    'scale deployment': [
+      ['apps', 'deployments/scale', 'get'],
+      ['apps', 'deployments/scale', 'patch'],
+    ],
+    'get virtualservice': [['networking.istio.io', 'virtualservices', 'get']],
+    'patch virtualservice': [['networking.istio.io', 'virtualservices', 'patch']],
+    'auth can-i': [],
+  };
+  const { loadPlaybooks } = await import('../../src/playbook/loader.js');
+  const loaded = await loadPlaybooks(path.join(DIR, 'playbooks'));
+  assert.deepEqual(loaded.errors, []);
+  const used = new Set<string>();
+  for (const p of loaded.playbooks) {
+    for (const s of [...p.steps, ...p.onFailure]) {
+      if (s.kind !== 'run') continue;
+      for (const argv of [s.argv, s.dryRunArgv ?? []]) {
+        if (argv[0] !== 'kubectl') continue;
+        const key = kubectlSignature(argv.slice(1));
+        assert.ok(key in needs, `kubectl ${argv.slice(1).join(' ')} (${p.name}) is "${key}": add what it needs to this table and to the Role`);
+        used.add(key);
+      }
+    }
+  }
+  assert.ok(used.size >= 6, 'the examples run kubectl');
+  for (const key of used) for (const [g, r, v] of needs[key] ?? []) assert.ok(allows(g, r, v), `${key} needs ${v} on ${g}/${r}`);
+  for (const rule of role.rules)
+    assert.deepEqual(
+      rule.verbs.filter((v) => ['create', 'delete', 'deletecollection', '*'].includes(v)),
+      [],
+      'nothing is created or deleted',
+    );
+  assert.ok(!role.rules.some((r) => r.resources.includes('secrets')), 'no Secret is read');
+});
+
+const kubectl = findExecutable('kubectl');
+const inCi = !['', '0', 'false'].includes((process.env['CI'] ?? '').toLowerCase());
+const KUBECTL_SKIP = 'skipped: kubectl not installed (apt-get install -y kubernetes-client), so the kustomizations are not rendered';
+if (kubectl === null && !inCi) process.stdout.write(`${KUBECTL_SKIP}\n`);
+
+test('kubectl kustomize renders the deployment, the RBAC and the monitoring', { skip: kubectl === null && !inCi ? KUBECTL_SKIP : false }, async () => {
+  if (kubectl === null) throw new Error('CI is set and kubectl is not installed: apt-get install -y kubernetes-client');
+  const render = async (dir: string) => {
+    const { stdout } = await promisify(execFile)(kubectl, ['kustomize', path.join(DIR, dir)], { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
+    return parseAllDocuments(stdout).map((d) => d.toJS() as { kind: string; metadata: { name: string; namespace?: string }; data?: Record<string, string> });
+  };
+  const base = await render('.');
+  const playbooks = base.find((m) => m.kind === 'ConfigMap' && m.metadata.name === 'remediator-playbooks');
+  assert.ok(playbooks, 'the playbooks ConfigMap is generated, under its fixed name');
+  assert.deepEqual(
+    Object.keys(playbooks.data ?? {}).sort(),
+    readdirSync(path.join(DIR, 'playbooks'))
+      .filter((f) => f.endsWith('.yaml'))
+      .sort(),
+  );
+  assert.ok(base.every((m) => m.kind === 'ClusterRole' || m.metadata.namespace === 'monitoring'));
+  const rbac = await render('rbac');
+  assert.deepEqual(rbac.map((m) => `${m.kind}/${m.metadata.namespace ?? ''}`).sort(), ['ClusterRole/', 'RoleBinding/shop']);
+  const monitoring = await render('monitoring');
+  assert.deepEqual(monitoring.map((m) => m.kind).sort(), ['PrometheusRule', 'ServiceMonitor']);
+});
+
+test('the image has a variant with a pinned, checksum-verified kubectl, and the plain image stays the default', () => {
+  const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
+  const stages = [...dockerfile.matchAll(/^FROM (\S+)(?: AS (\S+))?$/gm)].map((m) => ({ from: m[1], as: m[2] }));
+  assert.deepEqual(stages.at(-1), { from: 'base', as: undefined }, 'the last stage is the plain image, which `docker build` makes');
+  assert.ok(stages.some((s) => s.as === 'with-kubectl' && s.from === 'base'));
+  assert.match(dockerfile, /^ARG KUBECTL_VERSION=v\d+\.\d+\.\d+$/m, 'kubectl is pinned to a release');
+  assert.match(dockerfile, /kubectl\.sha256.*sha256sum --check/, 'and checked against its published checksum');
+  assert.match(readFileSync(path.join(ROOT, 'README.md'), 'utf8'), /--target with-kubectl/, 'the README says how to build it');
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -7,6 +7,7 @@ import type { Run } from '../../src/domain/run.js';
 import { startDaemonProcess } from '../support/daemon-process.js';
 import { fixtureText, TEST_PLAYBOOKS } from '../support/fixtures.js';
 import { API_TOKEN, removeDir, startTestDaemon } from '../support/test-daemon.js';
+import { until } from '../support/until.js';
 
 const BROKEN = 'name: broken\nmatch: { alertname: X }\nsteps:\n  - wait: 5 minutes\n';
 const EXTRA = "name: extra\nmatch: { alertname: Extra }\nsteps:\n  - notify: { text: 'x' }\n";
@@ -66,6 +67,63 @@ test('SIGHUP reloads the playbooks instead of stopping the daemon', async () => 
     assert.equal((await fetch(`${daemon.url}/-/healthy`)).status, 200, 'still running');
   } finally {
     await daemon.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/**
+ * A directory laid out as the kubelet lays out a ConfigMap volume: the files live in a timestamped
+ * directory, `..data` links to it, and each visible file links through `..data`. An update writes a
+ * new timestamped directory and swaps `..data` in one rename.
+ */
+function configMapVolume(dir: string) {
+  let generation = 0;
+  const publish = (files: Record<string, string>) => {
+    generation++;
+    const stamp = `..2026_12_02_03_12_0${generation}`;
+    mkdirSync(path.join(dir, stamp));
+    for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, stamp, name), text);
+    symlinkSync(stamp, path.join(dir, '..data_tmp'));
+    renameSync(path.join(dir, '..data_tmp'), path.join(dir, '..data'));
+    for (const name of Object.keys(files)) {
+      if (!existsSync(path.join(dir, name))) symlinkSync(path.join('..data', name), path.join(dir, name));
+    }
+  };
+  return { publish };
+}
+
+test('reload.watch: a ConfigMap update reaches the daemon without a signal or a request; a broken one is refused', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-watch-'));
+  const volume = configMapVolume(dir);
+  volume.publish({ 'extra.yaml': EXTRA });
+  const d = await startTestDaemon({ playbooks: dir, config: { reload: { watch: true, interval: '200ms' } } });
+  try {
+    const names = async () => (await d.api<{ playbooks: { name: string; hash: string }[] }>('/api/playbooks')).playbooks.map((p) => p.name);
+    assert.deepEqual(await names(), ['extra']);
+    const loadedEvents = async () => (await d.store.listEvents({ kind: 'playbooks.loaded', limit: 100 })).length;
+    assert.equal(await loadedEvents(), 1, 'the start');
+
+    volume.publish({
+      'extra.yaml': EXTRA.replace("text: 'x'", "text: 'y'"),
+      'second.yaml': EXTRA.replace('name: extra', 'name: second').replace('Extra', 'Second'),
+    });
+    await until('the new set', async () => ((await names()).join() === 'extra,second' ? true : null));
+    const loaded = (await d.store.listEvents({ kind: 'playbooks.loaded', limit: 100 })).at(-1);
+    assert.deepEqual(loaded?.data['added'], ['second']);
+    assert.deepEqual(loaded?.data['changed'], ['extra']);
+
+    // Nothing changes: nothing is reloaded or recorded, however often the files are compared.
+    const before = await loadedEvents();
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal(await loadedEvents(), before);
+
+    volume.publish({ 'extra.yaml': BROKEN.replace('name: broken', 'name: extra'), 'second.yaml': EXTRA.replace('name: extra', 'name: second') });
+    await until('the refused reload', async () => ((await d.store.listEvents({ kind: 'playbooks.reload_failed', limit: 10 })).length === 1 ? true : null));
+    assert.deepEqual(await names(), ['extra', 'second'], 'the previous set stays');
+    assert.match(await (await fetch(`${d.url}/metrics`)).text(), /remediator_config_last_reload_successful 0/);
+  } finally {
+    await d.close();
+    removeDir(d.dir);
     rmSync(dir, { recursive: true, force: true });
   }
 });

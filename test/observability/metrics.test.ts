@@ -35,6 +35,7 @@ const FAMILIES: Record<string, 'counter' | 'gauge' | 'histogram'> = {
   remediator_step_duration_seconds: 'histogram',
   remediator_approvals_total: 'counter',
   remediator_approvals_pending: 'gauge',
+  remediator_approvals_next_expiry_timestamp_seconds: 'gauge',
   remediator_notifications_total: 'counter',
   remediator_config_last_reload_successful: 'gauge',
   remediator_config_last_reload_success_timestamp_seconds: 'gauge',
@@ -206,6 +207,8 @@ describe('gauges read from the store when scraped', () => {
     let reads = 0;
     metrics.guardProbe.runsInProgress = () => (counts instanceof Error ? Promise.reject(counts) : Promise.resolve(counts));
     metrics.guardProbe.pendingApprovals = () => Promise.resolve(3);
+    let nextExpiry: string | null = '2026-12-02T03:12:00.000Z';
+    metrics.guardProbe.nextApprovalExpiry = () => Promise.resolve(nextExpiry);
     metrics.guardProbe.read = () => {
       reads++;
       return Promise.resolve({ paused: true, circuitOpen: false });
@@ -218,6 +221,9 @@ describe('gauges read from the store when scraped', () => {
     assert.equal(sample(text, 'remediator_paused'), 1);
     assert.equal(sample(text, 'remediator_circuit_open'), 0);
     assert.equal(reads, 1, 'one store read serves the pause and the circuit gauges');
+    assert.equal(sample(text, 'remediator_approvals_next_expiry_timestamp_seconds'), Date.parse('2026-12-02T03:12:00.000Z') / 1000);
+    nextExpiry = null;
+    assert.equal(sample(await scrape(), 'remediator_approvals_next_expiry_timestamp_seconds'), 0, 'no open request: 0');
 
     counts = new Error('database is locked');
     metrics.guardProbe.pendingApprovals = () => Promise.reject(new Error('database is locked'));
