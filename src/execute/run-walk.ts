@@ -147,13 +147,13 @@ export async function finish(ex: Execution, run: Run, to: RunState, reason: stri
   changed(ex, run.id);
   ex.deps.metrics.runs.inc({ playbook: run.playbook, outcome: to, mode: run.dryRun ? 'dry-run' : 'live' });
   log[to === 'succeeded' ? 'info' : 'warn'](`run ${run.id} ${to}: ${reason}`, { state: to });
-  if (!run.dryRun) {
-    await ex.notices.send(run, {
-      kind: 'run.finished',
-      text: `${run.playbook} for ${run.alertname} (${run.targetKey}) ${to}: ${reason} [run ${run.id}]`,
-      runId: run.id,
-      playbook: run.playbook,
-      data: { state: to },
-    });
-  }
+  // A dry run says how it really ended too: after a failed read-only step, its last notify text
+  // must not be the last word.
+  await ex.notices.send(run, {
+    kind: 'run.finished',
+    text: `${run.dryRun ? '[dry run] ' : ''}${run.playbook} for ${run.alertname} (${run.targetKey}) ${to}: ${reason} [run ${run.id}]`,
+    runId: run.id,
+    playbook: run.playbook,
+    data: { state: to, dryRun: run.dryRun },
+  });
 }

@@ -53,8 +53,9 @@ export async function takeTurn(ex: Execution, turn: StepTurn): Promise<StepStatu
   }
   const shown = secrets.redactDeep(rendered);
   const kind = kindOf(step);
-  if (run.dryRun && kind.inDryRun(step, rendered) === 'plan') {
-    log.info(`dry-run ${label}: ${describeRendered(shown, true)}`, { step: step.name, kind: step.kind, rendered: shown });
+  if (run.dryRun && kind.inDryRun(step, rendered, { failedAt: progress.failure, phase }) === 'plan') {
+    const after = progress.failure !== null && phase === 'main' ? ` (after step ${progress.failure} failed: a live run would not get here)` : '';
+    log.info(`dry-run ${label}: ${describeRendered(shown, true)}${after}`, { step: step.name, kind: step.kind, rendered: shown });
     return record('planned');
   }
 

@@ -7,6 +7,7 @@ import { ApprovalService } from '../approve/approval-service.js';
 import { ExpiryTimer } from '../approve/expiry-timer.js';
 import { Executor, type ExecutorDeps } from '../execute/executor.js';
 import { LeaseKeeper } from '../execute/lease-keeper.js';
+import { RunNotices } from '../execute/run-notices.js';
 import type { SecretStore } from '../execute/secrets.js';
 import { GuardSwitches } from '../guards/guard-switches.js';
 import type { Logger } from '../observability/logger.js';
@@ -79,7 +80,9 @@ export interface Pipeline {
 export function assemblePipeline(parts: PipelineParts): Pipeline {
   const { store, playbooks, notifiers, secrets, clock, logger, metrics, replica, settings } = parts;
   let stopping = false;
-  const changes = new RunChanges({ store, metrics });
+  // Runs that end outside the executor are announced as the executor announces the ones it ends.
+  const notices = new RunNotices({ notifiers, secrets, store, metrics, logger });
+  const changes = new RunChanges({ store, metrics, logger, announce: (run, n) => notices.send(run, n) });
   const leases = new LeaseKeeper({
     store,
     owner: replica,
@@ -188,6 +191,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     async settled() {
       await worker.idle();
       while (inFlight.size > 0) await Promise.all([...inFlight]);
+      await changes.idle();
       await switches.idle();
     },
     async stop(graceMs) {
@@ -198,6 +202,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
       await executor.shutdown(graceMs);
       await leases.stop();
       await Promise.all([...inFlight]);
+      await changes.idle();
       await switches.idle();
     },
   };

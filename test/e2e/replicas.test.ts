@@ -208,5 +208,12 @@ describe('two replicas on one PostgreSQL database', { skip: !reachable }, () => 
     console.log(`# interrupted by the other replica ${Date.now() - killedAt} ms after the kill (lease ${LEASE_MS} ms)`);
     const event = interrupted.events.filter((e) => e.kind === 'run.state').at(-1);
     assert.equal(event?.data['owner'], running.owner);
+    // Announced like every other end, by the replica that noticed it.
+    await until(
+      'the interruption to be announced',
+      async () =>
+        (await survivor.api<RunDetail>(`/api/runs/${running.id}`)).events.some((e) => e.kind === 'notification.sent' && e.data['kind'] === 'run.finished'),
+      10_000,
+    );
   });
 });

@@ -337,6 +337,52 @@ describe('dry runs execute only what is safe', () => {
     );
     assert.equal(service.requests.length, 0, 'no request was sent');
     assert.ok(d.logs.some((l) => String(l['message']) === 'notify: [dry run] would have acted'));
+    assert.ok(
+      d.logs.some((l) => /^notify: \[dry run\] careful for LiveTest \(.*\) succeeded: dry run/.test(String(l['message']))),
+      'the end is told too',
+    );
+  });
+
+  test('a failed dry run does not announce what a live run would never have reached, and says how it ended', async () => {
+    const d = await daemonWith(
+      {
+        rollback: `${header('rollback')}steps:
+  - name: history
+    run: [${NODE}, ${SCRIPTS}/exit-with.mjs, '1']
+    readOnly: true
+  - name: undo
+    run: [${NODE}, -e, '0']
+    dryRun: [${NODE}, -e, '0']
+  - name: tell
+    notify: { text: 'Rolled back checkout' }
+onFailure:
+  - notify: { text: 'The rollback did not bring the error rate down' }
+`,
+      },
+      { execution: 'dry-run' },
+    );
+    await d.post(payload({}));
+    const run = await onlyRun(d);
+    assert.equal(run.state, 'failed');
+    assert.deepEqual(
+      run.steps.map((s) => [s.name, s.state]),
+      [
+        ['history', 'failed'],
+        ['undo', 'succeeded'],
+        ['tell', 'planned'],
+        ['onFailure-notify-1', 'succeeded'],
+      ],
+      'the walk goes on to show the plan, but the success text is only planned',
+    );
+    const told = d.logs.map((l) => String(l['message'])).filter((m) => m.startsWith('notify: '));
+    assert.deepEqual(
+      told.map((m) => m.replace(/ \[run r_[0-9A-Z]+\]$/, '').replace(/\(f[0-9a-f]+@[^)]*\)/, '(KEY)')),
+      [
+        'notify: [dry run] The rollback did not bring the error rate down',
+        'notify: [dry run] rollback for LiveTest (KEY) failed: step history: exited with code 1: to stderr',
+      ],
+    );
+    assert.ok(d.logs.some((l) => /dry-run step 3 tell: notify: Rolled back checkout \(after step history failed/.test(String(l['message']))));
   });
 });
 

@@ -77,7 +77,19 @@ describe('POST /webhook with the captured Alertmanager payloads', () => {
     );
     assert.deepEqual(
       detail.events.map((e) => e.kind),
-      ['decision', 'run.created', 'run.state', 'step.started', 'step.finished', 'step.started', 'notification.sent', 'step.finished', 'run.state'],
+      // The last notification.sent: the dry run's end, told like a live run's.
+      [
+        'decision',
+        'run.created',
+        'run.state',
+        'step.started',
+        'step.finished',
+        'step.started',
+        'notification.sent',
+        'step.finished',
+        'run.state',
+        'notification.sent',
+      ],
     );
     assert.equal(detail.events[0]?.data['action'], 'run');
     const logged = daemon.logs.filter((l) => l['runId'] === run.id).map((l) => String(l['message']));

@@ -9,6 +9,13 @@ export type StepOf<K extends StepKindName> = Extract<Step, { kind: K }>;
 /** The rendered step of one kind. */
 export type RenderedOf<K extends StepKindName> = Extract<RenderedStep, { kind: K }>;
 
+/** Where a dry run's walk stands, for the kinds whose dry-run policy depends on it. */
+export interface DryRunWalk {
+  /** The main step that failed the dry run, or null while none has. */
+  readonly failedAt: string | null;
+  readonly phase: 'main' | 'onFailure';
+}
+
 /** Renders template text; each call turns one templated string into exactly one string. */
 export interface TemplateText {
   text(source: string): string;
@@ -58,8 +65,12 @@ export interface StepKind<K extends StepKindName> {
    * these, so a run that needs one holds before the first of them.
    */
   changesSomething(step: StepOf<K>): boolean;
-  /** What a dry run does with the step: execute it (it is safe, or has a dry-run variant) or only plan it. */
-  inDryRun(step: StepOf<K>, rendered: RenderedOf<K>): 'execute' | 'plan';
+  /**
+   * What a dry run does with the step: execute it (it is safe, or has a dry-run variant) or only
+   * plan it. `walk.failedAt` names the main step that failed the dry run so far, if one has: a dry
+   * run walks on to show the whole plan, but a live run would not have got here.
+   */
+  inDryRun(step: StepOf<K>, rendered: RenderedOf<K>, walk: DryRunWalk): 'execute' | 'plan';
   /** Executes the rendered step once (retries are the executor's). */
   execute(step: StepOf<K>, rendered: RenderedOf<K>, ctx: StepBodyContext): Promise<StepOutcome>;
 }

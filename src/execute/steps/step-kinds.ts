@@ -5,7 +5,7 @@ import { approvalStep } from './approval-step.js';
 import { httpStep } from './http-step.js';
 import { notifyStep } from './notify-step.js';
 import { runStep } from './run-step.js';
-import type { StepBodyContext, StepKind, StepKindName, TemplateText } from './step-kind.js';
+import type { DryRunWalk, StepBodyContext, StepKind, StepKindName, TemplateText } from './step-kind.js';
 import { verifyStep } from './verify-step.js';
 import { waitStep } from './wait-step.js';
 
@@ -24,7 +24,7 @@ export interface AnyStepKind {
   readonly kind: StepKindName;
   render(step: Step, t: TemplateText): RenderedStep;
   changesSomething(step: Step): boolean;
-  inDryRun(step: Step, rendered: RenderedStep): 'execute' | 'plan';
+  inDryRun(step: Step, rendered: RenderedStep, walk: DryRunWalk): 'execute' | 'plan';
   execute(step: Step, rendered: RenderedStep, ctx: StepBodyContext): Promise<StepOutcome>;
 }
 
