@@ -20,7 +20,7 @@ test('a run interrupted outside an executor is counted and announced, naming the
   try {
     const metrics = createMetrics(new Registry());
     const told: Notification[] = [];
-    const changes = new RunChanges({ store, metrics, logger: quiet, announce: async (_run, n) => void told.push(n) });
+    const changes = new RunChanges({ store, metrics, logger: quiet, announce: (_run, n) => Promise.resolve(void told.push(n)) });
     const watched: string[] = [];
     changes.watch((id) => watched.push(id));
 
