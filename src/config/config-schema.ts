@@ -91,6 +91,8 @@ export const configSchema = z.strictObject({
   db: z.string().min(1).default('data/remediator.db'),
   execution: z.enum(['dry-run', 'live']).default('dry-run'),
   logLevel: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+  /** json: one object per line, for log collectors (the default); text: readable lines, for a terminal. */
+  logFormat: z.enum(['json', 'text']).default('json'),
   webhook: z
     .strictObject({
       maxBodyBytes: bytes(1024, 64 * MiB, MiB),
@@ -213,6 +215,7 @@ export const ENV_KEYS: Readonly<Record<string, readonly string[]>> = {
   REMEDIATOR_DB: ['db'],
   REMEDIATOR_EXECUTION: ['execution'],
   REMEDIATOR_LOG_LEVEL: ['logLevel'],
+  REMEDIATOR_LOG_FORMAT: ['logFormat'],
   REMEDIATOR_WEBHOOK_MAX_BODY_BYTES: ['webhook', 'maxBodyBytes'],
   REMEDIATOR_AUTH_GENERATE_TOKENS: ['auth', 'generateTokens'],
   REMEDIATOR_RUNS_MAX_CONCURRENT: ['runs', 'maxConcurrent'],

@@ -20,6 +20,7 @@ test('defaults apply with no file, no environment and no flags', () => {
     db: 'data/remediator.db',
     execution: 'dry-run',
     logLevel: 'info',
+    logFormat: 'json',
     webhook: { maxBodyBytes: 1048576 },
     auth: { generateTokens: false },
     runs: {
