@@ -1,7 +1,6 @@
 import { createWriteStream, existsSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { loadConfig } from '../config/load-config.js';
 import { GENESIS_HASH, type AuditHead, type ChainVerdict } from '../domain/audit-chain.js';
 import { parseDuration } from '../domain/duration.js';
 import { RemediatorError } from '../domain/errors.js';
@@ -10,6 +9,8 @@ import { verifyExportFile } from '../record/audit-file.js';
 import { storeChainEntries, verifyStoreChain } from '../record/audit-verify.js';
 import { describeStore, isPostgresUrl, openStore } from '../record/open-store.js';
 import { AuditReader } from '../record/sqlite/audit-reader.js';
+import { loadCliConfig } from './cli-config.js';
+import { inCwd, processContext, type CliContext } from './io.js';
 
 /**
  * `remediator audit verify` and `audit export`: they read the SQLite file directly, read-only and
@@ -24,13 +25,13 @@ export interface DatabaseOptions {
 }
 
 /** The database to read, by the same precedence as serve. */
-export function configuredDatabase(opts: DatabaseOptions, env: NodeJS.ProcessEnv = process.env): string {
-  return loadConfig({ ...(opts.config === undefined ? {} : { config: opts.config }), ...(opts.db === undefined ? {} : { db: opts.db }) }, env).db;
+export function configuredDatabase(opts: DatabaseOptions, context: CliContext = processContext()): string {
+  return loadCliConfig({ ...(opts.config === undefined ? {} : { config: opts.config }), ...(opts.db === undefined ? {} : { db: opts.db }) }, context).db;
 }
 
 /** The SQLite file to read, by the same precedence as serve (export and report read SQLite files). */
-export function auditDatabase(opts: DatabaseOptions, env: NodeJS.ProcessEnv = process.env): string {
-  const db = configuredDatabase(opts, env);
+export function auditDatabase(opts: DatabaseOptions, context: CliContext = processContext()): string {
+  const db = configuredDatabase(opts, context);
   if (isPostgresUrl(db)) {
     throw new RemediatorError('bad_request', `--db ${describeStore(db)}: this command reads an SQLite file here`);
   }
@@ -44,8 +45,8 @@ export interface VerifyOutcome {
 }
 
 /** remediator audit verify [--db f | --config f] */
-export async function auditVerifyDatabase(opts: DatabaseOptions): Promise<VerifyOutcome> {
-  const db = configuredDatabase(opts);
+export async function auditVerifyDatabase(opts: DatabaseOptions, context: CliContext = processContext()): Promise<VerifyOutcome> {
+  const db = configuredDatabase(opts, context);
   if (isPostgresUrl(db)) {
     // Replicas share it: the walk pages by id up to the head read first, while they append on.
     const store = await openStore(db, () => new Date());
@@ -56,7 +57,7 @@ export async function auditVerifyDatabase(opts: DatabaseOptions): Promise<Verify
       await store.close();
     }
   }
-  const reader = AuditReader.open(auditDatabase(opts));
+  const reader = AuditReader.open(auditDatabase(opts, context));
   try {
     const { verdict, head } = await reader.verify();
     return formatDatabaseVerdict(verdict, head);
@@ -81,9 +82,9 @@ function formatDatabaseVerdict(v: ChainVerdict, head: AuditHead | null): VerifyO
 }
 
 /** remediator audit verify --file export.jsonl */
-export async function auditVerifyFile(file: string): Promise<VerifyOutcome> {
-  if (!existsSync(file)) throw new RemediatorError('bad_request', `--file ${file}: no such file`);
-  const v = await verifyExportFile(file);
+export async function auditVerifyFile(file: string, context: CliContext = processContext()): Promise<VerifyOutcome> {
+  if (!existsSync(inCwd(context.cwd, file))) throw new RemediatorError('bad_request', `--file ${file}: no such file`);
+  const v = await verifyExportFile(inCwd(context.cwd, file));
   if (v.problem) {
     const before = v.last ? `the ${v.count} event(s) before it, through event ${v.last.id}, are intact` : 'no line before it could be checked';
     return { ok: false, text: `audit file BROKEN: ${v.problem.message}\n${before}\n` };
@@ -116,12 +117,12 @@ export interface ExportOptions extends DatabaseOptions {
  * --until. Events are ordered by the chain, not by clock: near the edges an event may carry a time
  * a few milliseconds outside the range (concurrent runs stamp their own times).
  */
-export async function auditExport(opts: ExportOptions, stdout: Writable, now: Date = new Date()): Promise<string> {
+export async function auditExport(opts: ExportOptions, stdout: Writable, now: Date = new Date(), context: CliContext = processContext()): Promise<string> {
   const since = opts.since === undefined ? null : timeBound('--since', opts.since, now);
   const until = opts.until === undefined ? null : timeBound('--until', opts.until, now);
   if (since !== null && until !== null && since >= until) throw new RemediatorError('bad_request', `--since ${opts.since} is not before --until ${opts.until}`);
   const stop = until === null ? undefined : (e: { at: string }) => e.at >= until;
-  const db = configuredDatabase(opts);
+  const db = configuredDatabase(opts, context);
   let write: (out: Writable) => Promise<ExportSummary>;
   let close: () => Promise<void>;
   if (isPostgresUrl(db)) {
@@ -135,7 +136,7 @@ export async function auditExport(opts: ExportOptions, stdout: Writable, now: Da
       return writeJsonLines(storeChainEntries(store, start - 1, head?.lastId ?? Number.MAX_SAFE_INTEGER), out, stop);
     };
   } else {
-    const reader = AuditReader.open(auditDatabase(opts));
+    const reader = AuditReader.open(auditDatabase(opts, context));
     close = () => Promise.resolve(reader.close());
     write = (out) =>
       reader.snapshot(() => {
@@ -145,7 +146,7 @@ export async function auditExport(opts: ExportOptions, stdout: Writable, now: Da
         return writeJsonLines(reader.events(start), out, stop);
       });
   }
-  const out = opts.out === undefined ? stdout : createWriteStream(opts.out, { mode: 0o600 });
+  const out = opts.out === undefined ? stdout : createWriteStream(inCwd(context.cwd, opts.out), { mode: 0o600 });
   let summary: ExportSummary;
   try {
     summary = await write(out);

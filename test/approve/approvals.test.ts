@@ -15,11 +15,15 @@ const NODE = process.execPath;
 
 let daemon: TestDaemon | undefined;
 let dir = '';
+/** How far the daemons' clock is ahead of the real one: a test moves time on instead of waiting. */
+let skewMs = 0;
+const clock = () => new Date(Date.now() + skewMs);
 afterEach(async () => {
   if (daemon) await daemon.close();
   daemon = undefined;
   if (dir) removeDir(dir);
   dir = '';
+  skewMs = 0;
 });
 
 /** A fresh directory with the playbooks, and a daemon on them (live execution). */
@@ -33,7 +37,13 @@ async function daemonWith(playbooks: Record<string, string>, config: ConfigInput
 /** (Re)starts the daemon on the same directory and database. */
 async function restart(config: ConfigInput = {}): Promise<TestDaemon> {
   if (daemon) await daemon.close();
-  daemon = await startTestDaemon({ dir, playbooks: path.join(dir, 'playbooks'), config: { execution: 'live', ...config }, env: { PATH: process.env['PATH'] } });
+  daemon = await startTestDaemon({
+    dir,
+    playbooks: path.join(dir, 'playbooks'),
+    config: { execution: 'live', ...config },
+    env: { PATH: process.env['PATH'] },
+    clock,
+  });
   return daemon;
 }
 
@@ -240,7 +250,8 @@ describe('approvals: a run in approve mode waits for a person, then acts once', 
     const held = await onlyRun(d);
     await d.close();
     daemon = undefined;
-    await new Promise((r) => setTimeout(r, 1200));
+    // 1.2 s pass while the daemon is down, past the request's 1 s.
+    skewMs += 1200;
     const again = await restart();
     assert.equal((await again.api<RunDetail>(`/api/runs/${held.id}`)).state, 'expired');
   });
@@ -344,9 +355,13 @@ steps:
   });
 
   test('an approval that lands while the hold is still being announced runs once, in one slot, and can be cancelled', async () => {
-    // A notification webhook that takes its time: the hold's announcement is still on its way.
-    const hook = await startHttpServer(async (_req, res) => {
-      await new Promise((r) => setTimeout(r, 1500));
+    // A notification webhook that answers the hold's announcement only when the test lets it: it
+    // is still on its way while the run is approved and goes on. Other notifications are answered
+    // at once (an approval waits for its own).
+    let answer: () => void = () => undefined;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    const hook = await startHttpServer(async (req, res) => {
+      if ((JSON.parse(req.body) as { kind: string }).kind === 'approval.requested') await answered;
       reply(res, 204);
     });
     try {
@@ -373,7 +388,13 @@ steps:
       const held = await until('the hold', async () => (await d.api<{ runs: Run[] }>('/api/runs?state=awaiting_approval')).runs[0]);
       assert.equal((await post(d, `/api/runs/${held.id}/approve`)).status, 200);
       await until('the action to start', async () => (await d.api<RunDetail>(`/api/runs/${held.id}`)).steps[1]?.state === 'running');
-      await new Promise((r) => setTimeout(r, 1700));
+      const announced = async () =>
+        (await d.api<RunDetail>(`/api/runs/${held.id}`)).events.some(
+          (e) => e.kind === 'notification.sent' && e.data['notifier'] === 'webhook' && e.data['kind'] === 'approval.requested',
+        );
+      assert.equal(await announced(), false, 'the announcement is still on its way');
+      answer();
+      await until('the announcement to be done', announced);
       assert.equal(d.executor.activeCount, 1, 'the run holds exactly one slot once the announcement is done');
       assert.equal((await post(d, `/api/runs/${held.id}/cancel`, { reason: 'enough' })).status, 200);
       await d.settled();

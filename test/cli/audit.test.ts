@@ -10,7 +10,7 @@ import { auditExport } from '../../src/cli/audit-commands.js';
 import { eventHash } from '../../src/domain/audit-chain.js';
 import type { NewEvent } from '../../src/domain/run.js';
 import { SqliteStore } from '../../src/record/sqlite/sqlite-store.js';
-import { runCli, type CliResult } from '../support/cli.js';
+import { runCli, spawnCli, type CliResult } from '../support/cli.js';
 import { countRows, tamper } from '../support/db.js';
 import { fixture, fixtureText, ROOT, TEST_PLAYBOOKS } from '../support/fixtures.js';
 import { API_TOKEN, removeDir, startTestDaemon, WEBHOOK_TOKEN, WEBHOOK_TOKEN_NEXT, type TestDaemon } from '../support/test-daemon.js';
@@ -348,21 +348,22 @@ describe('remediator audit on a large history, in bounded memory', () => {
     await store.close();
   });
 
-  // 64 MiB of heap, while the export is larger than that: only streaming can succeed.
+  // 64 MiB of heap, while the export is larger than that: only streaming can succeed. Real
+  // processes, each with that heap.
   const small = { NODE_OPTIONS: '--max-old-space-size=64' };
 
   test(`export and verify of ${N} events, and verify --file of the export, each with a 64 MiB heap`, async () => {
     const out = path.join(scratch, 'large.jsonl');
     const [exported, fromDb] = await Promise.all([
-      runCli(['audit', 'export', '--db', file, '--out', out], { env: small, timeoutMs: 120_000 }),
-      runCli(['audit', 'verify', '--db', file], { env: small, timeoutMs: 120_000 }),
+      spawnCli(['audit', 'export', '--db', file, '--out', out], { env: small, timeoutMs: 120_000 }),
+      spawnCli(['audit', 'verify', '--db', file], { env: small, timeoutMs: 120_000 }),
     ]);
     assert.equal(exported.code, 0, exported.stderr);
     let lines = 0;
     for await (const line of createInterface({ input: createReadStream(out), crlfDelay: Infinity })) if (line !== '') lines++;
     assert.equal(lines, N);
     assert.ok(statSync(out).size > 64 * 2 ** 20, `the export (${statSync(out).size} bytes) is larger than the heap`);
-    const fromFile = await runCli(['audit', 'verify', '--file', out], { env: small, timeoutMs: 120_000 });
+    const fromFile = await spawnCli(['audit', 'verify', '--file', out], { env: small, timeoutMs: 120_000 });
     assert.equal(fromFile.code, 0, fromFile.stdout + fromFile.stderr);
     assert.match(fromFile.stdout, new RegExp(`^audit file intact: ${N} events`));
     assert.equal(fromDb.code, 0, fromDb.stdout + fromDb.stderr);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { runCli } from '../support/cli.js';
+import { runCli, spawnCli } from '../support/cli.js';
 import { AM_FIXTURES, TEST_PLAYBOOKS } from '../support/fixtures.js';
 
 test('remediator simulate: shows the match, its params and the rendered plan, and why others did not match', async () => {
@@ -19,7 +19,8 @@ test('remediator simulate: shows the match, its params and the rendered plan, an
 
 test('remediator simulate: reads hand-written alerts from stdin and prints JSON', async () => {
   const alerts = [{ labels: { alertname: 'HighErrorRate', severity: 'page', service: 'x; rm -rf /' } }];
-  const r = await runCli(['simulate', '--alert', '-', '--playbooks', TEST_PLAYBOOKS, '--json'], { input: JSON.stringify(alerts) });
+  // A real process, reading its real stdin.
+  const r = await spawnCli(['simulate', '--alert', '-', '--playbooks', TEST_PLAYBOOKS, '--json'], { input: JSON.stringify(alerts) });
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { results: { playbook: string; matched: boolean; refused?: string }[] }[];
   const match = out[0]?.results.find((x) => x.matched);

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { runCli } from '../support/cli.js';
-import { TEST_PLAYBOOKS } from '../support/fixtures.js';
+import { runCli, spawnCli } from '../support/cli.js';
+import { ROOT, TEST_PLAYBOOKS } from '../support/fixtures.js';
 
 test('remediator validate: the example playbooks are valid (exit 0)', async () => {
   const r = await runCli(['validate', 'playbooks']);
@@ -20,7 +20,8 @@ test('remediator validate: prints every error with file, line and path, and exit
   );
   writeFileSync(path.join(dir, 'also-broken.yml'), 'name: also-broken\nmatch: { alertname: Y }\nsteps:\n  - wait: 5 minutes\n');
   writeFileSync(path.join(dir, 'fine.yaml'), 'name: fine\nmatch: { alertname: Z }\nsteps:\n  - wait: 5m\n');
-  const r = await runCli(['validate', dir]);
+  // A real process: the exit code is the process's.
+  const r = await spawnCli(['validate', dir]);
   rmSync(dir, { recursive: true, force: true });
   assert.equal(r.code, 1);
   assert.match(r.stdout, /^also-broken\.yml:4:11: steps\[0\]\.wait: must be a duration/m);
@@ -47,4 +48,10 @@ test('remediator validate: a missing directory is an error, not "0 valid"', asyn
 test('remediator validate: the test playbooks used by the integration tests are valid', async () => {
   const r = await runCli(['validate', TEST_PLAYBOOKS]);
   assert.equal(r.code, 0, r.stdout);
+});
+
+test('remediator validate: a relative directory is taken from the working directory given', async () => {
+  const r = await runCli(['validate', path.join('fixtures', 'playbooks')], { cwd: path.join(ROOT, 'test') });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /^\d+ playbook\(s\) in fixtures\/playbooks are valid$/m);
 });

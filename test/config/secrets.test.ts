@@ -1,3 +1,4 @@
+// Unit test: starts nothing (see scripts/test.mjs).
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';

@@ -1,3 +1,4 @@
+// Unit test: starts nothing (see scripts/test.mjs).
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Alert } from '../../src/domain/alert.js';

@@ -1,3 +1,4 @@
+// Unit test: starts nothing (see scripts/test.mjs).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { activeWindow, compileWindows } from '../../src/decide/maintenance.js';

@@ -1,3 +1,4 @@
+// Unit test: starts nothing (see scripts/test.mjs).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Run, RunDetail } from '../../src/domain/run.js';
 import { findAlertmanagerBinaries, startAlertmanager, type Alertmanager } from '../support/alertmanager.js';
-import { pollUntil, startDaemonProcess, type DaemonProcess } from '../support/daemon-process.js';
+import { startDaemonProcess, type DaemonProcess } from '../support/daemon-process.js';
+import { until } from '../support/until.js';
 
 // End to end with real processes: amtool → a real Alertmanager (grouping, send_resolved, bearer
 // token) → `remediator serve` as a child process → its HTTP API, metrics and JSON log.
@@ -86,13 +87,13 @@ describe('Alertmanager posts to remediator serve (real processes)', { timeout: 6
   test('a firing alert added with amtool becomes one dry run with the rendered plan', { skip }, async () => {
     await alertmanager!.addAlert(LABELS, { summary: 'checkout answers 5xx after the upgrade' });
 
-    const found = await pollUntil(
+    const found = await until(
       'a run of the playbook',
       async () => {
         const list = await runs();
         return list.length > 0 ? list : undefined;
       },
-      { timeoutMs: DEADLINE_MS, context },
+      { timeoutMs: DEADLINE_MS, everyMs: 100, retryErrors: true, context },
     );
     assert.equal(found.length, 1, `runs: ${JSON.stringify(found)}`);
     const created = found[0]!;
@@ -103,13 +104,13 @@ describe('Alertmanager posts to remediator serve (real processes)', { timeout: 6
       [created.id],
     );
 
-    const run = await pollUntil(
+    const run = await until(
       'the run to finish',
       async () => {
         const r = await runDetail(created.id);
         return r.finishedAt === null ? undefined : r;
       },
-      { timeoutMs: DEADLINE_MS, context },
+      { timeoutMs: DEADLINE_MS, everyMs: 100, retryErrors: true, context },
     );
     firstRun = run;
 
@@ -157,13 +158,13 @@ describe('Alertmanager posts to remediator serve (real processes)', { timeout: 6
     const end = new Date(Math.max(Date.parse(firstRun.startsAt) + 1, Date.now() - 100));
     await alertmanager!.resolveAlert(LABELS, end);
 
-    const resolved = await pollUntil(
+    const resolved = await until(
       'the resolve to be recorded on the run',
       async () => {
         const r = await runDetail(runId);
         return r.resolvedAt !== null && r.events.some((e) => e.kind === 'alert.resolved') ? r : undefined;
       },
-      { timeoutMs: DEADLINE_MS, context },
+      { timeoutMs: DEADLINE_MS, everyMs: 100, retryErrors: true, context },
     );
     assert.equal(resolved.state, 'succeeded');
     assert.equal(resolved.startsAt, firstRun.startsAt);
@@ -190,14 +191,14 @@ describe('Alertmanager posts to remediator serve (real processes)', { timeout: 6
  * the last one, so 0 after the count is reached means everything received has been decided on.
  */
 async function processed(daemon: DaemonProcess, status: 'firing' | 'resolved', count: number, context: () => string): Promise<string> {
-  return pollUntil(
+  return until(
     `${count} ${status} alert(s) received and every batch processed`,
     async () => {
       const text = await daemon.metrics();
       const received = metricValue(text, 'remediator_alerts_received_total', { status });
       return received >= count && metricValue(text, 'remediator_batches_pending', {}) === 0 ? text : undefined;
     },
-    { timeoutMs: DEADLINE_MS, context },
+    { timeoutMs: DEADLINE_MS, everyMs: 100, retryErrors: true, context },
   );
 }
 

@@ -5,7 +5,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Run, RunDetail } from '../../src/domain/run.js';
-import { PROJECT_ROOT, pollUntil, startDaemonProcess, type DaemonProcess } from '../support/daemon-process.js';
+import { PROJECT_ROOT, startDaemonProcess, type DaemonProcess } from '../support/daemon-process.js';
+import { until } from '../support/until.js';
 
 // The crash test. `remediator serve --execution live` as a child process; 200 alerts posted to it,
 // one per webhook, 8 at a time; SIGKILL half-way, while webhooks are in flight and runs are
@@ -129,13 +130,13 @@ describe('crash: SIGKILL mid-way through 200 alerts, then a restart on the same 
     };
     const poster = Promise.all(Array.from({ length: POST_CONCURRENCY }, worker));
     // Should every post be answered before a run is mid-step, the kill still comes (nothing in flight then).
-    const killer = pollUntil(
+    const killer = until(
       'the kill condition (enough acknowledgements and a run mid-step)',
       () => {
         maybeKill();
         return Promise.resolve(killedAt ?? undefined);
       },
-      { timeoutMs: KILL_DEADLINE_MS, intervalMs: 10, context },
+      { timeoutMs: KILL_DEADLINE_MS, everyMs: 10, retryErrors: true, context },
     );
     await Promise.all([poster, killer]);
     const exit = await daemon.exited();
@@ -181,7 +182,7 @@ describe('crash: SIGKILL mid-way through 200 alerts, then a restart on the same 
       redeliveredBatch.set(n, r.batch);
     }
 
-    await pollUntil(
+    await until(
       'the backlog processed: no batch pending, no run pending or running',
       async () => {
         if (gauge(await restarted.metrics(), 'remediator_batches_pending') !== 0) return undefined;
@@ -191,7 +192,7 @@ describe('crash: SIGKILL mid-way through 200 alerts, then a restart on the same 
         }
         return true;
       },
-      { timeoutMs: BACKLOG_DEADLINE_MS, intervalMs: 200, context },
+      { timeoutMs: BACKLOG_DEADLINE_MS, everyMs: 200, retryErrors: true, context },
     );
     timings['backlog'] = Date.now() - tRestarted;
 

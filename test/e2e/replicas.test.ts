@@ -109,8 +109,7 @@ describe('two replicas on one PostgreSQL database', { skip: !reachable }, () => 
         const { runs: all } = await a.api<{ runs: Run[] }>('/api/runs?playbook=burst&limit=500');
         return all.length >= N && all.every((r) => r.state === 'succeeded') ? all : null;
       },
-      30_000,
-      100,
+      { timeoutMs: 30_000, everyMs: 100 },
     );
     assert.equal(runs.length, N, 'one run per alert instance');
     assert.deepEqual(
@@ -148,12 +147,10 @@ describe('two replicas on one PostgreSQL database', { skip: !reachable }, () => 
 
   test('a run proposed through one replica and approved through the other executes once', async () => {
     assert.equal(await post(a, batch('Gate', 1)), 200);
-    const held = await until(
-      'the hold, seen from the other replica',
-      async () => (await b.api<{ runs: Run[] }>('/api/runs?state=awaiting_approval')).runs[0],
-      30_000,
-      100,
-    );
+    const held = await until('the hold, seen from the other replica', async () => (await b.api<{ runs: Run[] }>('/api/runs?state=awaiting_approval')).runs[0], {
+      timeoutMs: 30_000,
+      everyMs: 100,
+    });
     const answers = await Promise.all([
       apiPost(b, `/api/runs/${held.id}/approve`),
       apiPost(a, `/api/runs/${held.id}/approve`),
@@ -166,8 +163,7 @@ describe('two replicas on one PostgreSQL database', { skip: !reachable }, () => 
         const r = await a.api<RunDetail>(`/api/runs/${held.id}`);
         return r.state === 'succeeded' ? r : null;
       },
-      30_000,
-      100,
+      { timeoutMs: 30_000, everyMs: 100 },
     );
     assert.equal(done.approvals.filter((x) => x.decision === 'approved').length, 1);
     assert.deepEqual(
@@ -187,8 +183,7 @@ describe('two replicas on one PostgreSQL database', { skip: !reachable }, () => 
         const detail = await b.api<RunDetail>(`/api/runs/${r.id}`);
         return detail.steps[0]?.state === 'running' ? detail : null;
       },
-      30_000,
-      100,
+      { timeoutMs: 30_000, everyMs: 100 },
     );
     const victim = running.owner?.startsWith('replica-a') ? a : b;
     const survivor = victim === a ? b : a;
@@ -201,7 +196,7 @@ describe('two replicas on one PostgreSQL database', { skip: !reachable }, () => 
         const r = await survivor.api<RunDetail>(`/api/runs/${running.id}`);
         return r.state === 'interrupted' ? r : null;
       },
-      LEASE_MS * 5,
+      { timeoutMs: LEASE_MS * 5 },
     );
     assert.match(interrupted.reason, /stopped renewing its lease/);
     assert.equal(interrupted.steps[0]?.state, 'interrupted');

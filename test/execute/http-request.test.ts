@@ -7,6 +7,7 @@ import { runHttpStep, sendHttp, type HttpCall } from '../../src/execute/steps/ht
 import type { StepContext } from '../../src/execute/steps/step-context.js';
 import { freePort } from '../support/alertmanager.js';
 import { reply, startHttpServer, type TestHttpServer } from '../support/http-server.js';
+import { until } from '../support/until.js';
 
 const ctx = (timeoutMs = 5_000, outputCapBytes = 64 * 1024, signal = new AbortController().signal): StepContext => ({ signal, timeoutMs, outputCapBytes });
 
@@ -188,12 +189,17 @@ describe('http steps against a real local server', { timeout: 30_000 }, () => {
   test('cancelling still works when garbage collection runs during the request', async () => {
     const gc = exposeGc();
     server.handle(() => undefined);
-    const collecting = setInterval(gc, 10);
+    let collections = 0;
+    const collecting = setInterval(() => {
+      gc();
+      collections++;
+    }, 10);
     try {
       const controller = new AbortController();
       const pending = runHttpStep(call(), [200], ctx(30_000, 65536, controller.signal));
       await server.waitForRequests(server.requests.length + 1);
-      await new Promise((resolve) => setTimeout(resolve, 50)); // let a few collections run first
+      const seen = collections;
+      await until('a few collections during the request', () => collections >= seen + 3);
       controller.abort(new Error('run cancelled by test'));
       const r = await within(pending, 3_000);
       assert.notEqual(r, 'still pending', 'the cancel never reached the request');

@@ -9,6 +9,7 @@ import type { ConfigInput } from '../../src/config/config-schema.js';
 import type { Run, RunDetail } from '../../src/domain/run.js';
 import { fixture, ROOT } from '../support/fixtures.js';
 import { removeDir, startTestDaemon, type TestDaemon } from '../support/test-daemon.js';
+import { until } from '../support/until.js';
 
 const SCRIPTS = path.join(ROOT, 'test', 'fixtures', 'scripts');
 const NODE = process.execPath;
@@ -397,7 +398,7 @@ describe('resolves, concurrency, shutdown and restart', () => {
     await d.post(payload({}, { fingerprint: 'aaaa000000000001', startsAt: '2026-11-28T21:00:00Z' }));
     await d.worker.idle();
     const running = async () => (await d.api<{ runs: Run[] }>('/api/runs')).runs[0]?.state;
-    for (let i = 0; i < 100 && (await running()) !== 'running'; i++) await new Promise((r) => setTimeout(r, 20));
+    await until('the run to run', async () => (await running()) === 'running');
     assert.equal(await running(), 'running');
     await d.post(payload({}, { status: 'resolved', fingerprint: 'aaaa000000000001', startsAt: '2026-11-28T21:00:00Z' }));
     const run = await onlyRun(d);
@@ -421,7 +422,7 @@ steps:
     await d.post(payload({ n: '2' }, { fingerprint: 'b000000000000002', startsAt: '2026-11-28T21:00:00Z' }));
     await d.worker.idle();
     const states = async (): Promise<Record<string, string>> => byLabel((await d.api<{ runs: Run[] }>('/api/runs')).runs, 'n');
-    for (let i = 0; i < 100 && (await states())['1'] !== 'running'; i++) await new Promise((r) => setTimeout(r, 20));
+    await until('run 1 to run', async () => (await states())['1'] === 'running');
     assert.deepEqual(await states(), { '1': 'running', '2': 'pending' });
     await d.post(payload({ n: '2' }, { status: 'resolved', fingerprint: 'b000000000000002', startsAt: '2026-11-28T21:00:00Z' }));
     await d.worker.idle();
@@ -451,7 +452,7 @@ steps:
     await d.post(payload({ script: 'print-args' }));
     await d.worker.idle();
     const states = async (x: TestDaemon): Promise<Record<string, string>> => byLabel((await x.api<{ runs: Run[] }>('/api/runs')).runs, 'script');
-    for (let i = 0; i < 200 && (await states(d))['ignore-term'] !== 'running'; i++) await new Promise((r) => setTimeout(r, 20));
+    await until('the ignore-term run to run', async () => (await states(d))['ignore-term'] === 'running');
     assert.deepEqual(await states(d), { 'ignore-term': 'running', 'print-args': 'pending' });
     const closing = d.close();
     const during = await d.post(payload({ script: 'print-args' }));

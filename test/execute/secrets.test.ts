@@ -1,3 +1,4 @@
+// Unit test: starts nothing (see scripts/test.mjs).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SecretStore } from '../../src/execute/secrets.js';

@@ -1,3 +1,4 @@
+// Unit test: starts nothing (see scripts/test.mjs).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { FailureThrottle } from '../../src/http/failure-throttle.js';

@@ -19,16 +19,7 @@ import { parsePlaybook } from '../../src/playbook/loader.js';
 import { SqliteStore } from '../../src/record/sqlite/sqlite-store.js';
 import { reply, startHttpServer, type TestHttpServer } from '../support/http-server.js';
 import { removeDir } from '../support/test-daemon.js';
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, deadlineMs = 5000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+import { until } from '../support/until.js';
 
 function playbook(yaml: string): Playbook {
   const { playbook: p, errors } = parsePlaybook(yaml, 'test.yaml');
@@ -312,7 +303,7 @@ describe('pipeline guards', () => {
     assert.ok(await h.switches.resume({ by: 'bob', via: 'cli' }));
     await h.process(batch('api'));
     assert.equal(h.created.length, 1);
-    await until('the paused and resumed notifications', () => (received().some((n) => n['kind'] === 'resumed') ? true : undefined));
+    await until('the paused and resumed notifications', () => received().some((n) => n['kind'] === 'resumed'));
     assert.match(String(received().find((n) => n['kind'] === 'paused')?.['text']), /^Remediation paused by alice until .*: cluster upgrade$/);
     await h.switches.idle();
     await h.store.close();

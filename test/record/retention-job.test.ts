@@ -9,6 +9,7 @@ import { RetentionJob } from '../../src/record/retention-job.js';
 import { verifyStoreChain } from '../../src/record/audit-verify.js';
 import { SqliteStore } from '../../src/record/sqlite/sqlite-store.js';
 import { runCli } from '../support/cli.js';
+import { until } from '../support/until.js';
 
 const NOW = new Date('2026-11-29T03:17:00.000Z');
 
@@ -24,10 +25,8 @@ test('retention runs on its cron schedule, removes what is older than keep in ch
     // Every second, for the test; chunks of 7 so a pass takes several.
     const job = new RetentionJob({ store, keepMs: 90 * 86_400_000, schedule: '* * * * * *', clock: () => NOW, logger, chunk: 7 });
     job.start();
-    const deadline = Date.now() + 5000;
-    while (!logs.some((l) => l.includes('retention: removed')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    await job.stop();
-    const line = JSON.parse(logs.find((l) => l.includes('retention: removed')) ?? '{}') as Record<string, unknown>;
+    const removed = await until('a retention pass', () => logs.find((l) => l.includes('retention: removed')), { timeoutMs: 5000 }).finally(() => job.stop());
+    const line = JSON.parse(removed) as Record<string, unknown>;
     assert.equal(line['events'], 30, 'the 30 days beyond 90');
     assert.equal(line['before'], '2026-08-31T03:17:00.000Z');
     const left = (await store.listEvents({ limit: 1000 })).filter((e) => e.kind === 'auth.failed').map((e) => e.data['d']);

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { errorMessage } from '../../src/domain/errors.js';
+import { until } from './until.js';
 
 /** The repository root: the daemon runs from here so `--import tsx` resolves our node_modules. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -133,7 +133,7 @@ export async function startDaemonProcess(options: DaemonProcessOptions): Promise
       return text;
     },
     waitForLine(predicate, what, timeoutMs = 5_000) {
-      return pollUntil(what, () => Promise.resolve(stdoutLines.find(predicate)), { timeoutMs });
+      return until(what, () => stdoutLines.find(predicate), { timeoutMs, everyMs: 100 });
     },
     stop() {
       stopped ??= stopChild(child).then(() => rm(dir, { recursive: true, force: true }));
@@ -147,42 +147,6 @@ export async function startDaemonProcess(options: DaemonProcessOptions): Promise
       return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
     },
   };
-}
-
-/** Options for pollUntil. */
-export interface PollOptions {
-  readonly timeoutMs?: number;
-  readonly intervalMs?: number;
-  /** Added to the timeout error, e.g. the logs of the processes involved. */
-  readonly context?: () => string;
-  /** A reason to give up before the deadline (e.g. the process being waited for has exited), or null. */
-  readonly giveUpIf?: () => string | null;
-}
-
-/**
- * Calls `check` until it returns something other than undefined, and returns that. Throws after
- * the deadline, naming what was awaited and the last error `check` threw. No fixed sleeps in
- * tests: poll for the outcome instead.
- */
-export async function pollUntil<T>(what: string, check: () => Promise<T | undefined>, options: PollOptions = {}): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 20_000);
-  let lastError: unknown;
-  const context = () => (options.context ? `\n${options.context()}` : '');
-  for (;;) {
-    const reason = options.giveUpIf?.() ?? null;
-    if (reason !== null) throw new Error(`gave up waiting for ${what}: ${reason}${context()}`);
-    try {
-      const value = await check();
-      if (value !== undefined) return value;
-    } catch (err) {
-      lastError = err;
-    }
-    if (Date.now() >= deadline) {
-      const last = lastError === undefined ? '' : `; last error: ${errorMessage(lastError)}`;
-      throw new Error(`timed out after ${options.timeoutMs ?? 20_000} ms waiting for ${what}${last}${context()}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
-  }
 }
 
 /** Sends SIGTERM and waits for the exit; SIGKILL if the process is still there after `graceMs`. */

@@ -3,7 +3,8 @@ import { accessSync, constants } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { pollUntil, stopChild, track } from './daemon-process.js';
+import { stopChild, track } from './daemon-process.js';
+import { until } from './until.js';
 
 /** Finds an executable on PATH or in /usr/bin and /usr/local/bin; null if it is not installed. */
 export function findExecutable(name: string): string | null {
@@ -88,15 +89,17 @@ async function launch(
     exited = `could not start: ${err.message}`;
   });
   try {
-    await pollUntil(
+    await until(
       `${options.name} on ${url} to answer /-/ready`,
       async () => {
         const res = await fetch(`${url}/-/ready`);
         await res.arrayBuffer();
-        return res.status === 200 ? true : undefined;
+        return res.status === 200;
       },
       {
         timeoutMs: options.startTimeoutMs ?? 15_000,
+        everyMs: 100,
+        retryErrors: true,
         giveUpIf: () => (exited === null ? null : `${options.name} exited (${exited})`),
         context: () => `${options.name} output:\n${output}`,
       },
