@@ -55,7 +55,8 @@ function buildProgram(io: CliIo, fail: (code: number) => void): Command {
       .option('--playbooks <dir>', 'playbooks directory')
       .option('--db <path>', 'SQLite database file')
       .addOption(new Option('--execution <mode>', 'dry-run or live').choices(['dry-run', 'live']))
-      .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug']));
+      .addOption(new Option('--log-level <level>', 'log level').choices(['error', 'warn', 'info', 'debug']))
+      .addOption(new Option('--log-format <format>', 'json lines (the default) or text for a terminal').choices(['json', 'text']));
 
   common(program.command('serve').description('run the daemon').option('--listen <host:port>', 'address to listen on')).action(async (opts: ConfigFlags) => {
     const { serveCommand } = await import('./serve-command.js');

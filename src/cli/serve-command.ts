@@ -20,7 +20,7 @@ export async function serveCommand(opts: ConfigFlags, io: CliIo): Promise<void> 
     env,
     config.auth.generateTokens ? (isPostgresUrl(config.db) ? path.resolve(io.cwd, 'data') : path.dirname(path.resolve(io.cwd, config.db))) : null,
   );
-  const logger = createLogger(config.logLevel, io.stdout);
+  const logger = createLogger(config.logLevel, io.stdout, config.logFormat);
   for (const notice of secrets.notices) io.stderr.write(`remediator: ${notice}\n`);
   for (const name of unknownEnvVars(io.env)) io.stderr.write(`remediator: warning: ${name} is not a setting remediator reads; is it misspelt?\n`);
   const daemon = await startDaemon(config, secrets, logger, { env: io.env });

@@ -12,6 +12,7 @@ export interface ConfigFlags {
   readonly db?: string;
   readonly execution?: string;
   readonly logLevel?: string;
+  readonly logFormat?: string;
 }
 
 /**
@@ -65,11 +66,11 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     setPath(merged, keyPath, value);
     origin.set(keyPath[0] as string, `environment variable ${name}`);
   }
-  for (const key of ['listen', 'playbooks', 'db', 'execution', 'logLevel'] as const) {
+  for (const key of ['listen', 'playbooks', 'db', 'execution', 'logLevel', 'logFormat'] as const) {
     const value = flags[key];
     if (value === undefined) continue;
     merged[key] = value;
-    origin.set(key, `flag --${key === 'logLevel' ? 'log-level' : key}`);
+    origin.set(key, `flag --${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
   }
   const result = configSchema.safeParse(merged);
   if (!result.success) {

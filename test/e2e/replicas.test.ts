@@ -208,7 +208,7 @@ describe('two replicas on one PostgreSQL database', { skip: !reachable }, () => 
       'the interruption to be announced',
       async () =>
         (await survivor.api<RunDetail>(`/api/runs/${running.id}`)).events.some((e) => e.kind === 'notification.sent' && e.data['kind'] === 'run.finished'),
-      10_000,
+      { timeoutMs: 10_000 },
     );
   });
 });
