@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { readSecret } from '../config/secrets.js';
 import { errorMessage, RemediatorError } from '../domain/errors.js';
 import { CLI_USER_AGENT } from '../http/request-body.js';
@@ -17,13 +19,23 @@ export class ApiClient {
     private readonly timeoutMs = 10_000,
   ) {}
 
-  /** Builds a client from the --url flag and the environment; fails early without a token. */
-  static fromEnv(flagUrl: string | undefined, env: NodeJS.ProcessEnv): ApiClient {
+  /**
+   * Builds a client from the --url flag and the environment; fails early without a token. On a
+   * laptop, with no token set and the daemon on this machine, the token `npm start` generated
+   * (data/api.token in the working directory) is used, and `notice` says so. Never for a daemon
+   * elsewhere: that would send this machine's token to it.
+   */
+  static fromEnv(flagUrl: string | undefined, env: NodeJS.ProcessEnv, local: { cwd?: string; notice?: (text: string) => void } = {}): ApiClient {
     const url = (flagUrl ?? env['REMEDIATOR_URL'] ?? DEFAULT_URL).replace(/\/+$/, '');
     if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol)) {
       throw new RemediatorError('bad_request', `${url} is not an http(s) URL: give --url http://host:port or set REMEDIATOR_URL`);
     }
-    const token = readSecret(env, 'REMEDIATOR_TOKEN');
+    let token = readSecret(env, 'REMEDIATOR_TOKEN');
+    if (token === undefined && local.cwd !== undefined && isLoopback(new URL(url).hostname)) {
+      const file = path.join(local.cwd, 'data', 'api.token');
+      token = readTokenFile(file);
+      if (token !== undefined) local.notice?.(`no REMEDIATOR_TOKEN set: using the token in ${path.relative(local.cwd, file)} (generated at the first start)`);
+    }
     if (token === undefined) {
       throw new RemediatorError(
         'unauthorized',
@@ -37,11 +49,12 @@ export class ApiClient {
     return this.request<T>('GET', path);
   }
 
-  post<T>(path: string, body: unknown = {}): Promise<T> {
-    return this.request<T>('POST', path, body);
+  /** POSTs JSON; `accept` lists statuses other than 2xx whose JSON body is the answer (a refused reload's 422). */
+  post<T>(path: string, body: unknown = {}, accept: readonly number[] = []): Promise<T> {
+    return this.request<T>('POST', path, body, accept);
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async request<T>(method: string, path: string, body?: unknown, accept: readonly number[] = []): Promise<T> {
     let res: Response;
     try {
       res = await fetch(`${this.url}${path}`, {
@@ -77,7 +90,7 @@ export class ApiClient {
         `${method} ${this.url}${path} answered ${res.status} with something that is not JSON: is ${this.url} a remediator daemon?`,
       );
     }
-    if (!res.ok) {
+    if (!res.ok && !accept.includes(res.status)) {
       const message = (json as { error?: { message?: string } }).error?.message ?? text;
       const code =
         res.status === 404
@@ -92,5 +105,19 @@ export class ApiClient {
       throw new RemediatorError(code, `${method} ${path}: ${res.status}: ${message}`, { retryable: res.status >= 500 });
     }
     return json as T;
+  }
+}
+
+/** This machine: a daemon the generated token may be sent to. */
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || hostname === '::1' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
+
+function readTokenFile(file: string): string | undefined {
+  try {
+    const text = readFileSync(file, 'utf8').trim();
+    return text === '' ? undefined : text;
+  } catch {
+    return undefined;
   }
 }

@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { ConfigFlags } from '../config/load-config.js';
 import { errorMessage, isRemediatorError } from '../domain/errors.js';
 import type { ExportOptions } from './audit-commands.js';
+import { packageVersion } from '../observability/version.js';
 import { envIn, inCwd, type CliIo } from './io.js';
 import type { RunsOptions } from './run-commands.js';
 
@@ -47,7 +48,8 @@ function buildProgram(io: CliIo, fail: (code: number) => void): Command {
       getOutHasColors: () => hasColors(io.stdout, io.env),
       getErrHasColors: () => hasColors(io.stderr, io.env),
     })
-    .showHelpAfterError();
+    .showHelpAfterError()
+    .version(packageVersion(), '-V, --version', 'print the version and exit');
 
   const common = (cmd: Command) =>
     cmd
@@ -115,7 +117,7 @@ function buildProgram(io: CliIo, fail: (code: number) => void): Command {
   const daemonCommand = (cmd: Command) => cmd.option('--url <url>', 'the daemon (default: REMEDIATOR_URL or http://127.0.0.1:9595)');
   const client = async (opts: { url?: string }) => {
     const { ApiClient } = await import('./api-client.js');
-    return ApiClient.fromEnv(opts.url, envIn(io));
+    return ApiClient.fromEnv(opts.url, envIn(io), { cwd: io.cwd, notice: (text) => void io.stderr.write(`remediator: ${text}\n`) });
   };
   const guards = () => import('./guard-commands.js');
   const runs = () => import('./run-commands.js');
@@ -182,6 +184,15 @@ function buildProgram(io: CliIo, fail: (code: number) => void): Command {
   ).action(async (id: string, opts: { url?: string; reason?: string }) => {
     const api = await client(opts);
     print(await (await runs()).cancelCommand(api, id, opts.reason));
+  });
+
+  daemonCommand(
+    program.command('reload').description('load the playbooks again on the daemon; a set with any error is refused and the old one stays (exit 1)'),
+  ).action(async (opts: { url?: string }) => {
+    const api = await client(opts);
+    const outcome = await (await import('./reload-command.js')).reloadCommand(api);
+    print(outcome.text);
+    if (!outcome.ok) fail(1);
   });
 
   const circuit = program.command('circuit').description('the circuit that opens when the budget of live runs is spent');

@@ -1,6 +1,7 @@
 import { openRequest, type Approval, type Verdict } from '../domain/approval.js';
 import { RemediatorError } from '../domain/errors.js';
-import type { Run, RunDetail, RunState } from '../domain/run.js';
+import { describeRendered } from '../domain/describe-step.js';
+import type { Run, RunDetail, RunState, RunStep } from '../domain/run.js';
 import type { ApiClient } from './api-client.js';
 
 /**
@@ -48,7 +49,7 @@ export async function runsCommand(client: ApiClient, opts: RunsOptions): Promise
     r.state === 'awaiting_approval' && expiries.has(r.id) ? `awaiting_approval until ${expiries.get(r.id) ?? ''}` : r.state,
     r.dryRun ? 'dry-run' : 'live',
     r.playbook,
-    r.targetKey,
+    target(r),
     r.createdAt,
   ]);
   const text = table(['ID', 'STATE', 'MODE', 'PLAYBOOK', 'TARGET', 'CREATED'], rows);
@@ -68,6 +69,8 @@ export async function showCommand(client: ApiClient, id: string, json: boolean):
     'steps:',
     ...run.steps.flatMap((s) => [
       `  ${s.phase === 'onFailure' ? 'onFailure ' : ''}${s.index + 1}. ${s.name} [${s.kind}${s.readOnly ? ', read-only' : ''}]: ${s.state}${s.error ? ` (${s.error})` : ''}`,
+      // What the step runs (or ran, or would run), exactly: what a dry run and an approver need.
+      ...stepCommand(s, run.dryRun),
       // What a step found is what an approver needs to see: its output, shortened.
       ...findings(s.output),
     ]),
@@ -96,6 +99,31 @@ export async function verdictCommand(client: ApiClient, verdict: Verdict, id: st
 export async function cancelCommand(client: ApiClient, id: string, reason: string | undefined): Promise<string> {
   const answer = await client.post<{ message: string; run: RunDetail }>(`/api/runs/${encodeURIComponent(id)}/cancel`, reason === undefined ? {} : { reason });
   return `${answer.message}\n`;
+}
+
+/**
+ * What a run acts on, for the table: the playbook's guards.key rendered; without one the target
+ * key is the alert instance (fingerprint@startsAt), which says nothing to a person, so the params
+ * stand in for it (namespace=shop deployment=checkout), or the alert's fingerprint.
+ */
+export function target(r: Run): string {
+  if (r.targetKey !== r.instanceKey) return r.targetKey;
+  const params = Object.entries(r.params).map(([k, v]) => `${k}=${v}`);
+  return params.length > 0 ? params.join(' ') : `alert ${r.fingerprint}`;
+}
+
+/** The rendered command or request of a step, indented under it: argv, method and URL, and a body. */
+function stepCommand(s: RunStep, dryRun: boolean): string[] {
+  const r = s.rendered;
+  const lines = [`     ${r.kind === 'run' ? '$ ' : ''}${describeRendered(r, dryRun)}`];
+  if (r.kind === 'http' && r.body !== null && r.body !== undefined)
+    lines.push(`     body: ${cut(typeof r.body === 'string' ? r.body : JSON.stringify(r.body), 300)}`);
+  if (s.deferred) lines.push('     (some values are known only when the steps before it have run)');
+  return lines.map((l) => cut(l, 400));
+}
+
+function cut(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 /** A step's output as indented lines, at most a few, each cut to a screen's width. */

@@ -65,7 +65,7 @@ export class GuardSwitches {
     if (input.forMs > MAX_PAUSE_MS) {
       throw new RemediatorError(
         'bad_request',
-        `a pause lasts at most ${formatDuration(MAX_PAUSE_MS)}; to stop acting for longer, set execution: dry-run in the configuration`,
+        `a pause lasts at most ${MAX_PAUSE_MS / 86_400_000}d; to stop acting for longer, set execution: dry-run in the configuration`,
       );
     }
     const now = this.deps.clock();

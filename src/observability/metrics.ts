@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { Counter, Gauge, Histogram, collectDefaultMetrics, type Registry } from 'prom-client';
+import { packageVersion } from './version.js';
 
 /** Every metric name starts with this. */
 export const METRIC_PREFIX = 'remediator_';
@@ -250,15 +250,5 @@ async function keepLastOnError(fn: () => Promise<void>): Promise<void> {
     await fn();
   } catch {
     // keep the last value
-  }
-}
-
-/** The version in package.json (two levels up from both src/observability and dist/observability). */
-function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
   }
 }

@@ -108,7 +108,12 @@ describe('remediator pause | resume | status | circuit, against a running daemon
 
     const tooLong = await runCli(['pause', '--for', '30d', '--reason', 'x'], { env });
     assert.equal(tooLong.code, 1);
-    assert.match(tooLong.stderr, /POST \/api\/pause: 400: a pause lasts at most 1w/);
+    assert.match(tooLong.stderr, /POST \/api\/pause: 400: a pause lasts at most 7d;/);
+    // The limit in the words --help uses (it said "at most 1w" for 8d).
+    const eightDays = await runCli(['pause', '--for', '8d', '--reason', 'x'], { env });
+    assert.equal(eightDays.code, 1);
+    assert.match(eightDays.stderr, /a pause lasts at most 7d;/);
+    assert.match((await runCli(['pause', '--help'])).stdout, /at most 7d/);
 
     const noReason = await runCli(['pause', '--for', '1h'], { env });
     assert.equal(noReason.code, 1);

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import { runCli, spawnCli } from '../support/cli.js';
+import { ROOT } from '../support/fixtures.js';
 
 test('remediator --help, from a real process: every command listed, exit 0, and the same text as in process', async () => {
   const r = await spawnCli(['--help']);
@@ -19,6 +22,7 @@ test('remediator --help, from a real process: every command listed, exit 0, and 
     'approve',
     'reject',
     'cancel',
+    'reload',
     'circuit',
     'audit',
     'report',
@@ -36,4 +40,12 @@ test('remediator without a command, or with an unknown one: the help on stderr, 
   const unknown = await runCli(['bogus']);
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /^error: unknown command 'bogus'\n/);
+});
+
+test('remediator --version prints the version of package.json, exit 0', async () => {
+  const { version } = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  for (const flag of ['--version', '-V']) {
+    const r = await runCli([flag]);
+    assert.deepEqual(r, { code: 0, stdout: `${version}\n`, stderr: '' }, flag);
+  }
 });

@@ -72,7 +72,12 @@ steps:
     const r = await runCli(['show', ids['checkout'] as string], { env });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`^run ${ids['checkout']}: awaiting_approval\\n`));
-    assert.match(r.stdout, /steps:\n {2}1\. look \[run, read-only\]: succeeded\n {7}ok\n {2}2\. undo \[run\]: planned\n/, 'with what the look found');
+    // Every step with the command it runs (it printed "2. undo [run]: planned" and nothing more).
+    assert.match(
+      r.stdout,
+      /steps:\n {2}1\. look \[run, read-only\]: succeeded\n {5}\$ \S+ -e 'process\.stdout\.write\("ok"\)'\n {7}ok\n {2}2\. undo \[run\]: planned\n {5}\$ \S+ -e 'process\.stdout\.write\("undone"\)'\n/,
+      'with the commands, and what the look found',
+    );
     assert.match(r.stdout, /approvals:\n {2}#1 before step undo, requested \S+: waiting until \S+ for anyone with a token/);
     assert.match(r.stdout, new RegExp(`approve with: remediator approve ${ids['checkout']}`));
   });

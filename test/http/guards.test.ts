@@ -190,7 +190,7 @@ describe('pause and resume over the API', () => {
       [{ for: 'forever', reason: 'x' }, /"for" must be a duration/],
       [{ for: '2h' }, /"reason" must say why/],
       [{ for: '2h', reason: '   ' }, /"reason" must say why/],
-      [{ for: '8d', reason: 'x' }, /a pause lasts at most 1w; to stop acting for longer, set execution: dry-run/],
+      [{ for: '8d', reason: 'x' }, /a pause lasts at most 7d; to stop acting for longer, set execution: dry-run/],
       [{ for: '0s', reason: 'x' }, /a pause needs a duration above zero/],
       [[1, 2], /send a JSON object/],
       ['not json', /./],
