@@ -16,14 +16,20 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-# kubectl, pinned, checked against the checksum the Kubernetes release publishes beside it.
+# kubectl, pinned to a release. TARGETARCH comes from the builder (docker buildx --platform); a
+# default here would override it and put an amd64 kubectl in an arm64 image. Give KUBECTL_SHA256
+# (the digest you reviewed for this version and architecture) to pin the binary itself; without
+# it, the checksum the release publishes beside the binary is checked, which catches a corrupted
+# download but not a substituted one.
 FROM debian:bookworm-slim AS kubectl
 ARG KUBECTL_VERSION=v1.31.4
-ARG TARGETARCH=amd64
+ARG TARGETARCH
+ARG KUBECTL_SHA256=
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl \
- && curl -fsSLo /kubectl "https://dl.k8s.io/release/${KUBECTL_VERSION}/bin/linux/${TARGETARCH}/kubectl" \
- && echo "$(curl -fsSL "https://dl.k8s.io/release/${KUBECTL_VERSION}/bin/linux/${TARGETARCH}/kubectl.sha256")  /kubectl" | sha256sum --check \
+ && base="https://dl.k8s.io/release/${KUBECTL_VERSION}/bin/linux/${TARGETARCH:-amd64}" \
+ && curl -fsSLo /kubectl "${base}/kubectl" \
+ && echo "${KUBECTL_SHA256:-$(curl -fsSL "${base}/kubectl.sha256")}  /kubectl" | sha256sum --check \
  && chmod 0755 /kubectl
 
 # The daemon: only what it needs, as a non-root user.

@@ -155,6 +155,14 @@ export class ApprovalService {
     this.deps.metrics.runs.inc({ playbook: detail.playbook, outcome: 'cancelled', mode: detail.dryRun ? 'dry-run' : 'live' });
     logger.info(`run ${runId} cancelled by ${who.id} via ${who.via}: ${why}`, { runId });
     this.changed(runId);
+    // Told like every other end (a running run's cancel is told by the executor that stops it).
+    await this.tell(detail, {
+      kind: 'run.finished',
+      text: `${detail.dryRun ? '[dry run] ' : ''}${detail.playbook} for ${detail.alertname} (${detail.targetKey}) cancelled by ${who.id} via ${who.via}: ${why} [run ${runId}]`,
+      runId,
+      playbook: detail.playbook,
+      data: { state: 'cancelled', dryRun: detail.dryRun, by: who.id },
+    });
     return { ok: true, run: now as RunDetail, message: `run ${runId} cancelled` };
   }
 

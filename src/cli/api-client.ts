@@ -66,6 +66,8 @@ export class ApiClient {
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(this.timeoutMs),
+        // The daemon never redirects; following one could carry the token somewhere else.
+        redirect: 'error',
       });
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? errorMessage(err);

@@ -66,6 +66,11 @@ export interface DaemonOptions {
 export async function startDaemon(config: Config, secrets: Secrets, logger: Logger, options: DaemonOptions = {}): Promise<Daemon> {
   const clock = options.clock ?? (() => new Date());
   const env = options.env ?? process.env;
+  // Before the playbooks are read: whatever changes from here on is reloaded once watching starts.
+  const watcher = config.reload.watch
+    ? new PlaybookWatcher({ dir: config.playbooks, intervalMs: config.reload.interval, reload: () => reload(), logger })
+    : null;
+  await watcher?.snapshot();
   const loaded = await loadPlaybooks(config.playbooks);
   if (loaded.errors.length > 0) {
     throw new RemediatorError('invalid_playbook', `playbooks in ${config.playbooks} are not valid:\n  ${loaded.errors.map(formatLoadError).join('\n  ')}`);
@@ -92,6 +97,9 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     { store, metrics, logger },
   );
   if (slack) notifiers.push(slack.notifier);
+  // Every notifier's series exist from the start, so a notifier that has never once succeeded (a
+  // wrong URL, a revoked token) still shows as failing against its zero successes.
+  for (const name of new Set(notifiers.map((n) => n.name))) for (const outcome of ['sent', 'failed']) metrics.notifications.inc({ notifier: name, outcome }, 0);
 
   const pipeline = assemblePipeline({
     store,
@@ -181,7 +189,6 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
 
   await pipeline.start(interrupted);
-  const watcher = config.reload.watch ? new PlaybookWatcher({ dir: config.playbooks, intervalMs: config.reload.interval, reload, logger }) : null;
   await watcher?.start();
   const retention = config.retention.enabled
     ? new RetentionJob({ store, keepMs: config.retention.keep, schedule: config.retention.schedule, clock, logger })

@@ -154,8 +154,8 @@ export const configSchema = z.strictObject({
        * update), on this replica; a broken set is refused and the old one stays, as with SIGHUP.
        */
       watch: flag.default(false),
-      /** How often to compare the files, besides the filesystem's own events. */
-      interval: positiveDuration.prefault('5s'),
+      /** How often to compare the files, besides the filesystem's own events (at most 1h). */
+      interval: positiveDuration.refine((ms) => ms <= 3_600_000, { message: 'must be at most 1h' }).prefault('5s'),
     })
     .prefault({}),
   /** Where people reach this daemon (behind a proxy, say); links in Slack messages point there. */

@@ -64,10 +64,23 @@ export class Executor {
     });
     item.done();
     if (moved) {
-      deps.metrics.runs.inc({ playbook: item.run.playbook, outcome: 'cancelled', mode: item.run.dryRun ? 'dry-run' : 'live' });
+      const run = item.run;
+      deps.metrics.runs.inc({ playbook: run.playbook, outcome: 'cancelled', mode: run.dryRun ? 'dry-run' : 'live' });
       changed(this.ex, runId);
+      this.ex.notices.later(run, {
+        kind: 'run.finished',
+        text: `${run.dryRun ? '[dry run] ' : ''}${run.playbook} for ${run.alertname} (${run.targetKey}) cancelled: ${reason} [run ${runId}]`,
+        runId,
+        playbook: run.playbook,
+        data: { state: 'cancelled', dryRun: run.dryRun },
+      });
     }
     return moved;
+  }
+
+  /** Resolves when every announcement sent without holding a run (holds, dry runs' ends) is out. */
+  idle(): Promise<void> {
+    return this.ex.notices.idle();
   }
 
   /** Runs executing now. */

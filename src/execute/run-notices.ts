@@ -60,6 +60,6 @@ export class RunNotices {
 
   /** Resolves when every notification sent with later() has gone out or failed. */
   async idle(): Promise<void> {
-    await Promise.all([...this.telling]);
+    while (this.telling.size > 0) await Promise.all([...this.telling]);
   }
 }

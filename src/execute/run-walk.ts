@@ -147,13 +147,16 @@ export async function finish(ex: Execution, run: Run, to: RunState, reason: stri
   changed(ex, run.id);
   ex.deps.metrics.runs.inc({ playbook: run.playbook, outcome: to, mode: run.dryRun ? 'dry-run' : 'live' });
   log[to === 'succeeded' ? 'info' : 'warn'](`run ${run.id} ${to}: ${reason}`, { state: to });
-  // A dry run says how it really ended too: after a failed read-only step, its last notify text
-  // must not be the last word.
-  await ex.notices.send(run, {
-    kind: 'run.finished',
+  const ended = {
+    kind: 'run.finished' as const,
     text: `${run.dryRun ? '[dry run] ' : ''}${run.playbook} for ${run.alertname} (${run.targetKey}) ${to}: ${reason} [run ${run.id}]`,
     runId: run.id,
     playbook: run.playbook,
     data: { state: to, dryRun: run.dryRun },
-  });
+  };
+  // A dry run says how it really ended too (after a failed read-only step, its last notify text
+  // must not be the last word), without holding its slot while a slow notifier retries: in a storm
+  // of dry runs that would stall the queue.
+  if (run.dryRun) ex.notices.later(run, ended);
+  else await ex.notices.send(run, ended);
 }

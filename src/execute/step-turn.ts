@@ -53,8 +53,11 @@ export async function takeTurn(ex: Execution, turn: StepTurn): Promise<StepStatu
   }
   const shown = secrets.redactDeep(rendered);
   const kind = kindOf(step);
-  if (run.dryRun && kind.inDryRun(step, rendered, { failedAt: progress.failure, phase }) === 'plan') {
-    const after = progress.failure !== null && phase === 'main' ? ` (after step ${progress.failure} failed: a live run would not get here)` : '';
+  // A dry run walks on after a failure to show the whole plan; would a live run, which after a
+  // failure takes only onFailure steps and those whose `when` asks for it, get here too?
+  const liveReaches = progress.failure === null || phase === 'onFailure' || shouldRun(step.when, statuses, true);
+  if (run.dryRun && kind.inDryRun(step, rendered, { failedAt: progress.failure, phase, liveReaches }) === 'plan') {
+    const after = liveReaches ? '' : ` (after step ${progress.failure} failed: a live run would not get here)`;
     log.info(`dry-run ${label}: ${describeRendered(shown, true)}${after}`, { step: step.name, kind: step.kind, rendered: shown });
     return record('planned');
   }

@@ -6,6 +6,10 @@ export type Logger = winston.Logger;
 /** json: one JSON object per line, for machines (the default); text: one readable line, for a terminal. */
 export type LogFormat = 'json' | 'text';
 
+/** Control characters: written as escapes in text lines. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x1f\x7f]/g;
+
 /** Fields every text line leaves out: they are the line's own parts. */
 const OWN_FIELDS = new Set(['level', 'message', 'timestamp']);
 
@@ -25,13 +29,24 @@ export function createLogger(level: string, stream: NodeJS.WritableStream = proc
   });
 }
 
+/**
+ * One line per event whatever the text holds: messages and fields carry alert text (labels,
+ * notify texts, command output), which must neither start a line of its own that looks like
+ * another event nor send escape codes to the terminal. Control characters are written as JSON
+ * escapes, and a value with spaces or escapes is quoted.
+ */
 function textFormat(): winston.Logform.Format {
   return winston.format.printf((info) => {
     const fields = Object.entries(info)
       .filter(([k, v]) => !OWN_FIELDS.has(k) && v !== undefined && typeof k === 'string')
-      .map(([k, v]) => `${k}=${typeof v === 'string' && !/\s/.test(v) ? v : JSON.stringify(v)}`);
-    return `${String(info['timestamp'])} ${String(info.level).padEnd(5)} ${String(info.message)}${fields.length > 0 ? `  ${fields.join(' ')}` : ''}`;
+      .map(([k, v]) => `${k}=${typeof v === 'string' && !/[\s"]/.test(v) && !v.match(CONTROL) ? v : JSON.stringify(v)}`);
+    return `${String(info['timestamp'])} ${String(info.level).padEnd(5)} ${escapeControls(String(info.message))}${fields.length > 0 ? `  ${fields.join(' ')}` : ''}`;
   });
+}
+
+/** Control characters as JSON writes them (\n, \u001b): the text stays on its line, inert. */
+function escapeControls(text: string): string {
+  return text.replace(CONTROL, (c) => JSON.stringify(c).slice(1, -1));
 }
 
 /** A logger that drops everything, for tests and one-shot CLI commands. */

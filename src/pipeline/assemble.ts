@@ -191,6 +191,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     async settled() {
       await worker.idle();
       while (inFlight.size > 0) await Promise.all([...inFlight]);
+      await executor.idle();
       await changes.idle();
       await switches.idle();
     },

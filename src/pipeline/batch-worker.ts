@@ -50,7 +50,8 @@ export class BatchWorker {
     // The drain starts on the next turn of the event loop: a kick from a webhook must not make its
     // answer wait for the (with SQLite, synchronous) work of claiming, while idle() already waits.
     this.running = new Promise((resolve) => setImmediate(resolve))
-      .then(() => this.drain())
+      // A kick just before stop() must not claim batches the next start (or a replica) should take.
+      .then(() => (this.stopped ? undefined : this.drain()))
       .finally(() => {
         this.running = null;
         if (this.again) {

@@ -15,7 +15,7 @@ export interface PlaybookWatcherDeps {
   readonly logger: Logger;
 }
 
-/** What a filesystem event waits for, so that an editor's save or a ConfigMap swap is read once, whole. */
+/** How long files must hold still before they are read, so that a save or a ConfigMap swap is read once, whole. */
 const SETTLE_MS = 300;
 
 /**
@@ -37,9 +37,18 @@ export class PlaybookWatcher {
 
   constructor(private readonly deps: PlaybookWatcherDeps) {}
 
-  /** Takes the files as they are now (the set just loaded) and starts watching. */
-  async start(): Promise<void> {
+  /**
+   * Takes the files' identities as they are before they are loaded: a change while the daemon
+   * starts (seconds of recovery) is then seen by start() and reloaded, not taken as the baseline.
+   */
+  async snapshot(): Promise<void> {
     this.last = await this.fingerprint();
+  }
+
+  /** Starts watching; files changed since snapshot() (or, without one, from now on) are reloaded. */
+  async start(): Promise<void> {
+    if (this.last === null) this.last = await this.fingerprint();
+    else this.check();
     try {
       this.watcher = watch(this.deps.dir, { recursive: true, persistent: false }, () => this.soon());
       this.watcher.on('error', (err) => {
@@ -79,8 +88,17 @@ export class PlaybookWatcher {
     this.checking = this.checking.then(async () => {
       if (this.stopped) return;
       try {
-        const now = await this.fingerprint();
+        let now = await this.fingerprint();
         if (now === this.last) return;
+        // Files still being written, or a listing taken while they changed, differ from one look
+        // to the next: reload only what holds still for a moment, once.
+        for (;;) {
+          await new Promise((resolve) => setTimeout(resolve, SETTLE_MS).unref());
+          const again = await this.fingerprint();
+          if (again === now || this.stopped) break;
+          now = again;
+        }
+        if (this.stopped || now === this.last) return;
         this.last = now;
         this.deps.logger.info(`playbook files in ${this.deps.dir} changed: reloading`);
         await this.deps.reload();

@@ -356,6 +356,9 @@ describe('dry runs execute only what is safe', () => {
     dryRun: [${NODE}, -e, '0']
   - name: tell
     notify: { text: 'Rolled back checkout' }
+  - name: page
+    when: failed
+    notify: { text: 'The rollback failed, paging' }
 onFailure:
   - notify: { text: 'The rollback did not bring the error rate down' }
 `,
@@ -371,14 +374,16 @@ onFailure:
         ['history', 'failed'],
         ['undo', 'succeeded'],
         ['tell', 'planned'],
+        ['page', 'succeeded'],
         ['onFailure-notify-1', 'succeeded'],
       ],
-      'the walk goes on to show the plan, but the success text is only planned',
+      'the walk goes on to show the plan; the success text is only planned, what a live run would send goes out',
     );
     const told = d.logs.map((l) => String(l['message'])).filter((m) => m.startsWith('notify: '));
     assert.deepEqual(
       told.map((m) => m.replace(/ \[run r_[0-9A-Z]+\]$/, '').replace(/\(f[0-9a-f]+@[^)]*\)/, '(KEY)')),
       [
+        'notify: [dry run] The rollback failed, paging',
         'notify: [dry run] The rollback did not bring the error rate down',
         'notify: [dry run] rollback for LiveTest (KEY) failed: step history: exited with code 1: to stderr',
       ],

@@ -37,3 +37,11 @@ test('text: time, level and message on one line, then the fields as key=value', 
     /^\d{4}-\d\d-\d\dT[\d:.]+Z warn {2}run r_1 failed: step undo {2}runId=r_1 playbook=rollback params=\{"ns":"shop"\} note="two words"$/,
   );
 });
+
+test('text: alert text can neither forge a log line nor reach the terminal as escape codes', () => {
+  const { lines, log } = capture('text');
+  log.info('notify: checkout is fine\n2026-12-02T03:12:00.000Z error circuit opened by alice', { label: 'a\u001b[31mred' });
+  assert.equal(lines.length, 1, 'one event, one line');
+  assert.ok(!(lines[0] ?? '').includes('\u001b'), 'no escape code reaches the terminal');
+  assert.match(lines[0] ?? '', /notify: checkout is fine\\n2026-12-02T03:12:00\.000Z error circuit opened by alice {2}label="a\\u001b\[31mred"$/);
+});

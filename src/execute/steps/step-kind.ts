@@ -14,6 +14,11 @@ export interface DryRunWalk {
   /** The main step that failed the dry run, or null while none has. */
   readonly failedAt: string | null;
   readonly phase: 'main' | 'onFailure';
+  /**
+   * Whether a live run would take this step too: false only for a step the dry run reaches by
+   * walking on after a failure (a main step without `when: failed`, `always` or `steps.X.failed`).
+   */
+  readonly liveReaches: boolean;
 }
 
 /** Renders template text; each call turns one templated string into exactly one string. */
