@@ -7,6 +7,7 @@ import type { RunState } from '../domain/run.js';
 import type { AuditLog, RunStore, StoreLifecycle } from '../domain/store.js';
 import type { PlaybookSet } from '../playbook/playbook-set.js';
 import type { ReloadResult } from '../playbook/reload-playbooks.js';
+import type { Role } from './roles.js';
 
 const STATES: readonly RunState[] = ['pending', 'awaiting_approval', 'running', 'succeeded', 'failed', 'cancelled', 'rejected', 'expired', 'interrupted'];
 
@@ -18,6 +19,8 @@ export interface ApiDeps {
   readonly authenticate: RequestHandler;
   /** Authenticates POST /-/reload callers: the same tokens, counted apart. */
   readonly authenticateReload: RequestHandler;
+  /** Requires a role of the authenticated caller (InboundAuth.allow). */
+  readonly authorize: (role: Role) => RequestHandler;
   /** Reloads the playbooks (POST /-/reload). */
   readonly reload?: () => Promise<ReloadResult>;
 }
@@ -25,9 +28,9 @@ export interface ApiDeps {
 /** GET /api/runs, GET /api/runs/:id, GET /api/playbooks. */
 export function apiRouter(deps: ApiDeps): Router {
   const router = express.Router();
-  router.use('/api', deps.authenticate);
+  router.use('/api', deps.authenticate, deps.authorize('view'));
 
-  router.post('/-/reload', deps.authenticateReload, async (_req, res) => {
+  router.post('/-/reload', deps.authenticateReload, deps.authorize('operate'), async (_req, res) => {
     if (!deps.reload) throw new RemediatorError('not_found', 'reload is not available');
     const result = await deps.reload();
     res.status(result.ok ? 200 : 422).json(result);
