@@ -8,6 +8,7 @@ COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY scripts/copy-assets.mjs ./scripts/
 RUN npm run build && npm prune --omit=dev
 
 # Runtime stage: only what the daemon needs, as a non-root user.

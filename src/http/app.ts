@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import { RemediatorError } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -32,10 +32,12 @@ export interface AppDeps {
   readonly runs?: Omit<RunRouteDeps, 'authenticate' | 'authorize'>;
   /** Slack's approve and reject buttons (absent: not served). */
   readonly slack?: Omit<SlackRouteDeps, 'auth' | 'logger'>;
+  /** The web console and the root's redirect to it (src/http/console/; absent: not served). */
+  readonly console?: Router;
 }
 
 /**
- * Builds the express app: the transport adapters (webhook, API, Slack, health and metrics) over
+ * Builds the express app: the transport adapters (webhook, API, Slack, console, health and metrics) over
  * the stages, one authentication for all of them, one error handler.
  */
 export function createApp(deps: AppDeps): Express {
@@ -51,6 +53,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.guards) app.use(guardRouter({ ...deps.guards, authenticate, authorize }));
   if (deps.runs) app.use(runRouter({ ...deps.runs, authenticate, authorize }));
   if (deps.slack) app.use(slackRouter({ ...deps.slack, auth, logger }));
+  if (deps.console) app.use(deps.console);
   app.use((req, _res, next) => next(new RemediatorError('not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(logger));
   return app;

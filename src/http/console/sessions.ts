@@ -8,6 +8,8 @@ export interface Session {
   readonly csrf: string;
   readonly createdAt: number;
   lastSeenAt: number;
+  /** Signed out (or replaced): a stream holding it ends. */
+  ended: boolean;
 }
 
 /** Why there is no session for a cookie: none at all, or one that ran out. */
@@ -41,7 +43,7 @@ export class SessionStore {
     this.sweep();
     const id = randomBytes(32).toString('base64url');
     const now = this.now();
-    const session: Session = { principal, csrf: randomBytes(32).toString('base64url'), createdAt: now, lastSeenAt: now };
+    const session: Session = { principal, csrf: randomBytes(32).toString('base64url'), createdAt: now, lastSeenAt: now, ended: false };
     this.sessions.set(key(id), session);
     const limit = this.settings.limit ?? 10_000;
     while (this.sessions.size > limit) {
@@ -79,7 +81,7 @@ export class SessionStore {
 
   /** Whether the session is still live now (for the live stream, which holds one for long). */
   live(s: Session): boolean {
-    return this.ended(s, this.now()) === null;
+    return !s.ended && this.ended(s, this.now()) === null;
   }
 
   /** Ends a session (sign-out). */
@@ -88,6 +90,7 @@ export class SessionStore {
     const k = key(id);
     const s = this.sessions.get(k) ?? null;
     this.sessions.delete(k);
+    if (s) s.ended = true;
     return s;
   }
 

@@ -1,0 +1,91 @@
+import type { AuditEvent } from '../../../domain/run.js';
+import { time } from '../format.js';
+import { html, query, type SafeHtml } from '../html.js';
+
+/** The decisions page's filters (checked). */
+export interface DecisionFilters {
+  readonly playbook?: string;
+  readonly reason?: string;
+  readonly since: string;
+  readonly until?: string;
+  readonly before?: string;
+}
+
+/** What "Decisions" shows: suppressions, newest first, and their counts by reason. */
+export interface DecisionsView {
+  readonly filters: DecisionFilters;
+  readonly suppressions: readonly AuditEvent[];
+  /** Suppressions in the window by reason (the report's figures), most first. */
+  readonly byReason: Readonly<Record<string, number>>;
+  readonly next: string | null;
+  readonly playbooks: readonly string[];
+}
+
+/** "Why didn't it run?": suppress decisions, each naming what suppressed it. */
+export function decisionsPage(v: DecisionsView): SafeHtml {
+  const f = v.filters;
+  const keep = { playbook: f.playbook, reason: f.reason, since: f.since, until: f.until };
+  const reasons = Object.entries(v.byReason);
+  return html`<h1>Decisions: why didn't it run?</h1>
+    <form class="filters" method="get" action="/console/decisions" role="search" aria-label="Filter decisions">
+      <label
+        >Playbook
+        <select name="playbook">
+          <option value="">any</option>
+          ${v.playbooks.map((p) => html`<option value="${p}"${f.playbook === p ? html` selected` : ''}>${p}</option>`)}
+        </select></label
+      >
+      <label>Reason <input name="reason" value="${f.reason ?? ''}" placeholder="cooldown" maxlength="60" /></label>
+      <label>Since <input name="since" value="${f.since}" placeholder="24h or 2026-11-28T03:00:00Z" maxlength="40" /></label>
+      <label>Until <input name="until" value="${f.until ?? ''}" placeholder="now" maxlength="40" /></label>
+      <button type="submit">Filter</button>
+    </form>
+    <div data-live="decisions">
+      <h2>By reason</h2>
+      ${reasons.length === 0
+        ? html`<p class="empty">No suppression in this window.</p>`
+        : html`<ul class="tally">
+            ${reasons.map(([reason, n]) => html`<li><a href="/console/decisions${query({ ...keep, reason })}">${reason}</a> <span class="count">${n}</span></li>`)}
+          </ul>`}
+      <h2>Suppressions, newest first</h2>
+      ${v.suppressions.length === 0
+        ? html`<p class="empty">None found.</p>`
+        : html`<div class="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">At</th>
+                  <th scope="col">Playbook</th>
+                  <th scope="col">Alert</th>
+                  <th scope="col">Reason</th>
+                  <th scope="col">What suppressed it</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${v.suppressions.map(
+                  (e) =>
+                    html`<tr>
+                      <td>${time(e.at)}</td>
+                      <td>${e.playbook ?? ''}</td>
+                      <td>${String(e.data['alertname'] ?? '')} <span class="mono">${String(e.data['targetKey'] ?? '')}</span></td>
+                      <td><span class="badge tone-neutral">${String(e.data['reason'] ?? '')}</span></td>
+                      <td>${detail(String(e.data['detail'] ?? ''))}</td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>
+          </div>`}
+      <nav class="pager" aria-label="Pages of decisions">
+        ${f.before ? html`<a href="/console/decisions${query(keep)}">Newest</a>` : ''}
+        ${v.next ? html`<a rel="next" href="/console/decisions${query({ ...keep, before: v.next })}">Older</a>` : ''}
+      </nav>
+    </div>`;
+}
+
+/** The decision's detail, with the run it names (a lock holder, an active run) linked. */
+function detail(text: string): SafeHtml {
+  const m = /\brun (r_[0-9A-Z]{26})\b/.exec(text);
+  if (!m || m.index === undefined) return html`${text}`;
+  const id = m[1] as string;
+  return html`${text.slice(0, m.index)}run <a class="mono" href="/console/runs/${id}">${id}</a>${text.slice(m.index + m[0].length)}`;
+}
