@@ -182,6 +182,8 @@ export interface RunQuery {
    * it: one page looks through at most RUN_SEARCH_WINDOW runs and says so (`partial`).
    */
   readonly text?: string;
+  /** How many runs a page of a text or mode search looks through (default RUN_SEARCH_WINDOW). */
+  readonly window?: number;
   readonly limit: number;
   /** Opaque cursor from a previous page's `next`. */
   readonly cursor?: string;

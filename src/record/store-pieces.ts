@@ -117,8 +117,10 @@ export function runFilter(q: RunQuery, like: 'LIKE' | 'ILIKE'): { indexed: Claus
   return { indexed, scanned };
 }
 
-/** The search window's last run id (the boundary) is found by this offset into the indexed filters. */
-export const RUN_SEARCH_OFFSET = RUN_SEARCH_WINDOW - 1;
+/** The offset of a search window's last run (its boundary) in the indexed filters' order. */
+export function searchOffset(q: RunQuery): number {
+  return Math.max(1, Math.floor(q.window ?? RUN_SEARCH_WINDOW)) - 1;
+}
 
 /**
  * A page from the rows a listing read (one more than the page, to know there is a next one), and,

@@ -7,7 +7,6 @@ import { verifyStoreChain } from '../../record/audit-verify.js';
 import type { InboundAuth } from '../auth.js';
 import { principalOf } from '../auth.js';
 import { httpStatus, toRemediatorError } from '../error-handler.js';
-import type { ConsoleAuth } from './console-auth.js';
 import type { ConsoleDeps } from './console-deps.js';
 import { guardsView, runView, type ConsoleMemory } from './console-pages.js';
 import { renderPage } from './render.js';
@@ -15,14 +14,14 @@ import { renderPage } from './render.js';
 const NOTE_MAX = 1000;
 
 /**
- * The console's state-changing requests: form posts with the session's CSRF token, through the
+ * The console's state-changing requests: form posts (parsed, and their CSRF token checked, by the
+ * console's router before they get here), through the
  * same ApprovalService and GuardSwitches as the API, under the same roles (InboundAuth.allow).
  * Success redirects (303) to the page with a fixed notice; a refusal renders the page again with
  * the service's message and its status (403, 409, …).
  */
-export function consoleActions(deps: ConsoleDeps, auth: ConsoleAuth, inbound: InboundAuth, memory: ConsoleMemory): Router {
+export function consoleActions(deps: ConsoleDeps, inbound: InboundAuth, memory: ConsoleMemory): Router {
   const router = express.Router();
-  const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 20 });
   const role = (r: 'view' | 'approve' | 'operate') => inbound.allow(r, 'console');
   const who = (res: Response): Identity => ({ id: principalOf(res)?.identity ?? '', via: 'console' });
 
@@ -45,12 +44,10 @@ export function consoleActions(deps: ConsoleDeps, auth: ConsoleAuth, inbound: In
       (req, res, id) => deps.approvals.decide(id, v, who(res), note(req, 'comment'), seqOf(req)),
       () => (v === 'approve' ? 'approved' : 'rejected'),
     );
-  router.post('/console/runs/:id/approve', form, auth.csrf, role('approve'), verdict('approve'));
-  router.post('/console/runs/:id/reject', form, auth.csrf, role('approve'), verdict('reject'));
+  router.post('/console/runs/:id/approve', role('approve'), verdict('approve'));
+  router.post('/console/runs/:id/reject', role('approve'), verdict('reject'));
   router.post(
     '/console/runs/:id/cancel',
-    form,
-    auth.csrf,
     role('operate'),
     onRun(
       (req, res, id) => deps.approvals.cancel(id, who(res), note(req, 'reason') ?? ''),
@@ -72,8 +69,6 @@ export function consoleActions(deps: ConsoleDeps, auth: ConsoleAuth, inbound: In
   };
   router.post(
     '/console/guards/pause',
-    form,
-    auth.csrf,
     role('operate'),
     onGuards(async (req, res) => {
       const body = req.body as Record<string, unknown>;
@@ -85,22 +80,16 @@ export function consoleActions(deps: ConsoleDeps, auth: ConsoleAuth, inbound: In
   );
   router.post(
     '/console/guards/resume',
-    form,
-    auth.csrf,
     role('operate'),
     onGuards(async (_req, res) => ((await deps.switches.resume({ by: who(res).id, via: 'console' })) ? 'resumed' : 'not-paused')),
   );
   router.post(
     '/console/guards/circuit/close',
-    form,
-    auth.csrf,
     role('operate'),
     onGuards(async (req, res) => ((await deps.switches.closeCircuit({ by: who(res).id, via: 'console', note: note(req, 'note') ?? '' })) ? 'closed' : 'not-open')),
   );
   router.post(
     '/console/guards/reload',
-    form,
-    auth.csrf,
     role('operate'),
     onGuards(async (_req, res) => {
       const at = deps.clock().toISOString();
@@ -120,7 +109,7 @@ export function consoleActions(deps: ConsoleDeps, auth: ConsoleAuth, inbound: In
     }),
   );
 
-  router.post('/console/audit/verify', form, auth.csrf, role('view'), async (_req, res) => {
+  router.post('/console/audit/verify', role('view'), async (_req, res) => {
     const started = Date.now();
     const verdict = await verifyStoreChain(deps.store).catch((err: unknown) => {
       throw new RemediatorError('store_unavailable', `verify could not read the trail: ${errorMessage(err)}`, { cause: err });

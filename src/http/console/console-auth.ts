@@ -109,7 +109,8 @@ export class ConsoleAuth {
     const session = sessionOf(res);
     const body = req.body as Record<string, unknown> | undefined;
     const presented = req.get(CSRF_HEADER) ?? body?.['_csrf'];
-    const problem = this.crossSite(req) ?? (session === null ? 'no session' : csrfMatches(session, presented) ? null : 'the CSRF token is missing or wrong');
+    // Without a session (it ended) a same-site request is simply not signed in: `required` says so.
+    const problem = this.crossSite(req) ?? (session === null || csrfMatches(session, presented) ? null : 'the CSRF token is missing or wrong');
     if (problem === null) return next();
     this.deps.auth.refused(req, 'console', `CSRF: ${problem}`);
     next(new RemediatorError('forbidden', `refused: ${problem}. Console forms only work from the console's own pages: reload the page and try again`));

@@ -99,7 +99,10 @@ export function createConsole(deps: ConsoleDeps): Console {
     }
     res.redirect(303, next);
   });
-  router.post('/console/sign-out', form, auth.required, auth.csrf, (req, res) => {
+  // Every other state-changing request: its form parsed, then CSRF checked before anything else
+  // (a cross-site post carries no session cookie, yet is refused as what it is, and recorded).
+  router.post(/^\/console\/(?!sign-in$)/, form, auth.csrf);
+  router.post('/console/sign-out', auth.required, (req, res) => {
     auth.signOut(req, res);
     res.redirect(303, '/console/sign-in?why=signed-out');
   });
@@ -119,7 +122,7 @@ export function createConsole(deps: ConsoleDeps): Console {
   });
   router.use('/console', deps.auth.allow('view', 'console'));
   router.use(consolePages(deps, memory));
-  router.use(consoleActions(deps, auth, deps.auth, memory));
+  router.use(consoleActions(deps, deps.auth, memory));
   router.use('/console', (req, _res, next) => next(new RemediatorError('not_found', `no console page ${req.path}`)));
   router.use('/console', (err: unknown, req: Request, res: Response, next: NextFunction) => {
     const e = toRemediatorError(err);

@@ -1,7 +1,7 @@
 import type { AuditEvent, Run, RunDetail } from '../../domain/run.js';
 import type { EventQuery, RunPage, RunQuery } from '../../domain/store.js';
 import { toApproval, toEvent, toRun, toStep } from '../rows.js';
-import { eventFilter, RUN_SEARCH_OFFSET, runFilter, runPage } from '../store-pieces.js';
+import { eventFilter, runFilter, runPage, searchOffset } from '../store-pieces.js';
 import { type Row } from './pg-rows.js';
 import type { Tx } from './transaction.js';
 
@@ -33,7 +33,7 @@ export async function listRuns(query: Query, q: RunQuery): Promise<RunPage> {
   }
   // A search looks through a window of runs the indexes find, newest first (see the SQLite store).
   const w = numbered(indexed.clauses);
-  const [end] = await query(`SELECT id FROM runs ${w.where} ORDER BY id DESC LIMIT 1 OFFSET $${w.next}`, [...indexed.args, RUN_SEARCH_OFFSET]);
+  const [end] = await query(`SELECT id FROM runs ${w.where} ORDER BY id DESC LIMIT 1 OFFSET $${w.next}`, [...indexed.args, searchOffset(q)]);
   const endId = end ? String(end['id']) : null;
   const all = numbered([...indexed.clauses, ...scanned.clauses, ...(endId ? ['id >= ?'] : [])]);
   const args = [...indexed.args, ...scanned.args, ...(endId ? [endId] : []), q.limit + 1];

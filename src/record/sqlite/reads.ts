@@ -2,7 +2,7 @@ import type { AuditEvent, Run, RunDetail, RunState } from '../../domain/run.js';
 import type { EventQuery, RunPage, RunQuery } from '../../domain/store.js';
 import type { SqliteContext } from './context.js';
 import { toApproval, toEvent, toRun, toStep, type Row } from '../rows.js';
-import { eventFilter, RUN_SEARCH_OFFSET, runFilter, runPage } from '../store-pieces.js';
+import { eventFilter, runFilter, runPage, searchOffset } from '../store-pieces.js';
 
 /** A run with its steps, approvals and events. */
 export function getRun(ctx: SqliteContext, id: string): RunDetail | null {
@@ -24,7 +24,7 @@ export function listRuns(ctx: SqliteContext, q: RunQuery): RunPage {
   }
   // A search looks through a window of runs the indexes find, newest first: its end is read from
   // the index alone, then only rows inside it are checked one by one.
-  const end = ctx.sql(`SELECT id FROM runs ${where(indexed.clauses)} ORDER BY id DESC LIMIT 1 OFFSET ?`).get(...indexed.args, RUN_SEARCH_OFFSET) as
+  const end = ctx.sql(`SELECT id FROM runs ${where(indexed.clauses)} ORDER BY id DESC LIMIT 1 OFFSET ?`).get(...indexed.args, searchOffset(q)) as
     | { id: string }
     | undefined;
   const clauses = [...indexed.clauses, ...scanned.clauses, ...(end ? ['id >= ?'] : [])];
