@@ -89,15 +89,19 @@ export class InboundAuth {
     };
   }
 
-  /** Counts, logs and records (throttled) one refused request. Never throws, never waits. */
-  refused(req: Request, endpoint: AuthEndpoint, reason: string): void {
+  /**
+   * Counts, logs and records (throttled) one refused request. Never throws, never waits. `topic`
+   * keeps kinds of refusal of one endpoint apart in the throttle (the console's sign-in, CSRF and
+   * proxy-header refusals), so one kind never hides the first record of another.
+   */
+  refused(req: Request, endpoint: AuthEndpoint, reason: string, topic = ''): void {
     const { metrics, logger, store, clock } = this.deps;
     const remoteAddress = req.socket.remoteAddress ?? '';
     // Only whether a header was sent: never the header itself.
     const hadAuthorization = req.get('authorization') !== undefined;
     metrics.authFailures.inc({ endpoint });
     logger.warn(`${endpoint} refused: ${reason}`, { endpoint, remoteAddress, hadAuthorization });
-    const admitted = this.throttle.admit(`${endpoint} ${remoteAddress}`, clock().getTime());
+    const admitted = this.throttle.admit(`${endpoint} ${topic} ${remoteAddress}`, clock().getTime());
     if (admitted === null) return;
     const data = { endpoint, remoteAddress, reason, hadAuthorization, earlierUnrecorded: admitted.unrecorded };
     void store.appendEvents([{ kind: 'auth.failed', data }]).catch((err: unknown) => {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ConfigInput } from '../../src/config/config-schema.js';
 import { fixture, ROOT } from './fixtures.js';
-import { removeDir, startTestDaemon, type TestDaemon } from './test-daemon.js';
+import { API_TOKEN, removeDir, startTestDaemon, type TestDaemon } from './test-daemon.js';
 
 /** Tokens of the console tests' people: alice may do everything, victor only look. */
 export const ALICE_TOKEN = 'alice-token-for-console-tests-01';
@@ -61,7 +61,7 @@ steps:
   return books;
 }
 
-/** A live daemon on the console playbooks, with alice (every role) and victor (view) as API tokens. */
+/** A live daemon on the console playbooks, with alice (every role), victor (view) and the tests' own token (TestDaemon.api). */
 export async function startConsoleDaemon(options: { clock?: TestClock; config?: ConfigInput } = {}): Promise<TestDaemon> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-console-'));
   return startTestDaemon({
@@ -71,6 +71,7 @@ export async function startConsoleDaemon(options: { clock?: TestClock; config?: 
     env: { PATH: process.env['PATH'] },
     secrets: {
       apiTokens: [
+        { identity: 'tester', token: API_TOKEN },
         { identity: 'alice', token: ALICE_TOKEN },
         { identity: 'victor', token: VICTOR_TOKEN },
       ],

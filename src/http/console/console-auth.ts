@@ -112,7 +112,7 @@ export class ConsoleAuth {
     // Without a session (it ended) a same-site request is simply not signed in: `required` says so.
     const problem = this.crossSite(req) ?? (session === null || csrfMatches(session, presented) ? null : 'the CSRF token is missing or wrong');
     if (problem === null) return next();
-    this.deps.auth.refused(req, 'console', `CSRF: ${problem}`);
+    this.deps.auth.refused(req, 'console', `CSRF: ${problem}`, 'csrf');
     next(new RemediatorError('forbidden', `refused: ${problem}. Console forms only work from the console's own pages: reload the page and try again`));
   };
 
@@ -120,7 +120,7 @@ export class ConsoleAuth {
   signIn(req: Request, res: Response, token: string): Session | null {
     const identity = this.deps.credentials.check(`Bearer ${token.trim()}`);
     if (identity === null) {
-      this.deps.auth.refused(req, 'console', 'sign-in with a wrong API token');
+      this.deps.auth.refused(req, 'console', 'sign-in with a wrong API token', 'sign-in');
       return null;
     }
     this.deps.sessions.destroy(cookie(req, SESSION_COOKIE));
@@ -173,7 +173,12 @@ export class ConsoleAuth {
     const address = normalizeAddress(req.socket.remoteAddress ?? '');
     const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
     if (address === '' || !this.proxyFrom.check(address, family)) {
-      this.deps.auth.refused(req, 'console', `${proxy.header} header from ${address || 'an unknown address'}, which is not in auth.proxy.from: ignored`);
+      this.deps.auth.refused(
+        req,
+        'console',
+        `${proxy.header} header from ${address || 'an unknown address'}, which is not in auth.proxy.from: ignored`,
+        'proxy',
+      );
       return null;
     }
     return value.trim().slice(0, 200);

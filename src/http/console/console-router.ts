@@ -88,7 +88,7 @@ export function createConsole(deps: ConsoleDeps): Console {
     const next = safeNext(typeof body['next'] === 'string' ? body['next'] : undefined);
     const problem = auth.signInFormValid(req, body['_csrf']);
     if (problem !== null) {
-      deps.auth.refused(req, 'console', `CSRF: sign-in form: ${problem}`);
+      deps.auth.refused(req, 'console', `CSRF: sign-in form: ${problem}`, 'csrf');
       sendHtml(res, 403, signInPage({ token: auth.signInToken(res), next, proxyHeader: auth.proxyHeader, why: 'form' }));
       return;
     }
