@@ -65,7 +65,16 @@ export class InboundAuth {
     const held = p && p.roles.length > 0 ? p.roles.join(', ') : 'none';
     metrics.authFailures.inc({ endpoint });
     logger.warn(`${endpoint} refused ${req.method} ${req.path} to ${who}: missing role ${role}`, { endpoint, identity: who, role });
-    const data = { endpoint, identity: who, source: p?.source ?? null, role, held: p?.roles ?? [], method: req.method, path: req.path, remoteAddress: req.socket.remoteAddress ?? '' };
+    const data = {
+      endpoint,
+      identity: who,
+      source: p?.source ?? null,
+      role,
+      held: p?.roles ?? [],
+      method: req.method,
+      path: req.path,
+      remoteAddress: req.socket.remoteAddress ?? '',
+    };
     void store.appendEvents([{ kind: 'auth.forbidden', data }]).catch((err: unknown) => {
       logger.error(`recording a forbidden ${endpoint} request failed: ${errorMessage(err)}`);
     });

@@ -111,7 +111,12 @@ export function runFilter(q: RunQuery, like: 'LIKE' | 'ILIKE'): { indexed: Claus
       // Labels are stored as JSON.stringify writes them: "name":"value", exactly.
       add(scanned, `labels ${like} ? ESCAPE '\\'`, `%${likeEscape(`${JSON.stringify(word.slice(0, eq))}:${JSON.stringify(word.slice(eq + 1))}`)}%`);
     } else {
-      add(scanned, `(alertname ${like} ? ESCAPE '\\' OR labels ${like} ? ESCAPE '\\')`, `%${likeEscape(word)}%`, `%${likeEscape(JSON.stringify(word).slice(1, -1))}%`);
+      add(
+        scanned,
+        `(alertname ${like} ? ESCAPE '\\' OR labels ${like} ? ESCAPE '\\')`,
+        `%${likeEscape(word)}%`,
+        `%${likeEscape(JSON.stringify(word).slice(1, -1))}%`,
+      );
     }
   }
   return { indexed, scanned };

@@ -40,7 +40,10 @@ export function listingContract(withStore: (fn: (store: Store) => Promise<void>)
       assert.deepEqual(await text('nothing-like-this'), []);
       const live = (await store.listRuns({ limit: 10, dryRun: false })).runs.map((r) => ids.indexOf(r.id));
       assert.deepEqual(live, [2, 1]);
-      assert.deepEqual((await store.listRuns({ limit: 10, dryRun: true, text: 'shop' })).runs.map((r) => ids.indexOf(r.id)), [0]);
+      assert.deepEqual(
+        (await store.listRuns({ limit: 10, dryRun: true, text: 'shop' })).runs.map((r) => ids.indexOf(r.id)),
+        [0],
+      );
     }),
   );
 
@@ -68,10 +71,16 @@ export function listingContract(withStore: (fn: (store: Store) => Promise<void>)
       ]);
       // A full page ends at its last run, whatever the window.
       const full = await store.listRuns({ limit: 1, text: 'n=hit', window: 100 });
-      assert.deepEqual(full.runs.map((r) => ids.indexOf(r.id)), [6]);
+      assert.deepEqual(
+        full.runs.map((r) => ids.indexOf(r.id)),
+        [6],
+      );
       assert.equal(full.partial, undefined);
       const rest = await store.listRuns({ limit: 5, text: 'n=hit', window: 100, cursor: full.next as string });
-      assert.deepEqual(rest.runs.map((r) => ids.indexOf(r.id)), [3, 0]);
+      assert.deepEqual(
+        rest.runs.map((r) => ids.indexOf(r.id)),
+        [3, 0],
+      );
       assert.equal(rest.next, null);
     }),
   );
@@ -81,11 +90,20 @@ export function listingContract(withStore: (fn: (store: Store) => Promise<void>)
     withStore(async (store) => {
       for (let n = 1; n <= 5; n++) await store.appendEvents([{ kind: n % 2 ? 'paused' : 'resumed', data: { n } }]);
       const newest = await store.listEvents({ limit: 2, newestFirst: true });
-      assert.deepEqual(newest.map((e) => e.data['n']), [5, 4]);
-      const older = await store.listEvents({ limit: 2, newestFirst: true, beforeId: newest[1]?.id as number });
-      assert.deepEqual(older.map((e) => e.data['n']), [3, 2]);
+      assert.deepEqual(
+        newest.map((e) => e.data['n']),
+        [5, 4],
+      );
+      const older = await store.listEvents({ limit: 2, newestFirst: true, beforeId: newest[1]?.id });
+      assert.deepEqual(
+        older.map((e) => e.data['n']),
+        [3, 2],
+      );
       const paused = await store.listEvents({ limit: 10, newestFirst: true, kind: 'paused' });
-      assert.deepEqual(paused.map((e) => e.data['n']), [5, 3, 1]);
+      assert.deepEqual(
+        paused.map((e) => e.data['n']),
+        [5, 3, 1],
+      );
     }),
   );
 }

@@ -6,7 +6,15 @@ import { ROOT } from './fixtures.js';
 /** Debian's chromium (`apt-get install chromium`); REMEDIATOR_TEST_CHROMIUM points elsewhere. */
 export const CHROMIUM = process.env['REMEDIATOR_TEST_CHROMIUM'] ?? '/usr/bin/chromium';
 /** Flags for a headless Chromium on a machine without a display, a sandbox or a network. */
-export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 /** Where screenshots go: test artifacts, ignored by git. */
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'console');
 
@@ -39,7 +47,11 @@ export interface WatchedPage {
  * alert()), requests anywhere but `origin` (an injected image or script), CSP violations (both the
  * event in the page and Chromium's console report) and uncaught script errors.
  */
-export async function watchedPage(browser: Browser, origin: string, options: { viewport?: { width: number; height: number }; headers?: Record<string, string> } = {}): Promise<WatchedPage> {
+export async function watchedPage(
+  browser: Browser,
+  origin: string,
+  options: { viewport?: { width: number; height: number }; headers?: Record<string, string> } = {},
+): Promise<WatchedPage> {
   const context = await browser.newContext({
     viewport: options.viewport ?? { width: 1280, height: 900 },
     timezoneId: 'Europe/Berlin',

@@ -11,6 +11,14 @@ export const VICTOR_TOKEN = 'victor-token-for-console-tests-1';
 
 const NODE = process.execPath;
 const SCRIPTS = path.join(ROOT, 'test', 'fixtures', 'scripts');
+/** Exits at once, or (first argument "yes") once the file named by the second exists. */
+const WAIT_FOR_RELEASE =
+  'const fs = require("node:fs"); if (process.argv[1] === "yes") { const t = setInterval(() => { if (fs.existsSync(process.argv[2])) clearInterval(t); }, 50); }';
+
+/** The file whose creation lets a run of an alert labelled hold=yes finish its step. */
+export function releaseFile(dir: string): string {
+  return path.join(dir, 'release');
+}
 
 /** A clock the test moves: real time plus an offset (sessions expire without waiting). */
 export class TestClock {
@@ -30,6 +38,7 @@ export function consolePlaybooks(dir: string): string {
   const books = path.join(dir, 'playbooks');
   mkdirSync(books, { recursive: true });
   const log = path.join(dir, 'actions.log');
+  const release = releaseFile(dir);
   writeFileSync(
     path.join(books, 'rollback.yaml'),
     `name: rollback
@@ -40,11 +49,15 @@ mode: approve
 approval: { timeout: 15m, approvers: [alice] }
 params:
   deployment: { from: labels.deployment, pattern: '[a-z-]+' }
+  hold: { from: labels.hold, pattern: '(yes|no)', default: 'no' }
 steps:
   - name: inspect
     readOnly: true
     run: [${NODE}, -e, 'process.stdout.write("revision 41 of " + process.argv[1])', '{{ params.deployment }}']
   - name: undo
+    # With the label hold=yes the step runs until the test creates the release file.
+    run: [${NODE}, -e, '${WAIT_FOR_RELEASE}', '{{ params.hold }}', ${release}]
+  - name: record
     run: [${NODE}, ${SCRIPTS}/append-line.mjs, ${log}, 'undo {{ params.deployment }}']
 `,
   );
@@ -90,7 +103,11 @@ export async function stopConsoleDaemon(d: TestDaemon | undefined): Promise<void
 let counter = 0;
 
 /** A firing alert for `alertname`, with its own fingerprint; labels and annotations as given. */
-export function alertPayload(alertname: string, labels: Record<string, string> = {}, extra: { annotations?: Record<string, string>; generatorURL?: string } = {}) {
+export function alertPayload(
+  alertname: string,
+  labels: Record<string, string> = {},
+  extra: { annotations?: Record<string, string>; generatorURL?: string } = {},
+) {
   const p = fixture('amtool-firing.json') as { alerts: Record<string, unknown>[]; status: string };
   const alert = p.alerts[0] as Record<string, unknown>;
   alert['labels'] = { alertname, ...labels };
@@ -131,7 +148,13 @@ export async function signIn(d: TestDaemon, token: string): Promise<HttpSession>
 }
 
 /** A console request with the session's cookie (and, for a form post, the fields given). */
-export function consoleFetch(d: TestDaemon, s: HttpSession, pathname: string, form?: Record<string, string>, headers: Record<string, string> = {}): Promise<Response> {
+export function consoleFetch(
+  d: TestDaemon,
+  s: HttpSession,
+  pathname: string,
+  form?: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return fetch(`${d.url}${pathname}`, {
     redirect: 'manual',
     headers: { cookie: s.cookie, accept: 'text/html', ...(form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), ...headers },

@@ -30,7 +30,12 @@ export function resolveChart(buckets: readonly ResolveBucket[]): SafeHtml {
       <rect class="p90" x="${x.toFixed(1)}" y="${y(p90).toFixed(1)}" width="${w.toFixed(1)}" height="${(bottom - y(p90)).toFixed(1)}"
         ><title>${b.label}: p90 ${ms(b.p90Ms)}</title></rect
       >
-      <rect class="median" x="${(x + w * 0.2).toFixed(1)}" y="${y(median).toFixed(1)}" width="${(w * 0.6).toFixed(1)}" height="${(bottom - y(median)).toFixed(1)}"
+      <rect
+        class="median"
+        x="${(x + w * 0.2).toFixed(1)}"
+        y="${y(median).toFixed(1)}"
+        width="${(w * 0.6).toFixed(1)}"
+        height="${(bottom - y(median)).toFixed(1)}"
         ><title>${b.label}: median ${ms(b.medianMs)} over ${b.count} run(s)</title></rect
       >
       <text class="tick-label" x="${(x + w / 2).toFixed(1)}" y="${bottom + 14}" text-anchor="middle">${b.label}</text>

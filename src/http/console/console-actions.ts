@@ -36,7 +36,13 @@ export function consoleActions(deps: ConsoleDeps, inbound: InboundAuth, memory: 
       const status = result.code === 'unavailable' ? 503 : result.code === 'not_found' ? 404 : result.code === 'forbidden' ? 403 : 409;
       const run = result.run ?? (await deps.store.getRun(id));
       if (!run) throw new RemediatorError('not_found', result.message);
-      await renderPage(deps, res, { title: run.playbook, section: 'runs', status, content: runView(deps, res, run), notice: { kind: 'error', text: result.message } });
+      await renderPage(deps, res, {
+        title: run.playbook,
+        section: 'runs',
+        status,
+        content: runView(deps, res, run),
+        notice: { kind: 'error', text: result.message },
+      });
     };
   };
   const verdict = (v: 'approve' | 'reject') =>
@@ -62,7 +68,13 @@ export function consoleActions(deps: ConsoleDeps, inbound: InboundAuth, memory: 
     } catch (err) {
       const e = toRemediatorError(err);
       if (httpStatus(e) >= 500) throw e;
-      await renderPage(deps, res, { title: 'Guards', section: 'guards', status: httpStatus(e), content: await guardsView(deps, res, memory), notice: { kind: 'error', text: e.message } });
+      await renderPage(deps, res, {
+        title: 'Guards',
+        section: 'guards',
+        status: httpStatus(e),
+        content: await guardsView(deps, res, memory),
+        notice: { kind: 'error', text: e.message },
+      });
       return;
     }
     res.redirect(303, `/console/guards?done=${done}${done === 'reloaded' ? '#reload' : ''}`);
@@ -86,7 +98,9 @@ export function consoleActions(deps: ConsoleDeps, inbound: InboundAuth, memory: 
   router.post(
     '/console/guards/circuit/close',
     role('operate'),
-    onGuards(async (req, res) => ((await deps.switches.closeCircuit({ by: who(res).id, via: 'console', note: note(req, 'note') ?? '' })) ? 'closed' : 'not-open')),
+    onGuards(async (req, res) =>
+      (await deps.switches.closeCircuit({ by: who(res).id, via: 'console', note: note(req, 'note') ?? '' })) ? 'closed' : 'not-open',
+    ),
   );
   router.post(
     '/console/guards/reload',

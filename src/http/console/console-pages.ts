@@ -104,7 +104,13 @@ export function consolePages(deps: ConsoleDeps, memory: ConsoleMemory): Router {
     }
     const report = await reports.get({ since, until: until ?? now.toISOString(), playbook: playbook ?? null });
     const content = decisionsPage({
-      filters: { since: sinceText, ...(playbook ? { playbook } : {}), ...(reason ? { reason } : {}), ...(untilText ? { until: untilText } : {}), ...(before ? { before: String(before) } : {}) },
+      filters: {
+        since: sinceText,
+        ...(playbook ? { playbook } : {}),
+        ...(reason ? { reason } : {}),
+        ...(untilText ? { until: untilText } : {}),
+        ...(before ? { before: String(before) } : {}),
+      },
       suppressions: found,
       byReason: report.total.suppressions.byReason,
       next: more && beforeId !== undefined ? String(beforeId) : null,
@@ -130,7 +136,7 @@ export function consolePages(deps: ConsoleDeps, memory: ConsoleMemory): Router {
     const [last, text] = await Promise.all([deps.store.listRuns({ playbook: playbook.name, limit: 10 }), deps.source(playbook)]);
     const content = playbookPage({
       playbook,
-      figures: (month as Report).playbooks.find((p) => p.playbook === playbook.name) ?? null,
+      figures: month.playbooks.find((p) => p.playbook === playbook.name) ?? null,
       window: 'last 30 days',
       buckets: weekly.map((r, i) => {
         const t = r.playbooks.find((p) => p.playbook === playbook.name)?.timeToResolve;
@@ -214,7 +220,7 @@ function runFilters(req: Request): RunFilters {
   return withoutEmpty({
     state: state as RunState | undefined,
     playbook: queryString(req, 'playbook') || undefined,
-    mode: mode as 'dry' | 'live' | undefined,
+    mode,
     q,
     cursor: queryString(req, 'cursor') || undefined,
   });

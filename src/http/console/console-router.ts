@@ -73,7 +73,10 @@ export function createConsole(deps: ConsoleDeps): Console {
     const name = String(req.params['name']);
     const body = assets.get(name);
     if (!body) return next(new RemediatorError('not_found', `no asset ${name}`));
-    res.set('Cache-Control', 'no-cache').type(ASSET_TYPES[name] as string).send(body);
+    res
+      .set('Cache-Control', 'no-cache')
+      .type(ASSET_TYPES[name] as string)
+      .send(body);
   });
   router.use('/console', auth.resolve);
 
@@ -81,7 +84,11 @@ export function createConsole(deps: ConsoleDeps): Console {
     if (sessionOf(res) !== null) return res.redirect(303, safeNext(queryString(req, 'next')));
     const why = queryString(req, 'why');
     const known = why === 'idle' || why === 'expired' || why === 'signed-out' ? why : undefined;
-    sendHtml(res, 200, signInPage({ token: auth.signInToken(res), next: safeNext(queryString(req, 'next')), proxyHeader: auth.proxyHeader, ...(known ? { why: known } : {}) }));
+    sendHtml(
+      res,
+      200,
+      signInPage({ token: auth.signInToken(res), next: safeNext(queryString(req, 'next')), proxyHeader: auth.proxyHeader, ...(known ? { why: known } : {}) }),
+    );
   });
   router.post('/console/sign-in', form, (req, res) => {
     const body = req.body as Record<string, unknown>;
@@ -108,7 +115,9 @@ export function createConsole(deps: ConsoleDeps): Console {
   });
 
   router.use('/console', auth.required);
-  router.get('/console/events', deps.auth.allow('view', 'console'), (req, res) => stream.open(req, res, sessionOf(res) as NonNullable<ReturnType<typeof sessionOf>>));
+  router.get('/console/events', deps.auth.allow('view', 'console'), (req, res) =>
+    stream.open(req, res, sessionOf(res) as NonNullable<ReturnType<typeof sessionOf>>),
+  );
   router.get('/console/audit/export', deps.auth.allow('view', 'console'), async (req, res) => {
     const now = deps.clock();
     const since = instant(queryString(req, 'since') || undefined, 'since', now);
@@ -140,7 +149,8 @@ function headers(_req: Request, res: Response, next: NextFunction): void {
     'Content-Security-Policy': CONTENT_SECURITY_POLICY,
     'X-Content-Type-Options': 'nosniff',
     'X-Frame-Options': 'DENY',
-    'Referrer-Policy': 'no-referrer',
+    // Not no-referrer: Chromium then sends "Origin: null" on our own form posts, which CSRF refuses.
+    'Referrer-Policy': 'same-origin',
     'Cross-Origin-Opener-Policy': 'same-origin',
     'Cross-Origin-Resource-Policy': 'same-origin',
     'Cache-Control': 'no-store',

@@ -86,6 +86,12 @@ export function ms(value: number | null): string {
 /** Every run state, in the order the filters list them. */
 export const RUN_STATES: readonly RunState[] = Object.keys(RUN_WORDS) as RunState[];
 
+/** A value from an event's data as text: strings as they are, anything else as JSON. */
+export function text(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
 /** A run state in words. */
 export function stateWord(state: RunState): string {
   return RUN_WORDS[state] ?? state;

@@ -33,16 +33,22 @@ export function page(frame: Frame, content: HtmlValue): SafeHtml {
   const p = frame.principal;
   const nav = SECTIONS.map(
     (s) =>
-      html`<li><a href="${s.href}"${s.id === frame.section ? html` aria-current="page"` : ''}>${s.label}${
-        s.id === 'waiting' && frame.held > 0 ? html` <span class="count" data-held>${frame.held}</span>` : ''
-      }</a></li>`,
+      html`<li>
+        <a href="${s.href}" ${s.id === frame.section ? html` aria-current="page"` : ''}
+          >${s.label}${s.id === 'waiting' && frame.held > 0 ? html` <span class="count" data-held>${frame.held}</span>` : ''}</a
+        >
+      </li>`,
   );
   return document(
     frame.title,
     frame.csrf,
     html`<header class="top">
         <a class="brand" href="/console/runs">remediator</a>
-        <nav aria-label="Console sections"><ul>${nav}</ul></nav>
+        <nav aria-label="Console sections">
+          <ul>
+            ${nav}
+          </ul>
+        </nav>
         <div class="who">
           <span title="how you signed in: ${p.source === 'proxy' ? 'your authenticating proxy' : 'an API token'}"
             ><span class="identity">${p.identity}</span> <span class="roles">(${p.roles.join(', ') || 'no roles'})</span></span
@@ -74,7 +80,7 @@ function document(title: string, csrf: string | null, body: SafeHtml, live: bool
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
-        <meta name="referrer" content="no-referrer" />
+        <meta name="referrer" content="same-origin" />
         ${csrf === null ? '' : html`<meta name="csrf-token" content="${csrf}" />`}
         <title>${title} · remediator</title>
         <link rel="stylesheet" href="/console/assets/console.css" />
@@ -91,16 +97,20 @@ function document(title: string, csrf: string | null, body: SafeHtml, live: bool
 function banners(g: GuardStatus | null): SafeHtml {
   if (g === null) return html``;
   return html`<div data-live="banners">
-    ${g.paused && g.pause
-      ? html`<p class="banner banner-wait" role="status">
-          <strong>Paused</strong> by ${g.pause.by} until ${time(g.pause.until)}: ${g.pause.reason}. <a href="/console/guards">Guards</a>
-        </p>`
-      : ''}
-    ${g.circuitOpen && g.circuit
-      ? html`<p class="banner banner-bad" role="status">
-          <strong>Circuit open</strong> since ${time(g.circuit.openedAt)}: ${g.circuit.reason}. Every live run waits for approval.
-          <a href="/console/guards">Guards</a>
-        </p>`
-      : ''}
+    ${
+      g.paused && g.pause
+        ? html`<p class="banner banner-wait" role="status">
+            <strong>Paused</strong> by ${g.pause.by} until ${time(g.pause.until)}: ${g.pause.reason}. <a href="/console/guards">Guards</a>
+          </p>`
+        : ''
+    }
+    ${
+      g.circuitOpen && g.circuit
+        ? html`<p class="banner banner-bad" role="status">
+            <strong>Circuit open</strong> since ${time(g.circuit.openedAt)}: ${g.circuit.reason}. Every live run waits for approval.
+            <a href="/console/guards">Guards</a>
+          </p>`
+        : ''
+    }
   </div>`;
 }

@@ -41,7 +41,10 @@ export function timeline(run: RunDetail, now: Date): SafeHtml {
     return html`<g class="step step-${s.state}">
       <text class="label" x="${left - 8}" y="${y + 15}" text-anchor="end">${label.length > 22 ? `${label.slice(0, 21)}…` : label}</text>
       <rect class="bar" x="${from.toFixed(1)}" y="${y + 3}" width="${Math.max(3, to - from).toFixed(1)}" height="${row - 8}" rx="3">
-        <title>${label}: ${s.state}, ${utcText(s.startedAt as string)} → ${s.finishedAt ? utcText(s.finishedAt) : 'still running'} (${ms(Date.parse(s.finishedAt ?? now.toISOString()) - Date.parse(s.startedAt as string))})</title>
+        <title>
+          ${label}: ${s.state}, ${utcText(s.startedAt as string)} → ${s.finishedAt ? utcText(s.finishedAt) : 'still running'}
+          (${ms(Date.parse(s.finishedAt ?? now.toISOString()) - Date.parse(s.startedAt as string))})
+        </title>
       </rect>
     </g>`;
   });
@@ -61,8 +64,6 @@ export function timeline(run: RunDetail, now: Date): SafeHtml {
       )}
       ${bars}
     </svg>
-    <figcaption>
-      Steps on a time axis from the run's creation; shaded: waiting for approval. Colours follow the step states listed below.
-    </figcaption>
+    <figcaption>Steps on a time axis from the run's creation; shaded: waiting for approval. Colours follow the step states listed below.</figcaption>
   </figure>`;
 }

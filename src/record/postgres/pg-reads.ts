@@ -1,4 +1,4 @@
-import type { AuditEvent, Run, RunDetail } from '../../domain/run.js';
+import type { AuditEvent, RunDetail } from '../../domain/run.js';
 import type { EventQuery, RunPage, RunQuery } from '../../domain/store.js';
 import { toApproval, toEvent, toRun, toStep } from '../rows.js';
 import { eventFilter, runFilter, runPage, searchOffset } from '../store-pieces.js';
@@ -46,5 +46,10 @@ export async function listEvents(query: Query, q: EventQuery): Promise<AuditEven
   const args = [...filter.args];
   const where = filter.clauses.map((clause, i) => clause.replace('?', `$${i + 1}`));
   args.push(q.limit);
-  return (await query(`SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id${q.newestFirst ? ' DESC' : ''} LIMIT $${args.length}`, args)).map(toEvent);
+  return (
+    await query(
+      `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id${q.newestFirst ? ' DESC' : ''} LIMIT $${args.length}`,
+      args,
+    )
+  ).map(toEvent);
 }

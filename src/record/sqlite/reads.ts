@@ -1,4 +1,4 @@
-import type { AuditEvent, Run, RunDetail, RunState } from '../../domain/run.js';
+import type { AuditEvent, RunDetail, RunState } from '../../domain/run.js';
 import type { EventQuery, RunPage, RunQuery } from '../../domain/store.js';
 import type { SqliteContext } from './context.js';
 import { toApproval, toEvent, toRun, toStep, type Row } from '../rows.js';
@@ -25,8 +25,7 @@ export function listRuns(ctx: SqliteContext, q: RunQuery): RunPage {
   // A search looks through a window of runs the indexes find, newest first: its end is read from
   // the index alone, then only rows inside it are checked one by one.
   const end = ctx.sql(`SELECT id FROM runs ${where(indexed.clauses)} ORDER BY id DESC LIMIT 1 OFFSET ?`).get(...indexed.args, searchOffset(q)) as
-    | { id: string }
-    | undefined;
+    { id: string } | undefined;
   const clauses = [...indexed.clauses, ...scanned.clauses, ...(end ? ['id >= ?'] : [])];
   const args = [...indexed.args, ...scanned.args, ...(end ? [end.id] : [])];
   const rows = ctx.sql(`SELECT * FROM runs ${where(clauses)} ORDER BY id DESC LIMIT ?`).all(...args, q.limit + 1) as Row[];

@@ -20,7 +20,9 @@ import { until } from '../../support/until.js';
 /** A held run of the rollback playbook. */
 async function heldRun(d: TestDaemon, deployment = 'checkout'): Promise<Run> {
   assert.equal((await d.post(alertPayload('Burst', { deployment }))).status, 200);
-  return until('a held run', async () => (await d.api<{ runs: Run[] }>('/api/runs?status=awaiting_approval')).runs.find((r) => r.labels['deployment'] === deployment));
+  return until('a held run', async () =>
+    (await d.api<{ runs: Run[] }>('/api/runs?status=awaiting_approval')).runs.find((r) => r.labels['deployment'] === deployment),
+  );
 }
 
 async function events(d: TestDaemon, kind: string) {
@@ -51,7 +53,16 @@ describe('web console over HTTP: pages, sign-in, roles, CSRF', () => {
 
   test('every page carries the strict CSP and no inline script or style', async () => {
     const run = await heldRun(d, 'csp-check');
-    for (const p of ['/console/runs', `/console/runs/${run.id}`, '/console/waiting', '/console/decisions', '/console/playbooks', '/console/playbooks/rollback', '/console/guards', '/console/audit']) {
+    for (const p of [
+      '/console/runs',
+      `/console/runs/${run.id}`,
+      '/console/waiting',
+      '/console/decisions',
+      '/console/playbooks',
+      '/console/playbooks/rollback',
+      '/console/guards',
+      '/console/audit',
+    ]) {
       const res = await consoleFetch(d, alice, p);
       assert.equal(res.status, 200, p);
       assert.equal(res.headers.get('content-security-policy'), CONTENT_SECURITY_POLICY, p);
@@ -73,14 +84,22 @@ describe('web console over HTTP: pages, sign-in, roles, CSRF', () => {
     const formCookie = (form.headers.getSetCookie()[0] ?? '').split(';')[0] as string;
     const token = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
     const post = (fields: Record<string, string>, cookie = formCookie) =>
-      fetch(`${d.url}/console/sign-in`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie }, body: new URLSearchParams(fields) });
+      fetch(`${d.url}/console/sign-in`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+        body: new URLSearchParams(fields),
+      });
     const wrong = await post({ _csrf: token, token: 'not-a-token-at-all-000000' });
     assert.equal(wrong.status, 401);
     assert.match(await wrong.text(), /not one of the API tokens/);
     const forged = await post({ _csrf: 'guess', token: ALICE_TOKEN });
     assert.equal(forged.status, 403);
     const failures = (await events(d, 'auth.failed')).filter((e) => e.data['endpoint'] === 'console').map((e) => String(e.data['reason']));
-    assert.ok(failures.some((r) => r === 'sign-in with a wrong API token'), failures.join('; '));
+    assert.ok(
+      failures.some((r) => r === 'sign-in with a wrong API token'),
+      failures.join('; '),
+    );
     const ok = await post({ _csrf: token, token: ALICE_TOKEN, next: 'https://evil.example/' });
     assert.equal(ok.status, 303);
     assert.equal(ok.headers.get('location'), '/console/runs', 'never redirected to another site');
@@ -189,7 +208,10 @@ describe('web console over HTTP: pages, sign-in, roles, CSRF', () => {
     assert.match(await (await consoleFetch(d, alice, '/console/audit')).text(), /Intact: \d+ event\(s\)/);
     const exported = await consoleFetch(d, alice, '/console/audit/export');
     assert.equal(exported.status, 200);
-    const lines = (await exported.text()).trim().split('\n').map((l) => JSON.parse(l) as { id: number; hash: string });
+    const lines = (await exported.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { id: number; hash: string });
     assert.ok(lines.length > 5);
     assert.deepEqual(
       lines.slice(0, 3).map((l) => l.id),
@@ -258,7 +280,9 @@ describe('web console sessions: expiry, sign-out, the stream', () => {
 describe('web console behind an authenticating proxy', () => {
   let d: TestDaemon;
   before(async () => {
-    d = await startConsoleDaemon({ config: { auth: { roles: { victor: ['view'], dora: ['approve'] }, proxy: { header: 'X-Forwarded-User', from: ['127.0.0.2'] } } } });
+    d = await startConsoleDaemon({
+      config: { auth: { roles: { victor: ['view'], dora: ['approve'] }, proxy: { header: 'X-Forwarded-User', from: ['127.0.0.2'] } } },
+    });
   });
   after(() => stopConsoleDaemon(d));
 
@@ -266,11 +290,14 @@ describe('web console behind an authenticating proxy', () => {
   function getFrom(localAddress: string, pathname: string, user: string): Promise<{ status: number; location: string | undefined; body: string }> {
     const url = new URL(pathname, d.url);
     return new Promise((resolve, reject) => {
-      const req = http.get({ host: url.hostname, port: url.port, path: url.pathname, localAddress, headers: { 'x-forwarded-user': user, accept: 'text/html' } }, (res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString('utf8')));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, body }));
-      });
+      const req = http.get(
+        { host: url.hostname, port: url.port, path: url.pathname, localAddress, headers: { 'x-forwarded-user': user, accept: 'text/html' } },
+        (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, location: res.headers.location, body }));
+        },
+      );
       req.on('error', reject);
     });
   }
@@ -285,7 +312,9 @@ describe('web console behind an authenticating proxy', () => {
     assert.equal(stranger.status, 303, 'the same header from elsewhere signs nobody in');
     assert.match(stranger.location ?? '', /^\/console\/sign-in/);
     const ignored = await until('the ignored header recorded', async () =>
-      (await events(d, 'auth.failed')).find((e) => /X-Forwarded-User header from 127\.0\.0\.1, which is not in auth\.proxy\.from/.test(String(e.data['reason']))),
+      (await events(d, 'auth.failed')).find((e) =>
+        /X-Forwarded-User header from 127\.0\.0\.1, which is not in auth\.proxy\.from/.test(String(e.data['reason'])),
+      ),
     );
     assert.equal(ignored.data['endpoint'], 'console');
   });

@@ -50,7 +50,9 @@ export function auditPage(v: AuditView): SafeHtml {
         <input type="hidden" name="_csrf" value="${v.csrf}" />
         <button type="submit">Verify the chain now</button>
       </form>
-      <a class="button" href="/console/audit/export${query({ since: f.since, until: f.until })}" download>Export as JSON Lines${f.since || f.until ? ' (this time range)' : ''}</a>
+      <a class="button" href="/console/audit/export${query({ since: f.since, until: f.until })}" download
+        >Export as JSON Lines${f.since || f.until ? ' (this time range)' : ''}</a
+      >
       ${v.lastVerify ? verdict(v.lastVerify) : ''}
     </section>
     <div data-live="audit">
@@ -66,9 +68,11 @@ function verdict(v: VerifyView): SafeHtml {
   const r = v.verdict;
   if (r.problem === null) {
     return html`<p class="notice notice-ok" role="status">
-      Intact: ${r.count} event(s)${r.last ? html`, last hash <span class="mono">${r.last.hash}</span> (event ${r.last.id})` : ''}; verified by ${v.by} ${time(v.at)}
-      in ${v.tookMs} ms.
+      Intact: ${r.count} event(s)${r.last ? html`, last hash <span class="mono">${r.last.hash}</span> (event ${r.last.id})` : ''}; verified by ${v.by}
+      ${time(v.at)} in ${v.tookMs} ms.
     </p>`;
   }
-  return html`<p class="notice notice-error" role="alert">BROKEN: ${r.problem.message}. ${r.count} event(s) before it are intact. Verified by ${v.by} ${time(v.at)}.</p>`;
+  return html`<p class="notice notice-error" role="alert">
+    BROKEN: ${r.problem.message}. ${r.count} event(s) before it are intact. Verified by ${v.by} ${time(v.at)}.
+  </p>`;
 }

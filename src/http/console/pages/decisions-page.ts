@@ -1,5 +1,5 @@
 import type { AuditEvent } from '../../../domain/run.js';
-import { time } from '../format.js';
+import { text, time } from '../format.js';
 import { html, query, type SafeHtml } from '../html.js';
 
 /** The decisions page's filters (checked). */
@@ -32,7 +32,7 @@ export function decisionsPage(v: DecisionsView): SafeHtml {
         >Playbook
         <select name="playbook">
           <option value="">any</option>
-          ${v.playbooks.map((p) => html`<option value="${p}"${f.playbook === p ? html` selected` : ''}>${p}</option>`)}
+          ${v.playbooks.map((p) => html`<option value="${p}" ${f.playbook === p ? html` selected` : ''}>${p}</option>`)}
         </select></label
       >
       <label>Reason <input name="reason" value="${f.reason ?? ''}" placeholder="cooldown" maxlength="60" /></label>
@@ -42,39 +42,43 @@ export function decisionsPage(v: DecisionsView): SafeHtml {
     </form>
     <div data-live="decisions">
       <h2>By reason</h2>
-      ${reasons.length === 0
-        ? html`<p class="empty">No suppression in this window.</p>`
-        : html`<ul class="tally">
-            ${reasons.map(([reason, n]) => html`<li><a href="/console/decisions${query({ ...keep, reason })}">${reason}</a> <span class="count">${n}</span></li>`)}
-          </ul>`}
+      ${
+        reasons.length === 0
+          ? html`<p class="empty">No suppression in this window.</p>`
+          : html`<ul class="tally">
+              ${reasons.map(([reason, n]) => html`<li><a href="/console/decisions${query({ ...keep, reason })}">${reason}</a> <span class="count">${n}</span></li>`)}
+            </ul>`
+      }
       <h2>Suppressions, newest first</h2>
-      ${v.suppressions.length === 0
-        ? html`<p class="empty">None found.</p>`
-        : html`<div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">At</th>
-                  <th scope="col">Playbook</th>
-                  <th scope="col">Alert</th>
-                  <th scope="col">Reason</th>
-                  <th scope="col">What suppressed it</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${v.suppressions.map(
-                  (e) =>
-                    html`<tr>
-                      <td>${time(e.at)}</td>
-                      <td>${e.playbook ?? ''}</td>
-                      <td>${String(e.data['alertname'] ?? '')} <span class="mono">${String(e.data['targetKey'] ?? '')}</span></td>
-                      <td><span class="badge tone-neutral">${String(e.data['reason'] ?? '')}</span></td>
-                      <td>${detail(String(e.data['detail'] ?? ''))}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>
-          </div>`}
+      ${
+        v.suppressions.length === 0
+          ? html`<p class="empty">None found.</p>`
+          : html`<div class="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">At</th>
+                    <th scope="col">Playbook</th>
+                    <th scope="col">Alert</th>
+                    <th scope="col">Reason</th>
+                    <th scope="col">What suppressed it</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${v.suppressions.map(
+                    (e) =>
+                      html`<tr>
+                        <td>${time(e.at)}</td>
+                        <td>${e.playbook ?? ''}</td>
+                        <td>${text(e.data['alertname'])} <span class="mono">${text(e.data['targetKey'])}</span></td>
+                        <td><span class="badge tone-neutral">${text(e.data['reason'])}</span></td>
+                        <td>${detail(text(e.data['detail']))}</td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>`
+      }
       <nav class="pager" aria-label="Pages of decisions">
         ${f.before ? html`<a href="/console/decisions${query(keep)}">Newest</a>` : ''}
         ${v.next ? html`<a rel="next" href="/console/decisions${query({ ...keep, before: v.next })}">Older</a>` : ''}
@@ -83,9 +87,9 @@ export function decisionsPage(v: DecisionsView): SafeHtml {
 }
 
 /** The decision's detail, with the run it names (a lock holder, an active run) linked. */
-function detail(text: string): SafeHtml {
-  const m = /\brun (r_[0-9A-Z]{26})\b/.exec(text);
-  if (!m || m.index === undefined) return html`${text}`;
+function detail(words: string): SafeHtml {
+  const m = /\brun (r_[0-9A-Z]{26})\b/.exec(words);
+  if (!m) return html`${words}`;
   const id = m[1] as string;
-  return html`${text.slice(0, m.index)}run <a class="mono" href="/console/runs/${id}">${id}</a>${text.slice(m.index + m[0].length)}`;
+  return html`${words.slice(0, m.index)}run <a class="mono" href="/console/runs/${id}">${id}</a>${words.slice(m.index + m[0].length)}`;
 }

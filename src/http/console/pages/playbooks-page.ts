@@ -82,21 +82,28 @@ export function playbookPage(v: PlaybookView): SafeHtml {
     </section>
     <section aria-labelledby="last-h" data-live="last-runs">
       <h2 id="last-h">Last runs</h2>
-      ${v.lastRuns.length === 0
-        ? html`<p class="empty">No run yet.</p>`
-        : html`<ul class="plain">
-            ${v.lastRuns.map(
-              (r) => html`<li>${time(r.createdAt)} ${runState(r.state)} ${mode(r.dryRun)} <a href="/console/runs/${encodeURIComponent(r.id)}">${r.alertname}</a></li>`,
-            )}
-          </ul>`}
+      ${
+        v.lastRuns.length === 0
+          ? html`<p class="empty">No run yet.</p>`
+          : html`<ul class="plain">
+              ${v.lastRuns.map(
+                (r) =>
+                  html`<li>
+                    ${time(r.createdAt)} ${runState(r.state)} ${mode(r.dryRun)} <a href="/console/runs/${encodeURIComponent(r.id)}">${r.alertname}</a>
+                  </li>`,
+              )}
+            </ul>`
+      }
       <p><a href="/console/runs?playbook=${encodeURIComponent(p.name)}">All runs of ${p.name}</a></p>
     </section>
     <section aria-labelledby="yaml-h">
       <h2 id="yaml-h">Source</h2>
-      ${v.source === null
-        ? html`<p class="empty">The file cannot be read now.</p>`
-        : html`${v.source.current ? '' : html`<p class="notice notice-error">The file changed since it was loaded: this is the file now, not the active version. Reload to apply it.</p>`}
-            <pre class="yaml" tabindex="0" aria-label="${p.file}">${v.source.text}</pre>`}
+      ${
+        v.source === null
+          ? html`<p class="empty">The file cannot be read now.</p>`
+          : html`${v.source.current ? '' : html`<p class="notice notice-error">The file changed since it was loaded: this is the file now, not the active version. Reload to apply it.</p>`}
+              <pre class="yaml" tabindex="0" aria-label="${p.file}">${v.source.text}</pre>`
+      }
     </section>`;
 }
 

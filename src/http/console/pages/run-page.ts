@@ -1,7 +1,7 @@
 import { openRequest } from '../../../domain/approval.js';
 import { describeRendered } from '../../../domain/describe-step.js';
 import type { AuditEvent, RunDetail, RunStep } from '../../../domain/run.js';
-import { between, mode, runState, stepState, time } from '../format.js';
+import { between, mode, runState, stepState, text, time } from '../format.js';
 import { html, safeHref, type SafeHtml } from '../html.js';
 import { timeline } from '../timeline-svg.js';
 
@@ -41,7 +41,12 @@ export function runPage(v: RunView): SafeHtml {
         <dd>${time(r.resolvedAt, 'not yet')}</dd>
         <dt>Target key</dt>
         <dd class="mono">${r.targetKey}</dd>
-        ${r.lockKey ? html`<dt>Lock</dt><dd class="mono">${r.lockKey}</dd>` : ''}
+        ${
+          r.lockKey
+            ? html`<dt>Lock</dt>
+                <dd class="mono">${r.lockKey}</dd>`
+            : ''
+        }
         <dt>Playbook version</dt>
         <dd class="mono" title="sha256 of the playbook file">${r.playbookHash.slice(0, 12)}</dd>
       </dl>
@@ -58,12 +63,14 @@ export function runPage(v: RunView): SafeHtml {
     </section>
     <section aria-labelledby="decision-h">
       <h2 id="decision-h">Decision</h2>
-      ${decision
-        ? html`<p>
-            <strong>${String(decision.data['action'] ?? '')}</strong>${decision.data['dryRun'] === true ? ' (dry run)' : ''}: ${String(decision.data['reason'] ?? '')}
-            at ${time(decision.at)}
-          </p>`
-        : html`<p class="empty">No decision event is kept for this run (retention may have removed it).</p>`}
+      ${
+        decision
+          ? html`<p>
+              <strong>${text(decision.data['action'])}</strong>${decision.data['dryRun'] === true ? ' (dry run)' : ''}: ${text(decision.data['reason'])} at
+              ${time(decision.at)}
+            </p>`
+          : html`<p class="empty">No decision event is kept for this run (retention may have removed it).</p>`
+      }
     </section>
     <section aria-labelledby="timeline-h" data-live="timeline">
       <h2 id="timeline-h">Timeline</h2>
@@ -71,46 +78,58 @@ export function runPage(v: RunView): SafeHtml {
     </section>
     <section aria-labelledby="steps-h" data-live="steps">
       <h2 id="steps-h">Steps</h2>
-      ${r.steps.length === 0 ? html`<p class="empty">This run has no steps.</p>` : html`<ol class="steps">${r.steps.map((s) => step(r, s))}</ol>`}
+      ${
+        r.steps.length === 0
+          ? html`<p class="empty">This run has no steps.</p>`
+          : html`<ol class="steps">
+              ${r.steps.map((s) => step(r, s))}
+            </ol>`
+      }
     </section>
     <section aria-labelledby="approvals-h" data-live="approvals">
       <h2 id="approvals-h">Approval requests</h2>
-      ${r.approvals.length === 0
-        ? html`<p class="empty">This run never asked for approval.</p>`
-        : html`<div class="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">#</th>
-                  <th scope="col">Before step</th>
-                  <th scope="col">Asked</th>
-                  <th scope="col">Approvers</th>
-                  <th scope="col">Outcome</th>
-                  <th scope="col">By, via</th>
-                  <th scope="col">Comment</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${r.approvals.map(
-                  (a) =>
-                    html`<tr>
-                      <td>${a.seq}</td>
-                      <td>${a.stepName}</td>
-                      <td>${time(a.requestedAt)}</td>
-                      <td>${a.approvers.length ? a.approvers.join(', ') : 'anyone with the approve role'}</td>
-                      <td>
-                        ${a.decision
-                          ? html`<span class="badge tone-${a.decision === 'approved' ? 'good' : a.decision === 'rejected' ? 'bad' : 'neutral'}">${a.decision}</span>
-                              ${time(a.decidedAt)}`
-                          : html`<span class="badge tone-wait">waiting</span> expires ${time(a.expiresAt)}`}
-                      </td>
-                      <td>${a.decidedBy ? `${a.decidedBy} via ${a.decidedVia ?? '?'}` : '–'}</td>
-                      <td>${a.comment ?? ''}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>
-          </div>`}
+      ${
+        r.approvals.length === 0
+          ? html`<p class="empty">This run never asked for approval.</p>`
+          : html`<div class="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th scope="col">#</th>
+                    <th scope="col">Before step</th>
+                    <th scope="col">Asked</th>
+                    <th scope="col">Approvers</th>
+                    <th scope="col">Outcome</th>
+                    <th scope="col">By, via</th>
+                    <th scope="col">Comment</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${r.approvals.map(
+                    (a) =>
+                      html`<tr>
+                        <td>${a.seq}</td>
+                        <td>${a.stepName}</td>
+                        <td>${time(a.requestedAt)}</td>
+                        <td>${a.approvers.length ? a.approvers.join(', ') : 'anyone with the approve role'}</td>
+                        <td>
+                          ${
+                            a.decision
+                              ? html`<span class="badge tone-${a.decision === 'approved' ? 'good' : a.decision === 'rejected' ? 'bad' : 'neutral'}"
+                                    >${a.decision}</span
+                                  >
+                                  ${time(a.decidedAt)}`
+                              : html`<span class="badge tone-wait">waiting</span> expires ${time(a.expiresAt)}`
+                          }
+                        </td>
+                        <td>${a.decidedBy ? `${a.decidedBy} via ${a.decidedVia ?? '?'}` : '–'}</td>
+                        <td>${a.comment ?? ''}</td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>`
+      }
     </section>
     <section aria-labelledby="events-h" data-live="events">
       <h2 id="events-h">Audit events</h2>
@@ -123,31 +142,37 @@ function actions(v: RunView): SafeHtml {
   const open = openRequest(r);
   const parts: SafeHtml[] = [];
   if (r.state === 'awaiting_approval' && open) {
-    parts.push(html`<p class="waiting">
-      Waiting for approval before step <strong>${open.stepName}</strong> (request #${open.seq}); expires ${time(open.expiresAt)}.
-      ${open.message ? html`<br />${open.message}` : ''}
-    </p>`);
+    parts.push(
+      html`<p class="waiting">
+        Waiting for approval before step <strong>${open.stepName}</strong> (request #${open.seq}); expires ${time(open.expiresAt)}.
+        ${open.message ? html`<br />${open.message}` : ''}
+      </p>`,
+    );
     if (v.mayDecide) {
       const id = encodeURIComponent(r.id);
-      parts.push(html`<form class="decide" method="post" action="/console/runs/${id}/approve">
-        <input type="hidden" name="_csrf" value="${v.csrf}" />
-        <input type="hidden" name="seq" value="${open.seq}" />
-        <label for="comment">Comment (recorded with your decision)</label>
-        <textarea id="comment" name="comment" rows="2" maxlength="1000"></textarea>
-        <div class="buttons">
-          <button type="submit" class="approve" formaction="/console/runs/${id}/approve">Approve</button>
-          <button type="submit" class="reject" formaction="/console/runs/${id}/reject">Reject</button>
-        </div>
-      </form>`);
+      parts.push(
+        html`<form class="decide" method="post" action="/console/runs/${id}/approve">
+          <input type="hidden" name="_csrf" value="${v.csrf}" />
+          <input type="hidden" name="seq" value="${open.seq}" />
+          <label for="comment">Comment (recorded with your decision)</label>
+          <textarea id="comment" name="comment" rows="2" maxlength="1000"></textarea>
+          <div class="buttons">
+            <button type="submit" class="approve" formaction="/console/runs/${id}/approve">Approve</button>
+            <button type="submit" class="reject" formaction="/console/runs/${id}/reject">Reject</button>
+          </div>
+        </form>`,
+      );
     } else if (v.notApprover) parts.push(html`<p class="hint">${v.notApprover}</p>`);
   }
   if (v.mayCancel && (r.state === 'pending' || r.state === 'awaiting_approval' || r.state === 'running')) {
-    parts.push(html`<form class="cancel" method="post" action="/console/runs/${encodeURIComponent(r.id)}/cancel">
-      <input type="hidden" name="_csrf" value="${v.csrf}" />
-      <label for="cancel-reason">Reason to cancel</label>
-      <input id="cancel-reason" name="reason" maxlength="1000" />
-      <button type="submit" class="danger">Cancel run</button>
-    </form>`);
+    parts.push(
+      html`<form class="cancel" method="post" action="/console/runs/${encodeURIComponent(r.id)}/cancel">
+        <input type="hidden" name="_csrf" value="${v.csrf}" />
+        <label for="cancel-reason">Reason to cancel</label>
+        <input id="cancel-reason" name="reason" maxlength="1000" />
+        <button type="submit" class="danger">Cancel run</button>
+      </form>`,
+    );
   }
   return html`${parts}`;
 }
@@ -161,7 +186,13 @@ function pairs(title: string, values: Readonly<Record<string, string>>): SafeHtm
         ${title}
       </caption>
       <tbody>
-        ${entries.map(([k, val]) => html`<tr><th scope="row">${k}</th><td class="mono">${val}</td></tr>`)}
+        ${entries.map(
+          ([k, val]) =>
+            html`<tr>
+              <th scope="row">${k}</th>
+              <td class="mono">${val}</td>
+            </tr>`,
+        )}
       </tbody>
     </table>
   </div>`;
@@ -193,10 +224,10 @@ function step(r: RunDetail, s: RunStep): SafeHtml {
   </li>`;
 }
 
-function output(text: string | null): SafeHtml {
-  if (!text) return html``;
-  const lines = text.split('\n');
-  if (lines.length <= FOLD_LINES) return html`<pre class="output">${text}</pre>`;
+function output(captured: string | null): SafeHtml {
+  if (!captured) return html``;
+  const lines = captured.split('\n');
+  if (lines.length <= FOLD_LINES) return html`<pre class="output">${captured}</pre>`;
   return html`<pre class="output">${lines.slice(0, FOLD_LINES).join('\n')}</pre>
     <details class="more">
       <summary>${lines.length - FOLD_LINES} more lines of output</summary>

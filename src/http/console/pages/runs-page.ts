@@ -32,22 +32,22 @@ export function runsPage(v: RunsView): SafeHtml {
         >State
         <select name="state">
           <option value="">any</option>
-          ${RUN_STATES.map((s) => html`<option value="${s}"${f.state === s ? html` selected` : ''}>${stateWord(s)}</option>`)}
+          ${RUN_STATES.map((s) => html`<option value="${s}" ${f.state === s ? html` selected` : ''}>${stateWord(s)}</option>`)}
         </select></label
       >
       <label
         >Playbook
         <select name="playbook">
           <option value="">any</option>
-          ${v.playbooks.map((p) => html`<option value="${p}"${f.playbook === p ? html` selected` : ''}>${p}</option>`)}
+          ${v.playbooks.map((p) => html`<option value="${p}" ${f.playbook === p ? html` selected` : ''}>${p}</option>`)}
         </select></label
       >
       <label
         >Mode
         <select name="mode">
           <option value="">dry and live</option>
-          <option value="live"${f.mode === 'live' ? html` selected` : ''}>live</option>
-          <option value="dry"${f.mode === 'dry' ? html` selected` : ''}>dry run</option>
+          <option value="live" ${f.mode === 'live' ? html` selected` : ''}>live</option>
+          <option value="dry" ${f.mode === 'dry' ? html` selected` : ''}>dry run</option>
         </select></label
       >
       <label class="grow"
@@ -58,51 +58,57 @@ export function runsPage(v: RunsView): SafeHtml {
       ${filtered ? html`<a href="/console/runs">Clear filters</a>` : ''}
     </form>
     <div data-live="runs">
-      ${v.runs.length === 0
-        ? html`<p class="empty">${v.partial ? `No match among these ${RUN_SEARCH_WINDOW.toLocaleString('en')} runs.` : 'No runs match.'}</p>`
-        : html`<div class="table-wrap">
-            <table class="runs">
-              <caption class="visually-hidden">
-                Runs, newest first
-              </caption>
-              <thead>
-                <tr>
-                  <th scope="col">Created</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Playbook</th>
-                  <th scope="col">Alert</th>
-                  <th scope="col">Target</th>
-                  <th scope="col">Mode</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${v.runs.map(
-                  (r) =>
-                    html`<tr data-run="${r.id}">
-                      <td>${time(r.createdAt)}</td>
-                      <td>${runState(r.state)}</td>
-                      <td>${r.playbook}</td>
-                      <td><a href="/console/runs/${encodeURIComponent(r.id)}">${r.alertname}</a></td>
-                      <td class="mono">${r.targetKey}</td>
-                      <td>${mode(r.dryRun)}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>
-          </div>`}
+      ${
+        v.runs.length === 0
+          ? html`<p class="empty">${v.partial ? `No match among these ${RUN_SEARCH_WINDOW.toLocaleString('en')} runs.` : 'No runs match.'}</p>`
+          : html`<div class="table-wrap">
+              <table class="runs">
+                <caption class="visually-hidden">
+                  Runs, newest first
+                </caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Created</th>
+                    <th scope="col">State</th>
+                    <th scope="col">Playbook</th>
+                    <th scope="col">Alert</th>
+                    <th scope="col">Target</th>
+                    <th scope="col">Mode</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${v.runs.map(
+                    (r) =>
+                      html`<tr data-run="${r.id}">
+                        <td>${time(r.createdAt)}</td>
+                        <td>${runState(r.state)}</td>
+                        <td>${r.playbook}</td>
+                        <td><a href="/console/runs/${encodeURIComponent(r.id)}">${r.alertname}</a></td>
+                        <td class="mono">${r.targetKey}</td>
+                        <td>${mode(r.dryRun)}</td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>`
+      }
       <nav class="pager" aria-label="Pages of runs">
         ${f.cursor ? html`<a href="/console/runs${query(keep)}">Newest runs</a>` : ''}
-        ${v.next
-          ? html`<a href="/console/runs${query({ ...keep, cursor: v.next })}" rel="next"
-              >${v.partial ? `Search ${RUN_SEARCH_WINDOW.toLocaleString('en')} older runs` : 'Older runs'}</a
-            >`
-          : ''}
+        ${
+          v.next
+            ? html`<a href="/console/runs${query({ ...keep, cursor: v.next })}" rel="next"
+                >${v.partial ? `Search ${RUN_SEARCH_WINDOW.toLocaleString('en')} older runs` : 'Older runs'}</a
+              >`
+            : ''
+        }
       </nav>
-      ${v.partial
-        ? html`<p class="hint">
-            A search or mode filter looks through ${RUN_SEARCH_WINDOW.toLocaleString('en')} runs per page, newest first; a state or playbook filter
-            narrows it for free.
-          </p>`
-        : ''}
+      ${
+        v.partial
+          ? html`<p class="hint">
+              A search or mode filter looks through ${RUN_SEARCH_WINDOW.toLocaleString('en')} runs per page, newest first; a state or playbook filter narrows it
+              for free.
+            </p>`
+          : ''
+      }
     </div>`;
 }
