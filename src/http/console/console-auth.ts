@@ -6,6 +6,7 @@ import type { AuditLog } from '../../domain/store.js';
 import type { Logger } from '../../observability/logger.js';
 import { setPrincipal, type InboundAuth } from '../auth.js';
 import type { Credentials } from '../credentials.js';
+import { escapeHtml } from './html.js';
 import { csrfMatches, type NoSession, type Session, type SessionStore } from './sessions.js';
 
 /** The session cookie: HttpOnly, SameSite=Strict, Secure behind https, only sent to the console. */
@@ -93,6 +94,14 @@ export class ConsoleAuth {
     if (sessionOf(res) !== null) return next();
     const why = noSessionReason(res);
     if (req.method === 'GET' && req.get(BACKGROUND_HEADER) === undefined && !isStream(req)) {
+      if (req.get('sec-fetch-site') === 'cross-site' && req.query['bounced'] === undefined) {
+        // A link from elsewhere (a Slack message): the browser withholds a SameSite=Strict cookie
+        // on a cross-site navigation. Going again from our own page sends it (the retry is
+        // same-origin); `bounced` keeps a browser without a session from looping.
+        const again = `${req.originalUrl}${req.originalUrl.includes('?') ? '&' : '?'}bounced=1`;
+        res.status(200).type('html').send(bouncePage(again));
+        return;
+      }
       const nextPath = req.originalUrl.startsWith('/console/') ? req.originalUrl : '/console/runs';
       res.redirect(303, `/console/sign-in?${new URLSearchParams({ next: nextPath, ...(why === 'none' ? {} : { why }) }).toString()}`);
       return;
@@ -211,6 +220,12 @@ export class ConsoleAuth {
       this.deps.logger.error(`recording ${kind} failed: ${errorMessage(err)}`);
     });
   }
+}
+
+/** A page that only sends the browser to `url` again, from our own origin (no script: a meta refresh). */
+function bouncePage(url: string): string {
+  const href = escapeHtml(url);
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${href}"><title>remediator</title></head><body><p><a href="${href}">Continue to the console</a></p></body></html>`;
 }
 
 /** A cookie's value from the request's Cookie header. */

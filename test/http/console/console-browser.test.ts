@@ -162,6 +162,27 @@ describe('web console in Chromium', { skip: missing !== null }, () => {
     assert.ok(recorded.some((e) => /^CSRF: the request came from another site/.test(String(e.data['reason']))));
   });
 
+  test('a link from another site (a Slack message) opens the run signed in, though the cookie is SameSite=Strict', async () => {
+    const run = await heldRun(d, { deployment: 'linked' });
+    const elsewhere = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><a id="l" href="${d.url}/console/runs/${run.id}">run</a>`));
+    elsewhere.listen(0, '127.0.0.2');
+    await once(elsewhere, 'listening');
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await signInWith(page, d.url, ALICE_TOKEN);
+      await page.goto(`http://127.0.0.2:${(elsewhere.address() as AddressInfo).port}/`);
+      await page.click('#l');
+      await page.waitForURL(new RegExp(`/console/runs/${run.id}\\?bounced=1$`));
+      await shownState(page, 'awaiting_approval');
+      assert.equal(await page.getByRole('button', { name: 'Approve' }).count(), 1, 'signed in as alice');
+    } finally {
+      await context.close();
+      elsewhere.closeAllConnections();
+      elsewhere.close();
+    }
+  });
+
   test('hostile labels, annotations and generatorURL render as text: no dialog, no foreign request, no CSP violation', async () => {
     const hostile = {
       evil: '<script>alert(1)</script>',
