@@ -164,7 +164,9 @@ describe('web console in Chromium', { skip: missing !== null }, () => {
 
   test('a link from another site (a Slack message) opens the run signed in, though the cookie is SameSite=Strict', async () => {
     const run = await heldRun(d, { deployment: 'linked' });
-    const elsewhere = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><a id="l" href="${d.url}/console/runs/${run.id}">run</a>`));
+    const elsewhere = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><a id="l" href="${d.url}/console/runs/${run.id}">run</a>`),
+    );
     elsewhere.listen(0, '127.0.0.2');
     await once(elsewhere, 'listening');
     const context = await browser.newContext();
