@@ -18,6 +18,7 @@ import { Registry } from 'prom-client';
 import { startDaemon } from '../src/cli/serve.js';
 import { configSchema } from '../src/config/config-schema.js';
 import { silentLogger } from '../src/observability/logger.js';
+import { signIn } from '../test/support/console-daemon.js';
 import { TEST_PLAYBOOKS } from '../test/support/fixtures.js';
 
 const { values: flags } = parseArgs({
@@ -52,25 +53,7 @@ const daemon = await startDaemon(
   { registry: new Registry() },
 );
 
-/** Signs in through the form, as the browser does. */
-async function signIn(): Promise<string> {
-  const form = await fetch(`${daemon.url}/console/sign-in`);
-  const formCookie = (form.headers.getSetCookie()[0] ?? '').split(';')[0] as string;
-  const formToken = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
-  const res = await fetch(`${daemon.url}/console/sign-in`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: formCookie },
-    body: new URLSearchParams({ _csrf: formToken, token: TOKEN, next: '/console/runs' }),
-  });
-  const cookie = res.headers
-    .getSetCookie()
-    .find((c) => c.startsWith('remediator_session='))
-    ?.split(';')[0];
-  if (!cookie) throw new Error(`sign-in failed: ${res.status}`);
-  return cookie;
-}
-const cookie = await signIn();
+const { cookie } = await signIn(daemon, TOKEN);
 
 async function get(pathAndQuery: string, headers: Record<string, string>): Promise<number> {
   const res = await fetch(`${daemon.url}${pathAndQuery}`, { headers });

@@ -34,7 +34,8 @@ import { formatLoadError, loadPlaybooks } from '../playbook/loader.js';
 import { PlaybookSet } from '../playbook/playbook-set.js';
 import { reloadPlaybooks, type ReloadResult } from '../playbook/reload-playbooks.js';
 import { playbookWarnings } from '../playbook/warnings.js';
-import { openStore } from '../record/open-store.js';
+import { isPostgresUrl, openStore } from '../record/open-store.js';
+import { ReportThread } from '../record/report-thread.js';
 import { RetentionJob } from '../record/retention-job.js';
 import { readReport } from './report-command.js';
 
@@ -158,6 +159,8 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     groups: config.approvals.groups,
   });
   const auth = new InboundAuth({ store, metrics, logger, clock, roles });
+  // SQLite reads synchronously: the console's report figures are computed off the event loop.
+  const reportThread = config.console.enabled && !isPostgresUrl(config.db) ? new ReportThread(config.db) : null;
   const web: Console | null = config.console.enabled
     ? createConsole({
         store,
@@ -172,7 +175,12 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
         proxy: config.auth.proxy.header ? { header: config.auth.proxy.header, from: config.auth.proxy.from } : null,
         session: { idleMs: config.console.sessionIdle, maxMs: config.console.sessionMax },
         publicUrl: config.publicUrl ?? null,
-        report: (w) => readReport({ db: config.db, since: w.since, until: w.until, ...(w.playbook ? { playbook: w.playbook } : {}) }, clock()),
+        reports: reportThread
+          ? (windows) => reportThread.reports(windows)
+          : (windows) =>
+              Promise.all(
+                windows.map((w) => readReport({ db: config.db, since: w.since, until: w.until, ...(w.playbook ? { playbook: w.playbook } : {}) }, clock())),
+              ),
         windows: (now) => windows.map((w) => windowView(w, now)),
         source: (p) => readFile(path.join(config.playbooks, p.file), 'utf8').catch(() => null),
         clock,
@@ -243,6 +251,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
       await pipeline.stop(config.runs.shutdownGrace);
       await retention?.stop();
       web?.close();
+      await reportThread?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -126,7 +126,7 @@ export interface HttpSession {
 }
 
 /** Signs in to the console with a token, as the sign-in form does (its own CSRF cookie included). */
-export async function signIn(d: TestDaemon, token: string): Promise<HttpSession> {
+export async function signIn(d: { readonly url: string }, token: string): Promise<HttpSession> {
   const form = await fetch(`${d.url}/console/sign-in`);
   const formCookie = (form.headers.getSetCookie()[0] ?? '').split(';')[0] as string;
   const formToken = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';

@@ -32,8 +32,11 @@ export interface ConsoleDeps {
   readonly session: { readonly idleMs: number; readonly maxMs: number };
   /** publicUrl: its origin is accepted on forms, and https there makes cookies Secure. */
   readonly publicUrl: string | null;
-  /** `remediator report`'s figures for a window (read from the database like the command does). */
-  readonly report: (window: ReportWindow) => Promise<Report>;
+  /**
+   * `remediator report`'s figures for windows of one playbook (or all), read from the database as
+   * the command reads it (on SQLite in a worker thread, in one pass over the runs).
+   */
+  readonly reports: (windows: readonly ReportWindow[]) => Promise<Report[]>;
   /** The maintenance windows now: in force, and their next starts. */
   readonly windows: (now: Date) => readonly WindowView[];
   /** A playbook's file as it is now on disk, or null when it cannot be read. */

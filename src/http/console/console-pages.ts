@@ -4,7 +4,7 @@ import { mayDecide } from '../../approve/approvers.js';
 import { openRequest } from '../../domain/approval.js';
 import { RemediatorError } from '../../domain/errors.js';
 import type { RunDetail, RunState } from '../../domain/run.js';
-import type { Report } from '../../report/report.js';
+import type { Report, ReportWindow } from '../../report/report.js';
 import { principalOf } from '../auth.js';
 import { instant, queryString } from '../query-values.js';
 import { hasRole } from '../roles.js';
@@ -102,7 +102,7 @@ export function consolePages(deps: ConsoleDeps, memory: ConsoleMemory): Router {
       more = events.length === 200 || found.length >= PAGE;
       if (events.length < 200) break;
     }
-    const report = await reports.get({ since, until: until ?? now.toISOString(), playbook: playbook ?? null });
+    const [report] = (await reports.get([{ since, until: until ?? now.toISOString(), playbook: playbook ?? null }])) as [Report];
     const content = decisionsPage({
       filters: {
         since: sinceText,
@@ -129,10 +129,10 @@ export function consolePages(deps: ConsoleDeps, memory: ConsoleMemory): Router {
     const now = deps.clock().getTime();
     const iso = (ms: number) => new Date(ms).toISOString();
     const weeks = Array.from({ length: 8 }, (_, i) => ({ since: now - (8 - i) * WEEK, until: now - (7 - i) * WEEK }));
-    const [month, ...weekly] = await Promise.all([
-      reports.get({ since: iso(now - 30 * 86_400_000), until: iso(now), playbook: playbook.name }),
-      ...weeks.map((w) => reports.get({ since: iso(w.since), until: iso(w.until), playbook: playbook.name })),
-    ]);
+    const [month, ...weekly] = (await reports.get([
+      { since: iso(now - 30 * 86_400_000), until: iso(now), playbook: playbook.name },
+      ...weeks.map((w) => ({ since: iso(w.since), until: iso(w.until), playbook: playbook.name })),
+    ])) as [Report, ...Report[]];
     const [last, text] = await Promise.all([deps.store.listRuns({ playbook: playbook.name, limit: 10 }), deps.source(playbook)]);
     const content = playbookPage({
       playbook,
@@ -238,24 +238,24 @@ function withoutEmpty<T extends object>(o: T): T {
 
 /**
  * The report's figures, kept a minute: they are computed from the database like `remediator
- * report`, which reads every run of the window, too much to redo on every page load.
+ * report`, which reads every run of the windows, too much to redo on every page load.
  */
 class ReportCache {
-  private readonly cache = new Map<string, { at: number; report: Promise<Report> }>();
+  private readonly cache = new Map<string, { at: number; reports: Promise<Report[]> }>();
 
   constructor(private readonly deps: ConsoleDeps) {}
 
-  get(window: { since: string; until: string; playbook: string | null }): Promise<Report> {
+  get(windows: readonly ReportWindow[]): Promise<Report[]> {
     const now = this.deps.clock().getTime();
     // Windows ending "now" differ by milliseconds on every call: the key rounds to the minute.
     const round = (iso: string) => Math.floor(Date.parse(iso) / 60_000);
-    const key = `${round(window.since)} ${round(window.until)} ${window.playbook ?? ''}`;
+    const key = windows.map((w) => `${round(w.since)} ${round(w.until)} ${w.playbook ?? ''}`).join(',');
     const hit = this.cache.get(key);
-    if (hit && now - hit.at < 60_000) return hit.report;
+    if (hit && now - hit.at < 60_000) return hit.reports;
     if (this.cache.size > 200) this.cache.clear();
-    const report = this.deps.report(window);
-    report.catch(() => this.cache.delete(key));
-    this.cache.set(key, { at: now, report });
-    return report;
+    const reports = this.deps.reports(windows);
+    reports.catch(() => this.cache.delete(key));
+    this.cache.set(key, { at: now, reports });
+    return reports;
   }
 }

@@ -96,3 +96,30 @@ export function text(value: unknown): string {
 export function stateWord(state: RunState): string {
   return RUN_WORDS[state] ?? state;
 }
+
+/** A table's header row: one column header per name. */
+export function columns(...names: readonly string[]): SafeHtml {
+  return html`<thead>
+    <tr>
+      ${names.map((n) => html`<th scope="col">${n}</th>`)}
+    </tr>
+  </thead>`;
+}
+
+/** The playbook filter of a listing: any, or one of the active playbooks. */
+export function playbookSelect(names: readonly string[], selected: string | undefined): SafeHtml {
+  return html`<label
+    >Playbook
+    <select name="playbook">
+      <option value="">any</option>
+      ${names.map((p) => html`<option value="${p}" ${selected === p ? html` selected` : ''}>${p}</option>`)}
+    </select></label
+  >`;
+}
+
+/** Links to the newest page and the next older one of a listing, when there are. */
+export function pager(label: string, newest: string | null, older: string | null, olderText = 'Older'): SafeHtml {
+  return html`<nav class="pager" aria-label="${label}">
+    ${newest ? html`<a href="${newest}">Newest</a>` : ''} ${older ? html`<a rel="next" href="${older}">${olderText}</a>` : ''}
+  </nav>`;
+}

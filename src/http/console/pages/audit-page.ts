@@ -1,6 +1,6 @@
 import type { ChainVerdict } from '../../../domain/audit-chain.js';
 import type { AuditEvent } from '../../../domain/run.js';
-import { time } from '../format.js';
+import { pager, time } from '../format.js';
 import { html, query, type SafeHtml } from '../html.js';
 import { eventsTable } from './run-page.js';
 
@@ -57,10 +57,7 @@ export function auditPage(v: AuditView): SafeHtml {
     </section>
     <div data-live="audit">
       ${eventsTable(v.events)}
-      <nav class="pager" aria-label="Pages of events">
-        ${f.before ? html`<a href="/console/audit${query(keep)}">Newest</a>` : ''}
-        ${v.next ? html`<a rel="next" href="/console/audit${query({ ...keep, before: v.next })}">Older</a>` : ''}
-      </nav>
+      ${pager('Pages of events', f.before ? `/console/audit${query(keep)}` : null, v.next ? `/console/audit${query({ ...keep, before: v.next })}` : null)}
     </div>`;
 }
 

@@ -1,5 +1,5 @@
 import type { AuditEvent } from '../../../domain/run.js';
-import { text, time } from '../format.js';
+import { columns, pager, playbookSelect, text, time } from '../format.js';
 import { html, query, type SafeHtml } from '../html.js';
 
 /** The decisions page's filters (checked). */
@@ -28,13 +28,7 @@ export function decisionsPage(v: DecisionsView): SafeHtml {
   const reasons = Object.entries(v.byReason);
   return html`<h1>Decisions: why didn't it run?</h1>
     <form class="filters" method="get" action="/console/decisions" role="search" aria-label="Filter decisions">
-      <label
-        >Playbook
-        <select name="playbook">
-          <option value="">any</option>
-          ${v.playbooks.map((p) => html`<option value="${p}" ${f.playbook === p ? html` selected` : ''}>${p}</option>`)}
-        </select></label
-      >
+      ${playbookSelect(v.playbooks, f.playbook)}
       <label>Reason <input name="reason" value="${f.reason ?? ''}" placeholder="cooldown" maxlength="60" /></label>
       <label>Since <input name="since" value="${f.since}" placeholder="24h or 2026-11-28T03:00:00Z" maxlength="40" /></label>
       <label>Until <input name="until" value="${f.until ?? ''}" placeholder="now" maxlength="40" /></label>
@@ -55,15 +49,7 @@ export function decisionsPage(v: DecisionsView): SafeHtml {
           ? html`<p class="empty">None found.</p>`
           : html`<div class="table-wrap">
               <table>
-                <thead>
-                  <tr>
-                    <th scope="col">At</th>
-                    <th scope="col">Playbook</th>
-                    <th scope="col">Alert</th>
-                    <th scope="col">Reason</th>
-                    <th scope="col">What suppressed it</th>
-                  </tr>
-                </thead>
+                ${columns('At', 'Playbook', 'Alert', 'Reason', 'What suppressed it')}
                 <tbody>
                   ${v.suppressions.map(
                     (e) =>
@@ -79,10 +65,7 @@ export function decisionsPage(v: DecisionsView): SafeHtml {
               </table>
             </div>`
       }
-      <nav class="pager" aria-label="Pages of decisions">
-        ${f.before ? html`<a href="/console/decisions${query(keep)}">Newest</a>` : ''}
-        ${v.next ? html`<a rel="next" href="/console/decisions${query({ ...keep, before: v.next })}">Older</a>` : ''}
-      </nav>
+      ${pager('Pages of decisions', f.before ? `/console/decisions${query(keep)}` : null, v.next ? `/console/decisions${query({ ...keep, before: v.next })}` : null)}
     </div>`;
 }
 

@@ -1,5 +1,5 @@
 import type { GuardStatus } from '../../../guards/guard-switches.js';
-import { time } from '../format.js';
+import { columns, time } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
 
 /** A maintenance window as the guards page shows it: in force now, and when it next starts. */
@@ -102,16 +102,7 @@ export function guardsPage(v: GuardsView): SafeHtml {
           ? html`<p class="empty">None configured (guards.maintenance).</p>`
           : html`<div class="table-wrap">
               <table>
-                <thead>
-                  <tr>
-                    <th scope="col">Window</th>
-                    <th scope="col">Schedule</th>
-                    <th scope="col">Action</th>
-                    <th scope="col">Alerts</th>
-                    <th scope="col">Now</th>
-                    <th scope="col">Next start</th>
-                  </tr>
-                </thead>
+                ${columns('Window', 'Schedule', 'Action', 'Alerts', 'Now', 'Next start')}
                 <tbody>
                   ${v.windows.map(
                     (w) =>

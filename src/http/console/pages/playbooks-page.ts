@@ -3,7 +3,7 @@ import type { Run } from '../../../domain/run.js';
 import type { ReportFigures } from '../../../report/report.js';
 import { REPORT_STATES } from '../../../report/report.js';
 import { resolveChart, type ResolveBucket } from '../chart-svg.js';
-import { mode, ms, runState, stateWord, time } from '../format.js';
+import { columns, mode, ms, runState, stateWord, time } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
 
 /** The active playbooks. */
@@ -12,16 +12,7 @@ export function playbooksPage(playbooks: readonly Playbook[], loadedAt: Date): S
     <p>${playbooks.length} active, loaded ${time(loadedAt.toISOString())}. <a href="/console/guards#reload">Reload</a></p>
     <div class="table-wrap">
       <table>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Mode</th>
-            <th scope="col">Alerts</th>
-            <th scope="col">Owner</th>
-            <th scope="col">File</th>
-            <th scope="col">Hash</th>
-          </tr>
-        </thead>
+        ${columns('Name', 'Mode', 'Alerts', 'Owner', 'File', 'Hash')}
         <tbody>
           ${playbooks.map(
             (p) =>
@@ -115,13 +106,7 @@ function figures(f: ReportFigures): SafeHtml {
         <caption>
           Runs by outcome
         </caption>
-        <thead>
-          <tr>
-            <th scope="col">Mode</th>
-            <th scope="col">Runs</th>
-            ${states.map((s) => html`<th scope="col">${stateWord(s)}</th>`)}
-          </tr>
-        </thead>
+        ${columns('Mode', 'Runs', ...states.map(stateWord))}
         <tbody>
           <tr>
             <th scope="row">live</th>

@@ -1,7 +1,7 @@
 import { openRequest } from '../../../domain/approval.js';
 import { describeRendered } from '../../../domain/describe-step.js';
 import type { AuditEvent, RunDetail, RunStep } from '../../../domain/run.js';
-import { between, mode, runState, stepState, text, time } from '../format.js';
+import { between, columns, mode, runState, stepState, text, time } from '../format.js';
 import { html, safeHref, type SafeHtml } from '../html.js';
 import { timeline } from '../timeline-svg.js';
 
@@ -93,17 +93,7 @@ export function runPage(v: RunView): SafeHtml {
           ? html`<p class="empty">This run never asked for approval.</p>`
           : html`<div class="table-wrap">
               <table>
-                <thead>
-                  <tr>
-                    <th scope="col">#</th>
-                    <th scope="col">Before step</th>
-                    <th scope="col">Asked</th>
-                    <th scope="col">Approvers</th>
-                    <th scope="col">Outcome</th>
-                    <th scope="col">By, via</th>
-                    <th scope="col">Comment</th>
-                  </tr>
-                </thead>
+                ${columns('#', 'Before step', 'Asked', 'Approvers', 'Outcome', 'By, via', 'Comment')}
                 <tbody>
                   ${r.approvals.map(
                     (a) =>
@@ -240,15 +230,7 @@ export function eventsTable(events: readonly AuditEvent[]): SafeHtml {
   if (events.length === 0) return html`<p class="empty">No events.</p>`;
   return html`<div class="table-wrap">
     <table class="events">
-      <thead>
-        <tr>
-          <th scope="col">#</th>
-          <th scope="col">At</th>
-          <th scope="col">Kind</th>
-          <th scope="col">Run</th>
-          <th scope="col">Data</th>
-        </tr>
-      </thead>
+      ${columns('#', 'At', 'Kind', 'Run', 'Data')}
       <tbody>
         ${events.map(
           (e) =>

@@ -1,6 +1,6 @@
 import type { Run, RunState } from '../../../domain/run.js';
 import { RUN_SEARCH_WINDOW } from '../../../domain/store-records.js';
-import { mode, RUN_STATES, runState, stateWord, time } from '../format.js';
+import { RUN_STATES, columns, mode, playbookSelect, runState, stateWord, time } from '../format.js';
 import { html, query, type SafeHtml } from '../html.js';
 
 /** The runs page's filters, as they came in the query string (checked). */
@@ -35,13 +35,7 @@ export function runsPage(v: RunsView): SafeHtml {
           ${RUN_STATES.map((s) => html`<option value="${s}" ${f.state === s ? html` selected` : ''}>${stateWord(s)}</option>`)}
         </select></label
       >
-      <label
-        >Playbook
-        <select name="playbook">
-          <option value="">any</option>
-          ${v.playbooks.map((p) => html`<option value="${p}" ${f.playbook === p ? html` selected` : ''}>${p}</option>`)}
-        </select></label
-      >
+      ${playbookSelect(v.playbooks, f.playbook)}
       <label
         >Mode
         <select name="mode">
@@ -66,16 +60,7 @@ export function runsPage(v: RunsView): SafeHtml {
                 <caption class="visually-hidden">
                   Runs, newest first
                 </caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Created</th>
-                    <th scope="col">State</th>
-                    <th scope="col">Playbook</th>
-                    <th scope="col">Alert</th>
-                    <th scope="col">Target</th>
-                    <th scope="col">Mode</th>
-                  </tr>
-                </thead>
+                ${columns('Created', 'State', 'Playbook', 'Alert', 'Target', 'Mode')}
                 <tbody>
                   ${v.runs.map(
                     (r) =>
