@@ -117,9 +117,20 @@ const pages: [string, () => Promise<number>][] = [
 ];
 const rows: { name: string; p50: number; p99: number; n: number; bytes: number }[] = [];
 for (const [name, fn] of [...references, ...pages]) rows.push({ name, ...(await measure(fn)) });
-// The first (uncached) report of a playbook page: what its first visitor waits.
+// The first (uncached) figures of a playbook page: what its first visitor waits. They are read in
+// a worker thread, so the daemon keeps answering meanwhile: /-/healthy is timed alongside.
 const t0 = performance.now();
-await page('/console/playbooks/restart-pod')();
+const slow = page('/console/playbooks/restart-pod')();
+const alongside: number[] = [];
+let done = false;
+void slow.finally(() => (done = true));
+while (!done) {
+  const t = performance.now();
+  await get('/-/healthy', {});
+  alongside.push(performance.now() - t);
+  await new Promise((r) => setTimeout(r, 20));
+}
+await slow;
 const playbookFirstMs = performance.now() - t0;
 await daemon.close();
 
@@ -133,7 +144,10 @@ for (const r of rows) {
     `${r.name.padEnd(width)}  ${ms(r.p50).padStart(7)}  ${ms(r.p99).padStart(7)}  ${String(r.n).padStart(3)}  ${(r.bytes / 1024).toFixed(1).padStart(5)}  ${(r.p50 / health.p50).toFixed(1).padStart(8)}  ${(r.p50 / json.p50).toFixed(1).padStart(4)}`,
   );
 }
-console.log(`playbook page, first visit (8 weekly reports and a 30-day one, uncached): ${playbookFirstMs.toFixed(0)} ms`);
+console.log(
+  `playbook page, first visit (30-day and 8 weekly figures, one pass in the report worker): ${playbookFirstMs.toFixed(0)} ms; ` +
+    `meanwhile ${alongside.length} GET /-/healthy took at most ${Math.max(...alongside).toFixed(1)} ms`,
+);
 const runsPage = rows.find((r) => r.name === 'runs page') as (typeof rows)[0];
 const verdict = runsPage.p99 < TARGET_MS ? 'ok' : 'TOO SLOW';
 console.log(
