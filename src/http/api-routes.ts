@@ -46,13 +46,18 @@ export function apiRouter(deps: ApiDeps): Router {
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new RemediatorError('bad_request', 'limit must be an integer from 1 to 500');
     const playbook = queryString(req, 'playbook');
     const cursor = queryString(req, 'cursor');
+    const mode = queryString(req, 'mode');
+    if (mode !== undefined && mode !== 'dry' && mode !== 'live') throw new RemediatorError('bad_request', 'mode must be dry or live');
+    const text = queryString(req, 'q')?.trim().slice(0, 200);
     const page = await deps.store.listRuns({
       limit,
       ...(state ? { state: state as RunState } : {}),
       ...(playbook ? { playbook } : {}),
+      ...(mode ? { dryRun: mode === 'dry' } : {}),
+      ...(text ? { text } : {}),
       ...(cursor ? { cursor } : {}),
     });
-    res.json({ runs: page.runs, next: page.next });
+    res.json({ runs: page.runs, next: page.next, ...(page.partial ? { partial: true } : {}) });
   });
 
   router.get('/api/runs/:id', async (req, res) => {

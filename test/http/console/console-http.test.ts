@@ -329,3 +329,22 @@ test('publicUrl on https makes the session cookie Secure', async () => {
     await stopConsoleDaemon(d);
   }
 });
+
+test('GET /api/runs searches like the console: mode and q, with partial when the window ends first', async () => {
+  const d = await startConsoleDaemon();
+  try {
+    assert.equal((await d.post(alertPayload('Burst', { deployment: 'api-search' }))).status, 200);
+    await until('the run', async () => (await d.api<{ runs: Run[] }>('/api/runs')).runs.length > 0);
+    const hit = await d.api<{ runs: Run[]; partial?: boolean }>('/api/runs?mode=live&q=deployment%3Dapi-search');
+    assert.deepEqual(
+      hit.runs.map((r) => r.labels['deployment']),
+      ['api-search'],
+    );
+    assert.equal(hit.partial, undefined, 'fewer runs than the window: nothing left to search');
+    assert.equal((await d.api<{ runs: Run[] }>('/api/runs?mode=dry&q=api-search')).runs.length, 0);
+    const bad = await fetch(`${d.url}/api/runs?mode=both`, { headers: { authorization: `Bearer ${ALICE_TOKEN}` } });
+    assert.equal(bad.status, 400);
+  } finally {
+    await stopConsoleDaemon(d);
+  }
+});

@@ -198,7 +198,9 @@ function source(url: string | null): SafeHtml {
 
 function step(r: RunDetail, s: RunStep): SafeHtml {
   const retries = r.events.filter((e) => e.kind === 'step.retry' && e.data['step'] === s.name).length;
-  const command = describeRendered(s.rendered, r.dryRun);
+  // An http step's body is part of what it sends (stored redacted, like the command).
+  const r0 = s.rendered;
+  const command = `${describeRendered(r0, r.dryRun)}${r0.kind === 'http' && r0.body !== null && r0.body !== undefined ? `\n${JSON.stringify(r0.body, null, 2)}` : ''}`;
   return html`<li class="step" id="step-${s.phase}-${s.index}">
     <h3>
       ${s.phase === 'onFailure' ? 'on failure: ' : ''}${s.name} <span class="kind">${s.kind}${s.readOnly ? ', read-only' : ''}</span>
