@@ -14,6 +14,7 @@ COPY package.json package-lock.json ./
 RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY scripts/copy-assets.mjs ./scripts/
 RUN npm run build && npm prune --omit=dev
 
 # kubectl, pinned to a release. TARGETARCH comes from the builder (docker buildx --platform); a

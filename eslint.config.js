@@ -34,4 +34,20 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,
   },
+  {
+    // The web console's script runs in the browser.
+    files: ['src/http/console/assets/*.js'],
+    languageOptions: {
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        location: 'readonly',
+        fetch: 'readonly',
+        URL: 'readonly',
+        DOMParser: 'readonly',
+        EventSource: 'readonly',
+        Intl: 'readonly',
+      },
+    },
+  },
 );

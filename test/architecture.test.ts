@@ -25,7 +25,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   approve: ['domain', 'observability', 'notify'],
   execute: ['domain', 'observability', 'playbook', 'notify'],
   pipeline: ['domain', 'observability', 'match', 'playbook', 'decide', 'execute', 'receive', 'guards', 'approve', 'record', 'notify'],
-  http: ['domain', 'observability', 'playbook', 'receive', 'guards', 'approve', 'notify', 'record'],
+  http: ['domain', 'observability', 'playbook', 'receive', 'guards', 'approve', 'notify', 'record', 'report'],
   cli: ['*'],
 };
 

@@ -44,12 +44,7 @@ export async function readReport(opts: ReportOptions, now: Date = new Date(), co
 function readSqlite(file: string, window: ReportWindow): Report {
   const reader = ReportReader.open(file);
   try {
-    return reader.snapshot(() => {
-      const builder = new ReportBuilder();
-      for (const run of reader.runs(window)) builder.addRun(run);
-      for (const s of reader.suppressions(window)) builder.addSuppressions(s);
-      return builder.build(window);
-    });
+    return reader.report(window);
   } finally {
     reader.close();
   }

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -11,10 +12,15 @@ import type { Secrets } from '../config/secrets.js';
 import { RemediatorError } from '../domain/errors.js';
 import type { Notifier } from '../domain/notifier.js';
 import type { Store } from '../domain/store.js';
-import { compileWindows } from '../decide/maintenance.js';
+import { compileWindows, nextStart } from '../decide/maintenance.js';
+import { formatDuration } from '../domain/duration.js';
+import type { MaintenanceWindow } from '../domain/decision.js';
 import { SecretStore } from '../execute/secrets.js';
 import { InboundAuth } from '../http/auth.js';
 import { createApp } from '../http/app.js';
+import { createConsole, type Console } from '../http/console/console-router.js';
+import type { WindowView } from '../http/console/pages/guards-page.js';
+import { RolePolicy } from '../http/roles.js';
 import { Credentials } from '../http/credentials.js';
 import { LogNotifier } from '../notify/log-notifier.js';
 import { SlackSignatureVerifier } from '../notify/slack/signature.js';
@@ -29,8 +35,10 @@ import { PlaybookSet } from '../playbook/playbook-set.js';
 import { PlaybookWatcher } from '../playbook/playbook-watcher.js';
 import { reloadPlaybooks, type ReloadResult } from '../playbook/reload-playbooks.js';
 import { playbookWarnings } from '../playbook/warnings.js';
-import { openStore } from '../record/open-store.js';
+import { isPostgresUrl, openStore } from '../record/open-store.js';
+import { ReportThread } from '../record/report-thread.js';
 import { RetentionJob } from '../record/retention-job.js';
+import { readReport } from './report-command.js';
 
 /** A running daemon. */
 export interface Daemon {
@@ -90,6 +98,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   ]);
   const interrupted = await interruptLeftRunning(store, clock, logger);
 
+  const windows = compileWindows(config.guards.maintenance);
   const notifiers: Notifier[] = [new LogNotifier(logger)];
   if (secrets.notifyWebhookUrl) notifiers.push(new WebhookNotifier(secrets.notifyWebhookUrl));
   const slack = wireSlack(
@@ -117,7 +126,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
       decide: {
         execution: config.execution,
         budget: { count: config.guards.budget.count, perMs: config.guards.budget.per },
-        maintenance: compileWindows(config.guards.maintenance),
+        maintenance: windows,
       },
       steps: {
         maxConcurrent: config.runs.maxConcurrent,
@@ -153,10 +162,45 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   };
 
   const apiCredentials = new Credentials({ bearer: secrets.apiTokens });
+  const roles = new RolePolicy({
+    grants: config.auth.roles,
+    tokenDefault: config.auth.tokenRoles,
+    proxyDefault: config.auth.proxy.roles,
+    groups: config.approvals.groups,
+  });
+  const auth = new InboundAuth({ store, metrics, logger, clock, roles });
+  // SQLite reads synchronously: the console's report figures are computed off the event loop.
+  const reportThread = config.console.enabled && !isPostgresUrl(config.db) ? new ReportThread(config.db) : null;
+  const web: Console | null = config.console.enabled
+    ? createConsole({
+        store,
+        playbooks,
+        approvals: pipeline.approvals,
+        switches: pipeline.switches,
+        reload,
+        watchRuns: (watcher) => pipeline.changes.watch(watcher),
+        auth,
+        credentials: apiCredentials,
+        groups: config.approvals.groups,
+        proxy: config.auth.proxy.header ? { header: config.auth.proxy.header, from: config.auth.proxy.from } : null,
+        session: { idleMs: config.console.sessionIdle, maxMs: config.console.sessionMax },
+        publicUrl: config.publicUrl ?? null,
+        reports: reportThread
+          ? (windows) => reportThread.reports(windows)
+          : (windows) =>
+              Promise.all(
+                windows.map((w) => readReport({ db: config.db, since: w.since, until: w.until, ...(w.playbook ? { playbook: w.playbook } : {}) }, clock())),
+              ),
+        windows: (now) => windows.map((w) => windowView(w, now)),
+        source: (p) => readFile(path.join(config.playbooks, p.file), 'utf8').catch(() => null),
+        clock,
+        logger,
+      })
+    : null;
   const app = createApp({
     logger,
     metrics,
-    auth: new InboundAuth({ store, metrics, logger, clock }),
+    auth,
     apiCredentials,
     webhook: {
       receiver: pipeline.receiver,
@@ -175,6 +219,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
       client: slack?.client ?? null,
       teamId: config.slack.teamId ?? null,
     },
+    ...(web ? { console: web.router } : {}),
   });
 
   const { host, port } = parseListen(config.listen);
@@ -217,6 +262,8 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
       await watcher?.stop();
       await pipeline.stop(config.runs.shutdownGrace);
       await retention?.stop();
+      web?.close();
+      await reportThread?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
@@ -224,5 +271,20 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
       await slack?.runMessages.idle();
       await store.close();
     },
+  };
+}
+
+/** A maintenance window as the console's guards page shows it: in force now, and its next start. */
+function windowView(w: MaintenanceWindow, now: Date): WindowView {
+  const start = w.lastStart(now, w.durationMs);
+  const next = nextStart(w, now);
+  return {
+    name: w.name,
+    cron: w.cron,
+    action: w.action,
+    matchers: w.matchers.map(String),
+    durationText: formatDuration(w.durationMs),
+    current: start === null ? null : { from: start.toISOString(), until: new Date(start.getTime() + w.durationMs).toISOString() },
+    next: next === null ? null : next.toISOString(),
   };
 }

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import cron from 'node-cron';
 import { z } from 'zod';
@@ -74,6 +75,32 @@ const maintenanceWindow = z
     });
   });
 
+/** A role of auth.roles: view, approve (decide held runs), operate (pause, resume, circuit, reload, cancel). */
+const role = z.enum(['view', 'approve', 'operate']);
+const roles = z.preprocess(commaList, z.array(role));
+
+/** A list from the environment may also be written "a, b" (YAML or JSON works too). */
+function commaList(value: unknown): unknown {
+  if (typeof value === 'string' && !value.trim().startsWith('[')) {
+    return value
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+  }
+  return fromText(value);
+}
+
+/** An IP address or a CIDR range (10.0.0.0/8, fd00::/8). */
+const addressOrRange = z.string().refine(
+  (v) => {
+    const [address = '', bits, extra] = v.split('/');
+    const family = isIP(address);
+    if (family === 0 || extra !== undefined) return false;
+    return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+  },
+  { message: 'must be an IP address or a CIDR range such as 10.0.0.0/8' },
+);
+
 function uniqueNames(windows: readonly { name: string }[], ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
   windows.forEach((w, i) => {
@@ -102,6 +129,40 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Create missing webhook/API tokens under the data directory: for a first local start only. */
       generateTokens: flag.default(false),
+      /**
+       * Roles per identity (an API token's, or a proxy's user) or approvals group. An identity named
+       * here gets exactly these (approve and operate imply view); one named nowhere gets its default.
+       */
+      roles: z.preprocess(fromText, z.record(z.string().min(1), z.array(role))).default({}),
+      /** Roles of API token identities auth.roles does not name: every role, as tokens had before roles. */
+      tokenRoles: roles.default(['view', 'approve', 'operate']),
+      /** An authenticating proxy in front of the console (oauth2-proxy): its header names the person. */
+      proxy: z
+        .strictObject({
+          /** The header carrying the identity, e.g. X-Forwarded-User (X-Auth-Request-User with nginx auth_request). */
+          header: z
+            .string()
+            .regex(/^[A-Za-z0-9-]{1,100}$/, { message: 'must be a header name such as X-Forwarded-User' })
+            .optional(),
+          /** Addresses the proxy connects from: the header counts from these only, and is ignored from anywhere else. */
+          from: z.preprocess(commaList, z.array(addressOrRange)).default([]),
+          /** Roles of proxy identities auth.roles does not name: view only. */
+          roles: roles.default(['view']),
+        })
+        .prefault({})
+        .refine((p) => p.header === undefined || p.from.length > 0, {
+          message: 'auth.proxy.header needs auth.proxy.from: the addresses the proxy connects from (the header is never trusted from anywhere else)',
+        }),
+    })
+    .prefault({}),
+  /** The web console under /console. */
+  console: z
+    .strictObject({
+      enabled: flag.default(true),
+      /** A console session unused for this long ends. */
+      sessionIdle: positiveDuration.prefault('30m'),
+      /** A console session ends this long after sign-in, however busy. */
+      sessionMax: positiveDuration.prefault('12h'),
     })
     .prefault({}),
   runs: z
@@ -218,6 +279,16 @@ export const ENV_KEYS: Readonly<Record<string, readonly string[]>> = {
   REMEDIATOR_LOG_FORMAT: ['logFormat'],
   REMEDIATOR_WEBHOOK_MAX_BODY_BYTES: ['webhook', 'maxBodyBytes'],
   REMEDIATOR_AUTH_GENERATE_TOKENS: ['auth', 'generateTokens'],
+  // A YAML or JSON map, e.g. '{alice: [approve, operate], oncall: [approve]}'.
+  REMEDIATOR_AUTH_ROLES: ['auth', 'roles'],
+  REMEDIATOR_AUTH_TOKEN_ROLES: ['auth', 'tokenRoles'],
+  REMEDIATOR_AUTH_PROXY_HEADER: ['auth', 'proxy', 'header'],
+  // A YAML or JSON list, e.g. '[127.0.0.1, 10.0.0.0/8]'.
+  REMEDIATOR_AUTH_PROXY_FROM: ['auth', 'proxy', 'from'],
+  REMEDIATOR_AUTH_PROXY_ROLES: ['auth', 'proxy', 'roles'],
+  REMEDIATOR_CONSOLE_ENABLED: ['console', 'enabled'],
+  REMEDIATOR_CONSOLE_SESSION_IDLE: ['console', 'sessionIdle'],
+  REMEDIATOR_CONSOLE_SESSION_MAX: ['console', 'sessionMax'],
   REMEDIATOR_RUNS_MAX_CONCURRENT: ['runs', 'maxConcurrent'],
   REMEDIATOR_RUNS_OUTPUT_CAP_BYTES: ['runs', 'outputCapBytes'],
   REMEDIATOR_RUNS_KILL_GRACE: ['runs', 'killGrace'],

@@ -59,3 +59,21 @@ export function activeWindow(windows: readonly MaintenanceWindow[], now: Date, l
   }
   return found;
 }
+
+/**
+ * When a window next starts after `now`, within `horizonMs` (a week by default), or null. Hours
+ * are tried first (one backwards look per hour), then the minutes of the first hour with a start.
+ */
+export function nextStart(w: MaintenanceWindow, now: Date, horizonMs = 7 * 86_400_000): Date | null {
+  const HOUR = 3_600_000;
+  const MINUTE = 60_000;
+  const from = Math.floor(now.getTime() / MINUTE) * MINUTE;
+  for (let hourEnd = from + HOUR; hourEnd <= from + horizonMs + HOUR; hourEnd += HOUR) {
+    if (w.lastStart(new Date(hourEnd), HOUR - 1) === null) continue;
+    for (let t = hourEnd - HOUR + MINUTE; t <= hourEnd; t += MINUTE) {
+      const start = w.lastStart(new Date(t), MINUTE - 1);
+      if (start !== null && start.getTime() > now.getTime()) return start;
+    }
+  }
+  return null;
+}

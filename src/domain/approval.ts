@@ -11,7 +11,7 @@
 export type ApprovalDecision = 'approved' | 'rejected' | 'expired' | 'cancelled';
 
 /** Through which channel a person (or the daemon itself) acted. */
-export type Channel = 'api' | 'cli' | 'slack' | 'system';
+export type Channel = 'api' | 'cli' | 'slack' | 'console' | 'system';
 
 /** Who is acting, as authenticated by a channel. */
 export interface Identity {

@@ -163,6 +163,10 @@ export interface EventQuery {
   readonly since?: string;
   readonly until?: string;
   readonly afterId?: number;
+  /** Only events before this id (pages of a newest-first listing). */
+  readonly beforeId?: number;
+  /** Newest first (default: oldest first, the chain's order). */
+  readonly newestFirst?: boolean;
   readonly limit: number;
 }
 
@@ -170,7 +174,29 @@ export interface EventQuery {
 export interface RunQuery {
   readonly state?: RunState;
   readonly playbook?: string;
+  /** Only dry runs (true), or only live runs (false). */
+  readonly dryRun?: boolean;
+  /**
+   * Words that must each occur, ignoring ASCII case, in the alertname or the labels (names or
+   * values); a word `name=value` matches that label's whole value. Like `dryRun`, no index serves
+   * it: one page looks through at most RUN_SEARCH_WINDOW runs and says so (`partial`).
+   */
+  readonly text?: string;
+  /** How many runs a page of a text or mode search looks through (default RUN_SEARCH_WINDOW). */
+  readonly window?: number;
   readonly limit: number;
   /** Opaque cursor from a previous page's `next`. */
   readonly cursor?: string;
+}
+
+/** How many runs (newest first, after the indexed filters) one page of a text or mode search looks through. */
+export const RUN_SEARCH_WINDOW = 20_000;
+
+/** One page of runs. */
+export interface RunPage {
+  readonly runs: Run[];
+  /** The cursor of the next page, or null at the end. */
+  readonly next: string | null;
+  /** The page is short because the search window ended, not the runs: `next` searches older ones. */
+  readonly partial?: boolean;
 }

@@ -3,7 +3,7 @@ import type { AuditHead, ChainedEvent } from './audit-chain.js';
 import type { GuardState } from './decision.js';
 import type { AuditEvent, NewEvent, Run, RunDetail, RunState, RunStep } from './run.js';
 import type { ApprovalOutcome, ApprovalRequest, ApprovalVerdict, CircuitRecord, EventQuery, GlobalState, GuardQuery } from './store-records.js';
-import type { MessageRef, NewBatch, NewRun, PauseRecord, PruneResult, RunQuery, RunTransition, StoredBatch } from './store-records.js';
+import type { MessageRef, NewBatch, NewRun, PauseRecord, PruneResult, RunPage, RunQuery, RunTransition, StoredBatch } from './store-records.js';
 
 export type * from './store-records.js';
 
@@ -92,7 +92,7 @@ export interface RunStore {
    */
   cancelRun(runId: string, cancel: { at: string; by: Identity; reason: string }): Promise<RunState | null>;
   getRun(id: string): Promise<RunDetail | null>;
-  listRuns(query: RunQuery): Promise<{ runs: Run[]; next: string | null }>;
+  listRuns(query: RunQuery): Promise<RunPage>;
   /** Runs not over yet, counted by state (the in-progress gauge). */
   countRunsInProgress(): Promise<Partial<Record<RunState, number>>>;
 }

@@ -1,5 +1,4 @@
-import express, { type Request, type RequestHandler, type Router } from 'express';
-import { parseDuration } from '../domain/duration.js';
+import express, { type RequestHandler, type Router } from 'express';
 import { RemediatorError } from '../domain/errors.js';
 import { decodeEventCursor, encodeEventCursor } from '../record/cursor.js';
 import type { Playbook } from '../domain/playbook.js';
@@ -7,6 +6,8 @@ import type { RunState } from '../domain/run.js';
 import type { AuditLog, RunStore, StoreLifecycle } from '../domain/store.js';
 import type { PlaybookSet } from '../playbook/playbook-set.js';
 import type { ReloadResult } from '../playbook/reload-playbooks.js';
+import { instant as instantAt, queryString } from './query-values.js';
+import type { Role } from './roles.js';
 
 const STATES: readonly RunState[] = ['pending', 'awaiting_approval', 'running', 'succeeded', 'failed', 'cancelled', 'rejected', 'expired', 'interrupted'];
 
@@ -18,6 +19,8 @@ export interface ApiDeps {
   readonly authenticate: RequestHandler;
   /** Authenticates POST /-/reload callers: the same tokens, counted apart. */
   readonly authenticateReload: RequestHandler;
+  /** Requires a role of the authenticated caller (InboundAuth.allow). */
+  readonly authorize: (role: Role) => RequestHandler;
   /** Reloads the playbooks (POST /-/reload). */
   readonly reload?: () => Promise<ReloadResult>;
 }
@@ -25,9 +28,9 @@ export interface ApiDeps {
 /** GET /api/runs, GET /api/runs/:id, GET /api/playbooks. */
 export function apiRouter(deps: ApiDeps): Router {
   const router = express.Router();
-  router.use('/api', deps.authenticate);
+  router.use('/api', deps.authenticate, deps.authorize('view'));
 
-  router.post('/-/reload', deps.authenticateReload, async (_req, res) => {
+  router.post('/-/reload', deps.authenticateReload, deps.authorize('operate'), async (_req, res) => {
     if (!deps.reload) throw new RemediatorError('not_found', 'reload is not available');
     const result = await deps.reload();
     res.status(result.ok ? 200 : 422).json(result);
@@ -43,13 +46,18 @@ export function apiRouter(deps: ApiDeps): Router {
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new RemediatorError('bad_request', 'limit must be an integer from 1 to 500');
     const playbook = queryString(req, 'playbook');
     const cursor = queryString(req, 'cursor');
+    const mode = queryString(req, 'mode');
+    if (mode !== undefined && mode !== 'dry' && mode !== 'live') throw new RemediatorError('bad_request', 'mode must be dry or live');
+    const text = queryString(req, 'q')?.trim().slice(0, 200);
     const page = await deps.store.listRuns({
       limit,
       ...(state ? { state: state as RunState } : {}),
       ...(playbook ? { playbook } : {}),
+      ...(mode ? { dryRun: mode === 'dry' } : {}),
+      ...(text ? { text } : {}),
       ...(cursor ? { cursor } : {}),
     });
-    res.json({ runs: page.runs, next: page.next });
+    res.json({ runs: page.runs, next: page.next, ...(page.partial ? { partial: true } : {}) });
   });
 
   router.get('/api/runs/:id', async (req, res) => {
@@ -62,6 +70,8 @@ export function apiRouter(deps: ApiDeps): Router {
     const limit = Number(queryString(req, 'limit') ?? '100');
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new RemediatorError('bad_request', 'limit must be an integer from 1 to 1000');
     const cursor = queryString(req, 'cursor');
+    const now = new Date();
+    const instant = (text: string | undefined, name: string) => instantAt(text, name, now);
     const filters = {
       runId: queryString(req, 'run'),
       playbook: queryString(req, 'playbook'),
@@ -81,22 +91,6 @@ export function apiRouter(deps: ApiDeps): Router {
     res.json({ loadedAt: deps.playbooks.loadedAt.toISOString(), playbooks: deps.playbooks.all.map(summary) });
   });
   return router;
-}
-
-/** An ISO 8601 time, or a duration back from now ("24h"), as the ISO text events are stored with. */
-function instant(text: string | undefined, name: string): string | undefined {
-  if (text === undefined) return undefined;
-  const ago = parseDuration(text);
-  const ms = ago !== undefined ? Date.now() - ago : Date.parse(text);
-  if (Number.isNaN(ms)) throw new RemediatorError('bad_request', `${name} must be an ISO 8601 time (2026-11-28T03:00:00Z) or a duration back from now (24h)`);
-  return new Date(ms).toISOString();
-}
-
-function queryString(req: Request, name: string): string | undefined {
-  const v = req.query[name];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw new RemediatorError('bad_request', `${name} must be given once, as text`);
-  return v;
 }
 
 function summary(p: Playbook) {

@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import { RemediatorError } from '../domain/errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -8,6 +8,7 @@ import type { Credentials } from './credentials.js';
 import { errorHandler } from './error-handler.js';
 import { guardRouter, type GuardRouteDeps } from './guard-routes.js';
 import { healthRouter } from './health-routes.js';
+import type { Role } from './roles.js';
 import { runRouter, type RunRouteDeps } from './run-routes.js';
 import { slackRouter, type SlackRouteDeps } from './slack-routes.js';
 import { webhookRouter, type WebhookRouteDeps } from './webhook-route.js';
@@ -24,31 +25,35 @@ export interface AppDeps {
   readonly webhook: Omit<WebhookRouteDeps, 'auth' | 'logger' | 'metrics'>;
   /** The API tokens (REMEDIATOR_API_TOKENS): their identities are who acts. */
   readonly apiCredentials: Credentials;
-  readonly api: Omit<ApiDeps, 'authenticate' | 'authenticateReload'>;
+  readonly api: Omit<ApiDeps, 'authenticate' | 'authenticateReload' | 'authorize'>;
   /** Pause and circuit routes (absent: not served). */
-  readonly guards?: Omit<GuardRouteDeps, 'authenticate'>;
+  readonly guards?: Omit<GuardRouteDeps, 'authenticate' | 'authorize'>;
   /** Approve, reject and cancel (absent: not served). */
-  readonly runs?: Omit<RunRouteDeps, 'authenticate'>;
+  readonly runs?: Omit<RunRouteDeps, 'authenticate' | 'authorize'>;
   /** Slack's approve and reject buttons (absent: not served). */
   readonly slack?: Omit<SlackRouteDeps, 'auth' | 'logger'>;
+  /** The web console and the root's redirect to it (src/http/console/; absent: not served). */
+  readonly console?: Router;
 }
 
 /**
- * Builds the express app: the transport adapters (webhook, API, Slack, health and metrics) over
+ * Builds the express app: the transport adapters (webhook, API, Slack, console, health and metrics) over
  * the stages, one authentication for all of them, one error handler.
  */
 export function createApp(deps: AppDeps): Express {
   const { auth, logger, metrics } = deps;
   const authenticate = auth.require(deps.apiCredentials, 'api', API_HINT);
+  const authorize = (role: Role) => auth.allow(role, 'api');
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(webhookRouter({ ...deps.webhook, auth, logger, metrics }));
   app.use(healthRouter({ store: deps.api.store, metrics, playbooks: deps.api.playbooks }));
-  app.use(apiRouter({ ...deps.api, authenticate, authenticateReload: auth.require(deps.apiCredentials, 'reload', API_HINT) }));
-  if (deps.guards) app.use(guardRouter({ ...deps.guards, authenticate }));
-  if (deps.runs) app.use(runRouter({ ...deps.runs, authenticate }));
+  app.use(apiRouter({ ...deps.api, authenticate, authorize, authenticateReload: auth.require(deps.apiCredentials, 'reload', API_HINT) }));
+  if (deps.guards) app.use(guardRouter({ ...deps.guards, authenticate, authorize }));
+  if (deps.runs) app.use(runRouter({ ...deps.runs, authenticate, authorize }));
   if (deps.slack) app.use(slackRouter({ ...deps.slack, auth, logger }));
+  if (deps.console) app.use(deps.console);
   app.use((req, _res, next) => next(new RemediatorError('not_found', `no route for ${req.method} ${req.path}`)));
   app.use(errorHandler(logger));
   return app;

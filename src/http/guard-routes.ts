@@ -4,31 +4,36 @@ import { RemediatorError } from '../domain/errors.js';
 import type { GuardSwitches } from '../guards/guard-switches.js';
 import { identityOf } from './auth.js';
 import { channelOf as via, objectBody } from './request-body.js';
+import type { Role } from './roles.js';
 
 /** What the pause and circuit routes need. */
 export interface GuardRouteDeps {
   readonly switches: GuardSwitches;
   /** Authenticates API callers (InboundAuth.require with the API tokens). */
   readonly authenticate: RequestHandler;
+  /** Requires a role of the authenticated caller (InboundAuth.allow). */
+  readonly authorize: (role: Role) => RequestHandler;
 }
 
 const NOTE_MAX = 500;
 
 /**
  * GET/POST /api/pause, POST /api/resume, GET /api/circuit, POST /api/circuit/close. Every route
- * needs an API token; changes record the token's identity and the channel (api or cli).
+ * needs an API token, changes the role operate; they record the token's identity and the channel
+ * (api or cli).
  */
 export function guardRouter(deps: GuardRouteDeps): Router {
   const router = express.Router();
   const auth = deps.authenticate;
   const json = express.json({ limit: '16kb' });
+  const operator = deps.authorize('operate');
 
   router.get('/api/pause', auth, async (_req, res) => {
     const s = await deps.switches.status();
     res.json({ now: s.now, paused: s.paused, pause: s.pause });
   });
 
-  router.post('/api/pause', auth, json, async (req, res) => {
+  router.post('/api/pause', auth, operator, json, async (req, res) => {
     const body = objectBody(req, '{"for": "2h", "reason": "…"}');
     const forText = body['for'];
     const reason = body['reason'];
@@ -41,7 +46,7 @@ export function guardRouter(deps: GuardRouteDeps): Router {
     res.json({ paused: true, pause });
   });
 
-  router.post('/api/resume', auth, async (req, res) => {
+  router.post('/api/resume', auth, operator, async (req, res) => {
     const lifted = await deps.switches.resume({ by: identityOf(res), via: via(req) });
     res.json({ resumed: lifted !== null, pause: lifted ?? (await deps.switches.status()).pause });
   });
@@ -51,7 +56,7 @@ export function guardRouter(deps: GuardRouteDeps): Router {
     res.json({ now: s.now, open: s.circuitOpen, circuit: s.circuit, budget: s.budget });
   });
 
-  router.post('/api/circuit/close', auth, json, async (req, res) => {
+  router.post('/api/circuit/close', auth, operator, json, async (req, res) => {
     const note = req.body === undefined ? undefined : objectBody(req, '{"note": "…"} or no body')['note'];
     if (note !== undefined && (typeof note !== 'string' || note.length > NOTE_MAX)) {
       throw new RemediatorError('bad_request', `"note" must be text of at most ${NOTE_MAX} characters`);

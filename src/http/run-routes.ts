@@ -4,12 +4,15 @@ import type { Verdict } from '../domain/approval.js';
 import { RemediatorError } from '../domain/errors.js';
 import { identityOf } from './auth.js';
 import { channelOf, objectBody } from './request-body.js';
+import type { Role } from './roles.js';
 
 /** What the approve, reject and cancel routes need. */
 export interface RunRouteDeps {
   readonly approvals: ApprovalService;
   /** Authenticates API callers (InboundAuth.require with the API tokens). */
   readonly authenticate: RequestHandler;
+  /** Requires a role of the authenticated caller (InboundAuth.allow). */
+  readonly authorize: (role: Role) => RequestHandler;
 }
 
 const COMMENT_MAX = 1000;
@@ -17,8 +20,8 @@ const COMMENT_MAX = 1000;
 /**
  * POST /api/runs/:id/approve, /reject and /cancel. The bearer token's identity is who decided;
  * the body may carry a comment and the `seq` of the request decided (approve, reject) or a reason
- * (cancel). Answers 200 with the run
- * as it is now; 403 for someone the playbook does not allow; 409, saying what happened instead,
+ * (cancel). Approving and rejecting need the role approve, cancelling the role operate. Answers
+ * 200 with the run as it is now; 403 for someone without the role or whom the playbook does not allow; 409, saying what happened instead,
  * when the run is no longer held (already decided, expired, cancelled by a resolve).
  */
 export function runRouter(deps: RunRouteDeps): Router {
@@ -34,9 +37,10 @@ export function runRouter(deps: RunRouteDeps): Router {
     const result = await deps.approvals.decide(String(req.params['id']), verdict, { id: identityOf(res), via: channelOf(req) }, comment, seq);
     answer(res, result);
   };
-  router.post('/api/runs/:id/approve', auth, json, verdictRoute('approve'));
-  router.post('/api/runs/:id/reject', auth, json, verdictRoute('reject'));
-  router.post('/api/runs/:id/cancel', auth, json, async (req, res) => {
+  const approver = deps.authorize('approve');
+  router.post('/api/runs/:id/approve', auth, approver, json, verdictRoute('approve'));
+  router.post('/api/runs/:id/reject', auth, approver, json, verdictRoute('reject'));
+  router.post('/api/runs/:id/cancel', auth, deps.authorize('operate'), json, async (req, res) => {
     const reason = note(req, 'reason');
     const result = await deps.approvals.cancel(String(req.params['id']), { id: identityOf(res), via: channelOf(req) }, reason ?? '');
     answer(res, result);

@@ -1,8 +1,10 @@
 import type { Identity } from '../domain/approval.js';
 import type { GuardState } from '../domain/decision.js';
 import type { NewEvent, RunState } from '../domain/run.js';
-import type { CircuitRecord, EventQuery, PauseRecord } from '../domain/store.js';
-import type { Row } from './rows.js';
+import type { CircuitRecord, EventQuery, PauseRecord, RunPage, RunQuery } from '../domain/store.js';
+import { RUN_SEARCH_WINDOW } from '../domain/store-records.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
+import { toRun, type Row } from './rows.js';
 
 /**
  * What the two stores share besides the row mappers (rows.ts): the pure pieces around their SQL,
@@ -80,6 +82,67 @@ export function cancelChange(
   };
 }
 
+/** WHERE clauses with `?` for each value (PostgreSQL numbers them). */
+export interface Clauses {
+  readonly clauses: string[];
+  readonly args: unknown[];
+}
+
+/**
+ * The WHERE clauses of a run listing: `indexed` are served by an index (state, playbook, the
+ * cursor), `scanned` are checked row by row (mode, text), which is why a page of those looks
+ * through a bounded window of runs. `like` is the dialect's case-insensitive LIKE.
+ */
+export function runFilter(q: RunQuery, like: 'LIKE' | 'ILIKE'): { indexed: Clauses; scanned: Clauses } {
+  const indexed: Clauses = { clauses: [], args: [] };
+  const scanned: Clauses = { clauses: [], args: [] };
+  const add = (to: Clauses, clause: string, ...values: unknown[]) => {
+    to.clauses.push(clause);
+    to.args.push(...values);
+  };
+  if (q.state) add(indexed, 'state = ?', q.state);
+  if (q.playbook) add(indexed, 'playbook = ?', q.playbook);
+  if (q.cursor) add(indexed, 'id < ?', decodeCursor(q.cursor));
+  // SQLite stores flags as 0/1, PostgreSQL as BOOLEAN; both compare with a literal.
+  if (q.dryRun !== undefined) add(scanned, like === 'LIKE' ? `dry_run = ${q.dryRun ? 1 : 0}` : `dry_run = ${q.dryRun ? 'TRUE' : 'FALSE'}`);
+  for (const word of (q.text ?? '').split(/\s+/).filter((w) => w !== '')) {
+    const eq = word.indexOf('=');
+    if (eq > 0) {
+      // Labels are stored as JSON.stringify writes them: "name":"value", exactly.
+      add(scanned, `labels ${like} ? ESCAPE '\\'`, `%${likeEscape(`${JSON.stringify(word.slice(0, eq))}:${JSON.stringify(word.slice(eq + 1))}`)}%`);
+    } else {
+      add(
+        scanned,
+        `(alertname ${like} ? ESCAPE '\\' OR labels ${like} ? ESCAPE '\\')`,
+        `%${likeEscape(word)}%`,
+        `%${likeEscape(JSON.stringify(word).slice(1, -1))}%`,
+      );
+    }
+  }
+  return { indexed, scanned };
+}
+
+/** The offset of a search window's last run (its boundary) in the indexed filters' order. */
+export function searchOffset(q: RunQuery): number {
+  return Math.max(1, Math.floor(q.window ?? RUN_SEARCH_WINDOW)) - 1;
+}
+
+/**
+ * A page from the rows a listing read (one more than the page, to know there is a next one), and,
+ * for a search, the id where its window ended (null: it reached the oldest run).
+ */
+export function runPage(rows: readonly Row[], limit: number, windowEnd?: string | null): RunPage {
+  const runs = rows.slice(0, limit).map(toRun);
+  const last = runs[runs.length - 1];
+  if (rows.length > limit && last) return { runs, next: encodeCursor(last.id) };
+  if (windowEnd) return { runs, next: encodeCursor(windowEnd), partial: true };
+  return { runs, next: null };
+}
+
+function likeEscape(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
 /** The WHERE clauses of an event listing, with `?` for each value (PostgreSQL numbers them). */
 export function eventFilter(q: EventQuery): { clauses: string[]; args: unknown[] } {
   const clauses: string[] = [];
@@ -94,5 +157,6 @@ export function eventFilter(q: EventQuery): { clauses: string[]; args: unknown[]
   if (q.since !== undefined) add('at >= ?', q.since);
   if (q.until !== undefined) add('at < ?', q.until);
   if (q.afterId !== undefined) add('id > ?', q.afterId);
+  if (q.beforeId !== undefined) add('id < ?', q.beforeId);
   return { clauses, args };
 }

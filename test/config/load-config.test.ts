@@ -23,7 +23,8 @@ test('defaults apply with no file, no environment and no flags', () => {
     logLevel: 'info',
     logFormat: 'json',
     webhook: { maxBodyBytes: 1048576 },
-    auth: { generateTokens: false },
+    auth: { generateTokens: false, roles: {}, tokenRoles: ['view', 'approve', 'operate'], proxy: { from: [], roles: ['view'] } },
+    console: { enabled: true, sessionIdle: 1_800_000, sessionMax: 43_200_000 },
     runs: {
       maxConcurrent: 4,
       outputCapBytes: 65536,

@@ -108,7 +108,7 @@ function linkText(run: RunDetail, publicUrl: string | null): string | null {
   const links = [
     run.generatorUrl === null ? null : link(run.generatorUrl, 'Alert source'),
     runbook === undefined ? null : link(runbook, 'Runbook'),
-    publicUrl === null ? null : link(`${publicUrl.replace(/\/+$/, '')}/api/runs/${encodeURIComponent(run.id)}`, 'Run in the API'),
+    publicUrl === null ? null : link(`${publicUrl.replace(/\/+$/, '')}/console/runs/${encodeURIComponent(run.id)}`, 'Run in the console'),
   ].filter((l): l is string => l !== null);
   return links.length > 0 ? links.join(' · ') : null;
 }

@@ -1,8 +1,7 @@
-import type { AuditEvent, Run, RunDetail } from '../../domain/run.js';
-import type { EventQuery, RunQuery } from '../../domain/store.js';
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import type { AuditEvent, RunDetail } from '../../domain/run.js';
+import type { EventQuery, RunPage, RunQuery } from '../../domain/store.js';
 import { toApproval, toEvent, toRun, toStep } from '../rows.js';
-import { eventFilter } from '../store-pieces.js';
+import { eventFilter, runFilter, runPage, searchOffset } from '../store-pieces.js';
 import { type Row } from './pg-rows.js';
 import type { Tx } from './transaction.js';
 
@@ -20,21 +19,25 @@ export async function getRun(tx: Tx, id: string): Promise<RunDetail | null> {
 }
 
 /** Runs newest first, filtered, a page at a time. */
-export async function listRuns(query: Query, q: RunQuery): Promise<{ runs: Run[]; next: string | null }> {
-  const where: string[] = [];
-  const args: unknown[] = [];
-  const add = (clause: string, value: unknown) => {
-    args.push(value);
-    where.push(clause.replace('?', `$${args.length}`));
+export async function listRuns(query: Query, q: RunQuery): Promise<RunPage> {
+  const { indexed, scanned } = runFilter(q, 'ILIKE');
+  // `?` numbered in order: $1, $2, …
+  const numbered = (clauses: readonly string[]) => {
+    let n = 0;
+    const text = clauses.join(' AND ').replace(/\?/g, () => `$${++n}`);
+    return { where: text ? `WHERE ${text}` : '', next: n + 1 };
   };
-  if (q.state) add('state = ?', q.state);
-  if (q.playbook) add('playbook = ?', q.playbook);
-  if (q.cursor) add('id < ?', decodeCursor(q.cursor));
-  args.push(q.limit + 1);
-  const rows = await query(`SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT $${args.length}`, args);
-  const runs = rows.slice(0, q.limit).map(toRun);
-  const last = runs[runs.length - 1];
-  return { runs, next: rows.length > q.limit && last ? encodeCursor(last.id) : null };
+  if (scanned.clauses.length === 0) {
+    const w = numbered(indexed.clauses);
+    return runPage(await query(`SELECT * FROM runs ${w.where} ORDER BY id DESC LIMIT $${w.next}`, [...indexed.args, q.limit + 1]), q.limit);
+  }
+  // A search looks through a window of runs the indexes find, newest first (see the SQLite store).
+  const w = numbered(indexed.clauses);
+  const [end] = await query(`SELECT id FROM runs ${w.where} ORDER BY id DESC LIMIT 1 OFFSET $${w.next}`, [...indexed.args, searchOffset(q)]);
+  const endId = end ? String(end['id']) : null;
+  const all = numbered([...indexed.clauses, ...scanned.clauses, ...(endId ? ['id >= ?'] : [])]);
+  const args = [...indexed.args, ...scanned.args, ...(endId ? [endId] : []), q.limit + 1];
+  return runPage(await query(`SELECT * FROM runs ${all.where} ORDER BY id DESC LIMIT $${all.next}`, args), q.limit, endId);
 }
 
 /** Events in id order, filtered; `afterId` pages. */
@@ -43,5 +46,10 @@ export async function listEvents(query: Query, q: EventQuery): Promise<AuditEven
   const args = [...filter.args];
   const where = filter.clauses.map((clause, i) => clause.replace('?', `$${i + 1}`));
   args.push(q.limit);
-  return (await query(`SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT $${args.length}`, args)).map(toEvent);
+  return (
+    await query(
+      `SELECT * FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id${q.newestFirst ? ' DESC' : ''} LIMIT $${args.length}`,
+      args,
+    )
+  ).map(toEvent);
 }

@@ -17,6 +17,7 @@ import type {
   NewRun,
   PauseRecord,
   PruneResult,
+  RunPage,
   RunQuery,
   RunTransition,
   Store,
@@ -238,7 +239,7 @@ export class PostgresStore implements Store {
     return this.tx('reading a run', (tx) => getRun(tx, id), 'read');
   }
 
-  listRuns(query: RunQuery): Promise<{ runs: Run[]; next: string | null }> {
+  listRuns(query: RunQuery): Promise<RunPage> {
     return listRuns((text, values) => this.db.query('listing runs', text, values), query);
   }
 

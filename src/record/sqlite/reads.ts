@@ -1,9 +1,8 @@
-import type { AuditEvent, Run, RunDetail, RunState } from '../../domain/run.js';
-import type { EventQuery, RunQuery } from '../../domain/store.js';
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import type { AuditEvent, RunDetail, RunState } from '../../domain/run.js';
+import type { EventQuery, RunPage, RunQuery } from '../../domain/store.js';
 import type { SqliteContext } from './context.js';
 import { toApproval, toEvent, toRun, toStep, type Row } from '../rows.js';
-import { eventFilter } from '../store-pieces.js';
+import { eventFilter, runFilter, runPage, searchOffset } from '../store-pieces.js';
 
 /** A run with its steps, approvals and events. */
 export function getRun(ctx: SqliteContext, id: string): RunDetail | null {
@@ -16,26 +15,21 @@ export function getRun(ctx: SqliteContext, id: string): RunDetail | null {
 }
 
 /** Runs newest first, filtered, a page at a time. */
-export function listRuns(ctx: SqliteContext, q: RunQuery): { runs: Run[]; next: string | null } {
-  const where: string[] = [];
-  const args: unknown[] = [];
-  if (q.state) {
-    where.push('state = ?');
-    args.push(q.state);
+export function listRuns(ctx: SqliteContext, q: RunQuery): RunPage {
+  const { indexed, scanned } = runFilter(q, 'LIKE');
+  const where = (clauses: readonly string[]) => (clauses.length ? `WHERE ${clauses.join(' AND ')}` : '');
+  if (scanned.clauses.length === 0) {
+    const rows = ctx.sql(`SELECT * FROM runs ${where(indexed.clauses)} ORDER BY id DESC LIMIT ?`).all(...indexed.args, q.limit + 1) as Row[];
+    return runPage(rows, q.limit);
   }
-  if (q.playbook) {
-    where.push('playbook = ?');
-    args.push(q.playbook);
-  }
-  if (q.cursor) {
-    where.push('id < ?');
-    args.push(decodeCursor(q.cursor));
-  }
-  const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-  const rows = ctx.sql(sql).all(...args, q.limit + 1) as Row[];
-  const runs = rows.slice(0, q.limit).map(toRun);
-  const last = runs[runs.length - 1];
-  return { runs, next: rows.length > q.limit && last ? encodeCursor(last.id) : null };
+  // A search looks through a window of runs the indexes find, newest first: its end is read from
+  // the index alone, then only rows inside it are checked one by one.
+  const end = ctx.sql(`SELECT id FROM runs ${where(indexed.clauses)} ORDER BY id DESC LIMIT 1 OFFSET ?`).get(...indexed.args, searchOffset(q)) as
+    { id: string } | undefined;
+  const clauses = [...indexed.clauses, ...scanned.clauses, ...(end ? ['id >= ?'] : [])];
+  const args = [...indexed.args, ...scanned.args, ...(end ? [end.id] : [])];
+  const rows = ctx.sql(`SELECT * FROM runs ${where(clauses)} ORDER BY id DESC LIMIT ?`).all(...args, q.limit + 1) as Row[];
+  return runPage(rows, q.limit, end?.id ?? null);
 }
 
 /** Events in id order, filtered; `afterId` pages. */
@@ -45,10 +39,11 @@ export function listEvents(ctx: SqliteContext, q: EventQuery): AuditEvent[] {
   // With a time window and no run, ordering by id would lead the planner to walk the table
   // from the first event; `+id` makes it pick the ids through the time indexes first (a
   // million events: 300 ms → 1 ms for the last day; bench/listing.ts).
+  const order = q.newestFirst ? 'DESC' : '';
   const sql =
     q.since !== undefined && q.runId === undefined
-      ? `SELECT * FROM events WHERE id IN (SELECT id FROM events ${filter} ORDER BY +id LIMIT ?) ORDER BY id`
-      : `SELECT * FROM events ${filter} ORDER BY id LIMIT ?`;
+      ? `SELECT * FROM events WHERE id IN (SELECT id FROM events ${filter} ORDER BY +id ${order} LIMIT ?) ORDER BY id ${order}`
+      : `SELECT * FROM events ${filter} ORDER BY id ${order} LIMIT ?`;
   return (ctx.sql(sql).all(...args, q.limit) as Row[]).map(toEvent);
 }
 

@@ -1,6 +1,14 @@
 import type Database from 'better-sqlite3';
 import type { EventKind, RunState, RenderedStep } from '../../domain/run.js';
-import { REPORT_EVENT_KINDS, type ReportEvent, type ReportRun, type ReportWindow, type SuppressionCount } from '../../report/report.js';
+import {
+  REPORT_EVENT_KINDS,
+  ReportBuilder,
+  type Report,
+  type ReportEvent,
+  type ReportRun,
+  type ReportWindow,
+  type SuppressionCount,
+} from '../../report/report.js';
 import { runIdPrefix } from '../ids.js';
 import { openReadOnly } from './read-only.js';
 
@@ -39,6 +47,39 @@ export class ReportReader {
     } finally {
       this.db.exec('COMMIT');
     }
+  }
+
+  /** The report of a window, from one snapshot. */
+  report(w: ReportWindow): Report {
+    return this.reports([w])[0] as Report;
+  }
+
+  /**
+   * The reports of several windows of one playbook (or all), from one snapshot and one pass over
+   * the runs of all of them together (the console's weekly figures: one read, not eight).
+   */
+  reports(windows: readonly ReportWindow[]): Report[] {
+    const first = windows[0];
+    if (first === undefined) return [];
+    const union = {
+      since: windows.reduce((m, w) => (w.since < m ? w.since : m), first.since),
+      until: windows.reduce((m, w) => (w.until > m ? w.until : m), first.until),
+      playbook: first.playbook,
+    };
+    if (windows.some((w) => w.playbook !== first.playbook)) throw new Error('reports: every window must name the same playbook (or none)');
+    return this.snapshot(() => {
+      const builders = windows.map(() => new ReportBuilder());
+      for (const run of this.runs(union)) {
+        windows.forEach((w, i) => {
+          if (run.createdAt >= w.since && run.createdAt < w.until) builders[i]?.addRun(run);
+        });
+      }
+      return windows.map((w, i) => {
+        const builder = builders[i] as ReportBuilder;
+        for (const s of this.suppressions(w)) builder.addSuppressions(s);
+        return builder.build(w);
+      });
+    });
   }
 
   /**

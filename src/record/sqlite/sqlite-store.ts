@@ -19,6 +19,7 @@ import type {
   NewRun,
   PauseRecord,
   PruneResult,
+  RunPage,
   RunQuery,
   RunTransition,
   Store,
@@ -310,7 +311,7 @@ export class SqliteStore implements Store {
     return this.wrap('reading a run', () => getRun(this.ctx, id));
   }
 
-  listRuns(q: RunQuery): Promise<{ runs: Run[]; next: string | null }> {
+  listRuns(q: RunQuery): Promise<RunPage> {
     return this.wrap('listing runs', () => listRuns(this.ctx, q));
   }
 

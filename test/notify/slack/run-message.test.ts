@@ -160,7 +160,7 @@ describe('runMessage', () => {
     const all = allMrkdwn(blocks as Block[]);
     // Our own tokens (dates, links we label) are the only "<" Slack would parse: no mention, channel or link of theirs.
     const tokens = all.match(/<[^>]*>/g) ?? [];
-    const ours = (t: string): boolean => t.startsWith('<!date^') || /^<https?:\/\/[^|]*\|(Alert source|Runbook|Run in the API)>$/.test(t);
+    const ours = (t: string): boolean => t.startsWith('<!date^') || /^<https?:\/\/[^|]*\|(Alert source|Runbook|Run in the console)>$/.test(t);
     assert.ok(tokens.every(ours), `unexpected tokens: ${tokens.join(' ')}`);
     assert.doesNotMatch(all, /<!channel>|<!here>|<@U123>|<#C1>|<http:\/\/evil/);
     // Every "&" is the start of an entity we wrote.
@@ -182,10 +182,10 @@ describe('runMessage', () => {
     const text = allMrkdwn(blocks);
     assert.match(text, /<http:\/\/prometheus\.example:9090\/graph\?g0\.expr=up&amp;g0\.tab=1\|Alert source>/);
     assert.match(text, /<https:\/\/wiki\.example\/runbooks\/api\|Runbook>/);
-    assert.match(text, /<https:\/\/remediator\.example\/api\/runs\/r_01\|Run in the API>/);
+    assert.match(text, /<https:\/\/remediator\.example\/console\/runs\/r_01\|Run in the console>/);
 
     const hostile = allMrkdwn(blocksOf(run({ generatorUrl: 'javascript:alert(1)', annotations: { runbook_url: 'https://wiki.example/a|<!channel>' } })));
-    assert.doesNotMatch(hostile, /javascript|Alert source|Run in the API|<!channel>/);
+    assert.doesNotMatch(hostile, /javascript|Alert source|Run in the console|<!channel>/);
     assert.match(hostile, /<https:\/\/wiki\.example\/a%7C%3C!channel%3E\|Runbook>/);
   });
 
