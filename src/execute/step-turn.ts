@@ -110,6 +110,7 @@ async function attemptWithRetries(ex: Execution, turn: StepTurn, rendered: Rende
       settings: ex.deps.settings,
       signal,
       dryRun: run.dryRun,
+      redactor: secrets,
       runEnv: { REMEDIATOR_RUN_ID: run.id, REMEDIATOR_PLAYBOOK: run.playbook, REMEDIATOR_DRY_RUN: run.dryRun ? '1' : '0' },
       isResolved: async () => (await store.getRun(run.id))?.resolvedAt != null,
       announce: (text, channel) => ex.notices.send(run, { kind: 'step', text, channel, runId: run.id, playbook: run.playbook }),

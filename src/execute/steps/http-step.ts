@@ -15,5 +15,10 @@ export const httpStep: StepKind<'http'> = {
   changesSomething: () => true,
   inDryRun: (step) => (step.readOnly ? 'execute' : 'plan'),
   execute: (step, rendered, ctx) =>
-    runHttpStep(rendered, rendered.expectStatus, { signal: ctx.signal, timeoutMs: step.timeoutMs ?? 30_000, outputCapBytes: ctx.settings.outputCapBytes }),
+    runHttpStep(rendered, rendered.expectStatus, {
+      signal: ctx.signal,
+      timeoutMs: step.timeoutMs ?? 30_000,
+      outputCapBytes: ctx.settings.outputCapBytes,
+      redactor: ctx.redactor,
+    }),
 };

@@ -67,8 +67,8 @@ export async function runCommand(argv: readonly string[], options: CommandOption
   // The group may still hold children that ignored SIGTERM after the leader exited.
   if (why !== null) signalGroup(child.pid, 'SIGKILL');
 
-  const out = stdout.text();
-  const err = stderr.text();
+  const out = stdout.text(ctx.redactor);
+  const err = stderr.text(ctx.redactor);
   const output = err ? `${out}${out && !out.endsWith('\n') ? '\n' : ''}--- stderr ---\n${err}` : out;
   const exitCode = typeof result.exitCode === 'number' ? result.exitCode : null;
   const vars = { stdout: out, stderr: err, ...(exitCode === null ? {} : { exitCode }) };
@@ -82,13 +82,13 @@ export async function runCommand(argv: readonly string[], options: CommandOption
         : `${file} could not run: ${result.shortMessage ?? result.message}`;
     return { ok: false, exitCode, output, error: result.signal ? `killed by ${result.signal}` : message, vars };
   }
-  return { ok: exitCode === 0, exitCode, output, error: exitCode === 0 ? null : `exited with code ${exitCode}${lastLine(err)}`, vars };
+  return { ok: exitCode === 0, exitCode, output, error: exitCode === 0 ? null : `exited with code ${exitCode}${lastLine(err, ctx)}`, vars };
 }
 
-/** ": <the last line the command wrote to stderr>", which usually says why it failed. */
-function lastLine(text: string): string {
+/** ": <the last line the command wrote to stderr>", which usually says why it failed; a long one cut (and its cut redacted). */
+function lastLine(text: string, ctx: StepContext): string {
   const line = text.trimEnd().split('\n').pop()?.trim() ?? '';
-  return line === '' ? '' : `: ${line.length > 200 ? `${line.slice(0, 200)}…` : line}`;
+  return line === '' ? '' : `: ${line.length > 200 ? `${ctx.redactor.redactCut(line.slice(0, 200), null).head}…` : line}`;
 }
 
 function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {

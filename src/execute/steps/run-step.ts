@@ -21,7 +21,7 @@ export const runStep: StepKind<'run'> = {
     return runCommand(
       argv,
       { env: childEnv(ctx.settings, ctx.runEnv, rendered.env), cwd: rendered.cwd, killGraceMs: ctx.settings.killGraceMs },
-      { signal: ctx.signal, timeoutMs: step.timeoutMs ?? ctx.settings.defaultTimeoutMs, outputCapBytes: ctx.settings.outputCapBytes },
+      { signal: ctx.signal, timeoutMs: step.timeoutMs ?? ctx.settings.defaultTimeoutMs, outputCapBytes: ctx.settings.outputCapBytes, redactor: ctx.redactor },
     );
   },
 };

@@ -1,6 +1,7 @@
 import type { Step } from '../../domain/playbook.js';
 import type { RenderedStep } from '../../domain/run.js';
 import type { StepOutcome } from '../../domain/step-outcome.js';
+import type { OutputRedactor } from '../output-cap.js';
 
 /** The kinds of step a playbook can have. */
 export type StepKindName = Step['kind'];
@@ -36,6 +37,8 @@ export interface StepBodyContext {
   /** Aborted when the run is cancelled or the daemon shuts down. */
   readonly signal: AbortSignal;
   readonly dryRun: boolean;
+  /** Hides secrets in captured output; where a cap cut it, by position. */
+  readonly redactor: OutputRedactor;
   /** Variables every command of the run sees (REMEDIATOR_RUN_ID, …). */
   readonly runEnv: Readonly<Record<string, string>>;
   /** Whether the run's alert has resolved since (verify: { resolved: true }). */
