@@ -30,6 +30,7 @@ import { reloadPlaybooks, type ReloadResult } from '../playbook/reload-playbooks
 import { playbookWarnings } from '../playbook/warnings.js';
 import { openStore } from '../record/open-store.js';
 import { RetentionJob } from '../record/retention-job.js';
+import { StoreHealth, watchedStore } from '../record/store-health.js';
 
 /** A running daemon. */
 export interface Daemon {
@@ -78,7 +79,9 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   const warningContext = { execution: config.execution, groups: config.approvals.groups, identities: secrets.apiTokens.map((t) => t.identity) };
   for (const w of playbookWarnings(loaded.playbooks, warningContext)) logger.warn(w.message, { playbook: w.playbook });
 
-  const store = await openStore(config.db, clock);
+  // Every write's outcome is watched: readiness must say so when the store stops taking writes.
+  const storeHealth = new StoreHealth();
+  const store = watchedStore(await openStore(config.db, clock), storeHealth);
   await store.appendEvents([
     { kind: 'playbooks.loaded', data: { directory: path.resolve(config.playbooks), files: loaded.files, count: loaded.playbooks.length } },
   ]);
@@ -147,6 +150,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     logger,
     metrics,
     auth: new InboundAuth({ store, metrics, logger, clock }),
+    storeHealth,
     apiCredentials,
     webhook: {
       receiver: pipeline.receiver,

@@ -134,8 +134,12 @@ export interface LeaseStore {
    * run left `running` may belong to a live replica and only an expired lease tells otherwise.
    */
   readonly exclusive: boolean;
-  /** Extends the lease of every run `owner` is executing; returns how many. */
-  renewLeases(owner: string, until: string): Promise<number>;
+  /**
+   * Extends the leases of `runIds`, the runs `owner` is driving now, while they are still running
+   * and its own; returns the ids renewed. Only runs named: a run whose walk stopped (an error
+   * the process could not record) must not be kept alive by a heartbeat that nothing is behind.
+   */
+  renewLeases(owner: string, until: string, runIds: readonly string[]): Promise<string[]>;
   /**
    * Marks `running` runs whose lease ran out before `at` as interrupted (the replica executing
    * them stopped heartbeating), with their running step; returns their ids.
@@ -179,7 +183,10 @@ export interface RetentionStore {
 
 /** Readiness and shutdown. */
 export interface StoreLifecycle {
-  /** Throws when the store cannot serve (readiness). */
+  /**
+   * Throws when the store cannot serve (readiness): a small durable write, not only a read, so a
+   * full disk or a read-only database shows here as it does to a webhook.
+   */
   ping(): Promise<void>;
   close(): Promise<void>;
 }

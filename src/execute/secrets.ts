@@ -117,7 +117,12 @@ export class SecretStore implements OutputRedactor {
 export function encodedForms(value: string): string[] {
   const forms = [value];
   const percent = encodeURIComponent(value);
-  forms.push(percent, percent.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()), new URLSearchParams({ v: value }).toString().slice(2), encodeURI(value));
+  forms.push(
+    percent,
+    percent.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
+    new URLSearchParams({ v: value }).toString().slice(2),
+    encodeURI(value),
+  );
   const json = JSON.stringify(value).slice(1, -1);
   forms.push(json, json.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).replace(/\//g, '\\/'));
   const bytes = Buffer.from(value, 'utf8');

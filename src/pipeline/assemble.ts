@@ -87,6 +87,9 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     clock,
     logger,
     onInterrupted: (ids) => changes.endedElsewhere(ids, 'interrupted'),
+    driving: (): readonly string[] => executor.driving(),
+    onLost: (ids): void =>
+      executor.release(ids, 'another replica interrupted the run after its lease ran out (this replica lost the database for longer than the lease)'),
   });
   const switches = new GuardSwitches({ store, clock, logger, metrics, notifiers, budget: settings.decide.budget });
 
@@ -117,7 +120,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
 
   // 4. execute: every created run is queued for a slot.
   const liveRefused = () => (settings.execution === 'dry-run' ? 'the daemon now runs with execution dry-run' : null);
-  const executor = new Executor({
+  const executor: Executor = new Executor({
     store,
     logger,
     metrics,

@@ -9,7 +9,12 @@ import type { StepContext } from '../../src/execute/steps/step-context.js';
 import { freePort } from '../support/alertmanager.js';
 import { reply, startHttpServer, type TestHttpServer } from '../support/http-server.js';
 
-const ctx = (timeoutMs = 5_000, outputCapBytes = 64 * 1024, signal = new AbortController().signal): StepContext => ({ signal, timeoutMs, outputCapBytes, redactor: NO_REDACTION });
+const ctx = (timeoutMs = 5_000, outputCapBytes = 64 * 1024, signal = new AbortController().signal): StepContext => ({
+  signal,
+  timeoutMs,
+  outputCapBytes,
+  redactor: NO_REDACTION,
+});
 
 /** Resolves true when the response's connection closes, false if it is still open after `ms`. */
 function closedWithin(res: ServerResponse, ms: number): Promise<boolean> {

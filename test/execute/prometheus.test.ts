@@ -134,7 +134,11 @@ describe('verify with a Prometheus check that cannot be made', { timeout: 30_000
       test(`${c.name}: inconclusive, never success`, async () => {
         server.handle((req, res) => (req.url?.startsWith('/prom/api/v1/query?query=vector(1)') ? reply(res, c.status, c.body) : reply(res, 404, 'wrong path')));
         // A trailing slash on the configured URL is allowed.
-        const r = await pollUntil(prometheusCheck(`${server.url}/prom/`, 'vector(1)', TRY_TIMEOUT_MS, CAP, NO_REDACTION), { withinMs: 200, everyMs: 50 }, ctx());
+        const r = await pollUntil(
+          prometheusCheck(`${server.url}/prom/`, 'vector(1)', TRY_TIMEOUT_MS, CAP, NO_REDACTION),
+          { withinMs: 200, everyMs: 50 },
+          ctx(),
+        );
         assert.equal(r.ok, false);
         assert.match(r.error ?? '', c.error);
         assert.match(r.error ?? '', /^inconclusive: /);

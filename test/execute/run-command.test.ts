@@ -8,7 +8,12 @@ import { ROOT } from '../support/fixtures.js';
 const SCRIPTS = path.join(ROOT, 'test', 'fixtures', 'scripts');
 const node = process.execPath;
 const env = { PATH: process.env['PATH'] ?? '' };
-const ctx = (timeoutMs = 10_000, outputCapBytes = 64 * 1024, signal = new AbortController().signal) => ({ signal, timeoutMs, outputCapBytes, redactor: NO_REDACTION });
+const ctx = (timeoutMs = 10_000, outputCapBytes = 64 * 1024, signal = new AbortController().signal) => ({
+  signal,
+  timeoutMs,
+  outputCapBytes,
+  redactor: NO_REDACTION,
+});
 const script = (name: string, ...args: string[]) => [node, path.join(SCRIPTS, name), ...args];
 
 describe('run steps: real child processes, never a shell', () => {

@@ -24,7 +24,15 @@ describe('the redactor hides whole values and their encodings, and nothing a gue
     ['URL-safe base64', `x ${b64(`\u00ff\u00fe${LONG}`).replace(/\+/g, '-').replace(/\//g, '_')}`, 'x '],
     ['the notification URL (a hidden value)', `POST ${NOTIFY_URL} failed`, 'POST *** failed'],
   ];
-  const withQuote = new SecretStore({ REMEDIATOR_SECRET_Q: 'q"uo\\te-secret', REMEDIATOR_SECRET_P: 'p@ss/w0rd&more!', REMEDIATOR_SECRET_S: 'pass word 123', REMEDIATOR_SECRET_C: 'café/secret' }, null);
+  const withQuote = new SecretStore(
+    {
+      REMEDIATOR_SECRET_Q: 'q"uo\\te-secret',
+      REMEDIATOR_SECRET_P: 'p@ss/w0rd&more!',
+      REMEDIATOR_SECRET_S: 'pass word 123',
+      REMEDIATOR_SECRET_C: 'café/secret',
+    },
+    null,
+  );
   for (const [what, text, starts] of mustMask) {
     test(`masks: ${what}`, () => {
       const out = withQuote.redact(store.redact(text));

@@ -48,10 +48,16 @@ export const verifyStep: StepKind<'verify'> = {
             )
           : async () => ((await ctx.isResolved()) ? { holds: true, measured: 'the alert resolved' } : { holds: false, measured: 'the alert is still firing' });
     const poll = { withinMs: rendered.withinMs, everyMs: rendered.everyMs };
-    if (step.timeoutMs === null) return pollUntil(check, poll, { signal: ctx.signal, timeoutMs: rendered.withinMs, outputCapBytes: settings.outputCapBytes, redactor: ctx.redactor });
+    if (step.timeoutMs === null)
+      return pollUntil(check, poll, { signal: ctx.signal, timeoutMs: rendered.withinMs, outputCapBytes: settings.outputCapBytes, redactor: ctx.redactor });
     const deadline = withDeadline(ctx.signal, step.timeoutMs, () => new Error(`timed out after ${step.timeoutMs} ms`));
     try {
-      const outcome = await pollUntil(check, poll, { signal: deadline.signal, timeoutMs: rendered.withinMs, outputCapBytes: settings.outputCapBytes, redactor: ctx.redactor });
+      const outcome = await pollUntil(check, poll, {
+        signal: deadline.signal,
+        timeoutMs: rendered.withinMs,
+        outputCapBytes: settings.outputCapBytes,
+        redactor: ctx.redactor,
+      });
       // pollUntil calls any abort "cancelled"; when our deadline was the cause, say so.
       return !outcome.ok && deadline.signal.aborted && !ctx.signal.aborted ? { ...outcome, error: `timed out after ${step.timeoutMs} ms` } : outcome;
     } finally {

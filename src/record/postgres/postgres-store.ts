@@ -222,8 +222,8 @@ export class PostgresStore implements Store {
     });
   }
 
-  renewLeases(owner: string, until: string): Promise<number> {
-    return renewLeases((text, values) => this.db.query('renewing leases', text, values), owner, until);
+  renewLeases(owner: string, until: string, runIds: readonly string[]): Promise<string[]> {
+    return renewLeases((text, values) => this.db.query('renewing leases', text, values), owner, until, runIds);
   }
 
   interruptExpired(at: string, reason: string): Promise<string[]> {
@@ -263,8 +263,9 @@ export class PostgresStore implements Store {
     return rows.map(toChainedEvent);
   }
 
+  /** txid_current() makes the statement a write (an xid, a commit record flushed): a read-only or full database fails it. */
   async ping(): Promise<void> {
-    await this.db.query('ping', 'SELECT 1');
+    await this.db.query('ping', 'SELECT txid_current()');
   }
 
   async close(): Promise<void> {

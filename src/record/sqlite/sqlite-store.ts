@@ -201,8 +201,8 @@ export class SqliteStore implements Store {
     return result;
   }
 
-  renewLeases(owner: string, until: string): Promise<number> {
-    return this.wrap('renewing leases', () => renewLeases(this.ctx, owner, until));
+  renewLeases(owner: string, until: string, runIds: readonly string[]): Promise<string[]> {
+    return this.wrap('renewing leases', () => renewLeases(this.ctx, owner, until, runIds));
   }
 
   interruptExpired(at: string, reason: string): Promise<string[]> {
@@ -346,9 +346,13 @@ export class SqliteStore implements Store {
     );
   }
 
+  /**
+   * A durable write with no schema of its own: setting the file's application id (the same value
+   * each time, "RMDR") writes a page and syncs it, so a full disk or a read-only file fails here.
+   */
   ping(): Promise<void> {
     return this.wrap('ping', () => {
-      this.sql('SELECT 1').get();
+      this.durably(() => this.db.pragma('application_id = 1380795474'));
     });
   }
 
