@@ -184,8 +184,19 @@ export class SqliteStore implements Store {
     try {
       ids = this.durably(() => items.map((item) => insertBatch(this.ctx, item.batch)));
     } catch (err) {
-      const error = storeError('saving a batch', err);
-      for (const item of items) item.reject(error);
+      if (items.length === 1) {
+        items[0]?.reject(storeError('saving a batch', err));
+        return;
+      }
+      // One item that cannot be written (whatever it holds) must not fail the others it shared the
+      // commit with: each is tried again alone, in its own durable transaction.
+      for (const item of items) {
+        try {
+          item.resolve(this.durably(() => insertBatch(this.ctx, item.batch)));
+        } catch (alone) {
+          item.reject(storeError('saving a batch', alone));
+        }
+      }
       return;
     }
     items.forEach((item, i) => item.resolve(ids[i] as string));
