@@ -7,7 +7,7 @@ export const httpStep: StepKind<'http'> = {
   render: (step, t) => ({
     kind: 'http',
     method: step.request.method,
-    url: t.text(step.request.url),
+    url: t.url(step.request.url),
     headers: t.record(step.request.headers),
     body: t.deep(step.request.body),
     expectStatus: [...step.expectStatus],

@@ -13,6 +13,8 @@ export type RenderedOf<K extends StepKindName> = Extract<RenderedStep, { kind: K
 /** Renders template text; each call turns one templated string into exactly one string. */
 export interface TemplateText {
   text(source: string): string;
+  /** A URL: each value percent-encoded for the component it stands in (src/playbook/url-template.ts). */
+  url(source: string): string;
   /** Every value of a string map. */
   record(source: Readonly<Record<string, string>>): Record<string, string>;
   /** Every string inside a JSON-like value (an http body). */

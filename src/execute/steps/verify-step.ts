@@ -15,12 +15,12 @@ export const verifyStep: StepKind<'verify'> = {
     const c = step.check;
     const check: RenderedCheck =
       c.kind === 'prometheus'
-        ? { kind: 'prometheus', query: t.text(c.query), url: c.url === null ? null : t.text(c.url) }
+        ? { kind: 'prometheus', query: t.text(c.query), url: c.url === null ? null : t.url(c.url) }
         : c.kind === 'http'
           ? {
               kind: 'http',
               method: c.request.method,
-              url: t.text(c.request.url),
+              url: t.url(c.request.url),
               headers: t.record(c.request.headers),
               status: [...c.status],
               // The loader accepts templates in json and contains too, so they are rendered like every other string.
