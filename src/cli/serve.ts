@@ -12,7 +12,9 @@ import { RemediatorError } from '../domain/errors.js';
 import type { Notifier } from '../domain/notifier.js';
 import type { Store } from '../domain/store.js';
 import { compileWindows } from '../decide/maintenance.js';
+import { stopLeftovers } from '../execute/leftovers.js';
 import { SecretStore } from '../execute/secrets.js';
+import { StepCgroups } from '../execute/step-cgroup.js';
 import { InboundAuth } from '../http/auth.js';
 import { createApp } from '../http/app.js';
 import { Credentials } from '../http/credentials.js';
@@ -85,7 +87,10 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   await store.appendEvents([
     { kind: 'playbooks.loaded', data: { directory: path.resolve(config.playbooks), files: loaded.files, count: loaded.playbooks.length } },
   ]);
-  const interrupted = await interruptLeftRunning(store, clock, logger);
+  const cgroups = config.runs.cgroup === undefined ? null : StepCgroups.open(config.runs.cgroup);
+  const interrupted = await interruptLeftRunning(store, clock, logger, (ids) =>
+    stopLeftovers({ store, logger, killGraceMs: config.runs.killGrace, cgroups }, ids),
+  );
 
   const notifiers: Notifier[] = [new LogNotifier(logger)];
   if (secrets.notifyWebhookUrl) notifiers.push(new WebhookNotifier(secrets.notifyWebhookUrl));
@@ -122,6 +127,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
         env,
         prometheusUrl: config.prometheus.url,
         secretsDir: config.secretsDir ?? null,
+        cgroups,
       },
       approverGroups: config.approvals.groups,
       leaseMs: config.runs.lease,

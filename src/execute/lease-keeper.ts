@@ -18,7 +18,7 @@ export class LeaseKeeper {
 
   constructor(
     private readonly deps: {
-      readonly store: LeaseStore & Pick<RunStore, 'getRun'>;
+      readonly store: LeaseStore & Pick<RunStore, 'getRun' | 'listRuns'>;
       readonly owner: string;
       readonly leaseMs: number;
       readonly clock: () => Date;
@@ -29,6 +29,8 @@ export class LeaseKeeper {
       readonly driving?: () => readonly string[];
       /** Told of runs it drives whose lease was no longer its own to renew. */
       readonly onLost?: (runIds: readonly string[]) => void;
+      /** Stops what the steps of runs whose lease expired left running here, before they are interrupted. */
+      readonly stopLeftovers?: (runIds: readonly string[]) => Promise<void>;
     },
   ) {}
 
@@ -60,6 +62,11 @@ export class LeaseKeeper {
   async sweep(): Promise<string[]> {
     await this.renew();
     const at = this.deps.clock().toISOString();
+    if (this.deps.stopLeftovers) {
+      const { runs } = await this.deps.store.listRuns({ state: 'running', limit: 500 });
+      const expired = runs.filter((r) => r.leaseUntil != null && r.leaseUntil < at).map((r) => r.id);
+      if (expired.length > 0) await this.deps.stopLeftovers(expired);
+    }
     const ids = await this.deps.store.interruptExpired(
       at,
       'the replica executing it stopped renewing its lease (it died or lost the database); its current step may or may not have completed',

@@ -7,6 +7,7 @@ import { ApprovalService } from '../approve/approval-service.js';
 import { ExpiryTimer } from '../approve/expiry-timer.js';
 import { Executor, type ExecutorDeps } from '../execute/executor.js';
 import { LeaseKeeper } from '../execute/lease-keeper.js';
+import { stopLeftovers } from '../execute/leftovers.js';
 import type { SecretStore } from '../execute/secrets.js';
 import { GuardSwitches } from '../guards/guard-switches.js';
 import type { Logger } from '../observability/logger.js';
@@ -88,6 +89,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     logger,
     onInterrupted: (ids) => changes.endedElsewhere(ids, 'interrupted'),
     driving: (): readonly string[] => executor.driving(),
+    stopLeftovers: (ids) => stopLeftovers({ store, logger, killGraceMs: settings.steps.killGraceMs, cgroups: settings.steps.cgroups ?? null }, ids),
     onLost: (ids): void =>
       executor.release(ids, 'another replica interrupted the run after its lease ran out (this replica lost the database for longer than the lease)'),
   });

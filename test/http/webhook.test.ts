@@ -82,7 +82,18 @@ describe('POST /webhook with the captured Alertmanager payloads', () => {
     );
     assert.deepEqual(
       detail.events.map((e) => e.kind),
-      ['decision', 'run.created', 'run.state', 'step.started', 'step.finished', 'step.started', 'notification.sent', 'step.finished', 'run.state'],
+      [
+        'decision',
+        'run.created',
+        'run.state',
+        'step.started',
+        'step.process',
+        'step.finished',
+        'step.started',
+        'notification.sent',
+        'step.finished',
+        'run.state',
+      ],
     );
     assert.equal(detail.events[0]?.data['action'], 'run');
     const logged = daemon.logs.filter((l) => l['runId'] === run.id).map((l) => String(l['message']));

@@ -2,6 +2,8 @@ import type { Step } from '../../domain/playbook.js';
 import type { RenderedStep } from '../../domain/run.js';
 import type { StepOutcome } from '../../domain/step-outcome.js';
 import type { OutputRedactor } from '../output-cap.js';
+import type { StepProcess } from '../process-tree.js';
+import type { StepCgroups } from '../step-cgroup.js';
 
 /** The kinds of step a playbook can have. */
 export type StepKindName = Step['kind'];
@@ -31,6 +33,8 @@ export interface StepSettings {
   readonly envAllow: readonly string[];
   readonly env: NodeJS.ProcessEnv;
   readonly prometheusUrl: string;
+  /** Where each command gets a cgroup of its own (runs.cgroup); absent or null: /proc only. */
+  readonly cgroups?: StepCgroups | null;
 }
 
 /** What executing one step body needs besides the rendered step. */
@@ -47,6 +51,8 @@ export interface StepBodyContext {
   isResolved(): Promise<boolean>;
   /** Sends a notification about the run through every notifier; the lines say how each went. */
   announce(text: string, channel: string | null): Promise<string[]>;
+  /** Told what a command started, as soon as it is (recorded, so a restart can stop it). */
+  onSpawn?(started: StepProcess): void;
 }
 
 /**
