@@ -33,6 +33,7 @@ import { playbookWarnings } from '../playbook/warnings.js';
 import { openStore } from '../record/open-store.js';
 import { RetentionJob } from '../record/retention-job.js';
 import { StoreHealth, watchedStore } from '../record/store-health.js';
+import { announceBrokenTrail, openCheckpoints } from './checkpoint-wiring.js';
 
 /** A running daemon. */
 export interface Daemon {
@@ -84,6 +85,12 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   // Every write's outcome is watched: readiness must say so when the store stops taking writes.
   const storeHealth = new StoreHealth();
   const store = watchedStore(await openStore(config.db, clock), storeHealth);
+  // Before anything is appended: the chain since the last signed checkpoint must still be the one signed.
+  let notifiersLater: readonly Notifier[] = [];
+  const checkpoints = await openCheckpoints(config, store, logger, clock, () => notifiersLater).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   await store.appendEvents([
     { kind: 'playbooks.loaded', data: { directory: path.resolve(config.playbooks), files: loaded.files, count: loaded.playbooks.length } },
   ]);
@@ -104,7 +111,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     store,
     playbooks,
     notifiers,
-    secrets: new SecretStore(env, config.secretsDir ?? null, secrets.notifyWebhookUrl ? [secrets.notifyWebhookUrl] : []),
+    secrets: new SecretStore(env, config.secretsDir ?? null, secrets.notifyWebhookUrl ? [secrets.notifyWebhookUrl] : [], [config.audit.checkpoints.key]),
     clock,
     logger,
     metrics,
@@ -193,6 +200,10 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     ? new RetentionJob({ store, keepMs: config.retention.keep, schedule: config.retention.schedule, clock, logger })
     : null;
   retention?.start();
+  notifiersLater = notifiers;
+  if (checkpoints?.broken) await announceBrokenTrail(checkpoints.broken, { store, logger, notifiers });
+  await checkpoints?.job.checkpoint();
+  checkpoints?.job.start();
 
   return {
     url,
@@ -214,6 +225,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
      */
     async close() {
       await pipeline.stop(config.runs.shutdownGrace);
+      await checkpoints?.job.stop();
       await retention?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'invalid_playbook'
   | 'invalid_param'
   | 'template_error'
+  | 'audit_broken'
   | 'internal';
 
 /** An error with a stable code, a retry hint and an optional cause. */

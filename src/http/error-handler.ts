@@ -12,6 +12,7 @@ const STATUS: Record<ErrorCode, number> = {
   unsupported_media_type: 415,
   store_unavailable: 503,
   invalid_config: 500,
+  audit_broken: 500,
   invalid_playbook: 500,
   invalid_param: 400,
   template_error: 500,
