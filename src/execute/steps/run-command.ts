@@ -76,11 +76,12 @@ export async function runCommand(argv: readonly string[], options: CommandOption
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
 
   let why: 'timeout' | 'cancelled' | null = null;
-  let stopping: Promise<number> | null = null;
+  // An object, not a variable: the closure below sets it, which narrowing cannot see.
+  const stopping: { done: Promise<number> | null } = { done: null };
   const stop = (reason: 'timeout' | 'cancelled') => {
     if (why !== null) return;
     why = reason;
-    stopping = stopStepProcesses(started, options.killGraceMs, cgroups);
+    stopping.done = stopStepProcesses(started, options.killGraceMs, cgroups);
   };
   const timeout = setTimeout(() => stop('timeout'), Math.min(ctx.timeoutMs, 2 ** 31 - 1));
   // A descendant that left the process group (setsid, a daemonising child) can hold our pipes open
@@ -101,7 +102,7 @@ export async function runCommand(argv: readonly string[], options: CommandOption
   clearTimeout(release);
   ctx.signal.removeEventListener('abort', onAbort);
   // What the command left behind (a TERM-ignoring child, a setsid daemon) goes with it.
-  if (stopping !== null) await stopping;
+  if (stopping.done !== null) await stopping.done;
   const leftBehind = child.pid === undefined ? 0 : await stopStepProcesses(started, options.killGraceMs, cgroups);
 
   const out = stdout.text(ctx.redactor);
