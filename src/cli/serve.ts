@@ -181,6 +181,8 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
       approvals: pipeline.approvals,
       client: slack?.client ?? null,
       teamId: config.slack.teamId ?? null,
+      replays: store,
+      clock,
     },
   });
 

@@ -126,6 +126,16 @@ export interface MessageStore {
   setRunMessage(runId: string, notifier: string, ref: MessageRef): Promise<void>;
 }
 
+/** Signed requests already accepted (Slack's), remembered while they could be replayed. */
+export interface ReplayStore {
+  /**
+   * Records `key` (a request's signature) until `staleAt`, removing keys stale at `now`; false,
+   * recording nothing, when the key is recorded and not stale yet: the request is a replay. In the
+   * store, so a replay after a restart, or to another replica, is refused too.
+   */
+  rememberRequest(key: string, staleAt: string, now: string): Promise<boolean>;
+}
+
 /** Which replica executes which run, and what becomes of runs whose replica is gone. */
 export interface LeaseStore {
   /**
@@ -195,4 +205,5 @@ export interface StoreLifecycle {
  * The one storage contract, every role together. SQLite implements it for a single process,
  * PostgreSQL for several replicas; the same contract tests hold both to it.
  */
-export interface Store extends BatchStore, GuardStore, RunStore, ApprovalStore, MessageStore, LeaseStore, AuditLog, RetentionStore, StoreLifecycle {}
+export interface Store
+  extends BatchStore, GuardStore, RunStore, ApprovalStore, MessageStore, ReplayStore, LeaseStore, AuditLog, RetentionStore, StoreLifecycle {}

@@ -200,6 +200,15 @@ export class PostgresStore implements Store {
     return row ? { channel: String(row['channel']), ts: String(row['ts']) } : null;
   }
 
+  rememberRequest(key: string, staleAt: string, now: string): Promise<boolean> {
+    return this.tx('remembering a request', async (tx) => {
+      await tx.rows('DELETE FROM seen_requests WHERE stale_at <= $1', [now]);
+      return (
+        (await tx.rows('INSERT INTO seen_requests (key, stale_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING key', [key, staleAt])).length === 1
+      );
+    });
+  }
+
   async setRunMessage(runId: string, notifier: string, ref: MessageRef): Promise<void> {
     await this.db.query(
       'saving a run message',

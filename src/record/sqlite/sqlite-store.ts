@@ -32,7 +32,7 @@ import { closeCircuit, endPause, globalState, guardState, openCircuit, setPause 
 import { interruptExpired, interruptRunning, renewLeases } from './leases.js';
 import { migrate } from './migrations.js';
 import { ProcessLock } from './process-lock.js';
-import { runMessage, setRunMessage } from './messages.js';
+import { rememberRequest, runMessage, setRunMessage } from './messages.js';
 import { countRunsInProgress, getRun, listEvents, listRuns } from './reads.js';
 import { cancelNotStarted, recordResolved } from './resolve.js';
 import { pruneChunk } from './retention.js';
@@ -299,6 +299,10 @@ export class SqliteStore implements Store {
 
   setRunMessage(runId: string, notifier: string, ref: MessageRef): Promise<void> {
     return this.wrap('saving a run message', () => setRunMessage(this.ctx, runId, notifier, ref));
+  }
+
+  rememberRequest(key: string, staleAt: string, now: string): Promise<boolean> {
+    return this.wrap('remembering a request', () => this.transaction(() => rememberRequest(this.ctx, key, staleAt, now))());
   }
 
   appendEvents(events: NewEvent[]): Promise<void> {
