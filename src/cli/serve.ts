@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -172,6 +172,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
         basic: secrets.webhookBasic.map((b) => ({ ...b, identity: b.user })),
       }),
       maxBodyBytes: config.webhook.maxBodyBytes,
+      maxConcurrentBodies: config.webhook.maxConcurrentBodies,
     },
     api: { store, playbooks, reload },
     guards: { switches: pipeline.switches },
@@ -187,7 +188,16 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   });
 
   const { host, port } = parseListen(config.listen);
-  const server: Server = app.listen(port, host);
+  // Slow clients (headers or a body trickling in) are cut off; the check runs every second, not
+  // Node's default 30 s, so the timeouts hold to about a second.
+  const server: Server = createServer(
+    {
+      headersTimeout: Math.min(config.http.headersTimeout, config.http.requestTimeout),
+      requestTimeout: config.http.requestTimeout,
+      connectionsCheckingInterval: 1000,
+    },
+    app,
+  ).listen(port, host);
   try {
     await once(server, 'listening');
   } catch (err) {

@@ -94,6 +94,20 @@ export const configSchema = z.strictObject({
   webhook: z
     .strictObject({
       maxBodyBytes: bytes(1024, 64 * MiB, MiB),
+      /**
+       * Webhook bodies read and parsed at once; more wait their turn (a queue of at most 64 per
+       * slot, then 503 with Retry-After). Memory under a burst of large bodies is bounded by this
+       * times maxBodyBytes (and its parsed form), whatever the number of connections.
+       */
+      maxConcurrentBodies: z.coerce.number().int().min(1).max(256).default(4),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      /** A client must send its request headers within this (slowloris); then the connection is closed. */
+      headersTimeout: positiveDuration.prefault('10s'),
+      /** … and its whole request, body included, within this (408, then closed). */
+      requestTimeout: positiveDuration.prefault('30s'),
     })
     .prefault({}),
   auth: z
@@ -233,6 +247,9 @@ export const ENV_KEYS: Readonly<Record<string, readonly string[]>> = {
   REMEDIATOR_EXECUTION: ['execution'],
   REMEDIATOR_LOG_LEVEL: ['logLevel'],
   REMEDIATOR_WEBHOOK_MAX_BODY_BYTES: ['webhook', 'maxBodyBytes'],
+  REMEDIATOR_WEBHOOK_MAX_CONCURRENT_BODIES: ['webhook', 'maxConcurrentBodies'],
+  REMEDIATOR_HTTP_HEADERS_TIMEOUT: ['http', 'headersTimeout'],
+  REMEDIATOR_HTTP_REQUEST_TIMEOUT: ['http', 'requestTimeout'],
   REMEDIATOR_AUTH_GENERATE_TOKENS: ['auth', 'generateTokens'],
   REMEDIATOR_RUNS_MAX_CONCURRENT: ['runs', 'maxConcurrent'],
   REMEDIATOR_RUNS_OUTPUT_CAP_BYTES: ['runs', 'outputCapBytes'],

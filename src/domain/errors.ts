@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'invalid_param'
   | 'template_error'
   | 'audit_broken'
+  | 'overloaded'
   | 'internal';
 
 /** An error with a stable code, a retry hint and an optional cause. */

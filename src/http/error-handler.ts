@@ -11,6 +11,7 @@ const STATUS: Record<ErrorCode, number> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   store_unavailable: 503,
+  overloaded: 503,
   invalid_config: 500,
   audit_broken: 500,
   invalid_playbook: 500,

@@ -18,7 +18,8 @@ test('defaults apply with no file, no environment and no flags', () => {
     db: 'data/remediator.db',
     execution: 'dry-run',
     logLevel: 'info',
-    webhook: { maxBodyBytes: 1048576 },
+    webhook: { maxBodyBytes: 1048576, maxConcurrentBodies: 4 },
+    http: { headersTimeout: 10_000, requestTimeout: 30_000 },
     auth: { generateTokens: false },
     runs: {
       maxConcurrent: 4,
@@ -29,6 +30,7 @@ test('defaults apply with no file, no environment and no flags', () => {
       envAllow: ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT'],
       lease: 30_000,
     },
+    audit: { checkpoints: { every: 300_000, key: 'audit-checkpoint-key', onBroken: 'refuse', notify: true } },
     prometheus: { url: 'http://127.0.0.1:9090' },
     guards: { budget: { count: 20, per: 3_600_000 }, maintenance: [] },
     approvals: { groups: {} },
