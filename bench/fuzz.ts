@@ -3,13 +3,14 @@
 // checks as the bounded one in npm test (no 5xx, every 200 stored and processed). The reference,
 // measured in the same run on a fresh daemon, is valid payloads only; the ratio says what the
 // hostile mix costs per request, and the peak RSS what it costs in memory.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Registry } from 'prom-client';
 import { startDaemon, type Daemon } from '../src/cli/serve.js';
 import { configSchema } from '../src/config/config-schema.js';
 import { silentLogger } from '../src/observability/logger.js';
+import { writePlaybooks } from '../test/support/fixtures.js';
 import { fuzzDaemon, storedBatches } from '../test/support/fuzz-run.js';
 import { realPayloads } from '../test/support/fuzz-payloads.js';
 
@@ -20,12 +21,9 @@ const REFERENCE = 10_000;
 const CONCURRENCY = 16;
 
 async function daemonIn(dir: string): Promise<Daemon> {
-  const playbooks = path.join(dir, 'playbooks');
-  mkdirSync(playbooks);
-  writeFileSync(
-    path.join(playbooks, 'note.yaml'),
-    "name: note\nmatch: { alertname: HighErrorRate }\nparams:\n  service: { from: labels.service, pattern: '[a-z]+' }\nsteps:\n  - notify: { text: 'burst on {{ params.service }}' }\n",
-  );
+  const playbooks = writePlaybooks(dir, {
+    note: "name: note\nmatch: { alertname: HighErrorRate }\nparams:\n  service: { from: labels.service, pattern: '[a-z]+' }\nsteps:\n  - notify: { text: 'burst on {{ params.service }}' }\n",
+  });
   return startDaemon(
     configSchema.parse({ listen: '127.0.0.1:0', playbooks, db: path.join(dir, 'r.db'), logLevel: 'error', retention: { enabled: false } }),
     { webhookTokens: [TOKEN], webhookBasic: [], apiTokens: [{ identity: 'b', token: 'bench-api-token-000000' }], notices: [] },

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { eventHash } from '../../src/domain/audit-chain.js';
-import type { NewEvent } from '../../src/domain/run.js';
 import { runCli } from '../support/cli.js';
+import { eventOfRow } from '../support/db.js';
 import { fixture } from '../support/fixtures.js';
 import { removeDir, startTestDaemon } from '../support/test-daemon.js';
 
@@ -78,17 +78,7 @@ function rehashFrom(file: string, k: number): void {
   for (const row of rows) {
     const data = JSON.parse(String(row['data'])) as Record<string, unknown>;
     if (row['id'] === k) data['forged'] = true;
-    const e: Omit<Parameters<typeof eventHash>[0], never> = {
-      id: Number(row['id']),
-      at: String(row['at']),
-      kind: row['kind'] as NewEvent['kind'],
-      runId: row['run_id'] as string | null,
-      batchId: row['batch_id'] as string | null,
-      playbook: row['playbook'] as string | null,
-      fingerprint: row['fingerprint'] as string | null,
-      data,
-      prevHash,
-    };
+    const e = eventOfRow(row, data, prevHash);
     last = eventHash(e);
     d.prepare('UPDATE events SET data = ?, prev_hash = ?, hash = ? WHERE id = ?').run(JSON.stringify(data), prevHash, last, e.id);
     prevHash = last;

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { Run, RunDetail } from '../../src/domain/run.js';
 import { procInfo } from '../../src/execute/process-tree.js';
-import { fixture, ROOT } from '../support/fixtures.js';
+import { fixture, ROOT, writePlaybooks } from '../support/fixtures.js';
 import { startDaemonProcess, type DaemonProcess } from '../support/daemon-process.js';
 import { removeDir, startTestDaemon, type TestDaemon } from '../support/test-daemon.js';
 import { until } from '../support/until.js';
@@ -47,10 +47,7 @@ function cleanUp(): void {
 }
 
 function playbook(dir: string, steps: string): string {
-  const playbooks = path.join(dir, 'playbooks');
-  mkdirSync(playbooks, { recursive: true });
-  writeFileSync(path.join(playbooks, 'tree.yaml'), `name: tree\nmatch: { alertname: TreeTest }\nmode: live\nsteps:\n${steps}`);
-  return playbooks;
+  return writePlaybooks(dir, { tree: `name: tree\nmatch: { alertname: TreeTest }\nmode: live\nsteps:\n${steps}` });
 }
 
 let fp = 0;

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { ConfigInput } from '../../src/config/config-schema.js';
 import type { Run } from '../../src/domain/run.js';
-import { fixture, ROOT } from '../support/fixtures.js';
+import { fixture, ROOT, writePlaybooks } from '../support/fixtures.js';
 import { startPgCluster, pgBinDir, type PgCluster } from '../support/pg-cluster.js';
 import { removeDir, startTestDaemon, type TestDaemon } from '../support/test-daemon.js';
 import { mountSmallDisk, type SmallDisk } from '../support/tmpfs.js';
@@ -33,11 +33,8 @@ function alert(target: string): Record<string, unknown> {
 
 /** A daemon whose one playbook waits in its first step until `gate` exists. */
 async function daemonOn(dir: string, gate: string, config: ConfigInput): Promise<TestDaemon> {
-  const playbooks = path.join(dir, 'playbooks');
-  mkdirSync(playbooks, { recursive: true });
-  writeFileSync(
-    path.join(playbooks, 'outage.yaml'),
-    `name: outage
+  const playbooks = writePlaybooks(dir, {
+    outage: `name: outage
 match: { alertname: OutageTest }
 mode: live
 params:
@@ -50,7 +47,7 @@ steps:
   - name: after
     run: [${process.execPath}, ${SCRIPTS}/print-args.mjs, 'done {{ params.target }}']
 `,
-  );
+  });
   return startTestDaemon({ dir, playbooks, config: { execution: 'live', runs: { lease: '3s' }, ...config }, env: { PATH: process.env['PATH'] } });
 }
 

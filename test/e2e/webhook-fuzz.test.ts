@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fuzzDaemon, storedBatches } from '../support/fuzz-run.js';
+import { writePlaybooks } from '../support/fixtures.js';
 import { removeDir, startTestDaemon, WEBHOOK_TOKEN } from '../support/test-daemon.js';
 
 /**
@@ -16,14 +17,11 @@ const SEED = Number(process.env['REMEDIATOR_FUZZ_SEED'] ?? 20261129);
 const COUNT = 20_000;
 
 test(`20,000 mutated payloads (seed ${SEED}): no 5xx, every 200 stored and processed, memory bounded`, { timeout: 300_000 }, async () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-fuzz-'));
-  const playbooks = path.join(dir, 'playbooks');
-  mkdirSync(playbooks);
-  // A playbook that matches the captured alerts and spawns nothing: the run goes through decide, plan and record.
-  writeFileSync(
-    path.join(playbooks, 'note.yaml'),
-    "name: note\nmatch: { alertname: HighErrorRate }\nparams:\n  service: { from: labels.service, pattern: '[a-z]+' }\nsteps:\n  - notify: { text: 'burst on {{ params.service }}: {{ labels.n }}' }\n",
-  );
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-fuzz-')); // A playbook that matches the captured alerts and spawns nothing: the run goes through decide, plan and record.
+
+  const playbooks = writePlaybooks(dir, {
+    note: "name: note\nmatch: { alertname: HighErrorRate }\nparams:\n  service: { from: labels.service, pattern: '[a-z]+' }\nsteps:\n  - notify: { text: 'burst on {{ params.service }}: {{ labels.n }}' }\n",
+  });
   const daemon = await startTestDaemon({ dir, playbooks, config: { logLevel: 'warn', retention: { enabled: false } } });
   try {
     const result = await fuzzDaemon(daemon.url, WEBHOOK_TOKEN, { seed: SEED, count: COUNT, concurrency: 16 });

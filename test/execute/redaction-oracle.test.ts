@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Run, RunDetail } from '../../src/domain/run.js';
-import { fixture, ROOT } from '../support/fixtures.js';
+import { fixture, ROOT, writePlaybooks } from '../support/fixtures.js';
 import { startHttpServer, type TestHttpServer } from '../support/http-server.js';
 import { removeDir, startTestDaemon, type TestDaemon } from '../support/test-daemon.js';
 import { until } from '../support/until.js';
@@ -26,11 +26,8 @@ let n = 0;
 before(async () => {
   notified = await startHttpServer();
   dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-oracle-'));
-  const playbooks = path.join(dir, 'playbooks');
-  mkdirSync(playbooks);
-  writeFileSync(
-    path.join(playbooks, 'echo.yaml'),
-    `name: echo
+  const playbooks = writePlaybooks(dir, {
+    echo: `name: echo
 match: { alertname: OracleProbe }
 mode: live
 params:
@@ -42,7 +39,7 @@ steps:
   - name: tell
     notify: { text: 'probe {{ labels.guess }} end' }
 `,
-  );
+  });
   daemon = await startTestDaemon({
     dir,
     playbooks,

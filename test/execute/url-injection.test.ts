@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Run, RunDetail } from '../../src/domain/run.js';
-import { fixture } from '../support/fixtures.js';
+import { fixture, writePlaybooks } from '../support/fixtures.js';
 import { reply, startHttpServer, type TestHttpServer } from '../support/http-server.js';
 import { removeDir, startTestDaemon, type TestDaemon } from '../support/test-daemon.js';
 
@@ -22,11 +22,8 @@ let dir: string;
 before(async () => {
   server = await startHttpServer((_req, res) => reply(res, 200, { ok: true }));
   dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-url-'));
-  const playbooks = path.join(dir, 'playbooks');
-  mkdirSync(playbooks);
-  writeFileSync(
-    path.join(playbooks, 'silence.yaml'),
-    `name: silence
+  const playbooks = writePlaybooks(dir, {
+    silence: `name: silence
 match: { alertname: UrlTest }
 mode: live
 steps:
@@ -36,7 +33,7 @@ steps:
   - name: silence
     http: { method: GET, url: '${server.url}/api/alerts/{{ steps.probe.stdout }}/silence?by={{ steps.probe.stdout }}' }
 `,
-  );
+  });
   daemon = await startTestDaemon({ dir, playbooks, config: { execution: 'live' }, env: { PATH: process.env['PATH'] } });
 });
 

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AM_FIXTURES } from './fixtures.js';
+import { prng } from './prng.js';
 
 /**
  * Mutated real Alertmanager payloads, from a seed: the same seed gives the same bodies, so a
@@ -9,18 +10,6 @@ import { AM_FIXTURES } from './fixtures.js';
  * missing and unknown fields, deep nesting, huge and odd strings, many alerts, bad timestamps, and
  * raw byte damage (flips, truncation, invalid UTF-8).
  */
-
-/** A small, fast, seeded PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The captured payloads, parsed. */
 export function realPayloads(): Record<string, unknown>[] {
