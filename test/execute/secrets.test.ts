@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import { CappedOutput } from '../../src/execute/output-cap.js';
 import { SecretStore } from '../../src/execute/secrets.js';
@@ -108,4 +111,18 @@ describe('an output cap cut: the characters beside it are hidden by position', (
     assert.equal(none.cutWindow, 0);
     assert.deepEqual(none.redactCut('head', 'tail'), { head: 'head', tail: 'tail' });
   });
+});
+
+test('the audit checkpoint key in secretsDir is no step secret, and its value is still hidden', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-secrets-'));
+  try {
+    writeFileSync(path.join(dir, 'TOKEN'), 'step-token-value\n');
+    writeFileSync(path.join(dir, 'audit-checkpoint-key'), 'private-key-material-0123\n');
+    const s = new SecretStore({}, dir, [], ['audit-checkpoint-key']);
+    assert.equal(s.get('TOKEN'), 'step-token-value');
+    assert.equal(s.get('audit-checkpoint-key'), undefined);
+    assert.equal(s.redact('leaked private-key-material-0123'), 'leaked ***');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
