@@ -26,6 +26,7 @@ import { silentLogger } from '../src/observability/logger.js';
 import { encodeCursor, encodeEventCursor } from '../src/record/cursor.js';
 import { SqliteStore } from '../src/record/sqlite/sqlite-store.js';
 import { TEST_PLAYBOOKS } from '../test/support/fixtures.js';
+import { prng } from '../test/support/prng.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -54,17 +55,7 @@ const file = flags.db ? path.resolve(flags.db) : path.join(tmp as string, 'r.db'
 // Building the database: the schema from SqliteStore.open, rows written by better-sqlite3 in big
 // transactions (journal off while building), events chained exactly as the store chains them.
 
-/** A small deterministic PRNG (mulberry32): the same database for the same flags. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// A seeded PRNG: the same database for the same flags.
 const random = prng(20261128);
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 /** An id shaped like src/record/ids.ts's (prefix, 10 chars of time, 16 random): sorts by time. */

@@ -1,7 +1,9 @@
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { GENESIS_HASH, type AuditHead, type ChainVerdict } from '../domain/audit-chain.js';
+import { CheckpointCheck, checkCheckpointFile, readCheckpointKey, type AuditCheckpoint } from '../domain/audit-checkpoint.js';
+import { readCheckpointFile } from '../record/audit-checkpoints.js';
 import { parseDuration } from '../domain/duration.js';
 import { RemediatorError } from '../domain/errors.js';
 import { writeJsonLines, type ExportSummary } from '../record/audit-export.js';
@@ -44,26 +46,73 @@ export interface VerifyOutcome {
   readonly text: string;
 }
 
-/** remediator audit verify [--db f | --config f] */
-export async function auditVerifyDatabase(opts: DatabaseOptions, context: CliContext = processContext()): Promise<VerifyOutcome> {
+/** remediator audit verify [--db f | --config f] [--checkpoints FILE --key KEY] */
+export interface VerifyOptions extends DatabaseOptions {
+  /** The checkpoint file the daemon wrote (audit.checkpoints.file), or a copy of it. */
+  readonly checkpoints?: string;
+  /** The Ed25519 key they were signed with: the public key (PEM), or the private one. */
+  readonly key?: string;
+}
+
+/**
+ * Walks the chain; with --checkpoints, first checks every checkpoint (signed by --key, unbroken,
+ * in order), then holds the chain to them: each event a checkpoint names must carry its hash, and
+ * the chain must reach the last one. That finds what the chain alone cannot: a chain rehashed
+ * from an edited event, a tail cut off with the head rewritten to match.
+ */
+export async function auditVerifyDatabase(opts: VerifyOptions, context: CliContext = processContext()): Promise<VerifyOutcome> {
+  const check = opts.checkpoints === undefined && opts.key === undefined ? null : loadCheckpoints(opts, context);
+  if (check !== null && check.problem !== null) return { ok: false, text: `audit checkpoints REFUSED: ${check.problem}\n` };
+  const observe = check?.check ? (e: { id: number; hash: string }) => check.check?.see(e) : undefined;
   const db = configuredDatabase(opts, context);
+  let verdict: ChainVerdict;
+  let head: AuditHead | null;
   if (isPostgresUrl(db)) {
     // Replicas share it: the walk pages by id up to the head read first, while they append on.
     const store = await openStore(db, () => new Date());
     try {
-      const head = await store.auditHead();
-      return formatDatabaseVerdict(await verifyStoreChain(store), head);
+      head = await store.auditHead();
+      verdict = await verifyStoreChain(store, 1000, observe);
     } finally {
       await store.close();
     }
+  } else {
+    const reader = AuditReader.open(auditDatabase(opts, context));
+    try {
+      ({ verdict, head } = await reader.verify(observe));
+    } finally {
+      reader.close();
+    }
   }
-  const reader = AuditReader.open(auditDatabase(opts, context));
+  const outcome = formatDatabaseVerdict(verdict, head);
+  if (check?.check === undefined || check.check === null || !outcome.ok) return outcome;
+  const against = check.check.end(head, (head?.baseId ?? 0) + 1);
+  if (against.problem !== null) return { ok: false, text: `audit trail BROKEN (against the checkpoints): ${against.problem}\n` };
+  const skipped = against.skipped > 0 ? `; ${against.skipped} checkpoint(s) name events retention has removed` : '';
+  return { ok: true, text: `${outcome.text}checkpoints: ${check.count} signed by key ${check.keyId}, ${against.matched} matched the chain${skipped}\n` };
+}
+
+/** Reads --checkpoints with --key and checks the file itself; a problem refuses the verify. */
+function loadCheckpoints(opts: VerifyOptions, context: CliContext): { problem: string | null; check: CheckpointCheck | null; count: number; keyId: string } {
+  const refuse = (problem: string) => ({ problem, check: null, count: 0, keyId: '' });
+  if (opts.checkpoints === undefined || opts.key === undefined)
+    return refuse('give both --checkpoints FILE and --key KEY (the public key they were signed with)');
+  const checkpointFile = inCwd(context.cwd, opts.checkpoints);
+  const keyFile = inCwd(context.cwd, opts.key);
+  if (!existsSync(checkpointFile)) return refuse(`--checkpoints ${opts.checkpoints}: no such file`);
+  if (!existsSync(keyFile)) return refuse(`--key ${opts.key}: no such file`);
+  let key: ReturnType<typeof readCheckpointKey>;
   try {
-    const { verdict, head } = await reader.verify();
-    return formatDatabaseVerdict(verdict, head);
-  } finally {
-    reader.close();
+    key = readCheckpointKey(readFileSync(keyFile, 'utf8'), opts.key);
+  } catch (err) {
+    return refuse(`--key: ${(err as Error).message}`);
   }
+  const lines = readCheckpointFile(checkpointFile);
+  if (lines.length === 0) return refuse(`${opts.checkpoints} holds no checkpoints`);
+  const problem = checkCheckpointFile(lines, key);
+  if (problem !== null) return refuse(`${opts.checkpoints}: ${problem}`);
+  const checkpoints = lines as AuditCheckpoint[];
+  return { problem: null, check: new CheckpointCheck(checkpoints), count: checkpoints.length, keyId: key.keyId };
 }
 
 function formatDatabaseVerdict(v: ChainVerdict, head: AuditHead | null): VerifyOutcome {

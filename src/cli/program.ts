@@ -217,8 +217,10 @@ function buildProgram(io: CliIo, fail: (code: number) => void): Command {
     audit
       .command('verify')
       .description('walk the hash chain and name the first event altered, removed or reordered; exit 1 if any')
-      .addOption(new Option('--file <export.jsonl>', 'verify an exported file on its own instead of the database').conflicts(['db', 'config'])),
-  ).action(async (opts: { db?: string; config?: string; file?: string }) => {
+      .addOption(new Option('--file <export.jsonl>', 'verify an exported file on its own instead of the database').conflicts(['db', 'config']))
+      .option('--checkpoints <file>', 'also hold the chain to these signed checkpoints (audit.checkpoints.file); needs --key')
+      .option('--key <pem>', 'the Ed25519 key the checkpoints were signed with (public, or the private one)'),
+  ).action(async (opts: { db?: string; config?: string; file?: string; checkpoints?: string; key?: string }) => {
     const { auditVerifyDatabase, auditVerifyFile } = await import('./audit-commands.js');
     const outcome = opts.file === undefined ? await auditVerifyDatabase(opts, io) : await auditVerifyFile(opts.file, io);
     io.stdout.write(outcome.text);

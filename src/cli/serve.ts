@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -15,7 +15,9 @@ import type { Store } from '../domain/store.js';
 import { compileWindows, nextStart } from '../decide/maintenance.js';
 import { formatDuration } from '../domain/duration.js';
 import type { MaintenanceWindow } from '../domain/decision.js';
+import { stopLeftovers } from '../execute/leftovers.js';
 import { SecretStore } from '../execute/secrets.js';
+import { StepCgroups } from '../execute/step-cgroup.js';
 import { InboundAuth } from '../http/auth.js';
 import { createApp } from '../http/app.js';
 import { createConsole, type Console } from '../http/console/console-router.js';
@@ -38,6 +40,8 @@ import { playbookWarnings } from '../playbook/warnings.js';
 import { isPostgresUrl, openStore } from '../record/open-store.js';
 import { ReportThread } from '../record/report-thread.js';
 import { RetentionJob } from '../record/retention-job.js';
+import { StoreHealth, watchedStore } from '../record/store-health.js';
+import { announceBrokenTrail, openCheckpoints } from './checkpoint-wiring.js';
 import { readReport } from './report-command.js';
 
 /** A running daemon. */
@@ -92,11 +96,22 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   const warningContext = { execution: config.execution, groups: config.approvals.groups, identities: secrets.apiTokens.map((t) => t.identity) };
   for (const w of playbookWarnings(loaded.playbooks, warningContext)) logger.warn(w.message, { playbook: w.playbook });
 
-  const store = await openStore(config.db, clock);
+  // Every write's outcome is watched: readiness must say so when the store stops taking writes.
+  const storeHealth = new StoreHealth();
+  const store = watchedStore(await openStore(config.db, clock), storeHealth);
+  // Before anything is appended: the chain since the last signed checkpoint must still be the one signed.
+  let notifiersLater: readonly Notifier[] = [];
+  const checkpoints = await openCheckpoints(config, store, logger, clock, () => notifiersLater).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
   await store.appendEvents([
     { kind: 'playbooks.loaded', data: { directory: path.resolve(config.playbooks), files: loaded.files, count: loaded.playbooks.length } },
   ]);
-  const interrupted = await interruptLeftRunning(store, clock, logger);
+  const cgroups = config.runs.cgroup === undefined ? null : StepCgroups.open(config.runs.cgroup);
+  const interrupted = await interruptLeftRunning(store, clock, logger, (ids) =>
+    stopLeftovers({ store, logger, killGraceMs: config.runs.killGrace, cgroups }, ids),
+  );
 
   const windows = compileWindows(config.guards.maintenance);
   const notifiers: Notifier[] = [new LogNotifier(logger)];
@@ -114,7 +129,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     store,
     playbooks,
     notifiers,
-    secrets: new SecretStore(env, config.secretsDir ?? null, secrets.notifyWebhookUrl ? [secrets.notifyWebhookUrl] : []),
+    secrets: new SecretStore(env, config.secretsDir ?? null, secrets.notifyWebhookUrl ? [secrets.notifyWebhookUrl] : [], [config.audit.checkpoints.key]),
     clock,
     logger,
     metrics,
@@ -137,6 +152,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
         env,
         prometheusUrl: config.prometheus.url,
         secretsDir: config.secretsDir ?? null,
+        cgroups,
       },
       approverGroups: config.approvals.groups,
       leaseMs: config.runs.lease,
@@ -201,6 +217,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     logger,
     metrics,
     auth,
+    storeHealth,
     apiCredentials,
     webhook: {
       receiver: pipeline.receiver,
@@ -209,6 +226,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
         basic: secrets.webhookBasic.map((b) => ({ ...b, identity: b.user })),
       }),
       maxBodyBytes: config.webhook.maxBodyBytes,
+      maxConcurrentBodies: config.webhook.maxConcurrentBodies,
     },
     api: { store, playbooks, reload },
     guards: { switches: pipeline.switches },
@@ -218,12 +236,23 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
       approvals: pipeline.approvals,
       client: slack?.client ?? null,
       teamId: config.slack.teamId ?? null,
+      replays: store,
+      clock,
     },
     ...(web ? { console: web.router } : {}),
   });
 
   const { host, port } = parseListen(config.listen);
-  const server: Server = app.listen(port, host);
+  // Slow clients (headers or a body trickling in) are cut off; the check runs every second, not
+  // Node's default 30 s, so the timeouts hold to about a second.
+  const server: Server = createServer(
+    {
+      headersTimeout: Math.min(config.http.headersTimeout, config.http.requestTimeout),
+      requestTimeout: config.http.requestTimeout,
+      connectionsCheckingInterval: 1000,
+    },
+    app,
+  ).listen(port, host);
   try {
     await once(server, 'listening');
   } catch (err) {
@@ -239,6 +268,10 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     ? new RetentionJob({ store, keepMs: config.retention.keep, schedule: config.retention.schedule, clock, logger })
     : null;
   retention?.start();
+  notifiersLater = notifiers;
+  if (checkpoints?.broken) await announceBrokenTrail(checkpoints.broken, { store, logger, notifiers });
+  await checkpoints?.job.checkpoint();
+  checkpoints?.job.start();
 
   return {
     url,
@@ -261,6 +294,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     async close() {
       await watcher?.stop();
       await pipeline.stop(config.runs.shutdownGrace);
+      await checkpoints?.job.stop();
       await retention?.stop();
       web?.close();
       await reportThread?.close();

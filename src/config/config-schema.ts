@@ -123,6 +123,20 @@ export const configSchema = z.strictObject({
   webhook: z
     .strictObject({
       maxBodyBytes: bytes(1024, 64 * MiB, MiB),
+      /**
+       * Webhook bodies read and parsed at once; more wait their turn (a queue of at most 64 per
+       * slot, then 503 with Retry-After). Memory under a burst of large bodies is bounded by this
+       * times maxBodyBytes (and its parsed form), whatever the number of connections.
+       */
+      maxConcurrentBodies: z.coerce.number().int().min(1).max(256).default(4),
+    })
+    .prefault({}),
+  http: z
+    .strictObject({
+      /** A client must send its request headers within this (slowloris); then the connection is closed. */
+      headersTimeout: positiveDuration.prefault('10s'),
+      /** … and its whole request, body included, within this (408, then closed). */
+      requestTimeout: positiveDuration.prefault('30s'),
     })
     .prefault({}),
   auth: z
@@ -186,6 +200,36 @@ export const configSchema = z.strictObject({
        * without a heartbeat. When a replica dies, another marks its runs interrupted after this.
        */
       lease: positiveDuration.prefault('30s'),
+      /**
+       * A cgroup v2 directory the daemon may create cgroups in (systemd: Delegate=yes): each command
+       * then runs in a cgroup of its own, which holds every descendant whatever it does. Without it,
+       * a step's processes are found through /proc (its process group, and its token in their environment).
+       */
+      cgroup: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  audit: z
+    .strictObject({
+      /**
+       * Signed checkpoints of the audit chain's head, published outside the database, so that
+       * someone who can write the database but not read the key cannot rewrite the trail unseen.
+       */
+      checkpoints: z
+        .strictObject({
+          /** The append-only file of checkpoints (JSON Lines); checkpoints are on when it is set. */
+          file: z.string().min(1).optional(),
+          every: positiveDuration.prefault('5m'),
+          /** The file in secretsDir holding the Ed25519 private key (PEM); never a step secret. */
+          key: z
+            .string()
+            .regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, 'a file name in secretsDir (letters, digits, _ and -)')
+            .default('audit-checkpoint-key'),
+          /** When the chain since the last checkpoint does not verify at start: refuse to start, or start and alert. */
+          onBroken: z.enum(['refuse', 'alert']).default('refuse'),
+          /** Also post each checkpoint through the notifiers (the notify webhook; Slack never gets them). */
+          notify: flag.default(true),
+        })
+        .prefault({}),
     })
     .prefault({}),
   /** This process's name on batch claims and run leases (default: the host name); a random suffix keeps restarts apart. */
@@ -278,6 +322,9 @@ export const ENV_KEYS: Readonly<Record<string, readonly string[]>> = {
   REMEDIATOR_LOG_LEVEL: ['logLevel'],
   REMEDIATOR_LOG_FORMAT: ['logFormat'],
   REMEDIATOR_WEBHOOK_MAX_BODY_BYTES: ['webhook', 'maxBodyBytes'],
+  REMEDIATOR_WEBHOOK_MAX_CONCURRENT_BODIES: ['webhook', 'maxConcurrentBodies'],
+  REMEDIATOR_HTTP_HEADERS_TIMEOUT: ['http', 'headersTimeout'],
+  REMEDIATOR_HTTP_REQUEST_TIMEOUT: ['http', 'requestTimeout'],
   REMEDIATOR_AUTH_GENERATE_TOKENS: ['auth', 'generateTokens'],
   // A YAML or JSON map, e.g. '{alice: [approve, operate], oncall: [approve]}'.
   REMEDIATOR_AUTH_ROLES: ['auth', 'roles'],
@@ -295,9 +342,13 @@ export const ENV_KEYS: Readonly<Record<string, readonly string[]>> = {
   REMEDIATOR_RUNS_SHUTDOWN_GRACE: ['runs', 'shutdownGrace'],
   REMEDIATOR_RUNS_DEFAULT_TIMEOUT: ['runs', 'defaultTimeout'],
   REMEDIATOR_RUNS_LEASE: ['runs', 'lease'],
+  REMEDIATOR_RUNS_CGROUP: ['runs', 'cgroup'],
   REMEDIATOR_REPLICA_NAME: ['replicaName'],
   REMEDIATOR_PROMETHEUS_URL: ['prometheus', 'url'],
   REMEDIATOR_SECRETS_DIR: ['secretsDir'],
+  REMEDIATOR_AUDIT_CHECKPOINTS_FILE: ['audit', 'checkpoints', 'file'],
+  REMEDIATOR_AUDIT_CHECKPOINTS_EVERY: ['audit', 'checkpoints', 'every'],
+  REMEDIATOR_AUDIT_CHECKPOINTS_ON_BROKEN: ['audit', 'checkpoints', 'onBroken'],
   REMEDIATOR_PUBLIC_URL: ['publicUrl'],
   REMEDIATOR_RELOAD_WATCH: ['reload', 'watch'],
   REMEDIATOR_RELOAD_INTERVAL: ['reload', 'interval'],

@@ -48,6 +48,8 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
       const v = merged[key];
       if (typeof v === 'string' && !isUrl(v)) merged[key] = path.resolve(baseDir, v);
     }
+    const checkpoints = (merged['audit'] as { checkpoints?: { file?: unknown } } | undefined)?.checkpoints;
+    if (typeof checkpoints?.file === 'string') checkpoints.file = path.resolve(baseDir, checkpoints.file);
   }
   // A PostgreSQL URL carries a password: like the secrets, it may come from a file (a mounted Secret).
   const dbFile = env['REMEDIATOR_DB_FILE'];

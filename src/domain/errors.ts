@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'invalid_playbook'
   | 'invalid_param'
   | 'template_error'
+  | 'audit_broken'
+  | 'overloaded'
   | 'internal';
 
 /** An error with a stable code, a retry hint and an optional cause. */

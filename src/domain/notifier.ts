@@ -2,7 +2,17 @@
 export interface Notification {
   /** What happened, fixed set: receivers route and format by it. */
   readonly kind:
-    'step' | 'run.finished' | 'approval.requested' | 'approval.decided' | 'approval.expired' | 'circuit.opened' | 'circuit.closed' | 'paused' | 'resumed';
+    | 'step'
+    | 'run.finished'
+    | 'approval.requested'
+    | 'approval.decided'
+    | 'approval.expired'
+    | 'circuit.opened'
+    | 'circuit.closed'
+    | 'paused'
+    | 'resumed'
+    | 'audit.checkpoint'
+    | 'audit.broken';
   readonly text: string;
   /** A channel named by a notify step; receivers that have no channels ignore it. */
   readonly channel?: string | null;

@@ -126,6 +126,16 @@ export interface MessageStore {
   setRunMessage(runId: string, notifier: string, ref: MessageRef): Promise<void>;
 }
 
+/** Signed requests already accepted (Slack's), remembered while they could be replayed. */
+export interface ReplayStore {
+  /**
+   * Records `key` (a request's signature) until `staleAt`, removing keys stale at `now`; false,
+   * recording nothing, when the key is recorded and not stale yet: the request is a replay. In the
+   * store, so a replay after a restart, or to another replica, is refused too.
+   */
+  rememberRequest(key: string, staleAt: string, now: string): Promise<boolean>;
+}
+
 /** Which replica executes which run, and what becomes of runs whose replica is gone. */
 export interface LeaseStore {
   /**
@@ -134,8 +144,12 @@ export interface LeaseStore {
    * run left `running` may belong to a live replica and only an expired lease tells otherwise.
    */
   readonly exclusive: boolean;
-  /** Extends the lease of every run `owner` is executing; returns how many. */
-  renewLeases(owner: string, until: string): Promise<number>;
+  /**
+   * Extends the leases of `runIds`, the runs `owner` is driving now, while they are still running
+   * and its own; returns the ids renewed. Only runs named: a run whose walk stopped (an error
+   * the process could not record) must not be kept alive by a heartbeat that nothing is behind.
+   */
+  renewLeases(owner: string, until: string, runIds: readonly string[]): Promise<string[]>;
   /**
    * Marks `running` runs whose lease ran out before `at` as interrupted (the replica executing
    * them stopped heartbeating), with their running step; returns their ids.
@@ -179,7 +193,10 @@ export interface RetentionStore {
 
 /** Readiness and shutdown. */
 export interface StoreLifecycle {
-  /** Throws when the store cannot serve (readiness). */
+  /**
+   * Throws when the store cannot serve (readiness): a small durable write, not only a read, so a
+   * full disk or a read-only database shows here as it does to a webhook.
+   */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -188,4 +205,5 @@ export interface StoreLifecycle {
  * The one storage contract, every role together. SQLite implements it for a single process,
  * PostgreSQL for several replicas; the same contract tests hold both to it.
  */
-export interface Store extends BatchStore, GuardStore, RunStore, ApprovalStore, MessageStore, LeaseStore, AuditLog, RetentionStore, StoreLifecycle {}
+export interface Store
+  extends BatchStore, GuardStore, RunStore, ApprovalStore, MessageStore, ReplayStore, LeaseStore, AuditLog, RetentionStore, StoreLifecycle {}

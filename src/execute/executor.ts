@@ -21,7 +21,7 @@ export class Executor {
     const slots: RunSlots = new RunSlots(
       deps.settings.maxConcurrent,
       (item, signal) => walkRun(this.ex, item.run, item.playbook, item.resume, signal),
-      (run, err) => abandonRun(this.ex, run, err),
+      (run, err, signal) => abandonRun(this.ex, run, err, signal),
     );
     this.ex = { deps, slots, notices: new RunNotices(deps) };
   }
@@ -86,6 +86,25 @@ export class Executor {
   /** Runs executing now. */
   get activeCount(): number {
     return this.ex.slots.activeCount;
+  }
+
+  /** The runs this executor drives (their leases are renewed; nobody else's). */
+  driving(): string[] {
+    return this.ex.slots.driving();
+  }
+
+  /**
+   * Stops driving runs that are no longer this executor's (another replica interrupted them after
+   * their lease ran out): the current step is killed, nothing more is recorded as this run's.
+   */
+  release(runIds: readonly string[], reason: string): void {
+    for (const id of runIds) {
+      const slot = this.ex.slots.slot(id);
+      if (slot) {
+        slot.stop ??= { to: 'interrupted', reason };
+        slot.controller.abort(new Error(reason));
+      } else this.ex.slots.unqueue(id)?.done();
+    }
   }
 
   /**

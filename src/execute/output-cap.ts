@@ -1,3 +1,13 @@
+/** Hides secrets in captured text: whole values anywhere, and by position where a cap cut the text. */
+export interface OutputRedactor {
+  redact(text: string): string;
+  /** The kept sides of a cut, redacted; `tail` null when only the head was kept. */
+  redactCut(head: string, tail: string | null): { head: string; tail: string | null };
+}
+
+/** A redactor that hides nothing (tests, and callers that redact later). */
+export const NO_REDACTION: OutputRedactor = { redact: (t) => t, redactCut: (head, tail) => ({ head, tail }) };
+
 /**
  * Keeps the head and the tail of a stream up to a byte cap and counts what was cut, so a command
  * that prints 10 MB costs a few kilobytes of memory and the record still shows how it started and
@@ -39,11 +49,15 @@ export class CappedOutput {
     return this.total > this.headBytes + this.tail.length;
   }
 
-  /** The kept text, with a marker where bytes were cut. */
-  text(): string {
+  /**
+   * The kept text, redacted, with a marker where bytes were cut. A secret the cut went through is
+   * in neither piece whole: the redactor hides the characters next to the cut by position.
+   */
+  text(redactor: OutputRedactor): string {
     const head = Buffer.concat(this.head).toString('utf8');
-    if (!this.truncated) return head + this.tail.toString('utf8');
+    if (!this.truncated) return redactor.redact(head + this.tail.toString('utf8'));
     const cut = this.total - this.headBytes - this.tail.length;
-    return `${head}\n[… ${cut} bytes cut: output is capped at ${this.headCap + this.tailCap} bytes …]\n${this.tail.toString('utf8')}`;
+    const kept = redactor.redactCut(head, this.tail.toString('utf8'));
+    return `${kept.head}\n[… ${cut} bytes cut: output is capped at ${this.headCap + this.tailCap} bytes …]\n${kept.tail ?? ''}`;
   }
 }

@@ -1,6 +1,7 @@
 import type { Step } from '../domain/playbook.js';
 import type { RenderedStep } from '../domain/run.js';
-import { compileTemplate, renderTemplate, type Resolve } from '../playbook/template.js';
+import { compileTemplate, renderTemplate, type Rendered, type Resolve } from '../playbook/template.js';
+import { renderUrlTemplate } from '../playbook/url-template.js';
 import type { TemplateText } from './steps/step-kind.js';
 import { kindOf } from './steps/step-kinds.js';
 
@@ -12,11 +13,11 @@ import { kindOf } from './steps/step-kinds.js';
  */
 export function renderStep(step: Step, resolve: Resolve): { rendered: RenderedStep; deferred: boolean } {
   let deferred = false;
-  const text = (source: string): string => {
-    const out = renderTemplate(compileTemplate(source), resolve);
+  const rendered = (out: Rendered): string => {
     deferred ||= out.deferred;
     return out.text;
   };
+  const text = (source: string): string => rendered(renderTemplate(compileTemplate(source), resolve));
   const deep = (value: unknown): unknown => {
     if (typeof value === 'string') return text(value);
     if (Array.isArray(value)) return value.map(deep);
@@ -25,9 +26,10 @@ export function renderStep(step: Step, resolve: Resolve): { rendered: RenderedSt
   };
   const t: TemplateText = {
     text,
+    url: (source) => rendered(renderUrlTemplate(compileTemplate(source), resolve)),
     record: (r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, text(v)])),
     deep,
   };
-  const rendered = kindOf(step).render(step, t);
-  return { rendered, deferred };
+  const out = kindOf(step).render(step, t);
+  return { rendered: out, deferred };
 }

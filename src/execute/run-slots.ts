@@ -36,7 +36,7 @@ export class RunSlots {
   constructor(
     private readonly max: number,
     private readonly perform: (item: Queued, signal: AbortSignal) => Promise<void>,
-    private readonly abandon: (run: Run, err: unknown) => Promise<void>,
+    private readonly abandon: (run: Run, err: unknown, signal: AbortSignal) => Promise<void>,
   ) {}
 
   /** Queues a run; resolves when it has left its slot, or at once when shutdown has begun. */
@@ -67,6 +67,11 @@ export class RunSlots {
     return this.active.size;
   }
 
+  /** The runs this process drives: executing, or approved and waiting for a slot (already `running` in the store). */
+  driving(): string[] {
+    return [...this.active.keys(), ...this.queue.filter((item) => item.resume).map((item) => item.run.id)];
+  }
+
   /**
    * Starts nothing new (queued runs are released, and stay as the store has them), lets running
    * runs finish within the grace period, then stops them with `stop` and waits until they have.
@@ -95,7 +100,7 @@ export class RunSlots {
       const slot: Slot = { controller: new AbortController() };
       this.active.set(item.run.id, slot);
       this.perform(item, slot.controller.signal)
-        .catch((err: unknown) => this.abandon(item.run, err))
+        .catch((err: unknown) => this.abandon(item.run, err, slot.controller.signal))
         .finally(() => {
           if (this.active.get(item.run.id) === slot) this.active.delete(item.run.id);
           item.done();

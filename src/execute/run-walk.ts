@@ -39,34 +39,57 @@ export async function walkRun(ex: Execution, run: Run, playbook: Playbook, resum
   await finish(ex, run, 'succeeded', run.dryRun ? 'dry run: read-only and dry-run steps executed, the rest planned' : 'every step succeeded', log);
 }
 
+/** Retrying a run's end while the store is away: from 500 ms, doubling, at most this apart. */
+const ABANDON_MAX_DELAY_MS = 15_000;
+
 /**
- * A run that stopped on an unexpected error (most likely the store) must not stay `running`,
- * holding its key and lock until the next restart: fail it, trying the write a few times.
+ * A run that stopped on an unexpected error (most likely the store: a step's end or the run's
+ * could not be written) must not stay `running` or `pending`, holding its key and lock until the
+ * next restart: it is failed, and the write is tried again with backoff until the store takes it
+ * (the run stays in its slot meanwhile, so its lease is renewed only while this is behind it). A
+ * step left `running` is closed as interrupted: what it did was not recorded. Gives up only when
+ * the slot is stopped (shutdown: the next start or another replica's lease sweep ends the run).
  */
-export async function abandonRun(ex: Execution, run: Run, err: unknown): Promise<void> {
+export async function abandonRun(ex: Execution, run: Run, err: unknown, signal: AbortSignal): Promise<void> {
   const { store, logger, metrics, secrets } = ex.deps;
   const reason = `stopped on an error: ${secrets.redact(errorMessage(err))}`;
   logger.error(`run ${run.id} ${reason}`, { runId: run.id });
-  for (let attempt = 1; attempt <= 3; attempt++) {
+  for (let attempt = 1; ; attempt++) {
     try {
+      const at = nowText(ex);
+      const detail = await store.getRun(run.id);
+      if (detail === null || (detail.state !== 'pending' && detail.state !== 'running')) return;
+      const steps = detail.steps
+        .filter((s) => s.state === 'running')
+        .map((s) => ({ phase: s.phase, index: s.index, state: 'interrupted' as const, finishedAt: at, error: UNRECORDED_STEP }));
       const moved = await store.transitionRun(run.id, {
-        from: ['pending', 'running'],
+        from: [detail.state],
         to: 'failed',
         reason,
-        at: nowText(ex),
-        events: [{ kind: 'run.state', data: { to: 'failed', reason } }],
+        at,
+        steps,
+        events: [{ kind: 'run.state', data: { from: detail.state, to: 'failed', reason, attempts: attempt } }],
       });
       if (moved) {
         metrics.runs.inc({ playbook: run.playbook, outcome: 'failed', mode: run.dryRun ? 'dry-run' : 'live' });
         changed(ex, run.id);
+        if (attempt > 1) logger.warn(`run ${run.id}: its failure was recorded at attempt ${attempt}, the store answers again`, { runId: run.id });
       }
       return;
     } catch (again) {
-      logger.error(`run ${run.id}: recording the failure failed (${errorMessage(again)}), attempt ${attempt}/3`);
-      await sleep(1000 * attempt);
+      const delayMs = Math.min(ABANDON_MAX_DELAY_MS, 500 * 2 ** Math.min(attempt - 1, 10));
+      logger.error(`run ${run.id}: recording its failure failed (${errorMessage(again)}), attempt ${attempt}; again in ${delayMs} ms`, { runId: run.id });
+      try {
+        await sleep(delayMs, signal);
+      } catch {
+        logger.warn(`run ${run.id}: no longer trying to record its failure (the daemon stops); the next start or a lease sweep ends it`, { runId: run.id });
+        return;
+      }
     }
   }
 }
+
+const UNRECORDED_STEP = 'the store failed while this step ran: its outcome was not recorded';
 
 function logOf(ex: Execution, run: Run): Logger {
   return ex.deps.logger.child({ runId: run.id, playbook: run.playbook, fingerprint: run.fingerprint });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Approval } from '../domain/approval.js';
 import { describeRendered } from '../domain/describe-step.js';
 import { errorMessage } from '../domain/errors.js';
@@ -9,6 +10,7 @@ import { holdRun } from './approval-hold.js';
 import { nowText, turnLabel, type Execution, type StepTurn } from './execution.js';
 import { runtimeValues } from './runtime-values.js';
 import { renderStep } from './render-step.js';
+import { STEP_TOKEN_VARIABLE, type StepProcess } from './process-tree.js';
 import { backoffDelay, sleep } from './retry.js';
 import { SecretStore } from './secrets.js';
 import { shouldRun } from './step-condition.js';
@@ -63,13 +65,28 @@ export async function takeTurn(ex: Execution, turn: StepTurn): Promise<StepStatu
   }
 
   const startedAt = Date.now();
+  // Every process the step starts carries this token (and it is recorded before any starts), so
+  // what a dead daemon's step left running can be found and stopped after a restart.
+  const processToken = randomBytes(12).toString('hex');
   const mine = await store.transitionRun(run.id, {
     from: ['running'],
     to: 'running',
     at: nowText(ex),
     durable: !run.dryRun && !step.readOnly,
     steps: [{ phase, index, state: 'running', startedAt: nowText(ex), rendered: shown }],
-    events: [{ kind: 'step.started', data: { step: step.name, phase, kind: step.kind, command: describeRendered(shown, run.dryRun), dryRun: run.dryRun } }],
+    events: [
+      {
+        kind: 'step.started',
+        data: {
+          step: step.name,
+          phase,
+          kind: step.kind,
+          command: describeRendered(shown, run.dryRun),
+          dryRun: run.dryRun,
+          ...(step.kind === 'run' ? { processToken } : {}),
+        },
+      },
+    ],
   });
   if (!mine) {
     // Someone else ended the run meanwhile: act on nothing.
@@ -78,7 +95,7 @@ export async function takeTurn(ex: Execution, turn: StepTurn): Promise<StepStatu
   }
   log.info(`${run.dryRun ? 'dry-run ' : ''}${label} started: ${describeRendered(shown, run.dryRun)}`, { step: step.name, kind: step.kind });
 
-  const { outcome, attempts } = await attemptWithRetries(ex, turn, rendered, label);
+  const { outcome, attempts } = await attemptWithRetries(ex, turn, rendered, label, processToken);
   const durationMs = Date.now() - startedAt;
   metrics.stepDuration.observe({ kind: step.kind, outcome: outcome.ok ? 'succeeded' : 'failed' }, durationMs / 1000);
   return record(await recordEnd(ex, turn, outcome, durationMs, attempts), outcome.vars);
@@ -102,7 +119,13 @@ async function passGate(ex: Execution, turn: StepTurn, a: Approval): Promise<Ste
 }
 
 /** The step's body, tried up to its retry policy's attempts with backoff; each failed try recorded. */
-async function attemptWithRetries(ex: Execution, turn: StepTurn, rendered: RenderedStep, label: string): Promise<{ outcome: StepOutcome; attempts: number }> {
+async function attemptWithRetries(
+  ex: Execution,
+  turn: StepTurn,
+  rendered: RenderedStep,
+  label: string,
+  processToken: string,
+): Promise<{ outcome: StepOutcome; attempts: number }> {
   const { store, secrets } = ex.deps;
   const { run, step, signal, log } = turn;
   const attempts = step.retry?.attempts ?? 1;
@@ -114,7 +137,9 @@ async function attemptWithRetries(ex: Execution, turn: StepTurn, rendered: Rende
       settings: ex.deps.settings,
       signal,
       dryRun: run.dryRun,
-      runEnv: { REMEDIATOR_RUN_ID: run.id, REMEDIATOR_PLAYBOOK: run.playbook, REMEDIATOR_DRY_RUN: run.dryRun ? '1' : '0' },
+      redactor: secrets,
+      runEnv: { REMEDIATOR_RUN_ID: run.id, REMEDIATOR_PLAYBOOK: run.playbook, REMEDIATOR_DRY_RUN: run.dryRun ? '1' : '0', [STEP_TOKEN_VARIABLE]: processToken },
+      onSpawn: (started) => recordSpawn(ex, turn, attempt, started),
       isResolved: async () => (await store.getRun(run.id))?.resolvedAt != null,
       announce: (text, channel) => ex.notices.send(run, { kind: 'step', text, channel, runId: run.id, playbook: run.playbook }),
     });
@@ -132,6 +157,26 @@ async function attemptWithRetries(ex: Execution, turn: StepTurn, rendered: Rende
     }
   }
   return { outcome, attempts: attempt };
+}
+
+/**
+ * Records what a command started (pid, process group, start time, boot, host, cgroup): not awaited
+ * by the command, which is running already; a failure is logged (the token in step.started still
+ * lets a restart find the processes).
+ */
+function recordSpawn(ex: Execution, turn: StepTurn, attempt: number, started: StepProcess): void {
+  const { run, step, phase, index, log } = turn;
+  ex.deps.store
+    .appendEvents([
+      {
+        kind: 'step.process',
+        runId: run.id,
+        playbook: run.playbook,
+        fingerprint: run.fingerprint,
+        data: { step: step.name, phase, index, attempt, ...started },
+      },
+    ])
+    .catch((err: unknown) => log.warn(`${turnLabel(turn)}: recording its process ${started.pid} failed: ${errorMessage(err)}`));
 }
 
 /** Stores how a step ended (redacted) with its event, and logs it. */

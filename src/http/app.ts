@@ -8,6 +8,7 @@ import type { Credentials } from './credentials.js';
 import { errorHandler } from './error-handler.js';
 import { guardRouter, type GuardRouteDeps } from './guard-routes.js';
 import { healthRouter } from './health-routes.js';
+import type { StoreHealth } from '../record/store-health.js';
 import type { Role } from './roles.js';
 import { runRouter, type RunRouteDeps } from './run-routes.js';
 import { slackRouter, type SlackRouteDeps } from './slack-routes.js';
@@ -22,6 +23,8 @@ export interface AppDeps {
   readonly metrics: Metrics;
   /** Authenticates every endpoint and records its refusals. */
   readonly auth: InboundAuth;
+  /** What readiness knows of the store's recent writes (absent: the probe alone). */
+  readonly storeHealth?: StoreHealth;
   readonly webhook: Omit<WebhookRouteDeps, 'auth' | 'logger' | 'metrics'>;
   /** The API tokens (REMEDIATOR_API_TOKENS): their identities are who acts. */
   readonly apiCredentials: Credentials;
@@ -48,7 +51,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('trust proxy', false);
   app.use(webhookRouter({ ...deps.webhook, auth, logger, metrics }));
-  app.use(healthRouter({ store: deps.api.store, metrics, playbooks: deps.api.playbooks }));
+  app.use(healthRouter({ store: deps.api.store, metrics, playbooks: deps.api.playbooks, ...(deps.storeHealth ? { storeHealth: deps.storeHealth } : {}) }));
   app.use(apiRouter({ ...deps.api, authenticate, authorize, authenticateReload: auth.require(deps.apiCredentials, 'reload', API_HINT) }));
   if (deps.guards) app.use(guardRouter({ ...deps.guards, authenticate, authorize }));
   if (deps.runs) app.use(runRouter({ ...deps.runs, authenticate, authorize }));

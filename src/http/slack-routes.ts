@@ -5,6 +5,7 @@ import { errorMessage, RemediatorError } from '../domain/errors.js';
 import type { SlackSignatureVerifier } from '../notify/slack/signature.js';
 import type { SlackClient } from '../notify/slack/slack-client.js';
 import type { Logger } from '../observability/logger.js';
+import type { ReplayStore } from '../domain/store.js';
 import type { InboundAuth } from './auth.js';
 
 /** What the Slack interaction route needs; absent verifier: Slack interactions are not configured. */
@@ -18,6 +19,9 @@ export interface SlackRouteDeps {
   /** The workspace whose presses count (null: any the app is installed in). */
   readonly teamId: string | null;
   readonly logger: Logger;
+  /** Where accepted signatures are remembered for their window, beyond this process (absent: memory only). */
+  readonly replays?: ReplayStore;
+  readonly clock?: () => Date;
 }
 
 /** The parts of a block_actions payload we act on. */
@@ -42,15 +46,21 @@ export function slackRouter(deps: SlackRouteDeps): Router {
   // Slack sends the whole message with each button press: a run message with its plan can be tens of KB.
   const raw = express.raw({ type: () => true, limit: '1mb' });
 
-  router.post('/slack/interactions', raw, (req, res) => {
+  router.post('/slack/interactions', raw, async (req, res) => {
     if (deps.verifier === null) {
       throw new RemediatorError('not_found', "Slack interactions are not configured: set REMEDIATOR_SLACK_SIGNING_SECRET to the Slack app's signing secret");
     }
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const check = deps.verifier.verify({ timestamp: req.get('x-slack-request-timestamp'), signature: req.get('x-slack-signature'), rawBody: body });
-    if (!check.ok) {
-      deps.auth.refused(req, 'slack', check.reason);
-      throw new RemediatorError('unauthorized', `Slack signature refused: ${check.reason}`);
+    const signature = req.get('x-slack-signature') ?? '';
+    const check = deps.verifier.verify({ timestamp: req.get('x-slack-request-timestamp'), signature, rawBody: body });
+    const reason = !check.ok
+      ? check.reason
+      : deps.replays && !(await deps.replays.rememberRequest(signature, new Date(check.staleAtMs).toISOString(), (deps.clock?.() ?? new Date()).toISOString()))
+        ? 'This request was already accepted once (before a restart, or by another replica): a replay.'
+        : null;
+    if (reason !== null) {
+      deps.auth.refused(req, 'slack', reason);
+      throw new RemediatorError('unauthorized', `Slack signature refused: ${reason}`);
     }
     const press = parsePress(body);
     // Other interactions (shortcuts, other apps' buttons) are acknowledged and ignored.

@@ -4,6 +4,7 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Receiver } from '../receive/receive-batch.js';
 import type { InboundAuth } from './auth.js';
+import { bodyGate } from './body-gate.js';
 import type { Credentials } from './credentials.js';
 import { httpStatus, toRemediatorError } from './error-handler.js';
 
@@ -13,14 +14,16 @@ export interface WebhookRouteDeps {
   readonly auth: InboundAuth;
   readonly credentials: Credentials;
   readonly maxBodyBytes: number;
+  /** Bodies read and handled at once (webhook.maxConcurrentBodies); absent: no bound. */
+  readonly maxConcurrentBodies?: number;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
 
 /**
  * POST /webhook, the HTTP side of the receive stage. Order matters: shutdown first (503, retried),
- * credentials next (nothing is read from a stranger), then the content type, then the
- * size-limited body; the Receiver parses, checks and commits it before the 200. 4xx means "do not
+ * credentials next (nothing is read from a stranger), then the content type, then a turn among
+ * the bodies read at once (body-gate.ts), then the size-limited body; the Receiver parses, checks and commits it before the 200. 4xx means "do not
  * retry" to Alertmanager, 503 means "retry": only a store failure or shutdown answers 503.
  */
 export function webhookRouter(deps: WebhookRouteDeps): Router {
@@ -36,7 +39,8 @@ export function webhookRouter(deps: WebhookRouteDeps): Router {
     'missing or wrong credentials: send Authorization: Bearer <token> (or basic auth) with a configured webhook secret',
   );
 
-  router.post('/webhook', timed(deps.metrics), stopping, authenticate, requireJson, raw, async (req: Request, res: Response) => {
+  const gate = deps.maxConcurrentBodies === undefined ? pass : bodyGate(deps.maxConcurrentBodies);
+  router.post('/webhook', timed(deps.metrics), stopping, authenticate, requireJson, gate, raw, async (req: Request, res: Response) => {
     const answer = await deps.receiver.receive({
       body: req.body as Buffer,
       source: { remoteAddress: req.socket.remoteAddress ?? '', userAgent: req.get('user-agent') ?? '' },
@@ -68,6 +72,10 @@ function timed(metrics: Metrics) {
     });
     next();
   };
+}
+
+function pass(_req: Request, _res: Response, next: NextFunction) {
+  next();
 }
 
 function requireJson(req: Request, _res: Response, next: NextFunction) {

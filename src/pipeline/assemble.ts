@@ -7,6 +7,7 @@ import { ApprovalService } from '../approve/approval-service.js';
 import { ExpiryTimer } from '../approve/expiry-timer.js';
 import { Executor, type ExecutorDeps } from '../execute/executor.js';
 import { LeaseKeeper } from '../execute/lease-keeper.js';
+import { stopLeftovers } from '../execute/leftovers.js';
 import { RunNotices } from '../execute/run-notices.js';
 import type { SecretStore } from '../execute/secrets.js';
 import { GuardSwitches } from '../guards/guard-switches.js';
@@ -90,6 +91,10 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     clock,
     logger,
     onInterrupted: (ids) => changes.endedElsewhere(ids, 'interrupted'),
+    driving: (): readonly string[] => executor.driving(),
+    stopLeftovers: (ids) => stopLeftovers({ store, logger, killGraceMs: settings.steps.killGraceMs, cgroups: settings.steps.cgroups ?? null }, ids),
+    onLost: (ids): void =>
+      executor.release(ids, 'another replica interrupted the run after its lease ran out (this replica lost the database for longer than the lease)'),
   });
   const switches = new GuardSwitches({ store, clock, logger, metrics, notifiers, budget: settings.decide.budget });
 
@@ -120,7 +125,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
 
   // 4. execute: every created run is queued for a slot.
   const liveRefused = () => (settings.execution === 'dry-run' ? 'the daemon now runs with execution dry-run' : null);
-  const executor = new Executor({
+  const executor: Executor = new Executor({
     store,
     logger,
     metrics,

@@ -6,14 +6,37 @@ import type { PlaybookSet } from '../playbook/playbook-set.js';
 
 /**
  * Alone on its database (SQLite's lock), a daemon that starts knows every run left `running` was
- * its predecessor's: they are marked interrupted, their steps never re-executed. Beside replicas
- * only an expired lease says a run's replica is gone (the LeaseKeeper), so nothing is done here.
+ * its predecessor's: what their steps started and still runs is stopped (`stopLeftovers`: a kill
+ * -9 of the daemon leaves its commands running), then they are marked interrupted, their steps
+ * never re-executed. Beside replicas only an expired lease says a run's replica is gone (the
+ * LeaseKeeper does the same then), so nothing is done here.
  */
-export async function interruptLeftRunning(store: LeaseStore, clock: () => Date, logger: Logger): Promise<string[]> {
+export async function interruptLeftRunning(
+  store: LeaseStore & Pick<RunStore, 'listRuns'>,
+  clock: () => Date,
+  logger: Logger,
+  stopLeftovers?: (runIds: readonly string[]) => Promise<void>,
+): Promise<string[]> {
   if (!store.exclusive) return [];
+  if (stopLeftovers) {
+    const running = await runsIn(store, 'running');
+    if (running.length > 0) await stopLeftovers(running.map((r) => r.id));
+  }
   const ids = await store.interruptRunning(clock().toISOString(), 'the daemon restarted while the run was running; its steps were not re-executed');
   if (ids.length > 0) logger.warn(`marked ${ids.length} run(s) interrupted after a restart`, { runIds: ids });
   return ids;
+}
+
+/** Every run in a state, page by page. */
+export async function runsIn(store: Pick<RunStore, 'listRuns'>, state: Run['state']): Promise<Run[]> {
+  const runs: Run[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.listRuns({ state, limit: 200, ...(cursor ? { cursor } : {}) });
+    runs.push(...page.runs);
+    cursor = page.next ?? undefined;
+  } while (cursor);
+  return runs;
 }
 
 /**
@@ -33,13 +56,7 @@ export async function resumePending(deps: {
   readonly cancelled: (runId: string) => void;
 }): Promise<void> {
   const { store, playbooks, clock, logger } = deps;
-  const pending = [];
-  let cursor: string | undefined;
-  do {
-    const page = await store.listRuns({ state: 'pending', limit: 200, ...(cursor ? { cursor } : {}) });
-    pending.push(...page.runs.filter((r) => r.createdAt < deps.before));
-    cursor = page.next ?? undefined;
-  } while (cursor);
+  const pending = (await runsIn(store, 'pending')).filter((r) => r.createdAt < deps.before);
   // Ids sort by creation time: resume in the order the runs were decided.
   pending.sort((a, b) => (a.id < b.id ? -1 : 1));
   for (const run of pending) {

@@ -7,6 +7,7 @@ import type { PlaybookSpec, StepSpec } from './schema.js';
 import { STEP_KINDS } from './schema.js';
 import { parseTemplate, templateRefs, TemplateSyntaxError } from './template.js';
 import { checkRef, type Scope } from './template-scope.js';
+import { urlRefComponents } from './url-template.js';
 
 /**
  * The second pass over a playbook that passed the schema: everything that needs more than one
@@ -71,6 +72,7 @@ export function compilePlaybook(
       seen.add(name);
       const step = compileStep(s, name, path, add);
       forEachTemplate(s, path, (text, p, scope) => checkTemplate(text, p, scope, earlier));
+      for (const [url, p] of urlFields(s, path)) checkUrlHost(url, p, params, add);
       if (s.when !== undefined) {
         try {
           const c = parseCondition(s.when);
@@ -150,6 +152,39 @@ function compileParam(name: string, p: PlaybookSpec['params'][string], path: Pat
     if (pattern && !pattern.test(def)) add([...path, 'default'], `default "${def}" does not match the pattern ${p.pattern}`);
   }
   return { name, source, key, type: p.type, pattern, min: p.min ?? null, max: p.max ?? null, clamp: p.clamp, default: def };
+}
+
+/** The URL templates of a step, with their paths: values in them are encoded (url-template.ts). */
+function urlFields(s: StepSpec, path: Path): [string, Path][] {
+  const out: [string, Path][] = [];
+  if (s.http) out.push([s.http.url, [...path, 'http', 'url']]);
+  if (s.verify?.http) out.push([s.verify.http.url, [...path, 'verify', 'http', 'url']]);
+  if (s.verify?.prometheus?.url !== undefined) out.push([s.verify.prometheus.url, [...path, 'verify', 'prometheus', 'url']]);
+  return out;
+}
+
+/**
+ * A template in a URL's scheme or host chooses where the request goes (an earlier step's output
+ * could send it, with its headers and secrets, anywhere): only a param checked against a pattern
+ * (or an integer, for a port) may stand there.
+ */
+function checkUrlHost(url: string, path: Path, params: PlaybookSpec['params'], add: (path: Path, m: string) => void): void {
+  let refs: ReturnType<typeof urlRefComponents>;
+  try {
+    refs = urlRefComponents(parseTemplate(url));
+  } catch {
+    return; // the syntax error is reported by the template check
+  }
+  for (const { path: ref, component } of refs) {
+    if (component !== 'scheme' && component !== 'authority') continue;
+    const [root, name] = ref;
+    const param = root === 'params' && name !== undefined ? params[name] : undefined;
+    if (param !== undefined && (param.pattern !== undefined || param.type === 'integer')) continue;
+    add(
+      path,
+      `{{ ${ref.join('.')} }} stands in the URL's ${component === 'scheme' ? 'scheme' : 'host'}, which decides where the request goes: write the scheme and host in the playbook, or use a param checked against a pattern (e.g. params: { host: { from: labels.host, pattern: '[a-z0-9.-]+' } } and https://{{ params.host }}/…)`,
+    );
+  }
 }
 
 /** Calls `visit` for every templated string of a step, with its path and scope. */

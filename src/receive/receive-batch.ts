@@ -2,6 +2,7 @@ import { RemediatorError } from '../domain/errors.js';
 import type { BatchStore } from '../domain/store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { depthProblem, utf8Problem } from './body-checks.js';
 import { parseWebhookPayload } from './webhook-schema.js';
 
 /** A webhook body as it arrived, and facts about its sender (never credentials). */
@@ -30,10 +31,11 @@ export interface Received {
 }
 
 /**
- * The receive stage, transport aside: body bytes in, parsed, checked against Alertmanager's
- * payload schema, committed durably, then the next stage kicked. Malformed input is a
- * `bad_request` (never retried); only a store failure or shutdown is retryable. The kick is cheap:
- * the worker starts on the next turn of the event loop, after the caller has answered.
+ * The receive stage, transport aside: body bytes in, checked (UTF-8, nesting depth:
+ * body-checks.ts), parsed, checked against Alertmanager's payload schema, committed durably, then
+ * the next stage kicked. Malformed input is a `bad_request` (never retried); only a store failure
+ * or shutdown is retryable. The kick is cheap: the worker starts on the next turn of the event
+ * loop, after the caller has answered.
  */
 export class Receiver {
   constructor(private readonly deps: ReceiveDeps) {}
@@ -51,6 +53,10 @@ export class Receiver {
   async receive(delivery: Delivery): Promise<Received> {
     const { store, clock, metrics, logger } = this.deps;
     this.refuseWhileStopping();
+    // Bytes first: invalid UTF-8 would be stored lossily, and nesting past any payload's is refused
+    // before the parser or the store meets it.
+    const problem = utf8Problem(delivery.body) ?? depthProblem(delivery.body);
+    if (problem !== null) throw new RemediatorError('bad_request', problem);
     let json: unknown;
     try {
       json = JSON.parse(delivery.body.toString('utf8'));

@@ -19,6 +19,9 @@ const timestamp = z.string().transform((text, ctx) => {
 
 const status = z.enum(['firing', 'resolved']);
 
+/** An Alertmanager fingerprint: its 64-bit label hash as 16 lowercase hex digits. */
+export const FINGERPRINT = /^[0-9a-f]{16}$/;
+
 const alertSchema = z.object({
   status,
   labels: labelSet,
@@ -26,7 +29,12 @@ const alertSchema = z.object({
   startsAt: timestamp,
   endsAt: timestamp.optional(),
   generatorURL: z.string().optional().default(''),
-  fingerprint: z.string().min(1, 'fingerprint is empty'),
+  // Checked here because templates may use it anywhere ({{ alert.fingerprint }} in argv and URLs):
+  // Alertmanager sends its 64-bit label hash as exactly 16 lowercase hex digits.
+  fingerprint: z.string().refine((f) => FINGERPRINT.test(f), {
+    error: (issue) =>
+      `${issue.input === '' ? 'fingerprint is empty' : `fingerprint ${JSON.stringify(String(issue.input).slice(0, 40))} is not one Alertmanager sends`}: expected 16 lowercase hex characters, e.g. "7d2d332feada5c59"`,
+  }),
 });
 
 /** Zod schema of the webhook body. */

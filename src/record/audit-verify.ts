@@ -8,9 +8,24 @@ import type { Store } from '../domain/store.js';
  * stops at its last id: without one snapshot around the walk, events appended meanwhile belong to
  * a later head and are left for the next verify.
  */
-export async function verifyStoreChain(store: Pick<Store, 'auditHead' | 'auditEvents'>, pageSize = 1000): Promise<ChainVerdict> {
+export async function verifyStoreChain(
+  store: Pick<Store, 'auditHead' | 'auditEvents'>,
+  pageSize = 1000,
+  observe?: (e: ChainEntry) => void,
+): Promise<ChainVerdict> {
   const head = await store.auditHead();
-  return verifyChain(storeChainEntries(store, head?.baseId ?? 0, head?.lastId ?? Number.MAX_SAFE_INTEGER, pageSize), { head, snapshot: false });
+  return verifyChain(observed(storeChainEntries(store, head?.baseId ?? 0, head?.lastId ?? Number.MAX_SAFE_INTEGER, pageSize), observe), {
+    head,
+    snapshot: false,
+  });
+}
+
+/** The entries, each shown to `observe` as the walk reads it (checkpoints compare hashes this way). */
+export async function* observed(entries: AsyncIterable<ChainEntry> | Iterable<ChainEntry>, observe?: (e: ChainEntry) => void): AsyncGenerator<ChainEntry> {
+  for await (const e of entries) {
+    observe?.(e);
+    yield e;
+  }
 }
 
 /** The chain's events with afterId < id ≤ throughId, in id order, read a page at a time (constant memory). */

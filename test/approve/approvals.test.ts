@@ -216,9 +216,9 @@ describe('approvals: a run in approve mode waits for a person, then acts once', 
 
   test('the alert resolving cancels the pending approval', async () => {
     const d = await daemonWith({ rollback: approvePlaybook() });
-    await d.post(payload({ fingerprint: 'fp-resolve' }));
+    await d.post(payload({ fingerprint: 'f0000000000e5017' }));
     const held = await onlyRun(d);
-    await d.post(payload({ fingerprint: 'fp-resolve', status: 'resolved' }));
+    await d.post(payload({ fingerprint: 'f0000000000e5017', status: 'resolved' }));
     await d.settled();
     const run = await d.api<RunDetail>(`/api/runs/${held.id}`);
     assert.equal(run.state, 'cancelled');
@@ -412,8 +412,8 @@ steps:
       },
       { runs: { maxConcurrent: 1, outputCapBytes: 65536, killGrace: '1s', shutdownGrace: '5s', defaultTimeout: '5m', envAllow: ['PATH'], lease: '30s' } },
     );
-    await d.post(payload({ fingerprint: 'q1', deployment: 'cart' }));
-    await d.post(payload({ fingerprint: 'q2', deployment: 'search' }));
+    await d.post(payload({ fingerprint: '00000000000000a1', deployment: 'cart' }));
+    await d.post(payload({ fingerprint: '00000000000000a2', deployment: 'search' }));
     const held = await until('two holds', async () => {
       const { runs } = await d.api<{ runs: Run[] }>('/api/runs?state=awaiting_approval');
       return runs.length === 2 ? runs : null;

@@ -8,10 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { auditExport } from '../../src/cli/audit-commands.js';
 import { eventHash } from '../../src/domain/audit-chain.js';
-import type { NewEvent } from '../../src/domain/run.js';
 import { SqliteStore } from '../../src/record/sqlite/sqlite-store.js';
 import { runCli, spawnCli, type CliResult } from '../support/cli.js';
-import { countRows, tamper } from '../support/db.js';
+import { countRows, eventOfRow, tamper } from '../support/db.js';
 import { fixture, fixtureText, ROOT, TEST_PLAYBOOKS } from '../support/fixtures.js';
 import { API_TOKEN, removeDir, startTestDaemon, WEBHOOK_TOKEN, WEBHOOK_TOKEN_NEXT, type TestDaemon } from '../support/test-daemon.js';
 import { syntheticDecisions } from '../support/synthetic-history.js';
@@ -120,17 +119,7 @@ describe('remediator audit, on the database of a real daemon', () => {
     const db = new Database(file);
     const row = db.prepare('SELECT * FROM events WHERE id = ?').get(k) as Record<string, string | number | null>;
     const data = { ...(JSON.parse(String(row['data'])) as Record<string, unknown>), forged: true };
-    const forged = {
-      id: k,
-      at: String(row['at']),
-      kind: row['kind'] as NewEvent['kind'],
-      runId: row['run_id'] as string | null,
-      batchId: row['batch_id'] as string | null,
-      playbook: row['playbook'] as string | null,
-      fingerprint: row['fingerprint'] as string | null,
-      data,
-      prevHash: String(row['prev_hash']),
-    };
+    const forged = eventOfRow(row, data);
     db.exec('DROP TRIGGER events_no_update');
     db.prepare('UPDATE events SET data = ?, hash = ? WHERE id = ?').run(JSON.stringify(data), eventHash(forged), k);
     db.close();

@@ -42,7 +42,7 @@ steps:
       const p = fixture('amtool-firing.json') as { alerts: Record<string, unknown>[] };
       Object.assign(p.alerts[0] as object, {
         labels: { alertname: 'Burst', deployment },
-        fingerprint: `c1${i}00000000000000`,
+        fingerprint: `c1${i}0000000000000`,
         startsAt: '2026-11-29T03:12:00Z',
       });
       await daemon.post(p);

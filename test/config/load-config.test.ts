@@ -22,7 +22,8 @@ test('defaults apply with no file, no environment and no flags', () => {
     execution: 'dry-run',
     logLevel: 'info',
     logFormat: 'json',
-    webhook: { maxBodyBytes: 1048576 },
+    webhook: { maxBodyBytes: 1048576, maxConcurrentBodies: 4 },
+    http: { headersTimeout: 10_000, requestTimeout: 30_000 },
     auth: { generateTokens: false, roles: {}, tokenRoles: ['view', 'approve', 'operate'], proxy: { from: [], roles: ['view'] } },
     console: { enabled: true, sessionIdle: 1_800_000, sessionMax: 43_200_000 },
     runs: {
@@ -34,6 +35,7 @@ test('defaults apply with no file, no environment and no flags', () => {
       envAllow: ['PATH', 'HOME', 'LANG', 'LC_ALL', 'TZ', 'KUBECONFIG', 'KUBERNETES_SERVICE_HOST', 'KUBERNETES_SERVICE_PORT'],
       lease: 30_000,
     },
+    audit: { checkpoints: { every: 300_000, key: 'audit-checkpoint-key', onBroken: 'refuse', notify: true } },
     prometheus: { url: 'http://127.0.0.1:9090' },
     guards: { budget: { count: 20, per: 3_600_000 }, maintenance: [] },
     approvals: { groups: {} },

@@ -326,7 +326,7 @@ steps:
     assert.deepEqual(http?.rendered, {
       kind: 'http',
       method: 'POST',
-      url: `https://api/x/${value}`,
+      url: `https://api/x/${encodeURIComponent(value)}`, // one path segment, whatever the value holds
       headers: {},
       body: { target: value },
       expectStatus: [200, 201, 202, 204],

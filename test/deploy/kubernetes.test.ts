@@ -58,6 +58,27 @@ test('every variable the Deployment sets is one remediator reads, and the config
   assert.ok(deployment.spec.template.spec.terminationGracePeriodSeconds > grace);
 });
 
+test('the memory limit holds the measured peak with a quarter to spare, and the heap is capped well under it', () => {
+  const text = readFileSync(path.join(DIR, 'deployment.yaml'), 'utf8');
+  const deployment = manifests().find((m) => m['kind'] === 'Deployment') as {
+    spec: { template: { spec: { containers: (Container & { resources: { requests: { memory: string }; limits: { memory: string } } })[] } } };
+  };
+  const container = deployment.spec.template.spec.containers[0];
+  assert.ok(container);
+  const mib = (q: string) => Number(/^(\d+)Mi$/.exec(q)?.[1] ?? NaN);
+  const limit = mib(container.resources.limits.memory);
+  const peak = Number(/peak (\d+) MiB under bursts/.exec(text)?.[1] ?? NaN);
+  const idle = Number(/idle (\d+) MiB/.exec(text)?.[1] ?? NaN);
+  assert.ok(peak > 0 && idle > 0, 'the manifest records the figures bench/memory.ts measured');
+  assert.ok(limit >= peak * 1.25, `limit ${limit} MiB against a measured peak of ${peak} MiB`);
+  assert.ok(mib(container.resources.requests.memory) >= idle, 'the request covers the idle figure');
+  const heap = Number(/--max-old-space-size=(\d+)/.exec(container.env.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '')?.[1] ?? NaN);
+  assert.ok(heap > 0 && heap <= limit / 2, `heap cap ${heap} MiB under a ${limit} MiB limit`);
+  // The figure holds only with the body gate: the configuration the manifest mounts keeps it.
+  const config = loadConfig({ config: path.join(DIR, 'remediator.yaml') }, { REMEDIATOR_DB: 'postgres://remediator@db:5432/remediator' });
+  assert.ok(config.webhook.maxConcurrentBodies <= 4);
+});
+
 test('the image sets no REMEDIATOR_ variable: they would outrank the configuration a deployment mounts', () => {
   const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
   assert.doesNotMatch(dockerfile.replace(/#.*$/gm, ''), /REMEDIATOR_/);

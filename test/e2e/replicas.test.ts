@@ -22,7 +22,7 @@ function batch(alertname: string, n: number): Record<string, unknown> {
   const p = fixture('amtool-firing.json') as { alerts: Record<string, unknown>[]; groupKey: string };
   Object.assign(p.alerts[0] as object, {
     labels: { alertname, n: String(n) },
-    fingerprint: `${alertname.toLowerCase().slice(0, 4)}${n.toString(16).padStart(12, '0')}`,
+    fingerprint: `${Buffer.from(alertname.slice(0, 2)).toString('hex')}${n.toString(16).padStart(12, '0')}`,
     startsAt: '2026-11-29T03:12:00Z',
   });
   p.groupKey = `{}:{alertname="${alertname}", n="${n}"}`;

@@ -3,13 +3,19 @@ import type { ServerResponse } from 'node:http';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { NO_REDACTION } from '../../src/execute/output-cap.js';
 import { runHttpStep, sendHttp, type HttpCall } from '../../src/execute/steps/http-request.js';
 import type { StepContext } from '../../src/execute/steps/step-context.js';
 import { freePort } from '../support/alertmanager.js';
 import { reply, startHttpServer, type TestHttpServer } from '../support/http-server.js';
 import { until } from '../support/until.js';
 
-const ctx = (timeoutMs = 5_000, outputCapBytes = 64 * 1024, signal = new AbortController().signal): StepContext => ({ signal, timeoutMs, outputCapBytes });
+const ctx = (timeoutMs = 5_000, outputCapBytes = 64 * 1024, signal = new AbortController().signal): StepContext => ({
+  signal,
+  timeoutMs,
+  outputCapBytes,
+  redactor: NO_REDACTION,
+});
 
 /** Resolves true when the response's connection closes, false if it is still open after `ms`. */
 function closedWithin(res: ServerResponse, ms: number): Promise<boolean> {

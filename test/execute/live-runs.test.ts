@@ -506,3 +506,18 @@ describe('a failing dry run still shows its whole plan', () => {
     assert.equal(readFileSync(marker, 'utf8'), 'change --dry-run=server\n');
   });
 });
+
+describe('notify texts see the alert as it came', () => {
+  test('{{ alert.generatorURL }} and {{ alert.name }} render in a notify text, from the alert the run was made for', async () => {
+    const d = await daemonWith({
+      tell: `${header('tell')}steps:
+  - name: tell
+    notify: { text: 'graph for {{ alert.name }}: {{ alert.generatorURL }}' }
+`,
+    });
+    await d.post(payload({}));
+    const run = await onlyRun(d);
+    assert.equal(run.state, 'succeeded');
+    assert.equal(run.steps[0]?.vars?.['stdout'], 'graph for LiveTest: http://prom.example/graph?g0.expr=x');
+  });
+});

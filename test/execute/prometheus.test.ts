@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { NO_REDACTION } from '../../src/execute/output-cap.js';
 import type { StepContext } from '../../src/execute/steps/step-context.js';
 import { pollUntil, prometheusCheck } from '../../src/execute/steps/verify.js';
 import { freePort } from '../support/alertmanager.js';
@@ -17,7 +18,7 @@ if (skip) process.stdout.write(`${SKIP_LINE}\n`);
 
 const CAP = 64 * 1024;
 const TRY_TIMEOUT_MS = 2_000;
-const ctx = (): StepContext => ({ signal: new AbortController().signal, timeoutMs: 30_000, outputCapBytes: CAP });
+const ctx = (): StepContext => ({ signal: new AbortController().signal, timeoutMs: 30_000, outputCapBytes: CAP, redactor: NO_REDACTION });
 
 describe('verify against a real Prometheus', { timeout: 60_000 }, () => {
   let prometheus: Prometheus | undefined;
@@ -26,7 +27,7 @@ describe('verify against a real Prometheus', { timeout: 60_000 }, () => {
   let errorRatio = 5;
 
   const verify = (query: string, withinMs: number, everyMs: number) =>
-    pollUntil(prometheusCheck(prometheus!.url, query, TRY_TIMEOUT_MS, CAP), { withinMs, everyMs }, ctx());
+    pollUntil(prometheusCheck(prometheus!.url, query, TRY_TIMEOUT_MS, CAP, NO_REDACTION), { withinMs, everyMs }, ctx());
   const logs = () => `\n--- Prometheus (last 20 lines):\n${prometheus?.output().split('\n').slice(-20).join('\n') ?? ''}`;
 
   before(async () => {
@@ -104,7 +105,7 @@ describe('verify against a real Prometheus', { timeout: 60_000 }, () => {
 describe('verify with a Prometheus check that cannot be made', { timeout: 30_000 }, () => {
   test('an unreachable Prometheus (nothing listens on the port) is inconclusive and fails', async () => {
     const url = `http://127.0.0.1:${await freePort()}`;
-    const r = await pollUntil(prometheusCheck(url, 'vector(1)', TRY_TIMEOUT_MS, CAP), { withinMs: 300, everyMs: 50 }, ctx());
+    const r = await pollUntil(prometheusCheck(url, 'vector(1)', TRY_TIMEOUT_MS, CAP, NO_REDACTION), { withinMs: 300, everyMs: 50 }, ctx());
     assert.equal(r.ok, false);
     assert.match(r.error ?? '', /^inconclusive: the last check failed \(ECONNREFUSED: connect ECONNREFUSED 127\.0\.0\.1:\d+\) and 0\.3s are up$/);
   });
@@ -133,7 +134,11 @@ describe('verify with a Prometheus check that cannot be made', { timeout: 30_000
       test(`${c.name}: inconclusive, never success`, async () => {
         server.handle((req, res) => (req.url?.startsWith('/prom/api/v1/query?query=vector(1)') ? reply(res, c.status, c.body) : reply(res, 404, 'wrong path')));
         // A trailing slash on the configured URL is allowed.
-        const r = await pollUntil(prometheusCheck(`${server.url}/prom/`, 'vector(1)', TRY_TIMEOUT_MS, CAP), { withinMs: 200, everyMs: 50 }, ctx());
+        const r = await pollUntil(
+          prometheusCheck(`${server.url}/prom/`, 'vector(1)', TRY_TIMEOUT_MS, CAP, NO_REDACTION),
+          { withinMs: 200, everyMs: 50 },
+          ctx(),
+        );
         assert.equal(r.ok, false);
         assert.match(r.error ?? '', c.error);
         assert.match(r.error ?? '', /^inconclusive: /);

@@ -1,13 +1,19 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, test } from 'node:test';
+import { NO_REDACTION } from '../../src/execute/output-cap.js';
 import { runCommand } from '../../src/execute/steps/run-command.js';
 import { ROOT } from '../support/fixtures.js';
 
 const SCRIPTS = path.join(ROOT, 'test', 'fixtures', 'scripts');
 const node = process.execPath;
 const env = { PATH: process.env['PATH'] ?? '' };
-const ctx = (timeoutMs = 10_000, outputCapBytes = 64 * 1024, signal = new AbortController().signal) => ({ signal, timeoutMs, outputCapBytes });
+const ctx = (timeoutMs = 10_000, outputCapBytes = 64 * 1024, signal = new AbortController().signal) => ({
+  signal,
+  timeoutMs,
+  outputCapBytes,
+  redactor: NO_REDACTION,
+});
 const script = (name: string, ...args: string[]) => [node, path.join(SCRIPTS, name), ...args];
 
 describe('run steps: real child processes, never a shell', () => {

@@ -3,12 +3,13 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import type { RetryPolicy } from '../../src/domain/playbook.js';
 import { backoffDelay, sleep } from '../../src/execute/retry.js';
 import type { HttpCall } from '../../src/execute/steps/http-request.js';
+import { NO_REDACTION } from '../../src/execute/output-cap.js';
 import type { StepContext } from '../../src/execute/steps/step-context.js';
 import { httpCheck, pollUntil, type Check } from '../../src/execute/steps/verify.js';
 import { freePort } from '../support/alertmanager.js';
 import { reply, startHttpServer, type TestHttpServer } from '../support/http-server.js';
 
-const ctx = (signal = new AbortController().signal): StepContext => ({ signal, timeoutMs: 30_000, outputCapBytes: 64 * 1024 });
+const ctx = (signal = new AbortController().signal): StepContext => ({ signal, timeoutMs: 30_000, outputCapBytes: 64 * 1024, redactor: NO_REDACTION });
 const CAP = 64 * 1024;
 type Expect = Parameters<typeof httpCheck>[1];
 const statusOnly = (...status: number[]): Expect => ({ status, json: null, contains: null });
@@ -38,7 +39,7 @@ describe('verify: httpCheck and pollUntil against a real local server', { timeou
     server.handle((_req, res, n) => (n - first <= 2 ? reply(res, 503, 'warming up') : reply(res, 200, { status: 'ok', ready: 3 })));
     const clock = fakeClock();
     // Each try "takes" 1.5 s on the fake clock, so the recorded offsets are exact.
-    const inner = httpCheck(call(), { status: [200], json: { path: 'status', equals: 'ok' }, contains: null }, 2_000, CAP);
+    const inner = httpCheck(call(), { status: [200], json: { path: 'status', equals: 'ok' }, contains: null }, 2_000, CAP, NO_REDACTION);
     const check: Check = async (signal) => {
       clock.advance(1_500);
       return inner(signal);
@@ -54,7 +55,7 @@ describe('verify: httpCheck and pollUntil against a real local server', { timeou
   test('never holds: fails with "did not hold within" and the last measurement, after trying until the deadline', async () => {
     server.handle((_req, res) => reply(res, 503, 'down'));
     const clock = fakeClock();
-    const inner = httpCheck(call(), statusOnly(200), 2_000, CAP);
+    const inner = httpCheck(call(), statusOnly(200), 2_000, CAP, NO_REDACTION);
     const check: Check = async (signal) => {
       clock.advance(300);
       return inner(signal);
@@ -68,7 +69,7 @@ describe('verify: httpCheck and pollUntil against a real local server', { timeou
   test('never holds, on the real clock: stops at the deadline', async () => {
     server.handle((_req, res) => reply(res, 500, 'still broken'));
     const started = Date.now();
-    const r = await pollUntil(httpCheck(call(), statusOnly(200), 1_000, CAP), { withinMs: 400, everyMs: 50 }, ctx());
+    const r = await pollUntil(httpCheck(call(), statusOnly(200), 1_000, CAP, NO_REDACTION), { withinMs: 400, everyMs: 50 }, ctx());
     const took = Date.now() - started;
     assert.equal(r.ok, false);
     assert.equal(r.error, 'did not hold within 0.4s (last: HTTP 500)');
@@ -78,7 +79,7 @@ describe('verify: httpCheck and pollUntil against a real local server', { timeou
 
   test('a server that refuses connections until the deadline: inconclusive, never success', async () => {
     const url = `http://127.0.0.1:${await freePort()}/health`;
-    const r = await pollUntil(httpCheck({ ...call(), url }, statusOnly(200), 1_000, CAP), { withinMs: 300, everyMs: 50 }, ctx());
+    const r = await pollUntil(httpCheck({ ...call(), url }, statusOnly(200), 1_000, CAP, NO_REDACTION), { withinMs: 300, everyMs: 50 }, ctx());
     assert.equal(r.ok, false);
     assert.match(r.error ?? '', /^inconclusive: the last check failed \(ECONNREFUSED: connect ECONNREFUSED 127\.0\.0\.1:\d+\) and 0\.3s are up$/);
     for (const line of r.output.split('\n')) assert.match(line, /^\+\d+\.\ds error: ECONNREFUSED/);
@@ -87,7 +88,7 @@ describe('verify: httpCheck and pollUntil against a real local server', { timeou
   test('a per-try timeout: a hung try times out, the next one holds', async () => {
     const first = server.requests.length;
     server.handle((_req, res, n) => (n - first === 1 ? undefined : reply(res, 204)));
-    const r = await pollUntil(httpCheck(call(), statusOnly(200, 204), 200, CAP), { withinMs: 5_000, everyMs: 20 }, ctx());
+    const r = await pollUntil(httpCheck(call(), statusOnly(200, 204), 200, CAP, NO_REDACTION), { withinMs: 5_000, everyMs: 20 }, ctx());
     assert.equal(r.ok, true, r.error ?? '');
     const lines = r.output.split('\n');
     assert.equal(lines.length, 2, r.output);
@@ -98,7 +99,7 @@ describe('verify: httpCheck and pollUntil against a real local server', { timeou
   test('cancelling the run while it waits between tries ends the verify as "cancelled"', async () => {
     server.handle((_req, res) => reply(res, 503));
     const controller = new AbortController();
-    const pending = pollUntil(httpCheck(call(), statusOnly(200), 1_000, CAP), { withinMs: 60_000, everyMs: 10_000 }, ctx(controller.signal));
+    const pending = pollUntil(httpCheck(call(), statusOnly(200), 1_000, CAP, NO_REDACTION), { withinMs: 60_000, everyMs: 10_000 }, ctx(controller.signal));
     await server.waitForRequests(server.requests.length + 1);
     controller.abort(new Error('run cancelled by test'));
     const r = await pending;
@@ -187,7 +188,7 @@ describe('verify: httpCheck and pollUntil against a real local server', { timeou
     for (const c of cases) {
       test(c.name, async () => {
         server.handle((_req, res) => reply(res, 200, BODY));
-        const result = await httpCheck(call(), c.expect, 2_000, CAP)(new AbortController().signal);
+        const result = await httpCheck(call(), c.expect, 2_000, CAP, NO_REDACTION)(new AbortController().signal);
         assert.deepEqual(result, { holds: c.holds, measured: c.measured });
       });
     }
@@ -199,6 +200,7 @@ describe('verify: httpCheck and pollUntil against a real local server', { timeou
         { status: [200], json: { path: 'status', equals: 'ok' }, contains: null },
         2_000,
         CAP,
+        NO_REDACTION,
       )(new AbortController().signal);
       assert.deepEqual(result, { holds: false, measured: 'HTTP 200, status = undefined' });
     });

@@ -85,7 +85,7 @@ describe('a storm through the real pipeline', () => {
     const d = daemon;
     const base = Date.parse('2024-05-01T12:00:00Z');
     const answers = await Promise.all(
-      Array.from({ length: 100 }, (_, i) => d.post(firing(`fp${String(i).padStart(3, '0')}`, new Date(base + i * 500).toISOString()))),
+      Array.from({ length: 100 }, (_, i) => d.post(firing(`f${String(i).padStart(15, '0')}`, new Date(base + i * 500).toISOString()))),
     );
     assert.deepEqual([...new Set(answers.map((r) => r.status))], [200]);
     await d.settled();
@@ -132,7 +132,7 @@ describe('pause and resume over the API', () => {
     assert.equal(await metric(d, /^remediator_paused (\d+)$/m), 1);
     assert.equal((await json<{ paused: boolean }>(await call(d, 'GET', '/api/pause'))).paused, true);
 
-    await d.post(firing('fp1', '2024-05-01T12:00:00Z'));
+    await d.post(firing('f000000000000001', '2024-05-01T12:00:00Z'));
     await d.settled();
     const [decision] = await decisions(d);
     assert.equal(decision?.data['reason'], 'paused');
@@ -146,7 +146,7 @@ describe('pause and resume over the API', () => {
     assert.deepEqual([resumed.resumed, resumed.pause.resumedBy], [true, 'tester']);
     assert.equal((await json<{ resumed: boolean }>(await call(d, 'POST', '/api/resume'))).resumed, false, 'resuming twice is harmless');
     assert.equal(await metric(d, /^remediator_paused (\d+)$/m), 0);
-    await d.post(firing('fp2', '2024-05-01T12:00:01Z'));
+    await d.post(firing('f000000000000002', '2024-05-01T12:00:01Z'));
     await d.settled();
     assert.equal((await d.api<{ runs: Run[] }>('/api/runs')).runs.length, 1);
 
@@ -177,7 +177,7 @@ describe('pause and resume over the API', () => {
     now += 60_000;
     assert.equal((await json<{ paused: boolean }>(await call(d, 'GET', '/api/pause'))).paused, false);
     assert.equal(await metric(d, /^remediator_paused (\d+)$/m), 0);
-    await d.post(firing('fp1', '2024-05-01T12:59:00Z'));
+    await d.post(firing('f000000000000001', '2024-05-01T12:59:00Z'));
     await d.settled();
     assert.equal((await d.api<{ runs: Run[] }>('/api/runs')).runs.length, 1);
   });
@@ -227,7 +227,7 @@ describe('the circuit over the API', () => {
     const open = await json<{ open: boolean; circuit: { reason: string } }>(await call(d, 'GET', '/api/circuit'));
     assert.deepEqual([open.open, open.circuit.reason], [true, 'budget of 5 live run(s) per 30m spent']);
     assert.equal(await metric(d, /^remediator_circuit_open (\d+)$/m), 1);
-    await d.post(firing('fp1', '2024-05-01T12:00:00Z'));
+    await d.post(firing('f000000000000001', '2024-05-01T12:00:00Z'));
     await d.settled();
     const [decision] = await decisions(d);
     assert.deepEqual(
@@ -261,15 +261,15 @@ describe('the circuit over the API', () => {
       },
     });
     const d = daemon;
-    await d.post(firing('fp1', '2024-05-01T12:00:00Z'));
-    await d.post(firing('fp2', '2024-05-01T12:00:00Z', { namespace: 'billing' }));
+    await d.post(firing('f000000000000001', '2024-05-01T12:00:00Z'));
+    await d.post(firing('f000000000000002', '2024-05-01T12:00:00Z', { namespace: 'billing' }));
     await d.settled();
     const all = await decisions(d);
     assert.deepEqual(
       all.map((e) => [e.fingerprint, e.data['action'], e.data['reason']]),
       [
-        ['fp1', 'suppress', 'maintenance'],
-        ['fp2', 'run', 'execution is dry-run'],
+        ['f000000000000001', 'suppress', 'maintenance'],
+        ['f000000000000002', 'run', 'execution is dry-run'],
       ],
     );
     assert.match(String(all[0]?.data['detail']), /^maintenance window "always-shop" \(\* \* \* \* \*\) from .* until /);

@@ -231,3 +231,33 @@ steps:
     assert.match(res.text, /a Slack interaction is a form with a .*payload.* field/);
   });
 });
+
+describe('Slack: a replay is refused after a restart too', () => {
+  test('a signed request accepted once is refused when sent again to the restarted daemon, within its 5 minutes', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-slack-replay-'));
+    const start = () => startTestDaemon({ dir, secrets: { slackSigningSecrets: [SIGNING_SECRET] } });
+    // Not a button press: acknowledged and ignored, so nothing is sent to Slack.
+    const body = `payload=${encodeURIComponent(JSON.stringify({ type: 'shortcut', callback_id: 'x' }))}`;
+    const ts = Math.floor(Date.now() / 1000);
+    const request = {
+      body,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': String(ts),
+        'x-slack-signature': signSlackRequest(SIGNING_SECRET, ts, body),
+      },
+    };
+    let d = await start();
+    try {
+      assert.equal((await send(d, request)).status, 200);
+      await d.close();
+      d = await start();
+      const again = await send(d, request);
+      assert.equal(again.status, 401);
+      assert.match(again.text, /already accepted once \(before a restart, or by another replica\): a replay/);
+    } finally {
+      await d.close();
+      removeDir(dir);
+    }
+  });
+});

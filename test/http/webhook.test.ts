@@ -15,6 +15,11 @@ afterEach(async () => {
   }
 });
 
+/** A captured payload with an unknown field nested `depth` deep (written as text: JSON.stringify itself overflows). */
+function deepBody(depth: number): string {
+  return fixtureText('amtool-firing.json').replace('{', `{"extra": ${'['.repeat(depth)}${']'.repeat(depth)},`);
+}
+
 async function runs(d: TestDaemon, query = ''): Promise<Run[]> {
   return (await d.api<{ runs: Run[] }>(`/api/runs${query}`)).runs;
 }
@@ -83,6 +88,7 @@ describe('POST /webhook with the captured Alertmanager payloads', () => {
         'run.created',
         'run.state',
         'step.started',
+        'step.process',
         'step.finished',
         'step.started',
         'notification.sent',
@@ -149,7 +155,9 @@ describe('POST /webhook with the captured Alertmanager payloads', () => {
 });
 
 describe('POST /webhook refuses bad requests and stores nothing', () => {
-  const bad: { name: string; body: string; headers?: Record<string, string>; status: number; message: RegExp }[] = [
+  const amtool = fixtureText('amtool-firing.json');
+  const labelAt = Buffer.byteLength(amtool.slice(0, amtool.indexOf('"checkout"') + 1));
+  const bad: { name: string; body: string | Buffer; headers?: Record<string, string>; status: number; message: RegExp }[] = [
     { name: 'no credentials', body: fixtureText('amtool-firing.json'), headers: { authorization: '' }, status: 401, message: /missing or wrong credentials/ },
     { name: 'a wrong token', body: fixtureText('amtool-firing.json'), headers: { authorization: 'Bearer not-the-token' }, status: 401, message: /credentials/ },
     {
@@ -200,6 +208,24 @@ describe('POST /webhook refuses bad requests and stores nothing', () => {
       body: fixtureText('amtool-firing.json').replace('2026-11-28T21:12:23.687341347Z', 'yesterday'),
       status: 400,
       message: /alerts\.0\.startsAt: "yesterday" is not an RFC 3339 timestamp/,
+    },
+    {
+      // It used to parse, then overflow JSON.stringify in the store: a 503 that Alertmanager retries forever.
+      name: 'an unknown field nested 5,000 deep',
+      body: deepBody(5000),
+      status: 400,
+      message: /body nests deeper than 32 levels \(at byte offset \d+\): an Alertmanager webhook payload nests 4/,
+    },
+    {
+      // It used to be stored lossily as "a\ufffdb", with a 200.
+      name: 'invalid UTF-8 in a label (61 ff fe 62)',
+      body: Buffer.concat([
+        Buffer.from(amtool.slice(0, amtool.indexOf('"checkout"') + 1)),
+        Buffer.from([0x61, 0xff, 0xfe, 0x62]),
+        Buffer.from(amtool.slice(amtool.indexOf('"checkout"') + 9)),
+      ]),
+      status: 400,
+      message: new RegExp(`body is not valid UTF-8: byte offset ${labelAt + 1} \\(bytes ff fe 62`),
     },
     {
       name: 'a body over the size limit',
@@ -268,6 +294,29 @@ describe('POST /webhook refuses bad requests and stores nothing', () => {
     }
     assert.ok(!JSON.stringify(d.logs).includes(WEBHOOK_TOKEN), 'the log holds no token');
     removeDir(d.dir);
+  });
+
+  test('a deeply nested body posted among valid ones fails alone: each valid neighbour is stored', async () => {
+    daemon = await startTestDaemon();
+    const deep = deepBody(5000);
+    const valid = (i: number) => {
+      const p = fixture('amtool-firing.json') as { alerts: Record<string, unknown>[] };
+      (p.alerts[0] as Record<string, unknown>)['fingerprint'] = `${i.toString(16).padStart(16, '0')}`;
+      return p;
+    };
+    const answers = await Promise.all([
+      ...Array.from({ length: 20 }, (_, i) => daemon!.post(valid(i))),
+      daemon.post(deep),
+      ...Array.from({ length: 20 }, (_, i) => daemon!.post(valid(100 + i))),
+    ]);
+    const statuses = answers.map((r) => r.status);
+    assert.equal(statuses[20], 400);
+    assert.deepEqual(
+      statuses.filter((_, i) => i !== 20),
+      Array.from({ length: 40 }, () => 200),
+    );
+    await daemon.settled();
+    assert.equal(countRows(daemon.db, 'batches'), 40);
   });
 
   test('a store that cannot write answers 503, so Alertmanager retries', async () => {

@@ -69,7 +69,7 @@ function batch(deployment: string, labels: Record<string, string> = {}) {
           status: 'firing',
           labels: { alertname: 'Burst', namespace: 'shop', deployment, ...labels },
           startsAt: '2024-05-01T11:55:00Z',
-          fingerprint: `fp${sequence}`,
+          fingerprint: `f${String(sequence).padStart(15, '0')}`,
         },
       ],
     },
@@ -179,7 +179,7 @@ describe('pipeline guards', () => {
     assert.equal(decisions[2]?.['reason'], 'budget of 2 live run(s) per 1h spent: circuit opened, a person must approve this run');
     assert.match(
       String(decisions[3]?.['reason']),
-      /^the circuit is open since .* \(budget of 2 live run\(s\) per 1h spent; rollback for Burst fp\d+ would have exceeded it\): a person must approve this run$/,
+      /^the circuit is open since .* \(budget of 2 live run\(s\) per 1h spent; rollback for Burst f\d{15} would have exceeded it\): a person must approve this run$/,
     );
     const events = await h.store.listEvents({ limit: 1000 });
     assert.equal(events.filter((e) => e.kind === 'circuit.opened').length, 1, 'opened once');

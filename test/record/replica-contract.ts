@@ -73,7 +73,8 @@ export function replicaContract(
         steps: [{ phase: 'main', index: 0, state: 'running', startedAt: at(1) }],
       });
       assert.deepEqual([(await store.getRun(mine.id))?.owner, (await store.getRun(mine.id))?.leaseUntil], ['a', at(30)]);
-      assert.equal(await store.renewLeases('a', at(60)), 1);
+      assert.deepEqual(await store.renewLeases('a', at(60), [mine.id, theirs.id]), [mine.id], "only a's own running runs");
+      assert.deepEqual(await store.renewLeases('a', at(60), []), [], 'nothing named, nothing renewed');
       assert.deepEqual(await store.interruptExpired(at(30), 'lease expired'), [], 'not yet: at the lease is not before it');
       assert.deepEqual(await store.interruptExpired(at(31), 'lease expired'), [theirs.id], 'b stopped renewing');
       const dead = await store.getRun(theirs.id);
@@ -83,7 +84,7 @@ export function replicaContract(
       );
       assert.equal((await store.getRun(mine.id))?.state, 'running');
       assert.deepEqual(await store.interruptExpired(at(61), 'lease expired'), [mine.id]);
-      assert.equal(await store.renewLeases('a', at(90)), 0, 'a finished or interrupted run is not renewed');
+      assert.deepEqual(await store.renewLeases('a', at(90), [mine.id]), [], 'a finished or interrupted run is not renewed');
     }),
   );
 

@@ -27,6 +27,32 @@ test('SQLite: events are append-only at the database level', async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('SQLite group commit: a batch that cannot be written fails alone, its neighbours in the same commit are stored', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-store-'));
+  const store = SqliteStore.open(path.join(dir, 'r.db'));
+  const batch = (payload: unknown) =>
+    store.saveBatch({ receivedAt: new Date('2026-11-28T21:13:00Z'), receiver: 'r', status: 'firing', groupKey: '{}', alertCount: 0, payload, source: {} });
+  // A value JSON.stringify throws on, as it did on 5,000-deep nesting: all queued in one turn, so one commit.
+  const poison = {
+    toJSON: () => {
+      throw new RangeError('Maximum call stack size exceeded');
+    },
+  };
+  const results = await Promise.allSettled([batch({ n: 1 }), batch({ n: 2 }), batch(poison), batch({ n: 3 })]);
+  assert.deepEqual(
+    results.map((r) => r.status),
+    ['fulfilled', 'fulfilled', 'rejected', 'fulfilled'],
+  );
+  assert.equal(await store.countPendingBatches(), 3);
+  const claimed = await store.claimBatches({ owner: 'a', limit: 10, until: '2026-11-28T22:00:00.000Z', now: '2026-11-28T21:14:00.000Z' });
+  assert.deepEqual(
+    claimed.map((b) => b.payload as { n: number }).sort((x, y) => x.n - y.n),
+    [{ n: 1 }, { n: 2 }, { n: 3 }],
+  );
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
 test('SQLite: reopening a file keeps its data and does not re-run migrations', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-store-'));
   const file = path.join(dir, 'r.db');

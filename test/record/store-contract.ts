@@ -70,6 +70,16 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
     retentionContract(withStore, run);
     listingContract(withStore, run);
     test(
+      'a request key is remembered once until it is stale, then forgotten',
+      withStore(async (store) => {
+        const t = (s: number) => new Date(Date.parse('2026-11-28T21:00:00Z') + s * 1000).toISOString();
+        assert.equal(await store.rememberRequest('v0=abc', t(300), t(0)), true);
+        assert.equal(await store.rememberRequest('v0=abc', t(400), t(299)), false, 'a replay within its window');
+        assert.equal(await store.rememberRequest('v0=def', t(310), t(10)), true, 'another key');
+        assert.equal(await store.rememberRequest('v0=abc', t(700), t(300)), true, 'stale at its time: removed, so it may be taken again');
+      }),
+    );
+    test(
       'a saved batch is pending until marked processed',
       withStore(async (store) => {
         const id = await store.saveBatch({

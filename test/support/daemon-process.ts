@@ -15,6 +15,8 @@ export interface DaemonProcess {
   /** Base URL as the daemon printed it, e.g. http://127.0.0.1:40123. */
   readonly url: string;
   readonly port: number;
+  /** The daemon's process id (for /proc/PID/status, never for signals: use signal()). */
+  readonly pid: number;
   /** The bearer token Alertmanager must send to POST /webhook. */
   readonly webhookToken: string;
   /** The API token of identity "tester". */
@@ -116,6 +118,7 @@ export async function startDaemonProcess(options: DaemonProcessOptions): Promise
   return {
     url,
     port: Number(new URL(url).port),
+    pid: child.pid ?? -1,
     webhookToken,
     apiToken,
     stdoutLines,

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -10,6 +10,14 @@ export const ROOT = path.resolve(here, '..', '..');
 export const AM_FIXTURES = path.join(here, '..', 'fixtures', 'alertmanager');
 /** Playbooks written for the captured payloads. */
 export const TEST_PLAYBOOKS = path.join(here, '..', 'fixtures', 'playbooks');
+
+/** Writes playbooks (name → YAML) into DIR/playbooks and returns that directory. */
+export function writePlaybooks(dir: string, playbooks: Readonly<Record<string, string>>): string {
+  const out = path.join(dir, 'playbooks');
+  mkdirSync(out, { recursive: true });
+  for (const [name, yaml] of Object.entries(playbooks)) writeFileSync(path.join(out, `${name}.yaml`), yaml);
+  return out;
+}
 
 /** The raw text of a captured payload. */
 export function fixtureText(name: string): string {

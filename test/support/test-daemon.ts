@@ -19,7 +19,8 @@ export interface TestDaemon extends Daemon {
   readonly dir: string;
   readonly db: string;
   readonly logs: Record<string, unknown>[];
-  post(body: string | object, headers?: Record<string, string>): Promise<Response>;
+  /** POST /webhook with the webhook token; an object is sent as JSON, a string or Buffer as given. */
+  post(body: string | Buffer | object, headers?: Record<string, string>): Promise<Response>;
   api<T = unknown>(pathAndQuery: string): Promise<T>;
 }
 
@@ -62,11 +63,11 @@ export async function startTestDaemon(
     dir,
     db,
     logs,
-    post(body: string | object, headers: Record<string, string> = {}) {
+    post(body: string | Buffer | object, headers: Record<string, string> = {}) {
       return fetch(`${daemon.url}/webhook`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${WEBHOOK_TOKEN}`, ...headers },
-        body: typeof body === 'string' ? body : JSON.stringify(body),
+        body: typeof body === 'string' ? body : Buffer.isBuffer(body) ? new Uint8Array(body) : JSON.stringify(body),
       });
     },
     async api<T>(pathAndQuery: string): Promise<T> {

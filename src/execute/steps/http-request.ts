@@ -34,7 +34,7 @@ export async function sendHttp(call: HttpCall, ctx: StepContext): Promise<HttpRe
   let read: { text: string; truncated: boolean };
   try {
     res = await fetch(call.url, { method: call.method, headers, ...(body === undefined ? {} : { body }), signal: deadline.signal, redirect: 'manual' });
-    read = await readCapped(res, ctx.outputCapBytes);
+    read = await readCapped(res, ctx);
   } finally {
     deadline.clear();
   }
@@ -50,19 +50,22 @@ export async function sendHttp(call: HttpCall, ctx: StepContext): Promise<HttpRe
   return { status: res.status, body: text, truncated, json };
 }
 
-async function readCapped(res: Response, cap: number): Promise<{ text: string; truncated: boolean }> {
+/** The body up to the cap, redacted; a cut body's last characters are hidden by position (see OutputRedactor). */
+async function readCapped(res: Response, ctx: StepContext): Promise<{ text: string; truncated: boolean }> {
+  const cap = ctx.outputCapBytes;
   if (!res.body) return { text: '', truncated: false };
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) return { text: Buffer.concat(chunks).toString('utf8'), truncated: false };
+    if (done) return { text: ctx.redactor.redact(Buffer.concat(chunks).toString('utf8')), truncated: false };
     chunks.push(value);
     size += value.length;
     if (size > cap) {
       await reader.cancel();
-      return { text: `${Buffer.concat(chunks).subarray(0, cap).toString('utf8')}\n[… response cut at ${cap} bytes …]`, truncated: true };
+      const { head } = ctx.redactor.redactCut(Buffer.concat(chunks).subarray(0, cap).toString('utf8'), null);
+      return { text: `${head}\n[… response cut at ${cap} bytes …]`, truncated: true };
     }
   }
 }

@@ -7,7 +7,7 @@ export const httpStep: StepKind<'http'> = {
   render: (step, t) => ({
     kind: 'http',
     method: step.request.method,
-    url: t.text(step.request.url),
+    url: t.url(step.request.url),
     headers: t.record(step.request.headers),
     body: t.deep(step.request.body),
     expectStatus: [...step.expectStatus],
@@ -15,5 +15,10 @@ export const httpStep: StepKind<'http'> = {
   changesSomething: () => true,
   inDryRun: (step) => (step.readOnly ? 'execute' : 'plan'),
   execute: (step, rendered, ctx) =>
-    runHttpStep(rendered, rendered.expectStatus, { signal: ctx.signal, timeoutMs: step.timeoutMs ?? 30_000, outputCapBytes: ctx.settings.outputCapBytes }),
+    runHttpStep(rendered, rendered.expectStatus, {
+      signal: ctx.signal,
+      timeoutMs: step.timeoutMs ?? 30_000,
+      outputCapBytes: ctx.settings.outputCapBytes,
+      redactor: ctx.redactor,
+    }),
 };

@@ -1,4 +1,5 @@
 import type { StepKind, StepSettings } from './step-kind.js';
+import { STEP_TOKEN_VARIABLE } from '../process-tree.js';
 import { runCommand } from './run-command.js';
 
 /**
@@ -20,8 +21,15 @@ export const runStep: StepKind<'run'> = {
     const argv = ctx.dryRun && rendered.dryRunArgv ? rendered.dryRunArgv : rendered.argv;
     return runCommand(
       argv,
-      { env: childEnv(ctx.settings, ctx.runEnv, rendered.env), cwd: rendered.cwd, killGraceMs: ctx.settings.killGraceMs },
-      { signal: ctx.signal, timeoutMs: step.timeoutMs ?? ctx.settings.defaultTimeoutMs, outputCapBytes: ctx.settings.outputCapBytes },
+      {
+        env: childEnv(ctx.settings, ctx.runEnv, rendered.env),
+        cwd: rendered.cwd,
+        killGraceMs: ctx.settings.killGraceMs,
+        ...(ctx.runEnv[STEP_TOKEN_VARIABLE] ? { token: ctx.runEnv[STEP_TOKEN_VARIABLE] } : {}),
+        cgroups: ctx.settings.cgroups ?? null,
+        ...(ctx.onSpawn ? { onSpawn: (p) => ctx.onSpawn?.(p) } : {}),
+      },
+      { signal: ctx.signal, timeoutMs: step.timeoutMs ?? ctx.settings.defaultTimeoutMs, outputCapBytes: ctx.settings.outputCapBytes, redactor: ctx.redactor },
     );
   },
 };

@@ -1,6 +1,9 @@
 import type { Step } from '../../domain/playbook.js';
 import type { RenderedStep } from '../../domain/run.js';
 import type { StepOutcome } from '../../domain/step-outcome.js';
+import type { OutputRedactor } from '../output-cap.js';
+import type { StepProcess } from '../process-tree.js';
+import type { StepCgroups } from '../step-cgroup.js';
 
 /** The kinds of step a playbook can have. */
 export type StepKindName = Step['kind'];
@@ -24,6 +27,8 @@ export interface DryRunWalk {
 /** Renders template text; each call turns one templated string into exactly one string. */
 export interface TemplateText {
   text(source: string): string;
+  /** A URL: each value percent-encoded for the component it stands in (src/playbook/url-template.ts). */
+  url(source: string): string;
   /** Every value of a string map. */
   record(source: Readonly<Record<string, string>>): Record<string, string>;
   /** Every string inside a JSON-like value (an http body). */
@@ -40,6 +45,8 @@ export interface StepSettings {
   readonly envAllow: readonly string[];
   readonly env: NodeJS.ProcessEnv;
   readonly prometheusUrl: string;
+  /** Where each command gets a cgroup of its own (runs.cgroup); absent or null: /proc only. */
+  readonly cgroups?: StepCgroups | null;
 }
 
 /** What executing one step body needs besides the rendered step. */
@@ -48,12 +55,16 @@ export interface StepBodyContext {
   /** Aborted when the run is cancelled or the daemon shuts down. */
   readonly signal: AbortSignal;
   readonly dryRun: boolean;
+  /** Hides secrets in captured output; where a cap cut it, by position. */
+  readonly redactor: OutputRedactor;
   /** Variables every command of the run sees (REMEDIATOR_RUN_ID, …). */
   readonly runEnv: Readonly<Record<string, string>>;
   /** Whether the run's alert has resolved since (verify: { resolved: true }). */
   isResolved(): Promise<boolean>;
   /** Sends a notification about the run through every notifier; the lines say how each went. */
   announce(text: string, channel: string | null): Promise<string[]>;
+  /** Told what a command started, as soon as it is (recorded, so a restart can stop it). */
+  onSpawn?(started: StepProcess): void;
 }
 
 /**

@@ -15,12 +15,12 @@ export const verifyStep: StepKind<'verify'> = {
     const c = step.check;
     const check: RenderedCheck =
       c.kind === 'prometheus'
-        ? { kind: 'prometheus', query: t.text(c.query), url: c.url === null ? null : t.text(c.url) }
+        ? { kind: 'prometheus', query: t.text(c.query), url: c.url === null ? null : t.url(c.url) }
         : c.kind === 'http'
           ? {
               kind: 'http',
               method: c.request.method,
-              url: t.text(c.request.url),
+              url: t.url(c.request.url),
               headers: t.record(c.request.headers),
               status: [...c.status],
               // The loader accepts templates in json and contains too, so they are rendered like every other string.
@@ -37,20 +37,27 @@ export const verifyStep: StepKind<'verify'> = {
     const c = rendered.check;
     const check: Check =
       c.kind === 'prometheus'
-        ? prometheusCheck(c.url ?? settings.prometheusUrl, c.query, 5000, settings.outputCapBytes)
+        ? prometheusCheck(c.url ?? settings.prometheusUrl, c.query, 5000, settings.outputCapBytes, ctx.redactor)
         : c.kind === 'http'
           ? httpCheck(
               { method: c.method, url: c.url, headers: c.headers, body: null },
               c,
               step.check.kind === 'http' ? step.check.tryTimeoutMs : 2000,
               settings.outputCapBytes,
+              ctx.redactor,
             )
           : async () => ((await ctx.isResolved()) ? { holds: true, measured: 'the alert resolved' } : { holds: false, measured: 'the alert is still firing' });
     const poll = { withinMs: rendered.withinMs, everyMs: rendered.everyMs };
-    if (step.timeoutMs === null) return pollUntil(check, poll, { signal: ctx.signal, timeoutMs: rendered.withinMs, outputCapBytes: settings.outputCapBytes });
+    if (step.timeoutMs === null)
+      return pollUntil(check, poll, { signal: ctx.signal, timeoutMs: rendered.withinMs, outputCapBytes: settings.outputCapBytes, redactor: ctx.redactor });
     const deadline = withDeadline(ctx.signal, step.timeoutMs, () => new Error(`timed out after ${step.timeoutMs} ms`));
     try {
-      const outcome = await pollUntil(check, poll, { signal: deadline.signal, timeoutMs: rendered.withinMs, outputCapBytes: settings.outputCapBytes });
+      const outcome = await pollUntil(check, poll, {
+        signal: deadline.signal,
+        timeoutMs: rendered.withinMs,
+        outputCapBytes: settings.outputCapBytes,
+        redactor: ctx.redactor,
+      });
       // pollUntil calls any abort "cancelled"; when our deadline was the cause, say so.
       return !outcome.ok && deadline.signal.aborted && !ctx.signal.aborted ? { ...outcome, error: `timed out after ${step.timeoutMs} ms` } : outcome;
     } finally {

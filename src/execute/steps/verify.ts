@@ -1,4 +1,5 @@
 import { jsonPath } from '../../domain/json-path.js';
+import type { OutputRedactor } from '../output-cap.js';
 import { sleep } from '../retry.js';
 import { describeFetchError, sendHttp, type HttpCall } from './http-request.js';
 import type { StepOutcome } from '../../domain/step-outcome.js';
@@ -50,10 +51,10 @@ export async function pollUntil(check: Check, opts: { withinMs: number; everyMs:
  * A Prometheus instant query through its HTTP API: a non-empty result holds; an empty one is
  * "not yet"; an API error or an unreachable server is inconclusive.
  */
-export function prometheusCheck(baseUrl: string, query: string, tryTimeoutMs: number, outputCapBytes: number): Check {
+export function prometheusCheck(baseUrl: string, query: string, tryTimeoutMs: number, outputCapBytes: number, redactor: OutputRedactor): Check {
   return async (signal) => {
     const url = `${baseUrl.replace(/\/$/, '')}/api/v1/query?query=${encodeURIComponent(query)}`;
-    const ctx = { signal, timeoutMs: tryTimeoutMs, outputCapBytes };
+    const ctx = { signal, timeoutMs: tryTimeoutMs, outputCapBytes, redactor };
     try {
       const res = await sendHttp({ method: 'GET', url, headers: { accept: 'application/json' }, body: null }, ctx);
       const body = res.json as { status?: string; error?: string; data?: { resultType?: string; result?: unknown } } | undefined;
@@ -86,9 +87,10 @@ export function httpCheck(
   expect: { status: readonly number[]; json: { path: string; equals: string | number | boolean } | null; contains: string | null },
   tryTimeoutMs: number,
   outputCapBytes: number,
+  redactor: OutputRedactor,
 ): Check {
   return async (signal) => {
-    const ctx = { signal, timeoutMs: tryTimeoutMs, outputCapBytes };
+    const ctx = { signal, timeoutMs: tryTimeoutMs, outputCapBytes, redactor };
     try {
       const res = await sendHttp(call, ctx);
       if (!expect.status.includes(res.status)) return { holds: false, measured: `HTTP ${res.status}` };

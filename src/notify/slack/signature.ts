@@ -11,7 +11,7 @@ const DEFAULT_TOLERANCE_SECONDS = 300;
 const MAX_REMEMBERED = 10_000;
 
 /** The result of checking one request. */
-export type SignatureCheck = { ok: true } | { ok: false; reason: string };
+export type SignatureCheck = { ok: true; staleAtMs: number } | { ok: false; reason: string };
 
 /** Slack's signature of a request body: `v0=` and the hex HMAC-SHA256 of `v0:<timestamp>:<body>`. */
 export function signSlackRequest(secret: string, timestampSeconds: number, rawBody: string | Buffer): string {
@@ -76,8 +76,11 @@ export class SlackSignatureVerifier {
       const oldest = this.seen.keys().next().value;
       if (oldest !== undefined) this.seen.delete(oldest);
     }
-    this.seen.set(signature, (Number(timestamp) + this.toleranceSeconds) * 1000);
-    return { ok: true };
+    const staleAtMs = (Number(timestamp) + this.toleranceSeconds) * 1000;
+    this.seen.set(signature, staleAtMs);
+    // This process's memory; the caller also records it in the store (ReplayStore) until then,
+    // so a replay after a restart or to another replica is refused as well.
+    return { ok: true, staleAtMs };
   }
 
   // Every secret is compared, equal-length buffers every time, so neither which secret matched nor

@@ -7,9 +7,15 @@ import { INTERRUPTED_STEP_ERROR, interruptedEvents } from '../store-pieces.js';
  * by whichever replica sweeps first (a conditional UPDATE: each run is interrupted once).
  */
 
-/** Extends the lease of every run `owner` is executing; returns how many. */
-export async function renewLeases(query: Query, owner: string, until: string): Promise<number> {
-  return (await query("UPDATE runs SET lease_until = $1 WHERE owner = $2 AND state = 'running' RETURNING id", [until, owner])).length;
+/** Extends the leases of the named runs `owner` is executing; returns the ids renewed. */
+export async function renewLeases(query: Query, owner: string, until: string, runIds: readonly string[]): Promise<string[]> {
+  if (runIds.length === 0) return [];
+  const rows = await query("UPDATE runs SET lease_until = $1 WHERE owner = $2 AND state = 'running' AND id = ANY($3::text[]) RETURNING id", [
+    until,
+    owner,
+    [...runIds],
+  ]);
+  return rows.map((r) => String(r['id']));
 }
 
 /** Marks runs left `running` by a previous process as interrupted; returns their ids. */

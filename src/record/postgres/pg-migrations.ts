@@ -208,6 +208,11 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX events_playbook_at ON events (playbook, at) WHERE playbook IS NOT NULL;
   CREATE INDEX events_kind_at ON events (kind, at);
   `,
+  // 4: Slack requests already accepted, as SQLite's version 8: every replica refuses a replay.
+  `
+  CREATE TABLE seen_requests (key TEXT COLLATE "C" PRIMARY KEY, stale_at TEXT COLLATE "C" NOT NULL);
+  CREATE INDEX seen_requests_stale ON seen_requests (stale_at);
+  `,
 ];
 
 /**

@@ -201,6 +201,15 @@ export class PostgresStore implements Store {
     return row ? { channel: String(row['channel']), ts: String(row['ts']) } : null;
   }
 
+  rememberRequest(key: string, staleAt: string, now: string): Promise<boolean> {
+    return this.tx('remembering a request', async (tx) => {
+      await tx.rows('DELETE FROM seen_requests WHERE stale_at <= $1', [now]);
+      return (
+        (await tx.rows('INSERT INTO seen_requests (key, stale_at) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING RETURNING key', [key, staleAt])).length === 1
+      );
+    });
+  }
+
   async setRunMessage(runId: string, notifier: string, ref: MessageRef): Promise<void> {
     await this.db.query(
       'saving a run message',
@@ -223,8 +232,8 @@ export class PostgresStore implements Store {
     });
   }
 
-  renewLeases(owner: string, until: string): Promise<number> {
-    return renewLeases((text, values) => this.db.query('renewing leases', text, values), owner, until);
+  renewLeases(owner: string, until: string, runIds: readonly string[]): Promise<string[]> {
+    return renewLeases((text, values) => this.db.query('renewing leases', text, values), owner, until, runIds);
   }
 
   interruptExpired(at: string, reason: string): Promise<string[]> {
@@ -264,8 +273,9 @@ export class PostgresStore implements Store {
     return rows.map(toChainedEvent);
   }
 
+  /** txid_current() makes the statement a write (an xid, a commit record flushed): a read-only or full database fails it. */
   async ping(): Promise<void> {
-    await this.db.query('ping', 'SELECT 1');
+    await this.db.query('ping', 'SELECT txid_current()');
   }
 
   async close(): Promise<void> {

@@ -3,6 +3,7 @@ import { verifyChain, type AuditHead, type ChainEntry, type ChainVerdict } from 
 import { RemediatorError } from '../../domain/errors.js';
 import { CHAIN_COLUMNS, fromChainValues, readAuditHead } from './event-chain.js';
 import { openReadOnly } from './read-only.js';
+import { observed } from '../audit-verify.js';
 
 /** The first schema version with the hash chain (see migrations.ts). */
 const CHAIN_VERSION = 3;
@@ -48,11 +49,12 @@ export class AuditReader {
     }
   }
 
-  /** Walks the whole chain, from the head's base, in one snapshot, and names the first problem. */
-  verify(): Promise<{ verdict: ChainVerdict; head: AuditHead | null }> {
+  /** Walks the whole chain, from the head's base, in one snapshot, and names the first problem; `observe` sees each event. */
+  verify(observe?: (e: ChainEntry) => void): Promise<{ verdict: ChainVerdict; head: AuditHead | null }> {
     return this.snapshot(async () => {
       const head = this.head();
-      const verdict = await verifyChain(this.events((head?.baseId ?? 0) + 1), { head, snapshot: true });
+      const events = this.events((head?.baseId ?? 0) + 1);
+      const verdict = await verifyChain(observe ? observed(events, observe) : events, { head, snapshot: true });
       return { verdict, head };
     });
   }

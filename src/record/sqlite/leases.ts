@@ -4,9 +4,13 @@ import { INTERRUPTED_STEP_ERROR, interruptedEvents } from '../store-pieces.js';
 
 /** Leases of running runs, and interrupting the runs whose process stopped. */
 
-/** Extends the lease of every run `owner` is executing; returns how many. */
-export function renewLeases(ctx: SqliteContext, owner: string, until: string): number {
-  return ctx.sql("UPDATE runs SET lease_until = ? WHERE owner = ? AND state = 'running'").run(until, owner).changes;
+/** Extends the leases of the named runs `owner` is executing; returns the ids renewed. */
+export function renewLeases(ctx: SqliteContext, owner: string, until: string, runIds: readonly string[]): string[] {
+  if (runIds.length === 0) return [];
+  const rows = ctx
+    .sql("UPDATE runs SET lease_until = ? WHERE owner = ? AND state = 'running' AND id IN (SELECT value FROM json_each(?)) RETURNING id")
+    .all(until, owner, JSON.stringify(runIds)) as Row[];
+  return rows.map((r) => String(r['id']));
 }
 
 /** Marks runs left `running` by a previous process as interrupted; returns their ids. */

@@ -8,6 +8,12 @@ export function runMessage(ctx: SqliteContext, runId: string, notifier: string):
   return row ? { channel: String(row['channel']), ts: String(row['ts']) } : null;
 }
 
+/** Records a request key until staleAt (removing stale ones); false when it was recorded and is not stale. */
+export function rememberRequest(ctx: SqliteContext, key: string, staleAt: string, now: string): boolean {
+  ctx.sql('DELETE FROM seen_requests WHERE stale_at <= ?').run(now);
+  return ctx.sql('INSERT INTO seen_requests (key, stale_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING').run(key, staleAt).changes === 1;
+}
+
 /** Remembers (or moves) where a notifier posted a run's message. */
 export function setRunMessage(ctx: SqliteContext, runId: string, notifier: string, ref: MessageRef): void {
   ctx

@@ -196,6 +196,12 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX events_playbook_at ON events (playbook, at) WHERE playbook IS NOT NULL;
   CREATE INDEX events_kind_at ON events (kind, at);
   `,
+  // 8: Slack requests already accepted, for their 5-minute window: a replay after a restart is
+  // refused too (it used to be remembered in memory only).
+  `
+  CREATE TABLE seen_requests (key TEXT PRIMARY KEY, stale_at TEXT NOT NULL);
+  CREATE INDEX seen_requests_stale ON seen_requests (stale_at);
+  `,
 ];
 
 /** Code that completes a version, run after its SQL in the same transaction. */

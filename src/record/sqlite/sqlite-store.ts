@@ -33,7 +33,7 @@ import { closeCircuit, endPause, globalState, guardState, openCircuit, setPause 
 import { interruptExpired, interruptRunning, renewLeases } from './leases.js';
 import { migrate } from './migrations.js';
 import { ProcessLock } from './process-lock.js';
-import { runMessage, setRunMessage } from './messages.js';
+import { rememberRequest, runMessage, setRunMessage } from './messages.js';
 import { countRunsInProgress, getRun, listEvents, listRuns } from './reads.js';
 import { cancelNotStarted, recordResolved } from './resolve.js';
 import { pruneChunk } from './retention.js';
@@ -185,8 +185,19 @@ export class SqliteStore implements Store {
     try {
       ids = this.durably(() => items.map((item) => insertBatch(this.ctx, item.batch)));
     } catch (err) {
-      const error = storeError('saving a batch', err);
-      for (const item of items) item.reject(error);
+      if (items.length === 1) {
+        items[0]?.reject(storeError('saving a batch', err));
+        return;
+      }
+      // One item that cannot be written (whatever it holds) must not fail the others it shared the
+      // commit with: each is tried again alone, in its own durable transaction.
+      for (const item of items) {
+        try {
+          item.resolve(this.durably(() => insertBatch(this.ctx, item.batch)));
+        } catch (alone) {
+          item.reject(storeError('saving a batch', alone));
+        }
+      }
       return;
     }
     items.forEach((item, i) => item.resolve(ids[i] as string));
@@ -202,8 +213,8 @@ export class SqliteStore implements Store {
     return result;
   }
 
-  renewLeases(owner: string, until: string): Promise<number> {
-    return this.wrap('renewing leases', () => renewLeases(this.ctx, owner, until));
+  renewLeases(owner: string, until: string, runIds: readonly string[]): Promise<string[]> {
+    return this.wrap('renewing leases', () => renewLeases(this.ctx, owner, until, runIds));
   }
 
   interruptExpired(at: string, reason: string): Promise<string[]> {
@@ -291,6 +302,10 @@ export class SqliteStore implements Store {
     return this.wrap('saving a run message', () => setRunMessage(this.ctx, runId, notifier, ref));
   }
 
+  rememberRequest(key: string, staleAt: string, now: string): Promise<boolean> {
+    return this.wrap('remembering a request', () => this.transaction(() => rememberRequest(this.ctx, key, staleAt, now))());
+  }
+
   appendEvents(events: NewEvent[]): Promise<void> {
     return this.wrap('appending events', () => this.transaction(() => this.insertEvents(events))());
   }
@@ -347,9 +362,13 @@ export class SqliteStore implements Store {
     );
   }
 
+  /**
+   * A durable write with no schema of its own: setting the file's application id (the same value
+   * each time, "RMDR") writes a page and syncs it, so a full disk or a read-only file fails here.
+   */
   ping(): Promise<void> {
     return this.wrap('ping', () => {
-      this.sql('SELECT 1').get();
+      this.durably(() => this.db.pragma('application_id = 1380795474'));
     });
   }
 

@@ -35,15 +35,15 @@ describe('signSlackRequest', () => {
 
 describe('SlackSignatureVerifier', () => {
   test('accepts a request signed with the secret', () => {
-    assert.deepEqual(verifier().verify(request()), { ok: true });
+    assert.deepEqual(verifier().verify(request()), { ok: true, staleAtMs: (NOW_S + 300) * 1000 });
   });
 
   test('accepts the second secret while a secret is rotated', () => {
     const v = verifier([OLD_SECRET, SECRET]);
-    assert.deepEqual(v.verify(request()), { ok: true });
+    assert.deepEqual(v.verify(request()), { ok: true, staleAtMs: (NOW_S + 300) * 1000 });
     const signedWithOld = request({ signature: signSlackRequest(OLD_SECRET, NOW_S, BODY), rawBody: BODY });
     const other = verifier([OLD_SECRET, SECRET]);
-    assert.deepEqual(other.verify(signedWithOld), { ok: true });
+    assert.deepEqual(other.verify(signedWithOld), { ok: true, staleAtMs: (NOW_S + 300) * 1000 });
   });
 
   test('refuses a request signed with another secret', () => {
@@ -74,15 +74,15 @@ describe('SlackSignatureVerifier', () => {
     assert.equal(future.ok, false);
     assert.match(!future.ok ? future.reason : '', /301s in the future/);
     // Right at the edge both ways is still fine.
-    assert.deepEqual(verifier().verify(request({ timestamp: String(NOW_S - 300) })), { ok: true });
-    assert.deepEqual(verifier().verify(request({ timestamp: String(NOW_S + 300) })), { ok: true });
+    assert.deepEqual(verifier().verify(request({ timestamp: String(NOW_S - 300) })), { ok: true, staleAtMs: NOW_S * 1000 });
+    assert.deepEqual(verifier().verify(request({ timestamp: String(NOW_S + 300) })), { ok: true, staleAtMs: (NOW_S + 600) * 1000 });
   });
 
   test('refuses a replay of an accepted request, even one that stays within the window', () => {
     const clock = { nowS: NOW_S };
     const v = verifier([SECRET], clock);
     const signed = request();
-    assert.deepEqual(v.verify(signed), { ok: true });
+    assert.deepEqual(v.verify(signed), { ok: true, staleAtMs: (NOW_S + 300) * 1000 });
     clock.nowS += 200;
     const again = v.verify(signed);
     assert.equal(again.ok, false);
@@ -96,7 +96,7 @@ describe('SlackSignatureVerifier', () => {
   test('a forged request is not remembered: the genuine one with the same timestamp still passes', () => {
     const v = verifier();
     assert.equal(v.verify(request({ signature: 'v0=' + '0'.repeat(64) })).ok, false);
-    assert.deepEqual(v.verify(request()), { ok: true });
+    assert.deepEqual(v.verify(request()), { ok: true, staleAtMs: (NOW_S + 300) * 1000 });
   });
 
   test('keeps its memory bounded', () => {
@@ -104,14 +104,20 @@ describe('SlackSignatureVerifier', () => {
     const v = verifier([SECRET], clock);
     for (let i = 0; i < 10_050; i++) {
       const body = Buffer.from(`n=${i}`);
-      assert.deepEqual(v.verify({ timestamp: String(NOW_S), signature: signSlackRequest(SECRET, NOW_S, body), rawBody: body }), { ok: true });
+      assert.deepEqual(v.verify({ timestamp: String(NOW_S), signature: signSlackRequest(SECRET, NOW_S, body), rawBody: body }), {
+        ok: true,
+        staleAtMs: (NOW_S + 300) * 1000,
+      });
     }
     const seen = (v as unknown as { seen: Map<string, number> }).seen;
     assert.ok(seen.size <= 10_000, `remembers ${seen.size}`);
     // Once the window has passed, one more request prunes every stale entry.
     clock.nowS += 301;
     const body = Buffer.from('late');
-    assert.deepEqual(v.verify({ timestamp: String(clock.nowS), signature: signSlackRequest(SECRET, clock.nowS, body), rawBody: body }), { ok: true });
+    assert.deepEqual(v.verify({ timestamp: String(clock.nowS), signature: signSlackRequest(SECRET, clock.nowS, body), rawBody: body }), {
+      ok: true,
+      staleAtMs: (clock.nowS + 300) * 1000,
+    });
     assert.equal(seen.size, 1);
   });
 
