@@ -26,6 +26,8 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   execute: ['domain', 'observability', 'playbook', 'notify'],
   pipeline: ['domain', 'observability', 'match', 'playbook', 'decide', 'execute', 'receive', 'guards', 'approve', 'record', 'notify'],
   http: ['domain', 'observability', 'playbook', 'receive', 'guards', 'approve', 'notify', 'record', 'report'],
+  // Proving playbooks (test, replay): the pipeline run on a sandbox store, beside the daemon, not under it.
+  prove: ['domain', 'observability', 'match', 'playbook', 'decide', 'config', 'execute', 'receive', 'pipeline', 'record'],
   cli: ['*'],
 };
 

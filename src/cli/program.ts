@@ -1,3 +1,5 @@
+// One file on purpose, past the usual size: it is the table of every command and option, the
+// CLI's index; each command's work lives in its own module, loaded when it runs.
 import { readFileSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { WriteStream } from 'node:tty';
@@ -7,6 +9,7 @@ import { errorMessage, isRemediatorError } from '../domain/errors.js';
 import type { ExportOptions } from './audit-commands.js';
 import { packageVersion } from '../observability/version.js';
 import { envIn, inCwd, type CliIo } from './io.js';
+import type { ReplayCliOptions } from './replay-command.js';
 import type { RunsOptions } from './run-commands.js';
 
 /**
@@ -28,11 +31,14 @@ export async function runCli(io: CliIo): Promise<number> {
     return code;
   } catch (err) {
     // Commander has printed its message (and the help) already: a usage error, or --help.
-    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof CommanderError) return err.exitCode !== 0 && USAGE_IS_2.has(io.argv[0] ?? '') ? 2 : err.exitCode;
     io.stderr.write(`remediator: ${errorMessage(err)}\n`);
     return exitCode(err);
   }
 }
+
+/** Commands whose exit code 1 means a finding (a test failed, a decision would change): bad usage is 2 there. */
+const USAGE_IS_2: ReadonlySet<string> = new Set(['test', 'replay']);
 
 /** The commands; an action that fails without throwing sets the exit code through `fail`. */
 function buildProgram(io: CliIo, fail: (code: number) => void): Command {
@@ -65,20 +71,38 @@ function buildProgram(io: CliIo, fail: (code: number) => void): Command {
     await serveCommand(opts, io);
   });
 
+  const validate = async (targets: string[], config: string | undefined) => {
+    const { validateCommand } = await import('./validate-command.js');
+    const outcome = await validateCommand(targets, config === undefined ? {} : { config }, io);
+    io.stdout.write(outcome.text);
+    if (outcome.code !== 0) fail(outcome.code);
+  };
   program
     .command('validate')
-    .description('check every playbook in a directory; exit 1 if any is invalid')
-    .argument('[dir]', 'playbooks directory', 'playbooks')
-    .action(async (dir: string) => {
-      const { formatLoadError, loadPlaybooks } = await import('../playbook/loader.js');
-      const result = await loadPlaybooks(inCwd(io.cwd, dir));
-      for (const e of result.errors) io.stdout.write(`${formatLoadError(e)}\n`);
-      if (result.errors.length > 0) {
-        io.stdout.write(`${result.errors.length} error(s) in ${dir}\n`);
-        fail(1);
-        return;
-      }
-      io.stdout.write(`${result.playbooks.length} playbook(s) in ${dir} are valid\n`);
+    .description('check playbooks (files or directories): every error, file:line:col; exit 1 on an error, 3 on warnings only')
+    .argument('[paths...]', "playbook files or directories (default: the configuration's playbooks, or playbooks)")
+    .option('--config <file>', 'also check the daemon configuration and its cross-references with the playbooks')
+    .action((paths: string[], opts: { config?: string }) => validate(paths, opts.config));
+  program
+    .command('check-config')
+    .description('validate --config FILE: the configuration, the playbooks it names, and the cross-references between them')
+    .argument('<config>', 'configuration file (YAML)')
+    .argument('[paths...]', "playbook files or directories (default: the configuration's playbooks)")
+    .action((config: string, paths: string[]) => validate(paths, config));
+
+  program
+    .command('test')
+    .description("run playbook tests (*.test.yaml) through the daemon's own pipeline, offline; exit 1 if one fails, 2 if a file is invalid")
+    .argument('<files...>', 'test files, or directories to search for *.test.yaml')
+    .option('--junit <file>', 'also write the results as JUnit XML, for CI')
+    .option('--run <regex>', 'only the tests whose name matches')
+    .option('-v, --verbose', 'show every decision of every test')
+    .action(async (files: string[], opts: { junit?: string; run?: string; verbose?: boolean }) => {
+      const { testCommand } = await import('./test-command.js');
+      const outcome = await testCommand(files, opts, io);
+      io.stdout.write(outcome.stdout);
+      io.stderr.write(outcome.stderr);
+      if (outcome.code !== 0) fail(outcome.code);
     });
 
   common(
@@ -237,6 +261,25 @@ function buildProgram(io: CliIo, fail: (code: number) => void): Command {
     const { auditExport } = await import('./audit-commands.js');
     io.stderr.write(await auditExport(opts, io.stdout, new Date(), io));
   });
+
+  // Recorded history replayed through a playbook set (read-only on the database, like the audit trail).
+  program
+    .command('replay')
+    .description('replay the recorded alerts through a playbook set and compare the decisions; exit 0 nothing would change, 1 something would, 2 bad input')
+    .option('--db <path|url>', 'the SQLite file or PostgreSQL URL the daemon records to (default: from --config, REMEDIATOR_DB, or data/remediator.db)')
+    .option('--playbooks <dir>', "the playbook set to replay through (default: the configuration's)")
+    .option('--config <file>', 'the daemon configuration: guards, maintenance windows, execution')
+    .addOption(new Option('--execution <mode>', "dry-run or live (default: the configuration's)").choices(['dry-run', 'live']))
+    .option('--since <time>', 'compare from this time (ISO 8601, or a duration ago such as 7d; default: the whole history)')
+    .option('--until <time>', 'and up to this time (default: now)')
+    .option('--json', 'print JSON instead of text')
+    .action(async (opts: ReplayCliOptions) => {
+      const { replayCommand } = await import('./replay-command.js');
+      const outcome = await replayCommand(opts, io, io.stderr);
+      io.stdout.write(outcome.stdout);
+      io.stderr.write(outcome.stderr);
+      if (outcome.code !== 0) fail(outcome.code);
+    });
 
   // Effectiveness per playbook, read from the database directly (read-only), like the audit trail.
   database(

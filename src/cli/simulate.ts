@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import type { Alert } from '../domain/alert.js';
 import { describeAlert } from '../domain/alert.js';
 import { RemediatorError } from '../domain/errors.js';
+import { alertmanagerFingerprint } from '../domain/fingerprint.js';
 import type { Playbook } from '../domain/playbook.js';
 import { prepare } from '../decide/prepare.js';
-import { renderPlan } from '../execute/plan.js';
+import { dryRunAction, renderPlan, stepOf } from '../execute/plan.js';
 import { describeRendered } from '../domain/describe-step.js';
 import { PlaybookIndex } from '../match/playbook-index.js';
 import { canonicalTimestamp } from '../receive/timestamp.js';
@@ -19,7 +19,21 @@ export interface SimulatedMatch {
   readonly refused?: string;
   readonly targetKey?: string;
   readonly mode?: string;
-  readonly plan?: { step: string; kind: string; phase: string; readOnly: boolean; command: string; dryRunCommand: string }[];
+  readonly plan?: SimulatedStep[];
+}
+
+/** One step of a simulated plan. */
+export interface SimulatedStep {
+  readonly step: string;
+  readonly kind: string;
+  readonly phase: string;
+  readonly readOnly: boolean;
+  /** The step as a live run would run (or send) it. */
+  readonly command: string;
+  /** What a dry run does with it, by its kind's dry-run policy: executes it, or only plans it. */
+  readonly dryRun: 'execute' | 'plan';
+  /** What a dry run executes (a read-only command, a dryRun variant, a marked notification); null when it only plans the step. */
+  readonly dryRunCommand: string | null;
 }
 
 /** The simulation of one alert. */
@@ -55,7 +69,8 @@ export function alertsFromJson(json: unknown, now: Date): Alert[] {
       startsAt,
       endsAt: null,
       generatorURL: typeof a.generatorURL === 'string' ? a.generatorURL : '',
-      fingerprint: typeof a.fingerprint === 'string' ? a.fingerprint : labelFingerprint(labels),
+      // Without one, the fingerprint Alertmanager would give these labels.
+      fingerprint: typeof a.fingerprint === 'string' ? a.fingerprint : alertmanagerFingerprint(labels),
     };
   });
 }
@@ -67,15 +82,6 @@ function stringRecord(value: unknown, what: string): Record<string, string> {
     out[k] = v;
   }
   return out;
-}
-
-/** A stand-in fingerprint for hand-written alerts: stable for the same labels. */
-function labelFingerprint(labels: Record<string, string>): string {
-  const text = Object.keys(labels)
-    .sort()
-    .map((k) => `${k}=${labels[k]}`)
-    .join('\u0000');
-  return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 
 /** Matches every alert against every playbook and renders the plans of those that match. */
@@ -90,14 +96,19 @@ export function simulate(alerts: readonly Alert[], playbooks: readonly Playbook[
       const dryRun = execution === 'dry-run' || playbook.mode === 'dry-run';
       const mode = dryRun ? 'dry-run' : playbook.mode;
       if (!prepared.params.ok) return { playbook: playbook.name, matched: true, mode, refused: prepared.params.reason, targetKey: prepared.targetKey };
-      const plan = renderPlan(playbook, alert, prepared.params.values, { runId: 'r_SIMULATED', dryRun }).map((s) => ({
-        step: s.name,
-        kind: s.kind,
-        phase: s.phase,
-        readOnly: s.readOnly,
-        command: describeRendered(s.rendered, false),
-        dryRunCommand: describeRendered(s.rendered, true),
-      }));
+      const plan = renderPlan(playbook, alert, prepared.params.values, { runId: 'r_SIMULATED', dryRun }).map((s): SimulatedStep => {
+        const step = stepOf(playbook, s);
+        const inDryRun = step === undefined ? { action: 'plan' as const } : dryRunAction(step, s.rendered, s.phase);
+        return {
+          step: s.name,
+          kind: s.kind,
+          phase: s.phase,
+          readOnly: s.readOnly,
+          command: describeRendered(s.rendered, false),
+          dryRun: inDryRun.action,
+          dryRunCommand: inDryRun.action === 'execute' ? inDryRun.command : null,
+        };
+      });
       return { playbook: playbook.name, matched: true, mode, params: prepared.params.values, targetKey: prepared.targetKey, plan };
     }),
   }));
@@ -122,7 +133,8 @@ export function formatSimulation(results: readonly SimulatedAlert[]): string {
       for (const [i, s] of (r.plan ?? []).entries()) {
         const tag = s.phase === 'onFailure' ? 'on failure' : `${s.kind}${s.readOnly ? ', read-only' : ''}`;
         lines.push(`    ${i + 1}. ${s.step} (${tag}): ${s.command}`);
-        if (s.dryRunCommand !== s.command) lines.push(`       in a dry run: ${s.dryRunCommand}`);
+        if (s.dryRunCommand === null) lines.push(`       in a dry run: ${s.kind === 'http' ? 'not sent' : 'not run'}, only planned`);
+        else if (s.dryRunCommand !== s.command) lines.push(`       in a dry run: ${s.dryRunCommand}`);
       }
     }
     for (const r of a.results.filter((x) => !x.matched)) lines.push(`  no    ${r.playbook}: ${r.reason}`);

@@ -139,7 +139,11 @@ function compileParam(name: string, p: PlaybookSpec['params'][string], path: Pat
       add([...path, 'pattern'], `invalid regular expression: ${(err as Error).message}`);
     }
   } else if (p.type === 'string') {
-    add([...path], `param "${name}" needs a pattern that its value must match, e.g. pattern: '^[a-z0-9-]{1,63}$' (write '.*' to accept anything, knowingly)`);
+    // The example's DNS-1123 label refuses a leading "-" (an option to kubectl); patterns are anchored.
+    add(
+      [...path],
+      `param "${name}" needs a pattern that its value must match, e.g. pattern: '[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?' (a DNS-1123 label: no leading "-"), or '[\\s\\S]*' to accept anything, newlines included, knowingly`,
+    );
   }
   if (p.type === 'string' && (p.min !== undefined || p.max !== undefined || p.clamp)) {
     add([...path], 'min, max and clamp apply to integer params only: add type: integer');

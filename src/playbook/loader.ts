@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
 import type { Playbook } from '../domain/playbook.js';
-import { compilePlaybook } from './compile.js';
+import { compilePlaybook, type PlaybookIssue } from './compile.js';
 import { playbookSchema } from './schema.js';
+import { isUnder, repairForCompile } from './schema-repair.js';
+import { formatPath, formatSourceError, inFileOrder, readYamlSource, schemaErrors, type FileKind, type SourceError } from './yaml-source.js';
 
 /**
  * Reads a directory of playbooks. Every file is checked and every problem reported, with the file,
@@ -12,13 +13,7 @@ import { playbookSchema } from './schema.js';
  */
 
 /** A problem in one playbook file. */
-export interface LoadError {
-  readonly file: string;
-  readonly path: string;
-  readonly line: number | null;
-  readonly column: number | null;
-  readonly message: string;
-}
+export type LoadError = SourceError;
 
 /** The outcome of loading: all playbooks, or the errors. A set with any error is not used. */
 export interface LoadResult {
@@ -29,14 +24,21 @@ export interface LoadResult {
 }
 
 /** Formats a load error as "file:line:col: path: message". */
-export function formatLoadError(e: LoadError): string {
-  const where = e.line === null ? e.file : `${e.file}:${e.line}:${e.column ?? 1}`;
-  return `${where}: ${e.path ? `${e.path}: ` : ''}${e.message}`;
+export const formatLoadError = formatSourceError;
+
+export { formatPath };
+
+/**
+ * A playbook file, by its path relative to the playbooks directory: *.yaml or *.yml, no hidden
+ * part, and not a playbook test (*.test.yaml, read by `remediator test`, kept beside the playbooks).
+ */
+export function isPlaybookFile(relative: string): boolean {
+  return /\.ya?ml$/.test(relative) && !isPlaybookTestFile(relative) && !relative.split(path.sep).some((part) => part.startsWith('.'));
 }
 
-/** A playbook file, by its path relative to the playbooks directory: *.yaml or *.yml, no hidden part. */
-export function isPlaybookFile(relative: string): boolean {
-  return /\.ya?ml$/.test(relative) && !relative.split(path.sep).some((part) => part.startsWith('.'));
+/** A playbook test file: *.test.yaml or *.test.yml. */
+export function isPlaybookTestFile(relative: string): boolean {
+  return /\.test\.ya?ml$/.test(relative);
 }
 
 /**
@@ -86,96 +88,98 @@ export async function loadPlaybooks(dir: string): Promise<LoadResult> {
   return { playbooks, errors, files };
 }
 
+/** Where playbooks are read from: a directory or one file, with the name to show for it. */
+export interface PlaybookSource {
+  readonly path: string;
+  readonly shown: string;
+}
+
+/**
+ * Loads playbooks from directories and single files together, as `validate` takes them: every
+ * error of every file, and names unique across all of them. A directory's files are named
+ * relative to it (prefixed with the directory as shown when there are several sources).
+ */
+export async function loadPlaybookSources(sources: readonly PlaybookSource[]): Promise<LoadResult & { paths: ReadonlyMap<string, string> }> {
+  const paths = new Map<string, string>();
+  const playbooks: Playbook[] = [];
+  const errors: LoadError[] = [];
+  const files: { file: string; hash: string }[] = [];
+  const byName = new Map<string, string>();
+  for (const source of sources) {
+    let isFile: boolean;
+    try {
+      isFile = (await stat(source.path)).isFile();
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (err as Error).message;
+      errors.push({ file: source.shown, path: '', line: null, column: null, message: `cannot read playbooks: ${reason}` });
+      continue;
+    }
+    const prefix = sources.length > 1 ? `${source.shown.replace(/\/+$/, '')}/` : '';
+    const one = isFile ? await loadPlaybookFile(source.path, source.shown) : await loadPlaybooks(source.path);
+    const shown = (file: string) => (isFile ? file : prefix + file);
+    errors.push(...one.errors.map((e) => ({ ...e, file: e.file === source.path ? source.shown : shown(e.file) })));
+    files.push(...one.files.map((f) => ({ ...f, file: shown(f.file) })));
+    for (const f of one.files) paths.set(shown(f.file), isFile ? source.path : path.join(source.path, f.file));
+    for (const p of one.playbooks) {
+      const other = byName.get(p.name);
+      if (other !== undefined) {
+        errors.push({
+          file: shown(p.file),
+          path: 'name',
+          line: null,
+          column: null,
+          message: `playbook name "${p.name}" is also used by ${other}: names must be unique`,
+        });
+        continue;
+      }
+      byName.set(p.name, shown(p.file));
+      playbooks.push({ ...p, file: shown(p.file) });
+    }
+  }
+  return { playbooks, errors, files, paths };
+}
+
+/** Loads one playbook file, named `shown` in what it reports. */
+export async function loadPlaybookFile(file: string, shown: string): Promise<LoadResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'file does not exist' : (err as Error).message;
+    return { playbooks: [], files: [], errors: [{ file: shown, path: '', line: null, column: null, message: `cannot read playbook: ${reason}` }] };
+  }
+  const hash = createHash('sha256').update(text).digest('hex');
+  const result = parsePlaybook(text, shown, hash);
+  return { playbooks: result.playbook ? [result.playbook] : [], errors: result.errors, files: [{ file: shown, hash }] };
+}
+
+const PLAYBOOK: FileKind = { name: 'playbook', empty: 'a playbook needs name, match and steps' };
+
 /** Parses and checks one playbook's text. */
 export function parsePlaybook(
   text: string,
   file: string,
   hash = createHash('sha256').update(text).digest('hex'),
 ): { playbook: Playbook | null; errors: LoadError[] } {
-  const lineCounter = new LineCounter();
-  const parsedDocs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
-  const docs: Document[] = Array.isArray(parsedDocs) ? parsedDocs : [];
-  const doc = docs[0];
-  const at = (offset: number | undefined): { line: number | null; column: number | null } => {
-    if (offset === undefined) return { line: null, column: null };
-    const pos = lineCounter.linePos(offset);
-    return { line: pos.line, column: pos.col };
-  };
-  if (doc === undefined || doc.contents === null) {
-    return { playbook: null, errors: [{ file, path: '', line: null, column: null, message: 'file is empty: a playbook needs name, match and steps' }] };
+  const read = readYamlSource(text, file, PLAYBOOK);
+  if (read.errors) return { playbook: null, errors: read.errors };
+  const { source } = read;
+  const parsed = playbookSchema.safeParse(source.value);
+  const located = (issues: readonly PlaybookIssue[]) => issues.map((i) => ({ file, path: formatPath(i.path), ...source.locate(i.path), message: i.message }));
+  if (parsed.success) {
+    const compiled = compilePlaybook(parsed.data, file, hash);
+    if (compiled.playbook !== null) return { playbook: compiled.playbook, errors: [] };
+    return { playbook: null, errors: inFileOrder(located(compiled.issues)) };
   }
-  if (docs.length > 1) {
-    return {
-      playbook: null,
-      errors: [{ file, path: '', ...at(docs[1]?.range?.[0]), message: 'one playbook per file: move the second document into a file of its own' }],
-    };
-  }
-  if (doc.errors.length > 0) {
-    return {
-      playbook: null,
-      errors: doc.errors.map((e) => ({
-        file,
-        path: '',
-        line: e.linePos?.[0]?.line ?? null,
-        column: e.linePos?.[0]?.col ?? null,
-        message: `YAML: ${e.message.split('\n')[0]}`,
-      })),
-    };
-  }
-  const parsed = playbookSchema.safeParse(doc.toJS());
-  if (!parsed.success) {
-    return {
-      playbook: null,
-      errors: parsed.error.issues.flatMap((issue) => {
-        const base = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-        const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
-        return keys.map((key) => {
-          const p = key === undefined ? base : [...base, key];
-          const message =
-            issue.code === 'unrecognized_keys'
-              ? `unknown key "${key}": check its spelling against the playbook format`
-              : describeIssue(issue.message, issue.code, p);
-          return { file, path: formatPath(p), ...at(offsetOf(doc, p, key !== undefined)), message };
-        });
-      }),
-    };
-  }
-  const compiled = compilePlaybook(parsed.data, file, hash);
-  if (compiled.playbook === null) {
-    return {
-      playbook: null,
-      errors: compiled.issues.map((i) => ({ file, path: formatPath(i.path), ...at(offsetOf(doc, i.path, false)), message: i.message })),
-    };
-  }
-  return { playbook: compiled.playbook, errors: [] };
+  // The cross-reference errors too, in the same run: compile what is left once the values the
+  // schema refused are out of the way, and keep what it says about the rest.
+  const repaired = repairForCompile(source.value, parsed.error.issues);
+  const more = repaired === null ? [] : compilePlaybook(repaired.spec, file, hash).issues.filter((i) => !repaired.repaired.some((r) => isUnder(i.path, r)));
+  return { playbook: null, errors: inFileOrder([...schemaErrors(parsed.error.issues, source, file, playbookSchema, PLAYBOOK), ...located(more)]) };
 }
 
-function describeIssue(message: string, code: string, p: readonly (string | number)[]): string {
-  if (code === 'invalid_type' && /received undefined/.test(message)) return `missing: add ${String(p[p.length - 1] ?? 'it')}`;
-  return message;
-}
-
-/** "steps[1].run[0]" from ['steps', 1, 'run', 0]. */
-export function formatPath(p: readonly (string | number)[]): string {
-  return p.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
-}
-
-/** The source offset of the node at path, or of the nearest ancestor that exists. */
-function offsetOf(doc: Document, p: readonly (string | number)[], wantKey: boolean): number | undefined {
-  let node: Node | null | undefined = doc.contents;
-  let offset = node?.range?.[0];
-  for (const [i, segment] of p.entries()) {
-    if (isMap(node)) {
-      const pair = node.items.find((item) => (item.key as { value?: unknown } | null)?.value === segment);
-      if (!pair) break;
-      const last = i === p.length - 1;
-      const target = (last && wantKey ? pair.key : (pair.value ?? pair.key)) as Node | null;
-      node = target;
-      offset = target?.range?.[0] ?? offset;
-    } else if (isSeq(node) && typeof segment === 'number') {
-      node = node.items[segment] as Node | undefined;
-      offset = node?.range?.[0] ?? offset;
-    } else break;
-  }
-  return offset;
+/** The line and column of a YAML path in a playbook's text (of its nearest ancestor that exists). */
+export function positionIn(text: string, p: readonly (string | number)[]): { line: number | null; column: number | null } {
+  const read = readYamlSource(text, '', PLAYBOOK);
+  return read.errors ? { line: null, column: null } : read.source.locate(p);
 }

@@ -30,5 +30,10 @@ export function newId(prefix: string, now: Date = new Date()): string {
 
 /** "r_" and the time part of the ids of runs created at `iso`: every later run's id sorts after it. */
 export function runIdPrefix(iso: string): string {
-  return newId('r', new Date(Math.max(0, Date.parse(iso)))).slice(0, 12);
+  return idPrefix('r', iso);
+}
+
+/** The prefix and time part of the ids made at `iso` ("b_…" for batches): every later id sorts after it. */
+export function idPrefix(prefix: string, iso: string): string {
+  return newId(prefix, new Date(Math.max(0, Date.parse(iso)))).slice(0, prefix.length + 11);
 }

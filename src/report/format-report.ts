@@ -15,7 +15,7 @@ export function formatReport(r: Report): string {
   const head = `runs${scope} created, and suppressions decided, from ${r.since} to ${r.until} (excluded)`;
   if (r.playbooks.length === 0) return `${head}: none\n`;
   const rows = [...r.playbooks.map((p) => ({ name: p.playbook, f: p })), { name: TOTAL, f: r.total }];
-  const sections = [head, runsTable(rows), resolveTable(rows), approvalTable(rows), suppressionTable(rows)];
+  const sections = [head, runsTable(rows), resolveTable(rows), approvalTable(rows), suppressionTable(rows), ...shadowTables(rows)];
   sections.push('median and p90 are nearest-rank: durations observed, the shortest that half (90%) of the values do not exceed');
   return `${sections.join('\n\n')}\n`;
 }
@@ -72,6 +72,64 @@ function suppressionTable(rows: readonly Row[]): string {
       .join(', '),
   ]);
   return `suppressions by reason\n${table(['playbook', 'suppressed', 'by reason'], body, 1, [2])}`;
+}
+
+/**
+ * The dry runs' evidence, when there are dry runs: would the playbook have acted, what failed,
+ * how fast the alert resolved without any action; then, for playbooks with live runs too, the
+ * two times to resolve side by side, both from the decision.
+ */
+function shadowTables(rows: readonly Row[]): string[] {
+  const dry = rows.filter((r) => r.f.shadow.dryRuns > 0);
+  if (dry.length === 0) return [];
+  const body = dry.map(({ name, f }) => {
+    const s = f.shadow;
+    const r = s.resolveFromDecision.dryRun;
+    return [
+      name,
+      String(s.dryRuns),
+      String(s.wouldHaveActed),
+      String(s.failed.dryRunVariant),
+      String(s.failed.readOnly),
+      String(r.count),
+      duration(r.medianMs),
+      duration(r.p90Ms),
+      String(r.unresolved),
+    ];
+  });
+  const out = [
+    'shadow (dry runs): would the playbook have acted, did its dry runs fail, how fast the alert resolved with no action (from the decision)\n' +
+      table(
+        ['playbook', 'dry runs', 'would have acted', 'dry-run variant failed', 'read-only failed', 'resolved', 'median', 'p90', 'not resolved'],
+        body,
+        1,
+        [6, 7],
+      ),
+  ];
+  const failures = dry
+    .filter((r) => r.name !== TOTAL)
+    .flatMap(({ name, f }) =>
+      f.shadow.failedSteps.map((x) => `  ${name}: ${x.step} (${x.as}) failed in ${x.runs} dry run(s)${x.lastError ? `; last: ${oneLine(x.lastError)}` : ''}`),
+    );
+  if (failures.length > 0) out.push(`steps that failed in dry runs\n${failures.join('\n')}`);
+  const both = rows.filter((r) => r.f.shadow.dryRuns > 0 && r.f.runs.live.total > 0);
+  if (both.length > 0) {
+    const side = both.map(({ name, f }) => {
+      const { dryRun, live } = f.shadow.resolveFromDecision;
+      return [name, String(dryRun.count), duration(dryRun.medianMs), duration(dryRun.p90Ms), String(live.count), duration(live.medianMs), duration(live.p90Ms)];
+    });
+    out.push(
+      'time from the decision to the alert resolving: dry runs (no action) beside live runs\n' +
+        table(['playbook', 'dry runs resolved', 'median', 'p90', 'live runs resolved', 'median', 'p90'], side, 1, [2, 3, 5, 6]),
+    );
+  }
+  return out;
+}
+
+/** An error message on one line, cut for a table. */
+function oneLine(text: string): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  return line.length > 160 ? `${line.slice(0, 160)}…` : line;
 }
 
 /** A duration for people: milliseconds below a second, whole seconds above (1m30s); "-" for none. */

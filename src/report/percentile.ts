@@ -1,3 +1,5 @@
+import type { DurationSummary } from './report.js';
+
 /**
  * The p-th percentile of `sorted` (ascending) by the nearest-rank method: the smallest value with
  * at least p% of the values at or below it, i.e. the value of rank ⌈p·n/100⌉. Exact, and always a
@@ -10,4 +12,10 @@ export function percentile(sorted: readonly number[], p: number): number | null 
   if (sorted.length === 0) return null;
   const rank = Math.ceil((p * sorted.length) / 100);
   return sorted[rank - 1] as number;
+}
+
+/** Durations summarized: how many, the median and the p90 (nearest-rank; null when there is none). */
+export function summarize(ms: readonly number[]): DurationSummary {
+  const sorted = [...ms].sort((a, b) => a - b);
+  return { count: sorted.length, medianMs: percentile(sorted, 50), p90Ms: percentile(sorted, 90) };
 }

@@ -1,5 +1,8 @@
-import type { EventKind, RenderedStep, RunState } from '../domain/run.js';
-import { percentile } from './percentile.js';
+import type { EventKind, RenderedStep, RunState, StepState } from '../domain/run.js';
+import { summarize } from './percentile.js';
+import { ShadowTally, type ShadowFigures } from './shadow.js';
+
+export type { ResolveSummary, ShadowFigures } from './shadow.js';
 
 /**
  * `remediator report`, the computation: per playbook, what its runs came to, what was suppressed
@@ -29,11 +32,17 @@ export interface ReportRun {
   readonly events: readonly ReportEvent[];
 }
 
-/** A step of a run, as far as the report cares. */
+/** A step of a run, as far as the report cares (a run's steps come in plan order: main steps first). */
 export interface ReportStep {
   readonly kind: RenderedStep['kind'];
   readonly readOnly: boolean;
   readonly startedAt: string | null;
+  readonly name?: string;
+  readonly phase?: 'main' | 'onFailure';
+  readonly state?: StepState;
+  /** A run step with a dryRun variant: what a dry run executes instead (kubectl … --dry-run=server). */
+  readonly variant?: boolean;
+  readonly error?: string | null;
 }
 
 /** An event of a run; `seq` is the approval request's number when the event carries one. */
@@ -74,7 +83,7 @@ export const REPORT_STATES: readonly RunState[] = [
 /** Runs per state; `total` also counts a state this version does not know (from a newer daemon). */
 export type OutcomeCounts = Readonly<Record<RunState, number>> & { readonly total: number };
 
-/** Durations summarized; the median and p90 are null when there is none. */
+/** Durations summarized (nearest-rank); the median and p90 are null when there is none. */
 export interface DurationSummary {
   readonly count: number;
   readonly medianMs: number | null;
@@ -90,6 +99,8 @@ export interface ReportFigures {
   readonly timeToResolve: DurationSummary & { readonly resolvedWithoutAction: number; readonly unresolved: number };
   /** Approval requests of live runs answered by a person; `count` is of answers. */
   readonly approvalWait: DurationSummary;
+  /** The dry runs' evidence: what the playbook would have done, and what happened without it. */
+  readonly shadow: ShadowFigures;
 }
 
 /** The whole report: the window, each playbook that had a run or a suppression in it, and the total. */
@@ -116,6 +127,7 @@ class Tally {
   resolvedWithoutAction = 0;
   unresolved = 0;
   readonly approvalMs: number[] = [];
+  readonly shadow = new ShadowTally();
 
   add(other: Tally): void {
     for (const [from, to] of [
@@ -130,6 +142,7 @@ class Tally {
     for (const ms of other.approvalMs) this.approvalMs.push(ms);
     this.resolvedWithoutAction += other.resolvedWithoutAction;
     this.unresolved += other.unresolved;
+    this.shadow.add(other.shadow);
   }
 
   figures(): ReportFigures {
@@ -140,6 +153,7 @@ class Tally {
       suppressions: { total, byReason },
       timeToResolve: { ...summarize(this.resolveMs), resolvedWithoutAction: this.resolvedWithoutAction, unresolved: this.unresolved },
       approvalWait: summarize(this.approvalMs),
+      shadow: this.shadow.figures(),
     };
   }
 }
@@ -163,7 +177,12 @@ export class ReportBuilder {
   addRun(run: ReportRun): void {
     const t = this.tally(run.playbook);
     bump(run.dryRun ? t.dryRun : t.live, run.state, 1);
-    if (run.dryRun) return;
+    const fromDecision = run.resolvedAt === null ? null : Math.max(0, Date.parse(run.resolvedAt) - Date.parse(run.createdAt));
+    if (run.dryRun) {
+      t.shadow.addDryRun(run, fromDecision);
+      return;
+    }
+    t.shadow.addLive(fromDecision);
     t.approvalMs.push(...approvalWaits(run.events));
     if (run.resolvedAt === null) {
       t.unresolved++;
@@ -246,11 +265,6 @@ export function approvalWaits(events: readonly ReportEvent[]): number[] {
 function outcomes(counts: ReadonlyMap<string, number>): OutcomeCounts {
   const known = Object.fromEntries(REPORT_STATES.map((s) => [s, counts.get(s) ?? 0])) as Record<RunState, number>;
   return { ...known, total: [...counts.values()].reduce((a, b) => a + b, 0) };
-}
-
-function summarize(ms: number[]): DurationSummary {
-  const sorted = [...ms].sort((a, b) => a - b);
-  return { count: sorted.length, medianMs: percentile(sorted, 50), p90Ms: percentile(sorted, 90) };
 }
 
 function bump(map: Map<string, number>, key: string, n: number): void {

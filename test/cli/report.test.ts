@@ -20,7 +20,7 @@ const pgUp = await pgReachable();
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'remediator-report-'));
 const WINDOW = ['--since', '2026-11-01T00:00:00Z', '--until', '2026-12-01T00:00:00Z'];
 
-type StepSpec = Pick<RunStep, 'name' | 'kind' | 'readOnly'>;
+type StepSpec = Pick<RunStep, 'name' | 'kind' | 'readOnly'> & { readonly variant?: boolean };
 const RESTART: StepSpec[] = [
   { name: 'check', kind: 'run', readOnly: true },
   { name: 'restart', kind: 'run', readOnly: false },
@@ -34,7 +34,8 @@ const PROBE: StepSpec[] = [
 function rendered(s: StepSpec): RunStep['rendered'] {
   if (s.kind === 'http') return { kind: 'http', method: 'POST', url: 'http://flags.example.invalid/off', headers: {}, body: null, expectStatus: [200] };
   if (s.kind === 'verify') return { kind: 'verify', check: { kind: 'resolved' }, withinMs: 60_000, everyMs: 5_000 };
-  return { kind: 'run', argv: ['kubectl', 'rollout', 'restart', 'deploy/checkout'], dryRunArgv: null, env: {}, cwd: null };
+  const argv = ['kubectl', 'rollout', 'restart', 'deploy/checkout'];
+  return { kind: 'run', argv, dryRunArgv: s.variant ? [...argv, '--dry-run=server'] : null, env: {}, cwd: null };
 }
 
 /** A history written through a real store (SQLite or PostgreSQL), as the daemon would, with explicit times. */
@@ -78,11 +79,13 @@ class History {
         generatorUrl: null,
         createdAt: created,
       },
-      steps.map((s, index) => ({
-        ...s,
+      steps.map((spec, index) => ({
+        name: spec.name,
+        kind: spec.kind,
+        readOnly: spec.readOnly,
         index,
         phase: 'main',
-        rendered: rendered(s),
+        rendered: rendered(spec),
         deferred: false,
         state: 'pending',
         startedAt: null,
@@ -122,6 +125,22 @@ class History {
         at: finishedAt,
         steps: [{ phase: 'main', index, state: 'succeeded', finishedAt }],
         events: [{ kind: 'step.finished', data: { index } }],
+      }),
+    );
+  }
+
+  /** Step `index` runs from `start` and fails at `end` with `error`. */
+  async failStep(id: string, index: number, start: number, end: number, error: string): Promise<void> {
+    const startedAt = this.at(id, start);
+    assert.ok(
+      await this.store.transitionRun(id, { from: ['running'], to: 'running', at: startedAt, steps: [{ phase: 'main', index, state: 'running', startedAt }] }),
+    );
+    assert.ok(
+      await this.store.transitionRun(id, {
+        from: ['running'],
+        to: 'running',
+        at: this.at(id, end),
+        steps: [{ phase: 'main', index, state: 'failed', finishedAt: this.at(id, end), error }],
       }),
     );
   }
@@ -223,6 +242,9 @@ async function writeHistory(h: History): Promise<void> {
   await h.suppressed('quiet', 'maintenance', '2026-11-25T10:00:00.000Z');
 }
 
+/** Shadow figures with nothing in them; `resolve` fills in the time-to-resolve summaries. */
+const noShadow = { dryRuns: 0, wouldHaveActed: 0, failed: { dryRunVariant: 0, readOnly: 0 }, failedSteps: [] };
+const unresolved = (n: number) => ({ count: 0, medianMs: null, p90Ms: null, unresolved: n });
 const none = { succeeded: 0, failed: 0, cancelled: 0, rejected: 0, expired: 0, interrupted: 0, pending: 0, awaiting_approval: 0, running: 0, total: 0 };
 const noTimes = { count: 0, medianMs: null, p90Ms: null };
 const EXPECTED_PLAYBOOKS = [
@@ -232,6 +254,7 @@ const EXPECTED_PLAYBOOKS = [
     suppressions: { total: 2, byReason: { maintenance: 2 } },
     timeToResolve: { ...noTimes, resolvedWithoutAction: 0, unresolved: 0 },
     approvalWait: noTimes,
+    shadow: { ...noShadow, resolveFromDecision: { dryRun: unresolved(0), live: unresolved(0) } },
   },
   {
     playbook: 'restart-pod',
@@ -240,6 +263,17 @@ const EXPECTED_PLAYBOOKS = [
     // 30s, 60s, 90s, 300s: the median is the 2nd, the p90 the 4th.
     timeToResolve: { count: 4, medianMs: 60_000, p90Ms: 300_000, resolvedWithoutAction: 1, unresolved: 3 },
     approvalWait: { count: 2, medianMs: 30_000, p90Ms: 120_000 },
+    // The dry run read its check and would have restarted; its alert resolved 20s after the decision.
+    // Live, from the decision: 40s, 70s, 95s, 155s, 305s (the median the 3rd, the p90 the 5th); three never.
+    shadow: {
+      ...noShadow,
+      dryRuns: 1,
+      wouldHaveActed: 1,
+      resolveFromDecision: {
+        dryRun: { count: 1, medianMs: 20_000, p90Ms: 20_000, unresolved: 0 },
+        live: { count: 5, medianMs: 95_000, p90Ms: 305_000, unresolved: 3 },
+      },
+    },
   },
   {
     playbook: 'rollback',
@@ -247,6 +281,12 @@ const EXPECTED_PLAYBOOKS = [
     suppressions: { total: 1, byReason: { locked: 1 } },
     timeToResolve: { count: 2, medianMs: 10_000, p90Ms: 20_000, resolvedWithoutAction: 0, unresolved: 0 },
     approvalWait: noTimes,
+    shadow: {
+      ...noShadow,
+      dryRuns: 1,
+      wouldHaveActed: 1,
+      resolveFromDecision: { dryRun: unresolved(1), live: { count: 2, medianMs: 13_000, p90Ms: 22_000, unresolved: 0 } },
+    },
   },
 ];
 const EXPECTED_TOTAL = {
@@ -258,6 +298,16 @@ const EXPECTED_TOTAL = {
   // 10s, 20s, 30s, 60s, 90s, 300s, pooled: the median is the 3rd, the p90 the 6th.
   timeToResolve: { count: 6, medianMs: 30_000, p90Ms: 300_000, resolvedWithoutAction: 1, unresolved: 3 },
   approvalWait: { count: 2, medianMs: 30_000, p90Ms: 120_000 },
+  // Pooled live: 13, 22, 40, 70, 95, 155, 305 s.
+  shadow: {
+    ...noShadow,
+    dryRuns: 2,
+    wouldHaveActed: 2,
+    resolveFromDecision: {
+      dryRun: { count: 1, medianMs: 20_000, p90Ms: 20_000, unresolved: 1 },
+      live: { count: 7, medianMs: 70_000, p90Ms: 305_000, unresolved: 3 },
+    },
+  },
 };
 
 const EXPECTED_TEXT = `runs created, and suppressions decided, from 2026-11-01T00:00:00.000Z to 2026-12-01T00:00:00.000Z (excluded)
@@ -288,6 +338,18 @@ quiet                 2  maintenance 2
 restart-pod           4  cooldown 3, duplicate 1
 rollback              1  locked 1
 TOTAL                 7  cooldown 3, maintenance 2, duplicate 1, locked 1
+
+shadow (dry runs): would the playbook have acted, did its dry runs fail, how fast the alert resolved with no action (from the decision)
+playbook     dry runs  would have acted  dry-run variant failed  read-only failed  resolved  median  p90  not resolved
+restart-pod         1                 1                       0                 0         1  20s     20s             0
+rollback            1                 1                       0                 0         0  -       -               1
+TOTAL               2                 2                       0                 0         1  20s     20s             1
+
+time from the decision to the alert resolving: dry runs (no action) beside live runs
+playbook     dry runs resolved  median  p90  live runs resolved  median  p90
+restart-pod                  1  20s     20s                   5  1m35s   5m5s
+rollback                     0  -       -                     2  13s     22s
+TOTAL                        1  20s     20s                   7  1m10s   5m5s
 
 median and p90 are nearest-rank: durations observed, the shortest that half (90%) of the values do not exceed
 `;
@@ -555,3 +617,101 @@ describe('remediator report on PostgreSQL: what it refuses', { skip: !pgUp }, ()
 });
 
 after(() => removeDir(scratch));
+
+/**
+ * Shadow mode on a constructed history: a canary playbook run as dry runs for a while, then live.
+ * Four dry runs: one whose --dry-run=server variant was refused, two that went through, one whose
+ * read-only look failed before it (so a live run would not have acted) and whose variant failed
+ * too; three of their alerts resolved with no action, 5, 10 and 15 minutes after the decision.
+ * Then two live runs, resolved 2 minutes and 1 minute after theirs.
+ */
+async function writeShadowHistory(h: History): Promise<void> {
+  const CANARY: StepSpec[] = [
+    { name: 'routes', kind: 'run', readOnly: true },
+    { name: 'stable-only', kind: 'run', readOnly: false, variant: true },
+    { name: 'healthy', kind: 'verify', readOnly: false },
+  ];
+  const dry = async (created: string, look: string | null, variant: string | null, resolved: number | null) => {
+    const id = await h.create('canary', created, CANARY, true);
+    await h.move(id, 'pending', 'running', 1);
+    if (look === null) await h.step(id, 0, 2, 3);
+    else await h.failStep(id, 0, 2, 3, look);
+    if (variant === null) await h.step(id, 1, 4, 5);
+    else await h.failStep(id, 1, 4, 5, variant);
+    await h.move(id, 'running', look === null && variant === null ? 'succeeded' : 'failed', 6);
+    if (resolved !== null) await h.resolve(id, resolved);
+  };
+  await dry('2026-11-05T08:00:00.000Z', null, 'Error from server (Forbidden): virtualservices "checkout" is forbidden', 600);
+  await dry('2026-11-06T08:00:00.000Z', null, null, 300);
+  await dry('2026-11-07T08:00:00.000Z', 'The connection to the server was refused', 'exited with code 1: forbidden again', null);
+  await dry('2026-11-08T08:00:00.000Z', null, null, 900);
+  await h.acted('canary', '2026-11-20T08:00:00.000Z', 5, 120);
+  await h.acted('canary', '2026-11-21T08:00:00.000Z', 5, 60);
+}
+
+const EXPECTED_SHADOW = {
+  dryRuns: 4,
+  wouldHaveActed: 3,
+  failed: { dryRunVariant: 2, readOnly: 1 },
+  failedSteps: [
+    { step: 'stable-only', as: 'dry-run variant', runs: 2, lastError: 'exited with code 1: forbidden again' },
+    { step: 'routes', as: 'read-only', runs: 1, lastError: 'The connection to the server was refused' },
+  ],
+  // Dry: 300s, 600s, 900s (the median the 2nd, the p90 the 3rd), one never; live: 60s, 120s.
+  resolveFromDecision: {
+    dryRun: { count: 3, medianMs: 600_000, p90Ms: 900_000, unresolved: 1 },
+    live: { count: 2, medianMs: 60_000, p90Ms: 120_000, unresolved: 0 },
+  },
+};
+
+const EXPECTED_SHADOW_TEXT = `shadow (dry runs): would the playbook have acted, did its dry runs fail, how fast the alert resolved with no action (from the decision)
+playbook  dry runs  would have acted  dry-run variant failed  read-only failed  resolved  median  p90  not resolved
+canary           4                 3                       2                 1         3  10m     15m             1
+TOTAL            4                 3                       2                 1         3  10m     15m             1
+
+steps that failed in dry runs
+  canary: stable-only (dry-run variant) failed in 2 dry run(s); last: exited with code 1: forbidden again
+  canary: routes (read-only) failed in 1 dry run(s); last: The connection to the server was refused
+
+time from the decision to the alert resolving: dry runs (no action) beside live runs
+playbook  dry runs resolved  median  p90  live runs resolved  median  p90
+canary                    3  10m     15m                   2  1m      2m
+TOTAL                     3  10m     15m                   2  1m      2m
+`;
+
+describe('remediator report: shadow-mode evidence, exact, on SQLite and PostgreSQL', async () => {
+  const reachable = await pgReachable();
+  test('SQLite: dry runs would have acted, failed variants and read-only steps, resolves with no action beside live ones', async () => {
+    const file = path.join(scratch, 'shadow.db');
+    const store = SqliteStore.open(file);
+    try {
+      await writeShadowHistory(new History(store));
+      const r = await reportJson(file, WINDOW);
+      assert.deepEqual(
+        r.playbooks.map((p) => [p.playbook, p.shadow]),
+        [['canary', EXPECTED_SHADOW]],
+      );
+      assert.deepEqual(r.total.shadow, EXPECTED_SHADOW);
+      const text = await runCli(['report', '--db', file, ...WINDOW]);
+      assert.equal(text.code, 0, text.stderr);
+      const start = text.stdout.indexOf('shadow (dry runs)');
+      assert.equal(text.stdout.slice(start, text.stdout.indexOf('\nmedian and p90')), EXPECTED_SHADOW_TEXT);
+    } finally {
+      await store.close();
+    }
+  });
+
+  test('PostgreSQL: the same history, the same figures', { skip: !reachable }, async () => {
+    const { schema, drop } = await freshSchema();
+    const url = `${pgTestUrl()}?schema=${schema}`;
+    const store = await PostgresStore.open(pgTestUrl(), { schema });
+    try {
+      await writeShadowHistory(new History(store));
+      const r = await reportJson(url, WINDOW);
+      assert.deepEqual(r.total.shadow, EXPECTED_SHADOW);
+    } finally {
+      await store.close();
+      await drop();
+    }
+  });
+});

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
 import { runCli, spawnCli } from '../support/cli.js';
-import { AM_FIXTURES, TEST_PLAYBOOKS } from '../support/fixtures.js';
+import { AM_FIXTURES, ROOT, TEST_PLAYBOOKS } from '../support/fixtures.js';
 
 test('remediator simulate: shows the match, its params and the rendered plan, and why others did not match', async () => {
   const r = await runCli(['simulate', '--alert', path.join(AM_FIXTURES, 'amtool-firing.json'), '--playbooks', TEST_PLAYBOOKS]);
@@ -32,4 +32,35 @@ test('remediator simulate: input that is not alerts is refused with the reason',
   const r = await runCli(['simulate', '--alert', '-', '--playbooks', TEST_PLAYBOOKS], { input: '{"nope": 1}' });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /needs "labels": give a webhook payload, one alert, or a list of alerts/);
+});
+
+test('remediator simulate --json: a dry run plans a POST it does not send, and says so (no dryRunCommand for it)', async () => {
+  const alerts = [{ labels: { alertname: 'FeatureErrorBurst', feature: 'checkout-v2', env: 'prod' } }];
+  const r = await runCli(['simulate', '--alert', '-', '--playbooks', path.join(ROOT, 'playbooks'), '--json'], { input: JSON.stringify(alerts) });
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as {
+    results: { playbook: string; plan?: { step: string; command: string; dryRun: string; dryRunCommand: string | null }[] }[];
+  }[];
+  const plan = out[0]?.results.find((x) => x.playbook === 'degrade-feature-flag')?.plan ?? [];
+  const byStep = Object.fromEntries(plan.map((s) => [s.step, s]));
+  // It used to list "PATCH https://…" as the dry run's command, which the dry run never sends.
+  assert.equal(byStep['switch-off']?.command, 'PATCH https://flags.internal.example/api/v1/prod/flags/checkout-v2');
+  assert.equal(byStep['switch-off']?.dryRun, 'plan');
+  assert.equal(byStep['switch-off']?.dryRunCommand, null);
+  // The read-only GET is sent in a dry run, the verify only planned, the notification sent (marked).
+  assert.deepEqual(
+    plan.map((s) => [s.step, s.dryRun]),
+    [
+      ['current', 'execute'],
+      ['switch-off', 'plan'],
+      ['confirm', 'plan'],
+      ['tell', 'execute'],
+    ],
+  );
+  assert.equal(byStep['current']?.dryRunCommand, 'GET https://flags.internal.example/api/v1/prod/flags/checkout-v2');
+  const text = await runCli(['simulate', '--alert', '-', '--playbooks', path.join(ROOT, 'playbooks')], { input: JSON.stringify(alerts) });
+  assert.match(
+    text.stdout,
+    /^ {4}2\. switch-off \(http\): PATCH https:\/\/flags\.internal\.example\/api\/v1\/prod\/flags\/checkout-v2\n {7}in a dry run: not sent, only planned$/m,
+  );
 });

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import { playbookJsonSchema } from '../../src/playbook/json-schema.js';
+import { isPlaybookFile } from '../../src/playbook/loader.js';
 import { playbookReference } from '../../scripts/playbook-reference.js';
 import { ROOT } from '../support/fixtures.js';
 
@@ -36,7 +37,8 @@ test('every field of the playbook format has a description, for the reference an
 test('the JSON Schema accepts every example playbook and refuses an unknown key', () => {
   const validate = new Ajv2020({ strict: false, allErrors: true }).compile(playbookJsonSchema());
   const dir = path.join(ROOT, 'playbooks');
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml'))) {
+  // Playbook files only: *.test.yaml beside them are playbook tests, another format.
+  for (const file of readdirSync(dir).filter(isPlaybookFile)) {
     const ok = validate(parse(readFileSync(path.join(dir, file), 'utf8')));
     assert.ok(ok, `${file}: ${JSON.stringify(validate.errors)}`);
   }

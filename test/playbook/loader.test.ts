@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promise
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatLoadError, formatPath, loadPlaybooks, parsePlaybook, type LoadError } from '../../src/playbook/loader.js';
+import { formatLoadError, formatPath, loadPlaybookSources, loadPlaybooks, parsePlaybook, type LoadError } from '../../src/playbook/loader.js';
 
 const FILE = 'test.yaml';
 
@@ -148,7 +148,17 @@ describe('parsePlaybook: schema errors name the YAML path and the line', () => {
     [
       'unknown key under guards',
       'name: t\nmatch:\n  alertname: A\nguards:\n  cooldown: 5m\n  cooldwon: 5m\nsteps:\n  - run: [echo]\n',
-      [{ path: 'guards.cooldwon', line: 6, column: 3, message: /^unknown key "cooldwon": check its spelling/ }],
+      [{ path: 'guards.cooldwon', line: 6, column: 3, message: /^unknown key "cooldwon": did you mean cooldown\?$/ }],
+    ],
+    [
+      'a near-miss key of a step: another case',
+      'name: t\nmatch: { alertname: A }\nsteps:\n  - run: [kubectl, get, pods]\n    readonly: true\n',
+      [{ path: 'steps[0].readonly', line: 5, column: 5, message: /^unknown key "readonly": did you mean readOnly\?$/ }],
+    ],
+    [
+      'an unknown key nothing is close to',
+      'name: t\nmatch: { alertname: A }\nsteps:\n  - run: [echo]\n    sudo: true\n',
+      [{ path: 'steps[0].sudo', line: 5, column: 5, message: /^unknown key "sudo": check its spelling against the playbook format$/ }],
     ],
     [
       'unknown key inside a flow map of a step',
@@ -158,7 +168,7 @@ describe('parsePlaybook: schema errors name the YAML path and the line', () => {
     [
       'unknown top-level key',
       'name: t\nmatch: { alertname: A }\nsteps:\n  - run: [echo]\nstpes: []\n',
-      [{ path: 'stpes', line: 5, column: 1, message: /unknown key "stpes"/ }],
+      [{ path: 'stpes', line: 5, column: 1, message: /^unknown key "stpes": did you mean steps\?$/ }],
     ],
     [
       'a duration in words',
@@ -460,6 +470,54 @@ steps:
     ]);
   });
 
+  test('schema and cross-reference problems together, in file order (a bad duration no longer hides the rest)', () => {
+    const yaml = `name: t
+match:
+  alertname: A
+params:
+  ns: { from: labels.namespace, pattern: '[a-z+' }
+steps:
+  - run: [echo, '{{ params.nope }}']
+    timeout: 5 minutes
+`;
+    assertErrors(errorsOf(yaml), [
+      { path: 'params.ns.pattern', line: 5, message: /invalid regular expression/ },
+      { path: 'steps[0].run[1]', line: 7, message: /\{\{ params\.nope \}\} names an unknown param/ },
+      { path: 'steps[0].timeout', line: 8, message: /must be a duration/ },
+    ]);
+  });
+
+  test('a step the schema refuses outright is left out of the cross-references, its neighbours are not', () => {
+    const yaml = `name: t
+match: { alertname: A }
+steps:
+  - name: first
+    run: [echo, '{{ params.missing }}']
+    wait: 5s
+  - name: second
+    run: [echo, '{{ steps.first.stdout }}', '{{ labels.x }}']
+    when: steps.later.succeeded
+`;
+    assertErrors(errorsOf(yaml), [
+      { path: 'steps[0]', line: 4, message: /exactly one kind/ },
+      { path: 'steps[1].run[2]', line: 8, message: /only through params/ },
+      { path: 'steps[1].when', line: 9, message: /refers to step "later", which does not come before this step/ },
+    ]);
+  });
+
+  test('a string param without a pattern: the hint is the DNS-1123 label, or [\\s\\S]* to accept anything', () => {
+    const errors = errorsOf("name: t\nmatch: { alertname: A }\nparams:\n  ns: { from: labels.namespace }\nsteps:\n  - run: [echo, '{{ params.ns }}']\n");
+    assert.equal(errors.length, 1);
+    const message = errors[0]?.message ?? '';
+    // The old hint, '^[a-z0-9-]{1,63}$', accepted "-rf"; the one offered now refuses it.
+    assert.ok(!message.includes('^[a-z0-9-]{1,63}$'), message);
+    const offered = /pattern: '([^']+)'/.exec(message)?.[1] ?? '';
+    assert.equal(offered, '[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?');
+    const anchored = new RegExp(`^(?:${offered})$`);
+    assert.ok(anchored.test('checkout') && !anchored.test('-rf') && !anchored.test('checkout-'));
+    assert.match(message, /or '\[\\s\\S\]\*' to accept anything, newlines included, knowingly/);
+  });
+
   test('three cross-reference problems give three errors', () => {
     const yaml = `name: t
 match:
@@ -600,9 +658,43 @@ describe('loadPlaybooks', () => {
     ]);
   });
 
+  test('playbook tests beside the playbooks (*.test.yaml) are not playbooks', async () => {
+    await withDir({ 'a.yaml': minimal('a'), 'a.test.yaml': 'playbooks: .\ntests: []\n', 'b.test.yml': 'tests: []\n' }, async (dir) => {
+      const result = await loadPlaybooks(dir);
+      assert.deepEqual(result.errors, []);
+      assert.deepEqual(
+        result.files.map((f) => f.file),
+        ['a.yaml'],
+      );
+    });
+  });
+
+  test('sources: a single file and a directory together, names unique across them', async () => {
+    await withDir({ 'one.yaml': minimal('one'), 'dir/two.yaml': minimal('two'), 'dir/again.yaml': minimal('one') }, async (dir) => {
+      const result = await loadPlaybookSources([
+        { path: path.join(dir, 'one.yaml'), shown: 'one.yaml' },
+        { path: path.join(dir, 'dir'), shown: 'dir' },
+      ]);
+      assert.deepEqual(
+        result.playbooks.map((p) => [p.name, p.file]),
+        [
+          ['one', 'one.yaml'],
+          ['two', 'dir/two.yaml'],
+        ],
+      );
+      assert.deepEqual(result.errors.map(formatLoadError), ['dir/again.yaml: name: playbook name "one" is also used by one.yaml: names must be unique']);
+      assert.equal(result.paths.get('dir/two.yaml'), path.join(dir, 'dir', 'two.yaml'));
+    });
+  });
+
+  test('sources: a file that does not exist is one clear error', async () => {
+    const result = await loadPlaybookSources([{ path: '/nonexistent/x.yaml', shown: 'x.yaml' }]);
+    assert.deepEqual(result.errors.map(formatLoadError), ['x.yaml: cannot read playbooks: no such file or directory']);
+  });
+
   test('every example playbook loads with zero errors', async () => {
     const dir = fileURLToPath(new URL('../../playbooks/', import.meta.url));
-    const names = (await readdir(dir)).filter((n) => /\.ya?ml$/.test(n));
+    const names = (await readdir(dir)).filter((n) => /\.ya?ml$/.test(n) && !/\.test\.ya?ml$/.test(n));
     assert.ok(names.length >= 5, `examples in ${dir}`);
     const result = await loadPlaybooks(dir);
     assert.deepEqual(result.errors.map(formatLoadError), []);

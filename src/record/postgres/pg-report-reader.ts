@@ -1,11 +1,9 @@
-import pg from 'pg';
-import { RemediatorError } from '../../domain/errors.js';
-import type { EventKind, RenderedStep, RunState } from '../../domain/run.js';
+import type { EventKind, RunState } from '../../domain/run.js';
 import { REPORT_EVENT_KINDS, type ReportEvent, type ReportRun, type ReportStep, type ReportWindow, type SuppressionCount } from '../../report/report.js';
 import { runIdPrefix } from '../ids.js';
-import { checkSchemaName, passwordScrubber, poolConfig, redactUrl, splitSchema } from './pg-connection.js';
+import { toReportStep } from '../report-rows.js';
+import { PgReadOnly } from './pg-read-only.js';
 import type { Row } from './pg-rows.js';
-import { describeError } from './transaction.js';
 
 /** Runs read per query: a page, so that a long window never holds its rows all at once. */
 const PAGE = 500;
@@ -21,89 +19,24 @@ const PAGE = 500;
  * events_run; suppressions through events_kind_at, the decisions of the window only.
  */
 export class PgReportReader {
-  private constructor(
-    private readonly client: pg.Client,
-    private readonly fail: (what: string, err: unknown) => RemediatorError,
-  ) {}
+  private constructor(private readonly db: PgReadOnly) {}
 
   /**
    * Connects to `db`, a PostgreSQL URL whose `?schema=NAME` picks the schema as for the store
    * (see openStore). Throws a message that names the URL without its password.
    */
   static async open(db: string): Promise<PgReportReader> {
-    const where = redactUrl(db);
-    const scrub = passwordScrubber(db);
-    let url: URL;
-    try {
-      url = new URL(db);
-    } catch {
-      throw new RemediatorError('invalid_config', `cannot use PostgreSQL URL ${where}: it cannot be parsed`);
-    }
-    const { url: plain, schema } = splitSchema(url);
-    if (schema !== undefined) checkSchemaName(schema);
-    let client: pg.Client;
-    try {
-      // The store's session settings (its schema, an end to a transaction left idle), on one connection.
-      client = new pg.Client(poolConfig(plain, schema, 1));
-    } catch (err) {
-      // No cause: a URL the driver cannot parse is quoted, password and all, in its error's `input`.
-      throw new RemediatorError('invalid_config', `cannot use PostgreSQL URL ${where}: ${scrub(describeError(err))}`);
-    }
-    // A connection that drops makes the query under way reject; without a listener it would end the process.
-    client.on('error', () => undefined);
-    const reader = new PgReportReader(client, (what, err) =>
-      err instanceof RemediatorError
-        ? err
-        : new RemediatorError('store_unavailable', `cannot read the PostgreSQL database at ${where}: ${what}: ${scrub(describeError(err))}`, {
-            retryable: true,
-          }),
-    );
-    try {
-      await client.connect();
-      await reader.checkSchema(where, schema);
-      return reader;
-    } catch (err) {
-      await client.end().catch(() => undefined);
-      throw reader.fail('connecting', err);
-    }
-  }
-
-  /** Refuses a schema the store never created: the report would read nothing, or someone else's tables. */
-  private async checkSchema(where: string, schema: string | undefined): Promise<void> {
-    const row = (
-      await this.rows(
-        'SELECT current_schema() AS schema, EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = $1) AS ours',
-        ['runs'],
-      )
-    )[0];
-    const current = typeof row?.['schema'] === 'string' ? row['schema'] : null;
-    if (current === null) {
-      const why = schema === undefined ? 'its search_path names no schema that exists' : `no schema ${schema}`;
-      throw new RemediatorError('bad_request', `${where} is not a remediator database (${why}): give the daemon's --db (or --config)`);
-    }
-    if (row?.['ours'] !== true)
-      throw new RemediatorError(
-        'bad_request',
-        `${where} is not a remediator database (no runs table in schema ${current}): give the daemon's --db (or --config)`,
-      );
+    return new PgReportReader(await PgReadOnly.open(db));
   }
 
   /** Runs `fn` in one read-only transaction: runs and suppressions from one snapshot, while the replicas write on. */
-  async snapshot<T>(fn: () => Promise<T>): Promise<T> {
-    await this.query('starting a read', 'BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-    try {
-      const result = await fn();
-      await this.query('ending the read', 'COMMIT');
-      return result;
-    } catch (err) {
-      await this.client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    }
+  snapshot<T>(fn: () => Promise<T>): Promise<T> {
+    return this.db.snapshot(fn);
   }
 
   /**
-   * Runs created in the window, in id order, a page at a time; each live run with its started
-   * steps and its step and approval events (a dry run changes nothing and holds for nobody).
+   * Runs created in the window, in id order, a page at a time; each with its steps, each live run
+   * with its step and approval events (as ReportReader reads them).
    */
   async *runs(w: ReportWindow): AsyncGenerator<ReportRun> {
     const playbook = w.playbook === null ? [] : [w.playbook];
@@ -115,7 +48,7 @@ export class PgReportReader {
     for (;;) {
       const rows = await this.rows(page, [after, before, w.since, w.until, ...playbook]);
       const live = rows.filter((r) => r['dry_run'] !== true).map((r) => String(r['id']));
-      const steps = await this.stepsOf(live);
+      const steps = await this.stepsOf(rows.map((r) => String(r['id'])));
       const events = await this.eventsOf(live);
       for (const row of rows) {
         const id = String(row['id']);
@@ -147,22 +80,20 @@ export class PgReportReader {
     return rows.map((r) => ({ playbook: String(r['playbook']), reason: typeof r['reason'] === 'string' ? r['reason'] : 'unknown', count: Number(r['n']) }));
   }
 
-  async close(): Promise<void> {
-    await this.client.end().catch(() => undefined);
+  close(): Promise<void> {
+    return this.db.close();
   }
 
   /** The steps of the runs `ids`, by run. */
   private async stepsOf(ids: readonly string[]): Promise<Map<string, ReportStep[]>> {
     const byRun = new Map<string, ReportStep[]>();
     if (ids.length === 0) return byRun;
-    for (const s of await this.rows('SELECT run_id, kind, read_only, started_at FROM run_steps WHERE run_id = ANY($1::text[])', [ids])) {
-      const step = {
-        kind: s['kind'] as RenderedStep['kind'],
-        readOnly: s['read_only'] === true,
-        startedAt: typeof s['started_at'] === 'string' ? s['started_at'] : null,
-      };
-      push(byRun, String(s['run_id']), step);
-    }
+    const rows = await this.rows(
+      `SELECT run_id, kind, read_only, started_at, name, phase, state, error, json_typeof(rendered::json->'dryRunArgv') = 'array' AS variant
+       FROM run_steps WHERE run_id = ANY($1::text[]) ORDER BY run_id, phase, idx`,
+      [ids],
+    );
+    for (const s of rows) push(byRun, String(s['run_id']), toReportStep(s));
     return byRun;
   }
 
@@ -186,20 +117,8 @@ export class PgReportReader {
     return byRun;
   }
 
-  private async rows(text: string, values: readonly unknown[]): Promise<Row[]> {
-    try {
-      return (await this.client.query<Row>(text, [...values])).rows;
-    } catch (err) {
-      throw this.fail('reading the report', err);
-    }
-  }
-
-  private async query(what: string, text: string): Promise<void> {
-    try {
-      await this.client.query(text);
-    } catch (err) {
-      throw this.fail(what, err);
-    }
+  private rows(text: string, values: readonly unknown[]): Promise<Row[]> {
+    return this.db.rows(text, values, 'reading the report');
   }
 }
 

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { EventKind, RunState, RenderedStep } from '../../domain/run.js';
+import type { EventKind, RunState } from '../../domain/run.js';
 import {
   REPORT_EVENT_KINDS,
   ReportBuilder,
@@ -10,6 +10,7 @@ import {
   type SuppressionCount,
 } from '../../report/report.js';
 import { runIdPrefix } from '../ids.js';
+import { toReportStep } from '../report-rows.js';
 import { openReadOnly } from './read-only.js';
 
 type Row = Record<string, unknown>;
@@ -83,8 +84,9 @@ export class ReportReader {
   }
 
   /**
-   * Runs created in the window, in id order, a page at a time; each live run with its started
-   * steps and its step and approval events (a dry run changes nothing and holds for nobody).
+   * Runs created in the window, in id order, a page at a time; each with its steps (a dry run's
+   * are its shadow evidence), and each live run with its step and approval events (a dry run
+   * changes nothing and holds for nobody).
    */
   *runs(w: ReportWindow): Generator<ReportRun> {
     const playbook = w.playbook === null ? '' : 'AND playbook = @playbook';
@@ -93,7 +95,11 @@ export class ReportReader {
        WHERE id > @after AND id < @before AND created_at >= @since AND created_at < @until ${playbook}
        ORDER BY id LIMIT ${PAGE}`,
     );
-    const steps = this.db.prepare('SELECT kind, read_only, started_at FROM run_steps WHERE run_id = ?');
+    // In plan order ('main' sorts before 'onFailure'); whether a step has a dryRun variant, without parsing its plan.
+    const steps = this.db.prepare(
+      `SELECT kind, read_only, started_at, name, phase, state, error, json_type(rendered, '$.dryRunArgv') = 'array' AS variant
+       FROM run_steps WHERE run_id = ? ORDER BY phase, idx`,
+    );
     const events = this.db.prepare(
       `SELECT kind, at, json_extract(data, '$.seq') AS seq FROM events WHERE run_id = ? AND +kind IN (${REPORT_EVENT_KINDS.map(() => '?').join(', ')}) ORDER BY id`,
     );
@@ -111,13 +117,7 @@ export class ReportReader {
           state: row['state'] as RunState,
           createdAt: String(row['created_at']),
           resolvedAt: (row['resolved_at'] as string | null) ?? null,
-          steps: dryRun
-            ? []
-            : (steps.all(id) as Row[]).map((s) => ({
-                kind: s['kind'] as RenderedStep['kind'],
-                readOnly: s['read_only'] === 1,
-                startedAt: (s['started_at'] as string | null) ?? null,
-              })),
+          steps: (steps.all(id) as Row[]).map(toReportStep),
           events: dryRun ? [] : (events.all(id, ...REPORT_EVENT_KINDS) as Row[]).map(toEvent),
         };
       }
