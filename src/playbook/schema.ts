@@ -195,15 +195,19 @@ export const playbookSchema = z.strictObject({
       key: z
         .string()
         .optional()
-        .describe('The target key (a template): one active run per key, and cooldown and maxRuns count per key (default: the alert instance).'),
-      cooldown: duration.optional().describe('No second run for the same key within this.'),
+        .describe('The target key (a template): one active run per key, and the cooldown counts per key (default: the alert instance).'),
+      cooldown: duration
+        .optional()
+        .describe(
+          'No second run for the same key within this of the last run that acted (a rejected, expired or cancelled-before-acting run does not start it).',
+        ),
       maxRuns: z
         .strictObject({
           count: z.number().int().min(1).describe('At most this many runs…'),
           per: duration.describe('…within this window.'),
         })
         .optional()
-        .describe("A rate limit on the playbook's runs."),
+        .describe("A rate limit on the playbook's runs (of all keys), counting runs that acted or still may."),
       lock: z
         .string()
         .optional()

@@ -46,11 +46,11 @@ function resolveTable(rows: readonly Row[]): string {
   if (live.length === 0) return 'time from action to the alert resolving: no live run';
   const body = live.map(({ name, f }) => {
     const t = f.timeToResolve;
-    return [name, String(t.count), duration(t.medianMs), duration(t.p90Ms), String(t.resolvedWithoutAction), String(t.unresolved)];
+    return [name, String(t.count), duration(t.medianMs), duration(t.p90Ms), String(t.resolvedWithoutAction), String(t.unresolved), String(t.neverActed)];
   });
   return (
     'time from action (the first step that changes something) to the alert resolving, live runs\n' +
-    table(['playbook', 'resolved after action', 'median', 'p90', 'resolved without action', 'not resolved'], body, 1, [2, 3])
+    table(['playbook', 'resolved after action', 'median', 'p90', 'resolved without action', 'not resolved', 'never acted'], body, 1, [2, 3])
   );
 }
 

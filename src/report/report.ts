@@ -95,8 +95,12 @@ export interface ReportFigures {
   readonly runs: { readonly live: OutcomeCounts; readonly dryRun: OutcomeCounts };
   /** Reasons ordered by count, most first. */
   readonly suppressions: { readonly total: number; readonly byReason: Readonly<Record<string, number>> };
-  /** Live runs only: the effectiveness figure. `count` is of runs whose alert resolved after the action. */
-  readonly timeToResolve: DurationSummary & { readonly resolvedWithoutAction: number; readonly unresolved: number };
+  /**
+   * Live runs only: the effectiveness figure. `count` is of runs whose alert resolved after the
+   * action; runs that never acted (rejected, expired, cancelled before acting, refused before any
+   * step) are counted apart in `neverActed`, as the cooldown, maxRuns and the budget ignore them.
+   */
+  readonly timeToResolve: DurationSummary & { readonly resolvedWithoutAction: number; readonly unresolved: number; readonly neverActed: number };
   /** Approval requests of live runs answered by a person; `count` is of answers. */
   readonly approvalWait: DurationSummary;
   /** The dry runs' evidence: what the playbook would have done, and what happened without it. */
@@ -126,6 +130,7 @@ class Tally {
   readonly resolveMs: number[] = [];
   resolvedWithoutAction = 0;
   unresolved = 0;
+  neverActed = 0;
   readonly approvalMs: number[] = [];
   readonly shadow = new ShadowTally();
 
@@ -142,6 +147,7 @@ class Tally {
     for (const ms of other.approvalMs) this.approvalMs.push(ms);
     this.resolvedWithoutAction += other.resolvedWithoutAction;
     this.unresolved += other.unresolved;
+    this.neverActed += other.neverActed;
     this.shadow.add(other.shadow);
   }
 
@@ -151,7 +157,12 @@ class Tally {
     return {
       runs: { live: outcomes(this.live), dryRun: outcomes(this.dryRun) },
       suppressions: { total, byReason },
-      timeToResolve: { ...summarize(this.resolveMs), resolvedWithoutAction: this.resolvedWithoutAction, unresolved: this.unresolved },
+      timeToResolve: {
+        ...summarize(this.resolveMs),
+        resolvedWithoutAction: this.resolvedWithoutAction,
+        unresolved: this.unresolved,
+        neverActed: this.neverActed,
+      },
       approvalWait: summarize(this.approvalMs),
       shadow: this.shadow.figures(),
     };
@@ -184,6 +195,10 @@ export class ReportBuilder {
     }
     t.shadow.addLive(fromDecision);
     t.approvalMs.push(...approvalWaits(run.events));
+    if (neverActed(run)) {
+      t.neverActed++;
+      return;
+    }
     if (run.resolvedAt === null) {
       t.unresolved++;
       return;
@@ -223,6 +238,18 @@ export function actionAt(run: Pick<ReportRun, 'steps' | 'events'>): number | nul
   }
   const started = run.events.filter((e) => e.kind === 'step.started').map((e) => Date.parse(e.at));
   return started.length > 0 ? Math.min(...started) : null;
+}
+
+/**
+ * Whether a run ended without acting, so that it counts for nothing: rejected or expired, refused
+ * before any step (failed with no steps), or cancelled before a step that changes something started. The
+ * stores' guards (cooldown, maxRuns, the budget) leave out the same runs.
+ */
+export function neverActed(run: Pick<ReportRun, 'state' | 'steps'>): boolean {
+  if (run.state === 'rejected' || run.state === 'expired') return true;
+  if (run.state === 'failed') return run.steps.length === 0;
+  if (run.state !== 'cancelled') return false;
+  return !run.steps.some((s) => (s.kind === 'run' || s.kind === 'http') && !s.readOnly && s.startedAt !== null);
 }
 
 /** The events of a run the report reads: step starts (the action's fallback) and approvals. */

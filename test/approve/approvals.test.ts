@@ -173,6 +173,30 @@ describe('approvals: a run in approve mode waits for a person, then acts once', 
     assert.deepEqual(actions(), []);
   });
 
+  test('a rejected run (a false alarm) starts no cooldown: the next real alert for the key is proposed again', async () => {
+    const d = await daemonWith({ rollback: approvePlaybook('guards: { key: "{{ params.deployment }}", cooldown: 30m, maxRuns: { count: 1, per: 1h } }') });
+    await d.post(payload());
+    const first = await onlyRun(d);
+    assert.equal((await post(d, `/api/runs/${first.id}/reject`, { comment: 'false alarm' })).status, 200);
+    await d.post(payload());
+    await d.settled();
+    const { runs } = await d.api<{ runs: Run[] }>('/api/runs');
+    assert.deepEqual(
+      runs.map((r) => r.state),
+      ['awaiting_approval', 'rejected'],
+      'neither the cooldown nor maxRuns counts the rejected run',
+    );
+    // The proposed one acts once approved; then the cooldown holds back the next.
+    const second = runs[0] as Run;
+    assert.equal((await post(d, `/api/runs/${second.id}/approve`)).status, 200);
+    await until('the approved run succeeds', async () => (await d.api<RunDetail>(`/api/runs/${second.id}`)).state === 'succeeded');
+    await d.post(payload());
+    await d.settled();
+    const after = await d.api<{ runs: Run[] }>('/api/runs');
+    assert.equal(after.runs.length, 2, 'the run that acted starts the cooldown');
+    assert.equal(actions().length, 1);
+  });
+
   test('someone the playbook does not name is refused, and the refusal is recorded; a group names who may', async () => {
     const d = await daemonWith({ rollback: approvePlaybook('approval: { approvers: [alice, oncall] }') });
     const unknown = d.logs.filter((l) =>

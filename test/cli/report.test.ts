@@ -252,7 +252,7 @@ const EXPECTED_PLAYBOOKS = [
     playbook: 'quiet',
     runs: { live: none, dryRun: none },
     suppressions: { total: 2, byReason: { maintenance: 2 } },
-    timeToResolve: { ...noTimes, resolvedWithoutAction: 0, unresolved: 0 },
+    timeToResolve: { ...noTimes, resolvedWithoutAction: 0, unresolved: 0, neverActed: 0 },
     approvalWait: noTimes,
     shadow: { ...noShadow, resolveFromDecision: { dryRun: unresolved(0), live: unresolved(0) } },
   },
@@ -261,7 +261,8 @@ const EXPECTED_PLAYBOOKS = [
     runs: { live: { ...none, succeeded: 4, failed: 1, cancelled: 1, rejected: 1, pending: 1, total: 8 }, dryRun: { ...none, succeeded: 1, total: 1 } },
     suppressions: { total: 4, byReason: { cooldown: 3, duplicate: 1 } },
     // 30s, 60s, 90s, 300s: the median is the 2nd, the p90 the 4th.
-    timeToResolve: { count: 4, medianMs: 60_000, p90Ms: 300_000, resolvedWithoutAction: 1, unresolved: 3 },
+    // The rejected run and the one cancelled before acting never acted: apart, neither resolved nor not.
+    timeToResolve: { count: 4, medianMs: 60_000, p90Ms: 300_000, resolvedWithoutAction: 0, unresolved: 2, neverActed: 2 },
     approvalWait: { count: 2, medianMs: 30_000, p90Ms: 120_000 },
     // The dry run read its check and would have restarted; its alert resolved 20s after the decision.
     // Live, from the decision: 40s, 70s, 95s, 155s, 305s (the median the 3rd, the p90 the 5th); three never.
@@ -279,7 +280,7 @@ const EXPECTED_PLAYBOOKS = [
     playbook: 'rollback',
     runs: { live: { ...none, succeeded: 2, total: 2 }, dryRun: { ...none, failed: 1, total: 1 } },
     suppressions: { total: 1, byReason: { locked: 1 } },
-    timeToResolve: { count: 2, medianMs: 10_000, p90Ms: 20_000, resolvedWithoutAction: 0, unresolved: 0 },
+    timeToResolve: { count: 2, medianMs: 10_000, p90Ms: 20_000, resolvedWithoutAction: 0, unresolved: 0, neverActed: 0 },
     approvalWait: noTimes,
     shadow: {
       ...noShadow,
@@ -296,7 +297,7 @@ const EXPECTED_TOTAL = {
   },
   suppressions: { total: 7, byReason: { cooldown: 3, maintenance: 2, duplicate: 1, locked: 1 } },
   // 10s, 20s, 30s, 60s, 90s, 300s, pooled: the median is the 3rd, the p90 the 6th.
-  timeToResolve: { count: 6, medianMs: 30_000, p90Ms: 300_000, resolvedWithoutAction: 1, unresolved: 3 },
+  timeToResolve: { count: 6, medianMs: 30_000, p90Ms: 300_000, resolvedWithoutAction: 0, unresolved: 2, neverActed: 2 },
   approvalWait: { count: 2, medianMs: 30_000, p90Ms: 120_000 },
   // Pooled live: 13, 22, 40, 70, 95, 155, 305 s.
   shadow: {
@@ -322,10 +323,10 @@ TOTAL        live       10          6       1          1         1        1
 TOTAL        dry-run     2          1       1          0         0        0
 
 time from action (the first step that changes something) to the alert resolving, live runs
-playbook     resolved after action  median  p90  resolved without action  not resolved
-restart-pod                      4  1m      5m                         1             3
-rollback                         2  10s     20s                        0             0
-TOTAL                            6  30s     5m                         1             3
+playbook     resolved after action  median  p90  resolved without action  not resolved  never acted
+restart-pod                      4  1m      5m                         0             2            2
+rollback                         2  10s     20s                        0             0            0
+TOTAL                            6  30s     5m                         0             2            2
 
 approval wait, from the request to a person's answer
 playbook     answered  median  p90
@@ -475,7 +476,7 @@ describe('remediator report, default window', () => {
     assert.equal(until - since, 30 * 86_400_000);
     assert.ok(until >= now && until < now + 60_000, `until ${report.until} is the time of the command`);
     assert.deepEqual(report.total.runs.live.total, 1);
-    assert.deepEqual(report.total.timeToResolve, { count: 1, medianMs: 60_000, p90Ms: 60_000, resolvedWithoutAction: 0, unresolved: 0 });
+    assert.deepEqual(report.total.timeToResolve, { count: 1, medianMs: 60_000, p90Ms: 60_000, resolvedWithoutAction: 0, unresolved: 0, neverActed: 0 });
     assert.deepEqual(report.total.suppressions, { total: 1, byReason: { cooldown: 1 } });
   });
 });
@@ -571,7 +572,7 @@ describe('remediator report on PostgreSQL: runs past one page', { skip: !pgUp },
     const total = (JSON.parse(r.stdout) as Report).total;
     assert.deepEqual(total.runs.live, { ...none, succeeded: COUNT, total: COUNT });
     // 1 s to 1201 s: the median has rank 601, the p90 rank 1081.
-    assert.deepEqual(total.timeToResolve, { count: COUNT, medianMs: 601_000, p90Ms: 1_081_000, resolvedWithoutAction: 0, unresolved: 0 });
+    assert.deepEqual(total.timeToResolve, { count: COUNT, medianMs: 601_000, p90Ms: 1_081_000, resolvedWithoutAction: 0, unresolved: 0, neverActed: 0 });
     // 0 s, 3 s, … 1200 s (401 waits): ranks 201 and 361.
     assert.deepEqual(total.approvalWait, { count: 401, medianMs: 600_000, p90Ms: 1_080_000 });
   });

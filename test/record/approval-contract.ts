@@ -269,6 +269,41 @@ export function approvalContract(
   );
 
   test(
+    'the cooldown and maxRuns count only runs that acted or still may, as the budget does',
+    withStore(async (store) => {
+      // Three runs of one key, each held after its read-only look: rejected, cancelled, expired.
+      const ids: string[] = [];
+      const playbook = run().playbook;
+      for (let i = 0; i < 3; i++) {
+        const r = await running(store, { instanceKey: `c${i}@x`, fingerprint: `c${i}`, targetKey: 'shop/checkout' }, [
+          { ...step, name: 'look', readOnly: true },
+          { ...step, index: 1 },
+        ]);
+        await hold(store, r.id);
+        ids.push(r.id);
+        if (i === 0) await store.decideApproval({ runId: r.id, verdict: 'reject', by: alice, comment: 'false alarm', at: at(2) });
+        if (i === 1) await store.cancelRun(r.id, { at: at(2), by: alice, reason: 'x' });
+        if (i === 2) await store.expireApprovals(at(10_000));
+      }
+      const query = { playbook, instanceKey: 'next@x', targetKey: 'shop/checkout', since: new Date('2026-11-28T00:00:00Z') };
+      const none = await store.guardState(query);
+      assert.deepEqual([none.lastRunAt, none.recentRuns], [null, 0], 'none of them acted: no cooldown, nothing counted for maxRuns');
+
+      // One that acted (approved, its action started, then failed) counts for both.
+      const acted = await running(store, { instanceKey: 'c3@x', fingerprint: 'c3', targetKey: 'shop/checkout' }, [{ ...step, index: 0 }]);
+      await store.transitionRun(acted.id, {
+        from: ['running'],
+        to: 'failed',
+        at: at(3),
+        steps: [{ phase: 'main', index: 0, state: 'failed', startedAt: at(3) }],
+      });
+      const one = await store.guardState(query);
+      assert.equal(one.lastRunAt?.toISOString(), acted.createdAt);
+      assert.equal(one.recentRuns, 1);
+    }),
+  );
+
+  test(
     'an old resolve sent again touches neither a later instance nor a run that acts on the resolve',
     withStore(async (store) => {
       // The 03:00 instance resolved at 03:20; a new instance started at 04:00 and waits for approval.

@@ -150,7 +150,8 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
       'one active run per playbook and target key; the key is free again when the run ends',
       withStore(async (store) => {
         const first = run();
-        assert.ok(await store.createRun(first, [], []));
+        // With a step: a run without one (refused for its params) never acts, and guards count only runs that may.
+        assert.ok(await store.createRun(first, [step], []));
         assert.equal(await store.createRun(run({ instanceKey: 'fp2@x', fingerprint: 'fp2' }), [], []), null);
         const state = await store.guardState({
           playbook: 'rollback',

@@ -199,18 +199,30 @@ describe('buildReport on a constructed history', () => {
       'resolved before acting or without a step: counted, not timed',
       'restart-pod',
       (f) => [f.timeToResolve.count, f.timeToResolve.resolvedWithoutAction],
-      [5, 2],
+      [5, 1],
     ],
-    // Every live run without resolved_at: the interrupted one, the approval runs, the open ones.
-    ['never resolved', 'restart-pod', (f) => f.timeToResolve.unresolved, 8],
+    // Every live run without resolved_at that acted or may: the interrupted one, the approved runs, the open ones.
+    ['never resolved', 'restart-pod', (f) => f.timeToResolve.unresolved, 6],
+    // Cancelled before any step (resolved), rejected, expired: counted apart, as the guards ignore them.
+    ['never acted', 'restart-pod', (f) => f.timeToResolve.neverActed, 3],
     ['median of an even count (10s, 20s): the lower', 'rollback', (f) => [f.timeToResolve.medianMs, f.timeToResolve.p90Ms], [10 * s, 20 * s]],
     ['the fallback to the first step start (read-only steps only)', 'rollback', (f) => f.timeToResolve.count, 2],
-    ['no live run: no figure', 'scale-out', (f) => f.timeToResolve, { count: 0, medianMs: null, p90Ms: null, resolvedWithoutAction: 0, unresolved: 0 }],
+    [
+      'no live run: no figure',
+      'scale-out',
+      (f) => f.timeToResolve,
+      { count: 0, medianMs: null, p90Ms: null, resolvedWithoutAction: 0, unresolved: 0, neverActed: 0 },
+    ],
     ['approval waits 30s, 60s, 120s, 240s: median the 2nd, p90 the 4th', 'restart-pod', (f) => f.approvalWait, { count: 4, medianMs: 60 * s, p90Ms: 240 * s }],
     ['suppressions summed per reason, most first', 'restart-pod', (f) => f.suppressions, { total: 5, byReason: { cooldown: 3, duplicate: 2 } }],
     ['total: runs', 'TOTAL', (f) => [f.runs.live.total, f.runs.dryRun.total, f.runs.live.succeeded], [17, 4, 9]],
     // Pooled, not a median of medians: 10, 20, 30, 60, 90, 120, 300.
-    ['total: resolve times pooled', 'TOTAL', (f) => f.timeToResolve, { count: 7, medianMs: 60 * s, p90Ms: 300 * s, resolvedWithoutAction: 2, unresolved: 8 }],
+    [
+      'total: resolve times pooled',
+      'TOTAL',
+      (f) => f.timeToResolve,
+      { count: 7, medianMs: 60 * s, p90Ms: 300 * s, resolvedWithoutAction: 1, unresolved: 6, neverActed: 3 },
+    ],
     ['total: suppressions', 'TOTAL', (f) => f.suppressions, { total: 11, byReason: { cooldown: 3, maintenance: 4, duplicate: 2, locked: 2 } }],
   ];
   for (const [name, playbook, pick, expected] of cases) test(`${playbook}: ${name}`, () => assert.deepEqual(pick(of(playbook)), expected));

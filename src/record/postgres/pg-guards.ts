@@ -14,12 +14,17 @@ import type { Tx } from './transaction.js';
 export async function guardState(tx: Tx, q: GuardQuery): Promise<GuardState> {
   const instance = await tx.row('SELECT id, state FROM runs WHERE playbook = $1 AND instance_key = $2', [q.playbook, q.instanceKey]);
   const active = await tx.row('SELECT id, state FROM runs WHERE playbook = $1 AND active_key = $2', [q.playbook, q.targetKey]);
-  const last = await tx.row('SELECT created_at FROM runs WHERE playbook = $1 AND target_key = $2 ORDER BY created_at DESC LIMIT 1', [q.playbook, q.targetKey]);
+  const last = await tx.row(`SELECT created_at FROM runs WHERE playbook = $1 AND target_key = $2 AND ${MAY_ACT} ORDER BY created_at DESC LIMIT 1`, [
+    q.playbook,
+    q.targetKey,
+  ]);
   const locker = q.lockKey ? await tx.row('SELECT id, playbook, state FROM runs WHERE active_lock = $1', [q.lockKey]) : undefined;
   const pause = await readPause(tx);
   const circuit = await readCircuit(tx);
   const recent =
-    q.since === null ? 0 : await tx.count('SELECT COUNT(*) AS n FROM runs WHERE playbook = $1 AND created_at >= $2', [q.playbook, q.since.toISOString()]);
+    q.since === null
+      ? 0
+      : await tx.count(`SELECT COUNT(*) AS n FROM runs WHERE playbook = $1 AND created_at >= $2 AND ${MAY_ACT}`, [q.playbook, q.since.toISOString()]);
   const liveRuns = await liveRunsSince(tx, q.budgetSince ?? null, circuit);
   return guardStateOf({ instance, active, last, locker, pause, circuit, recentRuns: recent, liveRunsInWindow: liveRuns });
 }
@@ -31,21 +36,19 @@ export async function globalState(tx: Tx, q: { budgetSince: Date | null }): Prom
 }
 
 /**
- * Live runs that may act, created since `since` and since the circuit last closed (a person who
- * closes the circuit starts a fresh budget): with steps (a run refused for its params has none),
- * and not ended without acting — rejected or expired requests, and runs cancelled before any step
- * started, spent nothing.
+ * A run that acted or still may: with steps (a run refused for its params has none), and not
+ * ended without acting — rejected or expired requests, and runs cancelled before a step that
+ * changes something started, spent nothing. The budget, the cooldown and maxRuns count only these.
  */
+const MAY_ACT = `state NOT IN ('rejected', 'expired')
+  AND EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.id)
+  AND NOT (state = 'cancelled' AND NOT EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.id AND s.started_at IS NOT NULL AND NOT s.read_only AND s.kind IN ('run', 'http')))`;
+
+/** Live runs that may act, created since `since` and since the circuit last closed (a person who closes the circuit starts a fresh budget). */
 async function liveRunsSince(tx: Tx, since: Date | null, circuit: CircuitRecord | null): Promise<number> {
   if (since === null) return 0;
   const from = circuit?.closedAt && circuit.closedAt > since.toISOString() ? circuit.closedAt : since.toISOString();
-  return tx.count(
-    `SELECT COUNT(*) AS n FROM runs WHERE NOT dry_run AND created_at >= $1
-       AND state NOT IN ('rejected', 'expired')
-       AND EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.id)
-       AND NOT (state = 'cancelled' AND NOT EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.id AND s.started_at IS NOT NULL AND NOT s.read_only AND s.kind IN ('run', 'http')))`,
-    [from],
-  );
+  return tx.count(`SELECT COUNT(*) AS n FROM runs WHERE NOT dry_run AND created_at >= $1 AND ${MAY_ACT}`, [from]);
 }
 
 async function readPause(tx: Tx, lock = ''): Promise<PauseRecord | null> {

@@ -10,15 +10,20 @@ import { guardStateOf } from '../store-pieces.js';
 export function guardState(ctx: SqliteContext, q: GuardQuery): GuardState {
   const instance = ctx.sql('SELECT id, state FROM runs WHERE playbook = ? AND instance_key = ?').get(q.playbook, q.instanceKey) as Row | undefined;
   const active = ctx.sql('SELECT id, state FROM runs WHERE playbook = ? AND active_key = ?').get(q.playbook, q.targetKey) as Row | undefined;
-  const last = ctx.sql('SELECT created_at FROM runs WHERE playbook = ? AND target_key = ? ORDER BY created_at DESC LIMIT 1').get(q.playbook, q.targetKey) as
-    Row | undefined;
+  const last = ctx
+    .sql(`SELECT created_at FROM runs WHERE playbook = ? AND target_key = ? AND ${MAY_ACT} ORDER BY created_at DESC LIMIT 1`)
+    .get(q.playbook, q.targetKey) as Row | undefined;
   const locker = q.lockKey ? (ctx.sql('SELECT id, playbook, state FROM runs WHERE active_lock = ?').get(q.lockKey) as Row | undefined) : undefined;
   const pause = readPause(ctx);
   const circuit = readCircuit(ctx);
   const recent =
     q.since === null
       ? 0
-      : (ctx.sql('SELECT COUNT(*) AS n FROM runs WHERE playbook = ? AND created_at >= ?').get(q.playbook, q.since.toISOString()) as { n: number }).n;
+      : (
+          ctx.sql(`SELECT COUNT(*) AS n FROM runs WHERE playbook = ? AND created_at >= ? AND ${MAY_ACT}`).get(q.playbook, q.since.toISOString()) as {
+            n: number;
+          }
+        ).n;
   const liveRuns = liveRunsSince(ctx, q.budgetSince ?? null, circuit);
   return guardStateOf({ instance, active, last, locker, pause, circuit, recentRuns: recent, liveRunsInWindow: liveRuns });
 }
@@ -82,14 +87,15 @@ export function closeCircuit(ctx: SqliteContext, c: { at: string; by: string; vi
 }
 
 /**
- * Live runs that may act, for the budget: created since a time, with steps (a run refused for its
- * params has none), and not ended without acting — rejected or expired requests, and runs
- * cancelled before a step that changes something started, spent nothing.
+ * A run that acted or still may: with steps (a run refused for its params has none), and not
+ * ended without acting — rejected or expired requests, and runs cancelled before a step that
+ * changes something started, spent nothing. The budget, the cooldown and maxRuns count only these.
  */
-const LIVE_RUNS_SQL = `SELECT COUNT(*) AS n FROM runs WHERE dry_run = 0 AND created_at >= ?
-  AND state NOT IN ('rejected', 'expired')
+const MAY_ACT = `state NOT IN ('rejected', 'expired')
   AND EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.id)
   AND NOT (state = 'cancelled' AND NOT EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.id AND s.started_at IS NOT NULL AND s.read_only = 0 AND s.kind IN ('run', 'http')))`;
+
+const LIVE_RUNS_SQL = `SELECT COUNT(*) AS n FROM runs WHERE dry_run = 0 AND created_at >= ? AND ${MAY_ACT}`;
 
 /**
  * Live runs that were allowed to act (not those refused before any step, which have no steps),
