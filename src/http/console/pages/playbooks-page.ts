@@ -123,7 +123,7 @@ function figures(f: ReportFigures): SafeHtml {
     </div>
     <p>
       Time from action to the alert resolving (live): median <strong>${ms(t.medianMs)}</strong>, p90 <strong>${ms(t.p90Ms)}</strong> over ${t.count} run(s);
-      ${t.resolvedWithoutAction} resolved without action, ${t.unresolved} not resolved, ${t.neverActed} never acted (rejected, expired, cancelled first). Approval wait: median ${ms(f.approvalWait.medianMs)}, p90
-      ${ms(f.approvalWait.p90Ms)}. Suppressed: ${f.suppressions.total}.
+      ${t.resolvedWithoutAction} resolved without action, ${t.unresolved} not resolved, ${t.neverActed} never acted (rejected, expired, cancelled first).
+      Approval wait: median ${ms(f.approvalWait.medianMs)}, p90 ${ms(f.approvalWait.p90Ms)}. Suppressed: ${f.suppressions.total}.
     </p>`;
 }
