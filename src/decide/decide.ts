@@ -27,7 +27,12 @@ export function decide({ alert, playbook, prepared, state, now, settings }: Deci
     return { action: 'suppress', reason: 'resolved', detail: 'the alert is resolved' };
   }
   if (state.instanceRun !== null) {
-    return { action: 'suppress', reason: 'duplicate', detail: `run ${state.instanceRun.id} already exists for this alert instance` };
+    return {
+      action: 'suppress',
+      reason: 'duplicate',
+      detail: `run ${state.instanceRun.id} already exists for this alert instance`,
+      redeliveryOf: state.instanceRun.id,
+    };
   }
   if (state.activeRun !== null) {
     return {

@@ -14,7 +14,17 @@ export type Decision =
       /** The global budget of live runs is spent: the caller opens the circuit (in the store). */
       readonly opensCircuit?: true;
     }
-  | { readonly action: 'suppress'; readonly reason: SuppressReason; readonly detail: string }
+  | {
+      readonly action: 'suppress';
+      readonly reason: SuppressReason;
+      readonly detail: string;
+      /**
+       * The alert instance was decided before and is delivered again (Alertmanager re-sends a
+       * group every repeat_interval; an HA pair sends everything twice): the run that instance got.
+       * Not a new decision: recorded for the audit, counted apart from suppressions.
+       */
+      readonly redeliveryOf?: string;
+    }
   /** The alert's data failed a param check: a run is recorded as failed before any step. */
   | { readonly action: 'refuse'; readonly detail: string };
 

@@ -17,6 +17,7 @@ export interface Metrics {
   readonly authFailures: Counter<'endpoint'>;
   readonly runs: Counter<'playbook' | 'outcome' | 'mode'>;
   readonly suppressed: Counter<'playbook' | 'reason'>;
+  readonly redelivered: Counter<'playbook'>;
   readonly batchesPending: Gauge;
   /** Runs not over yet, by state (read from the store when scraped). */
   readonly runsInProgress: Gauge<'state'>;
@@ -121,6 +122,12 @@ export function createMetrics(registry: Registry): Metrics {
       name: 'remediator_runs_suppressed_total',
       help: 'Matched alerts that started no run, by playbook and reason.',
       labelNames: ['playbook', 'reason'],
+      registers,
+    }),
+    redelivered: new Counter({
+      name: 'remediator_alerts_redelivered_total',
+      help: 'Alert instances delivered again after they were decided (Alertmanager re-sends, an HA pair), by playbook: not suppressions.',
+      labelNames: ['playbook'],
       registers,
     }),
     circuitOpen: new Gauge({

@@ -146,8 +146,17 @@ async function decideUnderLock(alert: Alert, playbook: Playbook, batchId: string
     ...(prepared.lockKey !== null ? { lockKey: prepared.lockKey } : {}),
   };
   const suppress = async (d: Extract<Decision, { action: 'suppress' }>): Promise<null> => {
+    const redelivery = d.redeliveryOf === undefined ? {} : { redelivery: true, instanceRun: d.redeliveryOf };
+    await store.appendEvents([
+      { kind: 'decision', ...eventBase, data: { ...decisionData, action: 'suppress', reason: d.reason, detail: d.detail, ...redelivery } },
+    ]);
+    if (d.redeliveryOf !== undefined) {
+      // The same instance again: recorded (the audit shows every delivery), but no suppression to count or to announce.
+      metrics.redelivered.inc({ playbook: playbook.name });
+      logger.debug(`${playbook.name} for ${alert.fingerprint}: delivered again, already decided (run ${d.redeliveryOf})`, { playbook: playbook.name });
+      return null;
+    }
     metrics.suppressed.inc({ playbook: playbook.name, reason: d.reason });
-    await store.appendEvents([{ kind: 'decision', ...eventBase, data: { ...decisionData, action: 'suppress', reason: d.reason, detail: d.detail } }]);
     logger.info(`suppressed ${playbook.name} for ${alert.fingerprint}: ${d.reason} (${d.detail})`, { playbook: playbook.name, reason: d.reason });
     return null;
   };

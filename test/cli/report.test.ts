@@ -166,8 +166,8 @@ class History {
     assert.deepEqual(await this.store.cancelNotStarted(r.fingerprint, r.startsAt, this.at(id, seconds), 'the alert resolved'), [id]);
   }
 
-  async suppressed(playbook: string, reason: string, at: string): Promise<void> {
-    await this.store.appendEvents([{ kind: 'decision', at, playbook, fingerprint: 'f0', data: { action: 'suppress', reason, detail: 'test' } }]);
+  async suppressed(playbook: string, reason: string, at: string, extra: Record<string, unknown> = {}): Promise<void> {
+    await this.store.appendEvents([{ kind: 'decision', at, playbook, fingerprint: 'f0', data: { action: 'suppress', reason, detail: 'test', ...extra } }]);
   }
 
   /** A live run that acted and succeeded: steps at 2s and `act` s, resolved at `resolved` s (or never). */
@@ -235,6 +235,8 @@ async function writeHistory(h: History): Promise<void> {
   // Suppressions, by the time of the decision.
   for (const day of ['10', '11', '12']) await h.suppressed('restart-pod', 'cooldown', `2026-11-${day}T09:00:00.000Z`);
   await h.suppressed('restart-pod', 'duplicate', '2026-11-13T09:00:00.000Z');
+  // Re-deliveries of a decided instance (Alertmanager re-sends): recorded, but not suppressions.
+  for (const hour of ['10', '11']) await h.suppressed('restart-pod', 'duplicate', `2026-11-13T${hour}:00:00.000Z`, { redelivery: true, instanceRun: 'r_x' });
   await h.suppressed('restart-pod', 'cooldown', '2026-10-31T23:00:00.000Z');
   await h.suppressed('restart-pod', 'cooldown', '2026-12-01T00:00:00.000Z');
   await h.suppressed('rollback', 'locked', '2026-11-20T09:00:00.000Z');

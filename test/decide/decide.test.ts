@@ -121,14 +121,14 @@ const cases: readonly Case[] = [
   {
     title: 'a run for this alert instance exists',
     state: { instanceRun: mine },
-    expected: { action: 'suppress', reason: 'duplicate', detail: 'run r_same already exists for this alert instance' },
+    expected: { action: 'suppress', reason: 'duplicate', detail: 'run r_same already exists for this alert instance', redeliveryOf: 'r_same' },
   },
   {
     title: 'the instance check comes before everything but a resolve',
     alert: alert({}, { namespace: 'Shop!' }),
     playbook: { cooldown: '1h', maxRuns: '{ count: 1, per: 1h }' },
     state: { instanceRun: mine, activeRun: running, lastRunAt: minutesAgo(1), recentRuns: 9 },
-    expected: { action: 'suppress', reason: 'duplicate', detail: 'run r_same already exists for this alert instance' },
+    expected: { action: 'suppress', reason: 'duplicate', detail: 'run r_same already exists for this alert instance', redeliveryOf: 'r_same' },
   },
   // resolved
   {

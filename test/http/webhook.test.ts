@@ -119,7 +119,17 @@ describe('POST /webhook with the captured Alertmanager payloads', () => {
     assert.deepEqual(got.map((r) => r.playbook).sort(), ['high-error-rate', 'restart-pod']);
     assert.equal(countRows(daemon.db, 'batches'), 10, 'every delivery is stored');
     const duplicates = countRows(daemon.db, 'events', `kind = 'decision' AND json_extract(data, '$.reason') = 'duplicate'`);
-    assert.equal(duplicates, 8, 'each re-delivery is recorded as a duplicate decision');
+    assert.equal(duplicates, 8, 'each re-delivery is recorded, for the audit');
+    const redeliveries = countRows(daemon.db, 'events', `kind = 'decision' AND json_extract(data, '$.redelivery') = 1`);
+    assert.equal(redeliveries, 8, '...marked as a re-delivery of a decided instance, naming its run');
+    // Not suppressions: neither the log nor the metric nor the report counts them as such.
+    assert.deepEqual(
+      daemon.logs.filter((l) => /suppressed .*duplicate/.test(String(l['message']))),
+      [],
+    );
+    const metrics = await (await fetch(`${daemon.url}/metrics`)).text();
+    assert.match(metrics, /^remediator_alerts_redelivered_total\{playbook="restart-pod"\} 4$/m);
+    assert.doesNotMatch(metrics, /^remediator_runs_suppressed_total\{[^}]*reason="duplicate"\}/m);
   });
 
   test('a resolve is recorded on the runs of its alert instance and starts no run for firing playbooks', async () => {

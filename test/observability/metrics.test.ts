@@ -28,6 +28,7 @@ const FAMILIES: Record<string, 'counter' | 'gauge' | 'histogram'> = {
   remediator_auth_failures_total: 'counter',
   remediator_batches_pending: 'gauge',
   remediator_runs_suppressed_total: 'counter',
+  remediator_alerts_redelivered_total: 'counter',
   remediator_circuit_open: 'gauge',
   remediator_paused: 'gauge',
   remediator_runs_total: 'counter',
@@ -158,7 +159,7 @@ describe('/metrics after real traffic', () => {
   });
 
   test('the traffic shows as labelled series', () => {
-    const expected: [string, number][] = [
+    const expected: [string, number | undefined][] = [
       ['remediator_alerts_received_total{status="firing"}', 3],
       ['remediator_alerts_received_total{status="resolved"}', 1],
       ['remediator_webhook_requests_total{code="200"}', 4],
@@ -169,7 +170,9 @@ describe('/metrics after real traffic', () => {
       ['remediator_auth_failures_total{endpoint="api"}', 1],
       ['remediator_auth_failures_total{endpoint="slack"}', 0],
       ['remediator_runs_total{playbook="act",outcome="succeeded",mode="live"}', 1],
-      ['remediator_runs_suppressed_total{playbook="act",reason="duplicate"}', 1],
+      // The same alert again is a re-delivery, counted apart: not a suppression.
+      ['remediator_alerts_redelivered_total{playbook="act"}', 1],
+      ['remediator_runs_suppressed_total{playbook="act",reason="duplicate"}', undefined],
       ['remediator_step_duration_seconds_count{kind="run",outcome="succeeded"}', 1],
       ['remediator_step_duration_seconds_count{kind="notify",outcome="succeeded"}', 1],
       ['remediator_approvals_total{playbook="hold",outcome="requested"}', 1],

@@ -97,7 +97,7 @@ export function consolePages(deps: ConsoleDeps, memory: ConsoleMemory): Router {
       for (const e of events) {
         if (found.length >= PAGE) break;
         beforeId = e.id;
-        if (e.data['action'] === 'suppress' && (reason === undefined || e.data['reason'] === reason)) found.push(e);
+        if (e.data['action'] === 'suppress' && e.data['redelivery'] !== true && (reason === undefined || e.data['reason'] === reason)) found.push(e);
       }
       more = events.length === 200 || found.length >= PAGE;
       if (events.length < 200) break;

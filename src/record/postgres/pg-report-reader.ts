@@ -72,7 +72,7 @@ export class PgReportReader {
   async suppressions(w: ReportWindow): Promise<SuppressionCount[]> {
     const rows = await this.rows(
       `SELECT playbook, CASE WHEN json_typeof(data::json->'reason') = 'string' THEN data::json->>'reason' END AS reason, COUNT(*) AS n FROM events
-       WHERE kind = 'decision' AND at >= $1 AND at < $2 AND data::json->>'action' = 'suppress'
+       WHERE kind = 'decision' AND at >= $1 AND at < $2 AND data::json->>'action' = 'suppress' AND (data::json->>'redelivery') IS DISTINCT FROM 'true'
          AND playbook IS NOT NULL ${w.playbook === null ? '' : 'AND playbook = $3'}
        GROUP BY 1, 2`,
       [w.since, w.until, ...(w.playbook === null ? [] : [w.playbook])],

@@ -131,7 +131,7 @@ export class ReportReader {
     const rows = this.db
       .prepare(
         `SELECT playbook, json_extract(data, '$.reason') AS reason, COUNT(*) AS n FROM events
-         WHERE at >= @since AND at < @until AND +kind = 'decision' AND json_extract(data, '$.action') = 'suppress'
+         WHERE at >= @since AND at < @until AND +kind = 'decision' AND json_extract(data, '$.action') = 'suppress' AND json_extract(data, '$.redelivery') IS NOT 1
            AND playbook IS NOT NULL ${w.playbook === null ? '' : 'AND +playbook = @playbook'}
          GROUP BY playbook, reason`,
       )
