@@ -1,7 +1,9 @@
 import type { ApiClient } from './api-client.js';
 
 /** What POST /-/reload answers. */
-type ReloadAnswer = { ok: true; playbooks: number; added: string[]; removed: string[]; changed: string[] } | { ok: false; errors: string[] };
+type ReloadAnswer =
+  | { ok: true; playbooks: number; added: string[]; removed: string[]; changed: string[]; heldRuns?: { reproposed: number; cancelled: number } }
+  | { ok: false; errors: string[] };
 
 /**
  * remediator reload: the daemon loads its playbooks again (as SIGHUP does). A set with any error
@@ -19,6 +21,11 @@ export async function reloadCommand(client: ApiClient): Promise<{ ok: boolean; t
   const list = (names: readonly string[]) => (names.length > 0 ? names.join(', ') : 'none');
   return {
     ok: true,
-    text: `reloaded: ${answer.playbooks} playbook(s) active; added ${list(answer.added)}; removed ${list(answer.removed)}; changed ${list(answer.changed)}\n`,
+    text: `reloaded: ${answer.playbooks} playbook(s) active; added ${list(answer.added)}; removed ${list(answer.removed)}; changed ${list(answer.changed)}${held(answer.heldRuns)}\n`,
   };
+}
+
+function held(h: { reproposed: number; cancelled: number } | undefined): string {
+  if (h === undefined || h.reproposed + h.cancelled === 0) return '';
+  return `; held runs: ${h.reproposed} re-proposed under the new version (a new approval request each), ${h.cancelled} cancelled`;
 }

@@ -172,7 +172,12 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   // One reload at a time: a SIGHUP and a POST /-/reload together must not install an older set last.
   let reloading: Promise<unknown> = Promise.resolve();
   const reload = (): Promise<ReloadResult> => {
-    const next = reloading.then(() => reloadPlaybooks(config.playbooks, { playbooks, store, logger, metrics, clock }));
+    const next = reloading.then(async (): Promise<ReloadResult> => {
+      const result = await reloadPlaybooks(config.playbooks, { playbooks, store, logger, metrics, clock });
+      if (!result.ok) return result;
+      const held = await pipeline.reloaded(result);
+      return { ...result, heldRuns: { reproposed: held.reproposed.length, cancelled: held.cancelled.length } };
+    });
     reloading = next.catch(() => undefined);
     return next;
   };

@@ -1,6 +1,6 @@
 import type { AlertStatus } from './alert.js';
 import type { Approval, Identity, Verdict } from './approval.js';
-import type { NewEvent, RenderedStep, Run, RunState, StepState } from './run.js';
+import type { NewEvent, RenderedStep, Run, RunState, RunStep, StepState } from './run.js';
 
 /** The records the store takes and gives (src/domain/store.ts has the interfaces). */
 
@@ -93,6 +93,23 @@ export interface RunTransition {
   readonly durable?: boolean;
   /** Who executes the run from now on, and until when without a heartbeat (moving to `running`). */
   readonly lease?: Lease;
+}
+
+/** A held run put back to `pending` under a changed playbook (see RunStore.reproposeRun). */
+export interface Repropose {
+  readonly at: string;
+  /** The version the run was proposed under; nothing is written when the run has another. */
+  readonly fromHash: string;
+  readonly playbookHash: string;
+  /** The plan rendered under the new version. */
+  readonly steps: readonly RunStep[];
+  /** The run's reason from now on (the approval request shows it). */
+  readonly reason: string;
+  /** Who ended the old request (the reload), and why, as the record says. */
+  readonly by: Identity;
+  readonly why: string;
+  /** Recorded with the change: what differs between the two plans. */
+  readonly changes: Readonly<Record<string, unknown>>;
 }
 
 /** A replica's claim on executing a run: renewed while it runs, expired when the replica dies. */

@@ -3,7 +3,7 @@ import type { AuditHead, ChainedEvent } from './audit-chain.js';
 import type { GuardState } from './decision.js';
 import type { AuditEvent, NewEvent, Run, RunDetail, RunState, RunStep } from './run.js';
 import type { ApprovalOutcome, ApprovalRequest, ApprovalVerdict, CircuitRecord, EventQuery, GlobalState, GuardQuery } from './store-records.js';
-import type { MessageRef, NewBatch, NewRun, PauseRecord, PruneResult, RunPage, RunQuery, RunTransition, StoredBatch } from './store-records.js';
+import type { MessageRef, NewBatch, NewRun, PauseRecord, PruneResult, Repropose, RunPage, RunQuery, RunTransition, StoredBatch } from './store-records.js';
 
 export type * from './store-records.js';
 
@@ -91,6 +91,13 @@ export interface RunStore {
    * open request; returns the state it left, or null, writing nothing, when it was in neither.
    */
   cancelRun(runId: string, cancel: { at: string; by: Identity; reason: string }): Promise<RunState | null>;
+  /**
+   * Puts a held run back to `pending` under a changed version of its playbook: only when it is
+   * still `awaiting_approval` under `fromHash`. Its open request is ended (decision `cancelled`,
+   * by `by`, with `reason`), its steps replaced by `steps`, its lease dropped; returns the run, or
+   * null, writing nothing, when it is no longer held under that version (another replica did it).
+   */
+  reproposeRun(runId: string, r: Repropose): Promise<Run | null>;
   getRun(id: string): Promise<RunDetail | null>;
   listRuns(query: RunQuery): Promise<RunPage>;
   /** Runs not over yet, counted by state (the in-progress gauge). */

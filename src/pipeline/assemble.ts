@@ -17,6 +17,7 @@ import type { PlaybookSet } from '../playbook/playbook-set.js';
 import { Receiver } from '../receive/receive-batch.js';
 import { BatchWorker } from './batch-worker.js';
 import { processBatch } from './process-batch.js';
+import { reproposeHeld, type HeldAfterReload } from './held-on-reload.js';
 import { resumePending } from './recovery.js';
 import { RunChanges } from './run-changes.js';
 
@@ -63,6 +64,8 @@ export interface Pipeline {
   start(interrupted: readonly string[]): Promise<void>;
   /** Resolves when every batch is processed and every started run has reached a resting state. */
   settled(): Promise<void>;
+  /** After a reload: runs held under a playbook it changed are re-proposed, under one it removed cancelled. */
+  reloaded(reload: { readonly changed: readonly string[]; readonly removed: readonly string[] }): Promise<HeldAfterReload>;
   /**
    * Stops taking work: webhooks are refused (retryable), stored batches wait for the next start,
    * running steps get `graceMs`, then are killed and their runs interrupted.
@@ -199,6 +202,9 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
       await executor.idle();
       await changes.idle();
       await switches.idle();
+    },
+    reloaded(reload) {
+      return reproposeHeld({ store, playbooks, start, clock, logger, cancelled: (id) => changes.endedElsewhere([id], 'cancelled') }, reload);
     },
     async stop(graceMs) {
       stopping = true;

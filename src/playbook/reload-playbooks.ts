@@ -6,7 +6,17 @@ import { formatLoadError, loadPlaybooks } from './loader.js';
 import type { PlaybookSet } from './playbook-set.js';
 
 /** The outcome of a reload. */
-export type ReloadResult = { ok: true; playbooks: number; added: string[]; removed: string[]; changed: string[] } | { ok: false; errors: string[] };
+export type ReloadResult =
+  | {
+      ok: true;
+      playbooks: number;
+      added: string[];
+      removed: string[];
+      changed: string[];
+      /** Runs held for approval under a changed or removed playbook: re-proposed under the new version, or cancelled. */
+      heldRuns?: { reproposed: number; cancelled: number };
+    }
+  | { ok: false; errors: string[] };
 
 /**
  * Loads the playbook directory again. A set with any error is refused and the old set stays, as

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, test } from 'node:test';
@@ -491,20 +491,56 @@ steps:
     assert.deepEqual(actions(), []);
   });
 
-  test('a playbook changed since the run was proposed: the approval is refused and the run cancelled', async () => {
+  test('a playbook changed while a run is held: the reload re-proposes it under the new version, and the record says the reload ended the old request', async () => {
     const d = await daemonWith({ rollback: approvePlaybook() });
     await d.post(payload());
     const held = await onlyRun(d);
-    writeFileSync(path.join(dir, 'playbooks', 'rollback.yaml'), approvePlaybook('description: changed').replaceAll('ACTIONS_LOG', actionLog()));
-    assert.equal((await d.reload()).ok, true);
-    const answer = await post(d, `/api/runs/${held.id}/approve`);
-    assert.equal(answer.status, 409);
-    assert.match(
-      String((answer.body['error'] as { message: string }).message),
-      /playbook rollback changed since the run was proposed: the plan you would approve is not the one that would run/,
+    assert.equal(held.approvals.length, 1);
+    // Only the action's text changes: the approver must see, and approve, the new plan.
+    const changed = approvePlaybook().replace("'undo {{ params.deployment }} after", "'undo (v2) {{ params.deployment }} after");
+    writeFileSync(path.join(dir, 'playbooks', 'rollback.yaml'), changed.replaceAll('ACTIONS_LOG', actionLog()));
+    const reload = await d.reload();
+    assert.ok(reload.ok);
+    assert.deepEqual(reload.heldRuns, { reproposed: 1, cancelled: 0 }, 'the reload says how many held runs it affected');
+    await d.settled();
+
+    const again = await d.api<RunDetail>(`/api/runs/${held.id}`);
+    assert.equal(again.state, 'awaiting_approval', 'held again, under the new version');
+    assert.notEqual(again.playbookHash, held.playbookHash);
+    const [first, second] = again.approvals;
+    assert.deepEqual(
+      [first?.decision, first?.decidedBy, first?.decidedVia],
+      ['cancelled', 'reload', 'system'],
+      'the reload ended the old request, not a person',
     );
-    assert.equal((await d.api<RunDetail>(`/api/runs/${held.id}`)).state, 'cancelled');
-    assert.deepEqual(actions(), []);
+    assert.equal(second?.decision, null);
+    assert.match(second?.message ?? '', /undo \(v2\) checkout/, 'the new request shows the new plan');
+    assert.match(second?.message ?? '', /re-proposed under playbook rollback as changed by a reload \(steps changed: undo\)/);
+    assert.ok(
+      again.events.some((e) => e.kind === 'run.state' && e.data['to'] === 'pending' && e.data['by'] === 'reload'),
+      'the move back to pending is recorded as the reload',
+    );
+
+    // The approver decides on the new version, and it acts once.
+    const answer = await post(d, `/api/runs/${held.id}/approve`);
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    await d.settled();
+    assert.equal((await d.api<RunDetail>(`/api/runs/${held.id}`)).state, 'succeeded');
+    assert.deepEqual(actions(), ['undo (v2) checkout after revision-of-checkout']);
+
+    // A held run whose playbook is removed is cancelled by the reload, with the reason.
+    await d.post(payload({ deployment: 'cart' }));
+    await d.settled();
+    const { runs } = await d.api<{ runs: Run[] }>('/api/runs');
+    const cart = runs.find((r) => r.state === 'awaiting_approval') as Run;
+    rmSync(path.join(dir, 'playbooks', 'rollback.yaml'));
+    writeFileSync(path.join(dir, 'playbooks', 'other.yaml'), 'name: other\nmatch: { alertname: Other }\nsteps:\n  - notify: { text: hi }\n');
+    const removal = await d.reload();
+    assert.ok(removal.ok);
+    assert.deepEqual(removal.heldRuns, { reproposed: 0, cancelled: 1 });
+    const gone = await d.api<RunDetail>(`/api/runs/${cart.id}`);
+    assert.equal(gone.state, 'cancelled');
+    assert.match(gone.reason, /playbook rollback was removed by a reload/);
   });
 
   test('a verdict naming a request that is no longer open is refused', async () => {

@@ -269,6 +269,42 @@ export function approvalContract(
   );
 
   test(
+    'reproposeRun puts a held run back to pending under a new version once, ending its request as the reload',
+    withStore(async (store) => {
+      const r = await running(store);
+      await hold(store, r.id);
+      const reload = { id: 'reload', via: 'system' as const };
+      const change = {
+        at: at(5),
+        playbookHash: 'h2',
+        steps: [{ ...step, name: 'renamed' }],
+        reason: 're-proposed under playbook … (steps changed: undo)',
+        by: reload,
+        why: 'playbook changed (a reload)',
+        changes: { changedSteps: ['undo'] },
+      };
+      assert.equal(await store.reproposeRun(r.id, { ...change, fromHash: 'not-its-version' }), null, 'another version: nothing written');
+      const moved = await store.reproposeRun(r.id, { ...change, fromHash: r.playbookHash });
+      assert.deepEqual([moved?.state, moved?.playbookHash, moved?.reason], ['pending', 'h2', change.reason]);
+      assert.equal(await store.reproposeRun(r.id, { ...change, fromHash: r.playbookHash }), null, 'once: it is no longer held');
+      const detail = await store.getRun(r.id);
+      assert.deepEqual(
+        detail?.steps.map((s) => s.name),
+        ['renamed'],
+      );
+      assert.deepEqual(
+        detail?.approvals.map((a) => [a.seq, a.decision, a.decidedBy, a.decidedVia, a.comment]),
+        [[1, 'cancelled', 'reload', 'system', 'playbook changed (a reload)']],
+      );
+      const kinds = detail?.events.map((e) => e.kind) ?? [];
+      assert.deepEqual(kinds.slice(-2), ['approval.cancelled', 'run.state']);
+      // It is held again like any run: the next request is #2.
+      assert.ok(await store.transitionRun(r.id, { from: ['pending'], to: 'running', at: at(6) }));
+      assert.equal((await hold(store, r.id, 7))?.seq, 2);
+    }),
+  );
+
+  test(
     'the cooldown and maxRuns count only runs that acted or still may, as the budget does',
     withStore(async (store) => {
       // Three runs of one key, each held after its read-only look: rejected, cancelled, expired.

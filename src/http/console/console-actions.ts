@@ -114,7 +114,7 @@ export function consoleActions(deps: ConsoleDeps, inbound: InboundAuth, memory: 
             at,
             by,
             ok: true,
-            summary: `${r.playbooks} playbook(s) active; added ${list(r.added)}, removed ${list(r.removed)}, changed ${list(r.changed)}`,
+            summary: `${r.playbooks} playbook(s) active; added ${list(r.added)}, removed ${list(r.removed)}, changed ${list(r.changed)}${heldText(r.heldRuns)}`,
             errors: [],
           }
         : { at, by, ok: false, summary: `refused: the previous set stays active (${r.errors.length} error(s))`, errors: r.errors };
@@ -151,4 +151,10 @@ function seqOf(req: Request): number | undefined {
 
 function list(names: readonly string[]): string {
   return names.length === 0 ? 'none' : names.join(', ');
+}
+
+/** What a reload did to held runs, for the summary line; empty when it touched none. */
+export function heldText(held: { reproposed: number; cancelled: number } | undefined): string {
+  if (held === undefined || held.reproposed + held.cancelled === 0) return '';
+  return `; held runs: ${held.reproposed} re-proposed under the new version, ${held.cancelled} cancelled`;
 }

@@ -1,7 +1,7 @@
 import type { Approval, Identity } from '../../domain/approval.js';
 import type { Run, RunState } from '../../domain/run.js';
-import type { ApprovalOutcome, ApprovalRequest, ApprovalVerdict } from '../../domain/store.js';
-import { applyTransition } from './pg-runs.js';
+import type { ApprovalOutcome, ApprovalRequest, ApprovalVerdict, Repropose } from '../../domain/store.js';
+import { applyTransition, insertSteps } from './pg-runs.js';
 import { toApproval, toRun } from '../rows.js';
 import { type Row } from './pg-rows.js';
 import type { Tx } from './transaction.js';
@@ -131,6 +131,41 @@ export async function cancelRun(tx: Tx, runId: string, c: { at: string; by: Iden
     ...cancelChange(from, c, closed),
   });
   return from;
+}
+
+/** Puts a held run back to pending under a changed playbook (see Store.reproposeRun). */
+export async function reproposeRun(tx: Tx, runId: string, r: Repropose): Promise<Run | null> {
+  const row = await tx.row(
+    `UPDATE runs SET state = 'pending', playbook_hash = $1, reason = $2, updated_at = $3, owner = NULL, lease_until = NULL
+     WHERE id = $4 AND state = 'awaiting_approval' AND playbook_hash = $5
+     RETURNING *`,
+    [r.playbookHash, r.reason, r.at, runId, r.fromHash],
+  );
+  if (row === undefined) return null;
+  const closed = await closeOpenApproval(tx, runId, 'cancelled', r.by, r.why, r.at);
+  await tx.rows('DELETE FROM run_steps WHERE run_id = $1', [runId]);
+  await insertSteps(tx, runId, r.steps);
+  const run = toRun(row);
+  tx.append(
+    [
+      ...(closed ? [{ kind: 'approval.cancelled' as const, data: { seq: closed.seq, step: closed.stepName, by: r.by.id, via: r.by.via, reason: r.why } }] : []),
+      {
+        kind: 'run.state',
+        data: {
+          from: 'awaiting_approval',
+          to: 'pending',
+          by: r.by.id,
+          via: r.by.via,
+          reason: r.why,
+          fromHash: r.fromHash,
+          playbookHash: r.playbookHash,
+          ...r.changes,
+        },
+      },
+    ],
+    { runId, playbook: run.playbook, fingerprint: run.fingerprint, batchId: run.batchId, at: r.at },
+  );
+  return run;
 }
 
 /** Decides the run's open request, if any; returns it as decided. */

@@ -45,25 +45,29 @@ export async function createRun(tx: Tx, run: NewRun, steps: readonly RunStep[], 
     ],
   );
   if (row === undefined) return null;
-  if (steps.length > 0) {
-    await tx.rows(
-      `INSERT INTO run_steps (run_id, phase, idx, name, kind, read_only, rendered, deferred, state)
-       SELECT $1::text, * FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::boolean[], $7::text[], $8::boolean[], $9::text[])`,
-      [
-        run.id,
-        steps.map((s) => s.phase),
-        steps.map((s) => s.index),
-        steps.map((s) => s.name),
-        steps.map((s) => s.kind),
-        steps.map((s) => s.readOnly),
-        steps.map((s) => JSON.stringify(s.rendered)),
-        steps.map((s) => s.deferred),
-        steps.map((s) => s.state),
-      ],
-    );
-  }
+  await insertSteps(tx, run.id, steps);
   tx.append(events, { runId: run.id, batchId: run.batchId, playbook: run.playbook, fingerprint: run.fingerprint, at: run.createdAt });
   return toRun(row);
+}
+
+/** Inserts a run's planned steps, in one statement. */
+export async function insertSteps(tx: Tx, runId: string, steps: readonly RunStep[]): Promise<void> {
+  if (steps.length === 0) return;
+  await tx.rows(
+    `INSERT INTO run_steps (run_id, phase, idx, name, kind, read_only, rendered, deferred, state)
+     SELECT $1::text, * FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::boolean[], $7::text[], $8::boolean[], $9::text[])`,
+    [
+      runId,
+      steps.map((s) => s.phase),
+      steps.map((s) => s.index),
+      steps.map((s) => s.name),
+      steps.map((s) => s.kind),
+      steps.map((s) => s.readOnly),
+      steps.map((s) => JSON.stringify(s.rendered)),
+      steps.map((s) => s.deferred),
+      steps.map((s) => s.state),
+    ],
+  );
 }
 
 /**

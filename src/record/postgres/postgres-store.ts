@@ -17,13 +17,14 @@ import type {
   NewRun,
   PauseRecord,
   PruneResult,
+  Repropose,
   RunPage,
   RunQuery,
   RunTransition,
   Store,
   StoredBatch,
 } from '../../domain/store.js';
-import { cancelRun, decideApproval, expireApprovals, holdForApproval } from './pg-approvals.js';
+import { cancelRun, decideApproval, expireApprovals, holdForApproval, reproposeRun } from './pg-approvals.js';
 import { claimBatches, insertBatch, markBatchProcessed } from './pg-batches.js';
 import { checkSchemaName, passwordScrubber, poolConfig, redactUrl, schemaKey } from './pg-connection.js';
 import { DecisionLock } from './pg-decision-lock.js';
@@ -194,6 +195,10 @@ export class PostgresStore implements Store {
 
   cancelRun(runId: string, cancel: { at: string; by: Identity; reason: string }): Promise<RunState | null> {
     return this.tx('cancelling a run', (tx) => cancelRun(tx, runId, cancel));
+  }
+
+  reproposeRun(runId: string, r: Repropose): Promise<Run | null> {
+    return this.tx('re-proposing a held run', (tx) => reproposeRun(tx, runId, r));
   }
 
   async runMessage(runId: string, notifier: string): Promise<MessageRef | null> {

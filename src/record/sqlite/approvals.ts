@@ -1,9 +1,9 @@
 import type { Approval, Identity } from '../../domain/approval.js';
-import type { RunState } from '../../domain/run.js';
-import type { ApprovalOutcome, ApprovalRequest, ApprovalVerdict } from '../../domain/store.js';
+import type { Run, RunState } from '../../domain/run.js';
+import type { ApprovalOutcome, ApprovalRequest, ApprovalVerdict, Repropose } from '../../domain/store.js';
 import type { SqliteContext } from './context.js';
 import { toApproval, toRun, type Row } from '../rows.js';
-import { applyTransition, runEventBase } from './runs.js';
+import { applyTransition, insertSteps, runEventBase } from './runs.js';
 import { cancelChange } from '../store-pieces.js';
 
 /**
@@ -130,6 +130,40 @@ export function cancelRun(ctx: SqliteContext, runId: string, c: { at: string; by
     ...cancelChange(from, c, closed),
   });
   return from;
+}
+
+/** Puts a held run back to pending under a changed playbook (see Store.reproposeRun). */
+export function reproposeRun(ctx: SqliteContext, runId: string, r: Repropose): Run | null {
+  const moved = ctx
+    .sql(
+      `UPDATE runs SET state = 'pending', playbook_hash = ?, reason = ?, updated_at = ?, owner = NULL, lease_until = NULL
+     WHERE id = ? AND state = 'awaiting_approval' AND playbook_hash = ?`,
+    )
+    .run(r.playbookHash, r.reason, r.at, runId, r.fromHash);
+  if (moved.changes === 0) return null;
+  const closed = closeOpenApproval(ctx, runId, 'cancelled', r.by, r.why, r.at);
+  ctx.sql('DELETE FROM run_steps WHERE run_id = ?').run(runId);
+  insertSteps(ctx, runId, r.steps);
+  ctx.insertEvents(
+    [
+      ...(closed ? [{ kind: 'approval.cancelled' as const, data: { seq: closed.seq, step: closed.stepName, by: r.by.id, via: r.by.via, reason: r.why } }] : []),
+      {
+        kind: 'run.state',
+        data: {
+          from: 'awaiting_approval',
+          to: 'pending',
+          by: r.by.id,
+          via: r.by.via,
+          reason: r.why,
+          fromHash: r.fromHash,
+          playbookHash: r.playbookHash,
+          ...r.changes,
+        },
+      },
+    ],
+    { ...runEventBase(ctx, runId), at: r.at },
+  );
+  return toRun(ctx.sql('SELECT * FROM runs WHERE id = ?').get(runId) as Row);
 }
 
 /** Decides the run's open request, if any; returns it as decided. Inside a transaction only. */

@@ -29,15 +29,20 @@ export function createRun(ctx: SqliteContext, run: NewRun, steps: RunStep[], eve
       annotations: JSON.stringify(run.annotations),
     });
   if (result.changes === 0) return null;
+  insertSteps(ctx, run.id, steps);
+  ctx.insertEvents(events, { runId: run.id, batchId: run.batchId, playbook: run.playbook, fingerprint: run.fingerprint, at: run.createdAt });
+  return toRun(ctx.sql('SELECT * FROM runs WHERE id = ?').get(run.id) as Row);
+}
+
+/** Inserts a run's planned steps. */
+export function insertSteps(ctx: SqliteContext, runId: string, steps: readonly RunStep[]): void {
   const insertStep = ctx.sql(
     `INSERT INTO run_steps (run_id, phase, idx, name, kind, read_only, rendered, deferred, state)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   for (const s of steps) {
-    insertStep.run(run.id, s.phase, s.index, s.name, s.kind, s.readOnly ? 1 : 0, JSON.stringify(s.rendered), s.deferred ? 1 : 0, s.state);
+    insertStep.run(runId, s.phase, s.index, s.name, s.kind, s.readOnly ? 1 : 0, JSON.stringify(s.rendered), s.deferred ? 1 : 0, s.state);
   }
-  ctx.insertEvents(events, { runId: run.id, batchId: run.batchId, playbook: run.playbook, fingerprint: run.fingerprint, at: run.createdAt });
-  return toRun(ctx.sql('SELECT * FROM runs WHERE id = ?').get(run.id) as Row);
 }
 
 /**

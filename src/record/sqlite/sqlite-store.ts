@@ -19,13 +19,14 @@ import type {
   NewRun,
   PauseRecord,
   PruneResult,
+  Repropose,
   RunPage,
   RunQuery,
   RunTransition,
   Store,
   StoredBatch,
 } from '../../domain/store.js';
-import { cancelRun, countOpenApprovals, decideApproval, expireApprovals, holdForApproval, nextApprovalExpiry } from './approvals.js';
+import { cancelRun, countOpenApprovals, decideApproval, expireApprovals, holdForApproval, nextApprovalExpiry, reproposeRun } from './approvals.js';
 import { claimBatches, countPendingBatches, insertBatch, markBatchProcessed } from './batches.js';
 import type { SqliteContext } from './context.js';
 import { CHAIN_COLUMNS, EventChainWriter, readAuditHead, toChainedEvent } from './event-chain.js';
@@ -292,6 +293,10 @@ export class SqliteStore implements Store {
 
   cancelRun(runId: string, c: { at: string; by: Identity; reason: string }): Promise<RunState | null> {
     return this.wrap('cancelling a run', () => this.transaction(() => cancelRun(this.ctx, runId, c))());
+  }
+
+  reproposeRun(runId: string, r: Repropose): Promise<Run | null> {
+    return this.wrap('re-proposing a held run', () => this.transaction(() => reproposeRun(this.ctx, runId, r))());
   }
 
   runMessage(runId: string, notifier: string): Promise<MessageRef | null> {
