@@ -34,6 +34,8 @@ export class PlaybookWatcher {
   private watcher: FSWatcher | null = null;
   private checking: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Comparisons of the files made so far (whether or not they found a change): what a test waits on. */
+  comparisons = 0;
 
   constructor(private readonly deps: PlaybookWatcherDeps) {}
 
@@ -89,6 +91,7 @@ export class PlaybookWatcher {
       if (this.stopped) return;
       try {
         let now = await this.fingerprint();
+        this.comparisons++;
         if (now === this.last) return;
         // Files still being written, or a listing taken while they changed, differ from one look
         // to the next: reload only what holds still for a moment, once.

@@ -76,20 +76,17 @@ describe('read API, health and metrics', () => {
     assert.equal(missing.status, 404);
   });
 
-  test('the API needs an API token; the webhook token is not one', async () => {
+  test('the API needs an API token (the webhook token is not one); refusals are recorded like refused webhooks: one auth.failed event shape, throttled per source', async () => {
+    // Four refused API calls from this address: one record stands for them.
     for (const token of [undefined, WEBHOOK_TOKEN, 'wrong-token-wrong-token']) {
       const res = await get('/api/runs', token);
       assert.equal(res.status, 401);
     }
     assert.equal((await get('/api/playbooks')).status, 401);
-  });
-
-  test('refused API calls are recorded like refused webhooks: one auth.failed event shape, throttled per source', async () => {
     const res = await fetch(`${daemon.url}/-/reload`, { method: 'POST', headers: { authorization: 'Bearer a-guess-that-must-not-be-stored' } });
     assert.equal(res.status, 401);
     const refused = await daemon.store.listEvents({ kind: 'auth.failed', limit: 100 });
     const byEndpoint = new Map(refused.map((e) => [e.data['endpoint'], e.data]));
-    // The test before sent four refused API calls from this address: one record stands for them.
     assert.deepEqual(byEndpoint.get('api'), {
       endpoint: 'api',
       remoteAddress: '127.0.0.1',

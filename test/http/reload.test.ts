@@ -23,7 +23,7 @@ test('POST /-/reload: a valid set replaces the old one; a broken set is refused 
     writeFileSync(path.join(dir, 'extra.yaml'), EXTRA);
     const ok = await reload(API_TOKEN);
     assert.equal(ok.status, 200);
-    assert.deepEqual(await ok.json(), { ok: true, playbooks: 5, added: ['extra'], removed: [], changed: [] });
+    assert.deepEqual(await ok.json(), { ok: true, playbooks: 5, added: ['extra'], removed: [], changed: [], heldRuns: { reproposed: 0, cancelled: 0 } });
 
     writeFileSync(path.join(dir, 'broken.yaml'), BROKEN);
     const refused = await reload(API_TOKEN);
@@ -112,12 +112,7 @@ test('reload.watch: a ConfigMap update reaches the daemon without a signal or a 
     assert.deepEqual(loaded?.data['added'], ['second']);
     assert.deepEqual(loaded?.data['changed'], ['extra']);
 
-    // Nothing changes: nothing is reloaded or recorded, however often the files are compared
-    // (every 200 ms: time passing is the point here, so this waits on the clock).
-    const before = await loadedEvents();
-    await new Promise((r) => setTimeout(r, 1000));
-    assert.equal(await loadedEvents(), before);
-
+    // (That comparing unchanged files reloads nothing is the watcher's own test, counting its comparisons.)
     volume.publish({ 'extra.yaml': BROKEN.replace('name: broken', 'name: extra'), 'second.yaml': EXTRA.replace('name: extra', 'name: second') });
     await until('the refused reload', async () => ((await d.store.listEvents({ kind: 'playbooks.reload_failed', limit: 10 })).length === 1 ? true : null));
     assert.deepEqual(await names(), ['extra', 'second'], 'the previous set stays');
