@@ -1,9 +1,8 @@
-import type { Alert } from '../domain/alert.js';
 import type { Identity } from '../domain/approval.js';
 import { describeRendered } from '../domain/describe-step.js';
 import { errorMessage } from '../domain/errors.js';
 import type { Playbook } from '../domain/playbook.js';
-import type { Run, RunDetail, RunStep } from '../domain/run.js';
+import { alertOfRun, type Run, type RunDetail, type RunStep } from '../domain/run.js';
 import type { RunStore } from '../domain/store.js';
 import { prepare } from '../decide/prepare.js';
 import { renderPlan } from '../execute/plan.js';
@@ -61,7 +60,7 @@ export async function reproposeHeld(
     if (playbook.hash === run.playbookHash) continue;
     const detail = await deps.store.getRun(run.id);
     if (detail === null || detail.state !== 'awaiting_approval') continue;
-    const alert = alertOf(detail);
+    const alert = alertOfRun(detail);
     const prepared = prepare(alert, playbook);
     if (!prepared.params.ok) {
       await cancel(run, `playbook ${run.playbook} changed (a reload) and its new version refuses the alert's data: ${prepared.params.reason}`);
@@ -120,17 +119,4 @@ function decisionReason(detail: RunDetail): string {
   const decision = detail.events.find((e) => e.kind === 'decision');
   const reason = decision?.data['reason'];
   return typeof reason === 'string' ? reason : 'held for approval';
-}
-
-/** The alert a run was decided for, as stored on the run. */
-function alertOf(run: RunDetail): Alert {
-  return {
-    status: 'firing',
-    labels: run.labels,
-    annotations: run.annotations,
-    startsAt: run.startsAt,
-    endsAt: null,
-    generatorURL: run.generatorUrl ?? '',
-    fingerprint: run.fingerprint,
-  };
 }

@@ -1,7 +1,7 @@
-import type { Identity } from '../domain/approval.js';
+import type { Approval, Identity } from '../domain/approval.js';
 import type { GuardState } from '../domain/decision.js';
 import type { NewEvent, RunState } from '../domain/run.js';
-import type { CircuitRecord, EventQuery, PauseRecord, RunPage, RunQuery } from '../domain/store.js';
+import type { CircuitRecord, EventQuery, PauseRecord, Repropose, RunPage, RunQuery } from '../domain/store.js';
 import { RUN_SEARCH_WINDOW } from '../domain/store-records.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import { toRun, type Row } from './rows.js';
@@ -64,6 +64,26 @@ export function interruptedEvents(rows: readonly Row[], at: string, reason: stri
 
 /** What a step that was running when its run was interrupted says. */
 export const INTERRUPTED_STEP_ERROR = 'the daemon stopped while this step ran: it may or may not have completed';
+
+/** The events of a held run re-proposed under a changed playbook: the request the reload ended, and the move back to pending. */
+export function reproposeEvents(closed: Approval | null, r: Repropose): NewEvent[] {
+  return [
+    ...(closed ? [{ kind: 'approval.cancelled' as const, data: { seq: closed.seq, step: closed.stepName, by: r.by.id, via: r.by.via, reason: r.why } }] : []),
+    {
+      kind: 'run.state',
+      data: {
+        from: 'awaiting_approval',
+        to: 'pending',
+        by: r.by.id,
+        via: r.by.via,
+        reason: r.why,
+        fromHash: r.fromHash,
+        playbookHash: r.playbookHash,
+        ...r.changes,
+      },
+    },
+  ];
+}
 
 /** A person's cancel of a pending or held run: its reason, and its events (the request it closed, if any). */
 export function cancelChange(

@@ -5,7 +5,7 @@ import { applyTransition, insertSteps } from './pg-runs.js';
 import { toApproval, toRun } from '../rows.js';
 import { type Row } from './pg-rows.js';
 import type { Tx } from './transaction.js';
-import { cancelChange } from '../store-pieces.js';
+import { cancelChange, reproposeEvents } from '../store-pieces.js';
 
 /**
  * Approval requests. A method that reads a run and then decides what to write locks the run's
@@ -146,25 +146,7 @@ export async function reproposeRun(tx: Tx, runId: string, r: Repropose): Promise
   await tx.rows('DELETE FROM run_steps WHERE run_id = $1', [runId]);
   await insertSteps(tx, runId, r.steps);
   const run = toRun(row);
-  tx.append(
-    [
-      ...(closed ? [{ kind: 'approval.cancelled' as const, data: { seq: closed.seq, step: closed.stepName, by: r.by.id, via: r.by.via, reason: r.why } }] : []),
-      {
-        kind: 'run.state',
-        data: {
-          from: 'awaiting_approval',
-          to: 'pending',
-          by: r.by.id,
-          via: r.by.via,
-          reason: r.why,
-          fromHash: r.fromHash,
-          playbookHash: r.playbookHash,
-          ...r.changes,
-        },
-      },
-    ],
-    { runId, playbook: run.playbook, fingerprint: run.fingerprint, batchId: run.batchId, at: r.at },
-  );
+  tx.append(reproposeEvents(closed, r), { runId, playbook: run.playbook, fingerprint: run.fingerprint, batchId: run.batchId, at: r.at });
   return run;
 }
 

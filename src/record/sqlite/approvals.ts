@@ -4,7 +4,7 @@ import type { ApprovalOutcome, ApprovalRequest, ApprovalVerdict, Repropose } fro
 import type { SqliteContext } from './context.js';
 import { toApproval, toRun, type Row } from '../rows.js';
 import { applyTransition, insertSteps, runEventBase } from './runs.js';
-import { cancelChange } from '../store-pieces.js';
+import { cancelChange, reproposeEvents } from '../store-pieces.js';
 
 /**
  * Approval requests. Each function runs inside the store's transaction; SQLite's single writer
@@ -144,25 +144,7 @@ export function reproposeRun(ctx: SqliteContext, runId: string, r: Repropose): R
   const closed = closeOpenApproval(ctx, runId, 'cancelled', r.by, r.why, r.at);
   ctx.sql('DELETE FROM run_steps WHERE run_id = ?').run(runId);
   insertSteps(ctx, runId, r.steps);
-  ctx.insertEvents(
-    [
-      ...(closed ? [{ kind: 'approval.cancelled' as const, data: { seq: closed.seq, step: closed.stepName, by: r.by.id, via: r.by.via, reason: r.why } }] : []),
-      {
-        kind: 'run.state',
-        data: {
-          from: 'awaiting_approval',
-          to: 'pending',
-          by: r.by.id,
-          via: r.by.via,
-          reason: r.why,
-          fromHash: r.fromHash,
-          playbookHash: r.playbookHash,
-          ...r.changes,
-        },
-      },
-    ],
-    { ...runEventBase(ctx, runId), at: r.at },
-  );
+  ctx.insertEvents(reproposeEvents(closed, r), { ...runEventBase(ctx, runId), at: r.at });
   return toRun(ctx.sql('SELECT * FROM runs WHERE id = ?').get(runId) as Row);
 }
 
