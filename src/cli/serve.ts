@@ -168,6 +168,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   metrics.guardProbe.pendingApprovals = () => store.countOpenApprovals();
   metrics.guardProbe.nextApprovalExpiry = () => store.nextApprovalExpiry();
   metrics.guardProbe.runsInProgress = () => store.countRunsInProgress();
+  metrics.guardProbe.batchesPending = () => store.countPendingBatches();
 
   // One reload at a time: a SIGHUP and a POST /-/reload together must not install an older set last.
   let reloading: Promise<unknown> = Promise.resolve();

@@ -55,6 +55,8 @@ export interface GuardProbe {
   pendingApprovals?: (() => Promise<number>) | null;
   /** When the earliest open approval request expires (ISO 8601), or null when none is open. */
   nextApprovalExpiry?: (() => Promise<string | null>) | null;
+  /** Webhook batches stored and not yet processed (by any replica). */
+  batchesPending?: (() => Promise<number>) | null;
   /** Runs not over yet, counted by state; a state left out counts 0. */
   runsInProgress?: (() => Promise<Readonly<Partial<Record<InProgressState, number>>>>) | null;
 }
@@ -115,7 +117,16 @@ export function createMetrics(registry: Registry): Metrics {
       labelNames: ['endpoint'],
       registers,
     }),
-    batchesPending: new Gauge({ name: 'remediator_batches_pending', help: 'Webhook batches stored and not yet processed.', registers }),
+    batchesPending: new Gauge({
+      name: 'remediator_batches_pending',
+      help: 'Webhook batches stored and not yet processed, as stored: read at scrape time, so every replica of a shared database reports the backlog.',
+      registers,
+      async collect() {
+        const read = guardProbe.batchesPending;
+        if (!read) return;
+        await keepLastOnError(async () => this.set(await read()));
+      },
+    }),
 
     // decide
     suppressed: new Counter({
