@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
@@ -19,8 +20,25 @@ if (kubectl === null && !inCi) process.stdout.write(`${KUBECTL_SKIP}\n`);
 
 test('kubectl kustomize renders the deployment, the RBAC and the monitoring', { skip: kubectl === null && !inCi ? KUBECTL_SKIP : false }, async () => {
   if (kubectl === null) throw new Error('CI is set and kubectl is not installed: apt-get install -y kubernetes-client');
+  const run = (dir: string) => promisify(execFile)(kubectl, ['kustomize', dir], { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
   const render = async (dir: string) => {
-    const { stdout } = await promisify(execFile)(kubectl, ['kustomize', path.join(DIR, dir)], { timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
+    let stdout: string;
+    try {
+      ({ stdout } = await run(path.join(DIR, dir)));
+    } catch (err) {
+      // Debian's kubernetes-client (1.20, kustomize v2.0) predates directories in `resources`;
+      // its `bases` is the same thing. Rendered from a copy, so the files shipped stay modern.
+      if (!/must be a file/.test(String((err as { stderr?: string }).stderr))) throw err;
+      const copy = mkdtempSync(path.join(os.tmpdir(), 'remediator-kustomize-'));
+      try {
+        cpSync(DIR, copy, { recursive: true });
+        const file = path.join(copy, dir, 'kustomization.yaml');
+        writeFileSync(file, readFileSync(file, 'utf8').replace('resources:\n  - playbooks\n', 'bases:\n  - playbooks\nresources:\n'));
+        ({ stdout } = await run(path.join(copy, dir)));
+      } finally {
+        rmSync(copy, { recursive: true, force: true });
+      }
+    }
     return parseAllDocuments(stdout).map((d) => d.toJS() as { kind: string; metadata: { name: string; namespace?: string }; data?: Record<string, string> });
   };
   const base = await render('.');
