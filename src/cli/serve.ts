@@ -1,3 +1,5 @@
+// Past the usual size on purpose: the daemon's configuration and wiring, top to bottom, the one
+// place where concrete stores, notifiers and adapters are chosen; the stages live in pipeline/.
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';

@@ -1,3 +1,5 @@
+// Past the usual size on purpose: the whole configuration file in one strict schema, every key's
+// default and description in one place, read top to bottom like the file it checks.
 import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import cron from 'node-cron';

@@ -1,3 +1,5 @@
+// Past the usual size on purpose: the Store's one PostgreSQL facade, one short method per member
+// of the interface (a transaction and a call into the file of its concept: pg-runs, pg-approvals…).
 import pg from 'pg';
 import type { Approval, Identity } from '../../domain/approval.js';
 import type { AuditHead, ChainedEvent } from '../../domain/audit-chain.js';

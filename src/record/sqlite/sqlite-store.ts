@@ -1,3 +1,5 @@
+// Past the usual size on purpose: the Store's one SQLite facade, one short method per member of
+// the interface (a transaction and a call into the file of its concept: runs, approvals, guards…).
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
