@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import type { Approval, Identity } from '../../domain/approval.js';
 import type { AuditHead, ChainedEvent } from '../../domain/audit-chain.js';
@@ -58,6 +59,8 @@ export class PostgresStore implements Store {
   readonly exclusive = false;
   private closed = false;
   private readonly decisionLock: DecisionLock;
+  /** The decision slice whose transaction this async context's calls join (withDecisionSlice). */
+  private readonly slice = new AsyncLocalStorage<{ tx: Tx; open: boolean }>();
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -96,6 +99,8 @@ export class PostgresStore implements Store {
   }
 
   private tx<T>(what: string, fn: (tx: Tx) => Promise<T>, kind: TxKind = 'write'): Promise<T> {
+    const slice = this.slice.getStore();
+    if (slice?.open === true) return fn(slice.tx).catch((err: unknown) => Promise.reject(this.db.error(what, err)));
     return this.db.run(what, kind, fn);
   }
 
@@ -219,7 +224,23 @@ export class PostgresStore implements Store {
   }
 
   withDecisionLock<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.slice.getStore()?.open === true) return fn();
     return this.decisionLock.run(fn);
+  }
+
+  /** The decision lock, then one transaction that every store call of `fn` joins (by its async context). */
+  withDecisionSlice<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.slice.getStore()?.open === true) return fn();
+    return this.decisionLock.run(() =>
+      this.db.run('deciding a slice', 'write', async (tx) => {
+        const slice = { tx, open: true };
+        try {
+          return await this.slice.run(slice, fn);
+        } finally {
+          slice.open = false;
+        }
+      }),
+    );
   }
 
   async prune(r: { before: string; at: string; limit: number }): Promise<PruneResult> {
