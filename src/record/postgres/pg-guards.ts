@@ -10,8 +10,20 @@ import type { Tx } from './transaction.js';
  * the database lets one through, as SQLite's single writer does.
  */
 
+/**
+ * The budget's count, kept through one decision slice (which holds the decision lock, so no other
+ * decision adds a live run meanwhile): counted once from `from`, then one more for every live run
+ * the slice creates. A later `from` can only count fewer, and runs that stop counting (cancelled,
+ * rejected) only lower it, so the kept count is never below the real one: the budget is never
+ * overspent, and the query (a join whose plan depends on table statistics) runs once per slice.
+ */
+export interface BudgetCount {
+  from: string;
+  n: number;
+}
+
 /** What decide needs for one playbook and key (see Store.guardState). */
-export async function guardState(tx: Tx, q: GuardQuery): Promise<GuardState> {
+export async function guardState(tx: Tx, q: GuardQuery, kept?: { budget: BudgetCount | null }): Promise<GuardState> {
   const instance = await tx.row('SELECT id, state FROM runs WHERE playbook = $1 AND instance_key = $2', [q.playbook, q.instanceKey]);
   const active = await tx.row('SELECT id, state FROM runs WHERE playbook = $1 AND active_key = $2', [q.playbook, q.targetKey]);
   const last = await tx.row('SELECT created_at FROM runs WHERE playbook = $1 AND target_key = $2 ORDER BY created_at DESC LIMIT 1', [q.playbook, q.targetKey]);
@@ -20,7 +32,7 @@ export async function guardState(tx: Tx, q: GuardQuery): Promise<GuardState> {
   const circuit = await readCircuit(tx);
   const recent =
     q.since === null ? 0 : await tx.count('SELECT COUNT(*) AS n FROM runs WHERE playbook = $1 AND created_at >= $2', [q.playbook, q.since.toISOString()]);
-  const liveRuns = await liveRunsSince(tx, q.budgetSince ?? null, circuit);
+  const liveRuns = await liveRunsSince(tx, q.budgetSince ?? null, circuit, kept);
   return guardStateOf({ instance, active, last, locker, pause, circuit, recentRuns: recent, liveRunsInWindow: liveRuns });
 }
 
@@ -36,16 +48,19 @@ export async function globalState(tx: Tx, q: { budgetSince: Date | null }): Prom
  * and not ended without acting — rejected or expired requests, and runs cancelled before any step
  * started, spent nothing.
  */
-async function liveRunsSince(tx: Tx, since: Date | null, circuit: CircuitRecord | null): Promise<number> {
+async function liveRunsSince(tx: Tx, since: Date | null, circuit: CircuitRecord | null, kept?: { budget: BudgetCount | null }): Promise<number> {
   if (since === null) return 0;
   const from = circuit?.closedAt && circuit.closedAt > since.toISOString() ? circuit.closedAt : since.toISOString();
-  return tx.count(
+  if (kept?.budget && kept.budget.from <= from) return kept.budget.n;
+  const n = await tx.count(
     `SELECT COUNT(*) AS n FROM runs WHERE NOT dry_run AND created_at >= $1
        AND state NOT IN ('rejected', 'expired')
        AND EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.id)
        AND NOT (state = 'cancelled' AND NOT EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.id AND s.started_at IS NOT NULL AND NOT s.read_only AND s.kind IN ('run', 'http')))`,
     [from],
   );
+  if (kept) kept.budget = { from, n };
+  return n;
 }
 
 async function readPause(tx: Tx, lock = ''): Promise<PauseRecord | null> {

@@ -29,7 +29,7 @@ import { claimBatches, insertBatch, markBatchProcessed } from './pg-batches.js';
 import { checkSchemaName, passwordScrubber, poolConfig, redactUrl, schemaKey } from './pg-connection.js';
 import { DecisionLock } from './pg-decision-lock.js';
 import { CHAIN_COLUMNS, readAuditHead } from './pg-event-chain.js';
-import { closeCircuit, endPause, globalState, guardState, openCircuit, setPause } from './pg-guards.js';
+import { closeCircuit, endPause, globalState, guardState, openCircuit, setPause, type BudgetCount } from './pg-guards.js';
 import { migrate } from './pg-migrations.js';
 import { getRun, listEvents, listRuns } from './pg-reads.js';
 import { cancelNotStarted, recordResolved } from './pg-resolve.js';
@@ -60,7 +60,7 @@ export class PostgresStore implements Store {
   private closed = false;
   private readonly decisionLock: DecisionLock;
   /** The decision slice whose transaction this async context's calls join (withDecisionSlice). */
-  private readonly slice = new AsyncLocalStorage<{ tx: Tx; open: boolean }>();
+  private readonly slice = new AsyncLocalStorage<{ tx: Tx; open: boolean; budget: BudgetCount | null }>();
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -123,7 +123,8 @@ export class PostgresStore implements Store {
   }
 
   guardState(query: GuardQuery): Promise<GuardState> {
-    return this.tx('reading guard state', (tx) => guardState(tx, query), 'read');
+    const slice = this.slice.getStore();
+    return this.tx('reading guard state', (tx) => guardState(tx, query, slice?.open === true ? slice : undefined), 'read');
   }
 
   globalState(query: { budgetSince: Date | null }): Promise<GlobalState> {
@@ -147,7 +148,13 @@ export class PostgresStore implements Store {
   }
 
   createRun(run: NewRun, steps: RunStep[], events: NewEvent[]): Promise<Run | null> {
-    return this.tx('creating a run', (tx) => createRun(tx, run, steps, events));
+    return this.tx('creating a run', async (tx) => {
+      const created = await createRun(tx, run, steps, events);
+      // A live run that may act counts against the budget the slice keeps (see BudgetCount).
+      const slice = this.slice.getStore();
+      if (created !== null && slice?.open === true && slice.budget !== null && !run.dryRun && steps.length > 0) slice.budget.n++;
+      return created;
+    });
   }
 
   transitionRun(id: string, change: RunTransition): Promise<boolean> {
@@ -233,7 +240,7 @@ export class PostgresStore implements Store {
     if (this.slice.getStore()?.open === true) return fn();
     return this.decisionLock.run(() =>
       this.db.run('deciding a slice', 'write', async (tx) => {
-        const slice = { tx, open: true };
+        const slice = { tx, open: true, budget: null };
         try {
           return await this.slice.run(slice, fn);
         } finally {
