@@ -2,6 +2,7 @@ import type { GuardState } from '../../domain/decision.js';
 import type { CircuitRecord, GlobalState, GuardQuery, PauseRecord } from '../../domain/store.js';
 import { toCircuit, toPause } from '../rows.js';
 import { guardStateOf } from '../store-pieces.js';
+import type { Row } from '../rows.js';
 import type { Tx } from './transaction.js';
 
 /**
@@ -24,14 +25,22 @@ export interface BudgetCount {
 
 /** What decide needs for one playbook and key (see Store.guardState). */
 export async function guardState(tx: Tx, q: GuardQuery, kept?: { budget: BudgetCount | null }): Promise<GuardState> {
-  const instance = await tx.row('SELECT id, state FROM runs WHERE playbook = $1 AND instance_key = $2', [q.playbook, q.instanceKey]);
-  const active = await tx.row('SELECT id, state FROM runs WHERE playbook = $1 AND active_key = $2', [q.playbook, q.targetKey]);
-  const last = await tx.row('SELECT created_at FROM runs WHERE playbook = $1 AND target_key = $2 ORDER BY created_at DESC LIMIT 1', [q.playbook, q.targetKey]);
-  const locker = q.lockKey ? await tx.row('SELECT id, playbook, state FROM runs WHERE active_lock = $1', [q.lockKey]) : undefined;
-  const pause = await readPause(tx);
-  const circuit = await readCircuit(tx);
-  const recent =
-    q.since === null ? 0 : await tx.count('SELECT COUNT(*) AS n FROM runs WHERE playbook = $1 AND created_at >= $2', [q.playbook, q.since.toISOString()]);
+  // One round trip: each part a scalar subquery (the unique indexes make each at most one row).
+  const row = await tx.row(
+    `SELECT (SELECT row_to_json(x) FROM (SELECT id, state FROM runs WHERE playbook = $1 AND instance_key = $2) x) AS instance,
+            (SELECT row_to_json(x) FROM (SELECT id, state FROM runs WHERE playbook = $1 AND active_key = $3) x) AS active,
+            (SELECT row_to_json(x) FROM (SELECT created_at FROM runs WHERE playbook = $1 AND target_key = $3 ORDER BY created_at DESC LIMIT 1) x) AS last,
+            (SELECT row_to_json(x) FROM (SELECT id, playbook, state FROM runs WHERE active_lock = $4) x) AS locker,
+            (SELECT row_to_json(p) FROM pause p WHERE id = 1) AS pause,
+            (SELECT row_to_json(c) FROM circuit c WHERE id = 1) AS circuit,
+            CASE WHEN $5::text IS NULL THEN 0 ELSE (SELECT COUNT(*) FROM runs WHERE playbook = $1 AND created_at >= $5::text) END AS recent`,
+    [q.playbook, q.instanceKey, q.targetKey, q.lockKey || null, q.since === null ? null : q.since.toISOString()],
+  );
+  const part = (name: string) => (row?.[name] ?? undefined) as Row | undefined;
+  const [instance, active, last, locker] = [part('instance'), part('active'), part('last'), part('locker')];
+  const pause = toPause(part('pause'));
+  const circuit = toCircuit(part('circuit'));
+  const recent = Number(row?.['recent'] ?? 0);
   const liveRuns = await liveRunsSince(tx, q.budgetSince ?? null, circuit, kept);
   return guardStateOf({ instance, active, last, locker, pause, circuit, recentRuns: recent, liveRunsInWindow: liveRuns });
 }
