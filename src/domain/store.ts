@@ -56,6 +56,15 @@ export interface GuardStore {
    * and locks on their own.)
    */
   withDecisionLock<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` as one decision slice: holding the decision lock (withDecisionLock inside it just
+   * runs its function), every store call `fn` makes is part of one transaction, committed when `fn`
+   * resolves and rolled back, with all it wrote, when it throws. Deciding many alerts this way
+   * commits once, and every decision still lands with the change it records. Callers outside the
+   * slice are not part of it: on SQLite their calls wait until it ends. Keep what `fn` awaits to
+   * store calls (start runs after the slice, not inside it).
+   */
+  withDecisionSlice<T>(fn: () => Promise<T>): Promise<T>;
 }
 
 /** Runs: created by a decision, moved through their states, read by the API. */

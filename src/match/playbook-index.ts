@@ -1,6 +1,6 @@
 import { alertName, type Alert } from '../domain/alert.js';
 import type { Playbook } from '../domain/playbook.js';
-import { matchPlaybook, type MatchOutcome } from './match-playbook.js';
+import { matchPlaybook, playbookMatches, type MatchOutcome } from './match-playbook.js';
 
 /**
  * Playbooks indexed by alertname, so an alert is only checked against the playbooks that name it
@@ -29,7 +29,7 @@ export class PlaybookIndex {
   match(alert: Alert): Playbook[] {
     const named = this.byAlertname.get(alertName(alert)) ?? [];
     const candidates = this.anyAlertname.length === 0 ? named : [...named, ...this.anyAlertname];
-    return candidates.filter((p) => matchPlaybook(p, alert).matched);
+    return candidates.filter((p) => playbookMatches(p, alert));
   }
 
   /** Every playbook with its outcome, for `simulate`: why each one did or did not match. */

@@ -77,8 +77,13 @@ export class BatchWorker {
   private async drain(): Promise<void> {
     for (;;) {
       let batches: StoredBatch[];
+      // Half-way through the claim, claim again: claimBatches takes this replica's own unfinished
+      // batches again (oldest first), so the rest of the claim is renewed before another replica
+      // could take it.
+      let renewAt: number;
       try {
         const now = this.claims.clock();
+        renewAt = now.getTime() + this.claims.claimMs / 2;
         batches = await this.store.claimBatches({
           owner: this.claims.owner,
           limit: 10,
@@ -97,6 +102,7 @@ export class BatchWorker {
       await this.countPending();
       for (const batch of batches) {
         if (this.stopped) return;
+        if (this.claims.clock().getTime() >= renewAt) break;
         // SQLite answers synchronously: without a yield a backlog would drain in one turn of the
         // event loop, and webhooks and health checks would wait for all of it.
         await new Promise((resolve) => setImmediate(resolve));

@@ -31,10 +31,22 @@ export interface ProcessDeps {
   readonly switches?: GuardSwitches;
 }
 
+/** Alerts decided in one store transaction (a decision slice); between slices the event loop turns. */
+export const SLICE_ALERTS = 50;
+
+/** What a slice did that the rest of the daemon is told of after its commit. */
+interface Afterwards {
+  readonly created: { run: Run; playbook: Playbook }[];
+  readonly cancelled: string[][];
+}
+
 /**
  * Carries one stored batch through match and decide: every alert is matched against the active
  * playbooks, every match gets a recorded decision, and every "run" decision a stored run with its
- * rendered plan. Resolves are recorded on the runs of their alert instance.
+ * rendered plan. Resolves are recorded on the runs of their alert instance. The alerts are decided
+ * SLICE_ALERTS at a time, each slice one store transaction under the decision lock (the batch is
+ * marked processed in the last one); runs start, and cancellations are told, once their slice has
+ * committed. A slice that fails rolls back whole, and the batch is tried again.
  */
 export async function processBatch(batch: StoredBatch, deps: ProcessDeps): Promise<void> {
   const parsed = parseWebhookPayload(batch.payload);
@@ -43,14 +55,27 @@ export async function processBatch(batch: StoredBatch, deps: ProcessDeps): Promi
     await deps.store.markBatchProcessed(batch.id, { kind: 'batch.processed', data: { error: parsed.reason } });
     return;
   }
+  const alerts = parsed.alerts;
   let runs = 0;
-  for (const alert of parsed.alerts) {
-    runs += await processAlert(alert, batch.id, deps);
+  for (let from = 0; from === 0 || from < alerts.length; from += SLICE_ALERTS) {
+    // SQLite answers synchronously: without a turn of the event loop between slices, webhooks and
+    // health checks would wait for the whole batch.
+    if (from > 0) await new Promise((resolve) => setImmediate(resolve));
+    const slice = alerts.slice(from, from + SLICE_ALERTS);
+    const last = from + SLICE_ALERTS >= alerts.length;
+    const after: Afterwards = { created: [], cancelled: [] };
+    runs += await deps.store.withDecisionSlice(async () => {
+      let created = 0;
+      for (const alert of slice) created += await processAlert(alert, batch.id, deps, after);
+      if (last) await deps.store.markBatchProcessed(batch.id, { kind: 'batch.processed', data: { alerts: alerts.length, runs: runs + created } });
+      return created;
+    });
+    for (const ids of after.cancelled) deps.onRunsCancelled?.(ids);
+    for (const { run, playbook } of after.created) deps.onRunCreated(run, playbook);
   }
-  await deps.store.markBatchProcessed(batch.id, { kind: 'batch.processed', data: { alerts: parsed.alerts.length, runs } });
 }
 
-async function processAlert(alert: Alert, batchId: string, deps: ProcessDeps): Promise<number> {
+async function processAlert(alert: Alert, batchId: string, deps: ProcessDeps, after: Afterwards): Promise<number> {
   const { store, clock } = deps;
   const at = clock().toISOString();
   const matched = deps.playbooks.index.match(alert);
@@ -90,13 +115,13 @@ async function processAlert(alert: Alert, batchId: string, deps: ProcessDeps): P
         `alert ${alertName(alert)} ${alert.fingerprint} resolved; cancelled ${cancelled.length} run(s) that had not acted (pending, or waiting for approval)`,
         { runIds: cancelled },
       );
-      deps.onRunsCancelled?.(cancelled);
+      after.cancelled.push(cancelled);
     }
   }
   let created = 0;
   for (const playbook of [...matched, ...resolvedFor]) {
     try {
-      if (await decideAndCreate(alert, playbook, batchId, deps)) created++;
+      if (await decideAndCreate(alert, playbook, batchId, deps, after)) created++;
     } catch (err) {
       deps.logger.error(`deciding ${playbook.name} for ${alert.fingerprint} failed: ${errorMessage(err)}`, { playbook: playbook.name, batchId });
       throw err;
@@ -108,12 +133,12 @@ async function processAlert(alert: Alert, batchId: string, deps: ProcessDeps): P
 /**
  * Under the store's decision lock: the guards read, the decision and the run written are one step
  * for every replica on the database, so none can pass a cooldown or the budget another has just
- * used. The run starts executing after the lock is released.
+ * used. The run starts executing after the slice has committed.
  */
-async function decideAndCreate(alert: Alert, playbook: Playbook, batchId: string, deps: ProcessDeps): Promise<boolean> {
+async function decideAndCreate(alert: Alert, playbook: Playbook, batchId: string, deps: ProcessDeps, after: Afterwards): Promise<boolean> {
   const created = await deps.store.withDecisionLock(() => decideUnderLock(alert, playbook, batchId, deps));
   if (created === null) return false;
-  if (created !== 'refused') deps.onRunCreated(created.run, playbook);
+  if (created !== 'refused') after.created.push({ run: created.run, playbook });
   return true;
 }
 

@@ -16,7 +16,7 @@ const READS = new Set([
   'auditEvents',
 ]);
 /** Not store work of their own: the lock wraps other calls, ping is readiness's own probe, close ends. */
-const UNWATCHED = new Set(['withDecisionLock', 'ping', 'close', 'constructor']);
+const UNWATCHED = new Set(['withDecisionLock', 'withDecisionSlice', 'ping', 'close', 'constructor']);
 
 /**
  * What readiness knows of the store besides its probe: the last time a real write failed (a full

@@ -9,6 +9,7 @@ import { approvalContract } from './approval-contract.js';
 import { listingContract } from './listing-contract.js';
 import { replicaContract } from './replica-contract.js';
 import { retentionContract } from './retention-contract.js';
+import { sliceContract } from './slice-contract.js';
 
 /** A run to create, with whatever a test changes. */
 export const contractRun = (over: Partial<NewRun> = {}): NewRun => ({
@@ -69,6 +70,7 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
     replicaContract(withStore, run, step);
     retentionContract(withStore, run);
     listingContract(withStore, run);
+    sliceContract(withStore, run);
     test(
       'a request key is remembered once until it is stale, then forgotten',
       withStore(async (store) => {

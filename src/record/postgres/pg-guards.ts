@@ -2,6 +2,7 @@ import type { GuardState } from '../../domain/decision.js';
 import type { CircuitRecord, GlobalState, GuardQuery, PauseRecord } from '../../domain/store.js';
 import { toCircuit, toPause } from '../rows.js';
 import { guardStateOf } from '../store-pieces.js';
+import type { Row } from '../rows.js';
 import type { Tx } from './transaction.js';
 
 /**
@@ -10,22 +11,37 @@ import type { Tx } from './transaction.js';
  * the database lets one through, as SQLite's single writer does.
  */
 
+/**
+ * The budget's count, kept through one decision slice (which holds the decision lock, so no other
+ * decision adds a live run meanwhile): counted once from `from`, then one more for every live run
+ * the slice creates. A later `from` can only count fewer, and runs that stop counting (cancelled,
+ * rejected) only lower it, so the kept count is never below the real one: the budget is never
+ * overspent, and the query (a join whose plan depends on table statistics) runs once per slice.
+ */
+export interface BudgetCount {
+  from: string;
+  n: number;
+}
+
 /** What decide needs for one playbook and key (see Store.guardState). */
-export async function guardState(tx: Tx, q: GuardQuery): Promise<GuardState> {
-  const instance = await tx.row('SELECT id, state FROM runs WHERE playbook = $1 AND instance_key = $2', [q.playbook, q.instanceKey]);
-  const active = await tx.row('SELECT id, state FROM runs WHERE playbook = $1 AND active_key = $2', [q.playbook, q.targetKey]);
-  const last = await tx.row(`SELECT created_at FROM runs WHERE playbook = $1 AND target_key = $2 AND ${MAY_ACT} ORDER BY created_at DESC LIMIT 1`, [
-    q.playbook,
-    q.targetKey,
-  ]);
-  const locker = q.lockKey ? await tx.row('SELECT id, playbook, state FROM runs WHERE active_lock = $1', [q.lockKey]) : undefined;
-  const pause = await readPause(tx);
-  const circuit = await readCircuit(tx);
-  const recent =
-    q.since === null
-      ? 0
-      : await tx.count(`SELECT COUNT(*) AS n FROM runs WHERE playbook = $1 AND created_at >= $2 AND ${MAY_ACT}`, [q.playbook, q.since.toISOString()]);
-  const liveRuns = await liveRunsSince(tx, q.budgetSince ?? null, circuit);
+export async function guardState(tx: Tx, q: GuardQuery, kept?: { budget: BudgetCount | null }): Promise<GuardState> {
+  // One round trip: each part a scalar subquery (the unique indexes make each at most one row).
+  const row = await tx.row(
+    `SELECT (SELECT row_to_json(x) FROM (SELECT id, state FROM runs WHERE playbook = $1 AND instance_key = $2) x) AS instance,
+            (SELECT row_to_json(x) FROM (SELECT id, state FROM runs WHERE playbook = $1 AND active_key = $3) x) AS active,
+            (SELECT row_to_json(x) FROM (SELECT created_at FROM runs WHERE playbook = $1 AND target_key = $3 AND ${MAY_ACT} ORDER BY created_at DESC LIMIT 1) x) AS last,
+            (SELECT row_to_json(x) FROM (SELECT id, playbook, state FROM runs WHERE active_lock = $4) x) AS locker,
+            (SELECT row_to_json(p) FROM pause p WHERE id = 1) AS pause,
+            (SELECT row_to_json(c) FROM circuit c WHERE id = 1) AS circuit,
+            CASE WHEN $5::text IS NULL THEN 0 ELSE (SELECT COUNT(*) FROM runs WHERE playbook = $1 AND created_at >= $5::text AND ${MAY_ACT}) END AS recent`,
+    [q.playbook, q.instanceKey, q.targetKey, q.lockKey || null, q.since === null ? null : q.since.toISOString()],
+  );
+  const part = (name: string) => (row?.[name] ?? undefined) as Row | undefined;
+  const [instance, active, last, locker] = [part('instance'), part('active'), part('last'), part('locker')];
+  const pause = toPause(part('pause'));
+  const circuit = toCircuit(part('circuit'));
+  const recent = Number(row?.['recent'] ?? 0);
+  const liveRuns = await liveRunsSince(tx, q.budgetSince ?? null, circuit, kept);
   return guardStateOf({ instance, active, last, locker, pause, circuit, recentRuns: recent, liveRunsInWindow: liveRuns });
 }
 
@@ -45,10 +61,13 @@ const MAY_ACT = `state NOT IN ('rejected', 'expired')
   AND NOT (state = 'cancelled' AND NOT EXISTS (SELECT 1 FROM run_steps s WHERE s.run_id = runs.id AND s.started_at IS NOT NULL AND NOT s.read_only AND s.kind IN ('run', 'http')))`;
 
 /** Live runs that may act, created since `since` and since the circuit last closed (a person who closes the circuit starts a fresh budget). */
-async function liveRunsSince(tx: Tx, since: Date | null, circuit: CircuitRecord | null): Promise<number> {
+async function liveRunsSince(tx: Tx, since: Date | null, circuit: CircuitRecord | null, kept?: { budget: BudgetCount | null }): Promise<number> {
   if (since === null) return 0;
   const from = circuit?.closedAt && circuit.closedAt > since.toISOString() ? circuit.closedAt : since.toISOString();
-  return tx.count(`SELECT COUNT(*) AS n FROM runs WHERE NOT dry_run AND created_at >= $1 AND ${MAY_ACT}`, [from]);
+  if (kept?.budget && kept.budget.from <= from) return kept.budget.n;
+  const n = await tx.count(`SELECT COUNT(*) AS n FROM runs WHERE NOT dry_run AND created_at >= $1 AND ${MAY_ACT}`, [from]);
+  if (kept) kept.budget = { from, n };
+  return n;
 }
 
 async function readPause(tx: Tx, lock = ''): Promise<PauseRecord | null> {

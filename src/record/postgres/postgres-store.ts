@@ -1,5 +1,6 @@
 // Past the usual size on purpose: the Store's one PostgreSQL facade, one short method per member
 // of the interface (a transaction and a call into the file of its concept: pg-runs, pg-approvals…).
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import type { Approval, Identity } from '../../domain/approval.js';
 import type { AuditHead, ChainedEvent } from '../../domain/audit-chain.js';
@@ -31,7 +32,7 @@ import { claimBatches, insertBatch, markBatchProcessed } from './pg-batches.js';
 import { checkSchemaName, passwordScrubber, poolConfig, redactUrl, schemaKey } from './pg-connection.js';
 import { DecisionLock } from './pg-decision-lock.js';
 import { CHAIN_COLUMNS, readAuditHead } from './pg-event-chain.js';
-import { closeCircuit, endPause, globalState, guardState, openCircuit, setPause } from './pg-guards.js';
+import { closeCircuit, endPause, globalState, guardState, openCircuit, setPause, type BudgetCount } from './pg-guards.js';
 import { migrate } from './pg-migrations.js';
 import { getRun, listEvents, listRuns } from './pg-reads.js';
 import { cancelNotStarted, recordResolved } from './pg-resolve.js';
@@ -61,6 +62,8 @@ export class PostgresStore implements Store {
   readonly exclusive = false;
   private closed = false;
   private readonly decisionLock: DecisionLock;
+  /** The decision slice whose transaction this async context's calls join (withDecisionSlice). */
+  private readonly slice = new AsyncLocalStorage<{ tx: Tx; open: boolean; budget: BudgetCount | null }>();
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -99,6 +102,8 @@ export class PostgresStore implements Store {
   }
 
   private tx<T>(what: string, fn: (tx: Tx) => Promise<T>, kind: TxKind = 'write'): Promise<T> {
+    const slice = this.slice.getStore();
+    if (slice?.open === true) return fn(slice.tx).catch((err: unknown) => Promise.reject(this.db.error(what, err)));
     return this.db.run(what, kind, fn);
   }
 
@@ -121,7 +126,8 @@ export class PostgresStore implements Store {
   }
 
   guardState(query: GuardQuery): Promise<GuardState> {
-    return this.tx('reading guard state', (tx) => guardState(tx, query), 'read');
+    const slice = this.slice.getStore();
+    return this.tx('reading guard state', (tx) => guardState(tx, query, slice?.open === true ? slice : undefined), 'read');
   }
 
   globalState(query: { budgetSince: Date | null }): Promise<GlobalState> {
@@ -145,7 +151,13 @@ export class PostgresStore implements Store {
   }
 
   createRun(run: NewRun, steps: RunStep[], events: NewEvent[]): Promise<Run | null> {
-    return this.tx('creating a run', (tx) => createRun(tx, run, steps, events));
+    return this.tx('creating a run', async (tx) => {
+      const created = await createRun(tx, run, steps, events);
+      // A live run that may act counts against the budget the slice keeps (see BudgetCount).
+      const slice = this.slice.getStore();
+      if (created !== null && slice?.open === true && slice.budget !== null && !run.dryRun && steps.length > 0) slice.budget.n++;
+      return created;
+    });
   }
 
   transitionRun(id: string, change: RunTransition): Promise<boolean> {
@@ -226,7 +238,23 @@ export class PostgresStore implements Store {
   }
 
   withDecisionLock<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.slice.getStore()?.open === true) return fn();
     return this.decisionLock.run(fn);
+  }
+
+  /** The decision lock, then one transaction that every store call of `fn` joins (by its async context). */
+  withDecisionSlice<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.slice.getStore()?.open === true) return fn();
+    return this.decisionLock.run(() =>
+      this.db.run('deciding a slice', 'write', async (tx) => {
+        const slice = { tx, open: true, budget: null };
+        try {
+          return await this.slice.run(slice, fn);
+        } finally {
+          slice.open = false;
+        }
+      }),
+    );
   }
 
   async prune(r: { before: string; at: string; limit: number }): Promise<PruneResult> {

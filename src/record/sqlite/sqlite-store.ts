@@ -31,6 +31,7 @@ import type {
 import { cancelRun, countOpenApprovals, decideApproval, expireApprovals, holdForApproval, nextApprovalExpiry, reproposeRun } from './approvals.js';
 import { claimBatches, countPendingBatches, insertBatch, markBatchProcessed } from './batches.js';
 import type { SqliteContext } from './context.js';
+import { DecisionSlices } from './decision-slice.js';
 import { CHAIN_COLUMNS, EventChainWriter, readAuditHead, toChainedEvent } from './event-chain.js';
 import { closeCircuit, endPause, globalState, guardState, openCircuit, setPause } from './guards.js';
 import { interruptExpired, interruptRunning, renewLeases } from './leases.js';
@@ -61,6 +62,7 @@ export class SqliteStore implements Store {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly batchQueue: { batch: NewBatch; resolve: (id: string) => void; reject: (err: unknown) => void }[] = [];
   private readonly chain: EventChainWriter;
+  private readonly slices: DecisionSlices;
   /** What the method bodies in approvals.ts, guards.ts, runs.ts, … use of this store. */
   private readonly ctx: SqliteContext;
 
@@ -71,6 +73,11 @@ export class SqliteStore implements Store {
   ) {
     this.db = db;
     this.chain = new EventChainWriter(db);
+    this.slices = new DecisionSlices(
+      db,
+      () => this.chain.reset(),
+      (err) => storeError('deciding a slice', err),
+    );
     this.ctx = { sql: (text) => this.sql(text), insertEvents: (events, defaults) => this.insertEvents(events, defaults), clock };
   }
 
@@ -157,6 +164,8 @@ export class SqliteStore implements Store {
   }
 
   private wrap<T>(what: string, fn: () => T): Promise<T> {
+    const wait = this.slices.waitFor();
+    if (wait !== null) return wait.then(() => this.wrap(what, fn));
     try {
       return Promise.resolve(fn());
     } catch (err) {
@@ -182,6 +191,12 @@ export class SqliteStore implements Store {
   }
 
   private flushBatches(): void {
+    // Not inside a decision slice's open transaction: a batch is answered only once its own commit is durable.
+    const wait = this.slices.waitFor();
+    if (wait !== null) {
+      void wait.then(() => this.flushBatches());
+      return;
+    }
     const items = this.batchQueue.splice(0);
     if (items.length === 0) return;
     let ids: string[];
@@ -211,9 +226,19 @@ export class SqliteStore implements Store {
   }
 
   withDecisionLock<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.slices.inside()) return fn();
     const result = this.decisionTail.then(fn, fn);
     this.decisionTail = result.catch(() => undefined);
     return result;
+  }
+
+  withDecisionSlice<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.slices.inside()) return fn();
+    return this.withDecisionLock(() => {
+      const wait = this.slices.waitFor();
+      const run = () => this.slices.run(fn);
+      return wait === null ? run() : wait.then(run);
+    });
   }
 
   renewLeases(owner: string, until: string, runIds: readonly string[]): Promise<string[]> {
