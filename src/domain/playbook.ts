@@ -112,4 +112,22 @@ export interface Playbook {
   };
   readonly steps: readonly Step[];
   readonly onFailure: readonly Step[];
+  /** Silence the alert in Alertmanager while the run acts (absent or null: no silence). */
+  readonly silence?: PlaybookSilence | null;
+}
+
+/** A playbook's silence: from the run's first acting step to its end (and `extendMs` more after a success). */
+export interface PlaybookSilence {
+  readonly extendMs: number;
+  readonly keepOnFailure: boolean;
+  /** null: equal to every label of the alert. */
+  readonly matchers: readonly SilenceMatcherSpec[] | null;
+}
+
+/** One matcher of a silence, as Alertmanager's API takes it. */
+export interface SilenceMatcherSpec {
+  readonly name: string;
+  readonly value: string;
+  readonly isRegex: boolean;
+  readonly isEqual: boolean;
 }

@@ -15,6 +15,8 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { PlaybookSet } from '../playbook/playbook-set.js';
 import { Receiver } from '../receive/receive-batch.js';
+import type { AlertmanagerClient } from '../roundtrip/alertmanager-client.js';
+import { RunSilences } from '../roundtrip/run-silences.js';
 import { BatchWorker } from './batch-worker.js';
 import { processBatch } from './process-batch.js';
 import { resumePending } from './recovery.js';
@@ -32,6 +34,10 @@ export interface PipelineParts {
   /** This replica's name on batch claims and run leases. */
   readonly replica: string;
   readonly settings: PipelineSettings;
+  /** Alertmanager's API (silences of runs), or null/absent when the configuration has none. */
+  readonly alertmanager?: AlertmanagerClient | null;
+  /** Where people read about a run: links in silences' comments. */
+  readonly runUrl?: (runId: string) => string | null;
 }
 
 /** What the configuration says about each stage. */
@@ -90,12 +96,25 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     leaseMs: settings.leaseMs,
     clock,
     logger,
-    onInterrupted: (ids) => changes.endedElsewhere(ids, 'interrupted'),
+    onInterrupted: (ids) => {
+      changes.endedElsewhere(ids, 'interrupted');
+      silences.ended(ids);
+    },
     driving: (): readonly string[] => executor.driving(),
     stopLeftovers: (ids) => stopLeftovers({ store, logger, killGraceMs: settings.steps.killGraceMs, cgroups: settings.steps.cgroups ?? null }, ids),
     onLost: (ids): void =>
       executor.release(ids, 'another replica interrupted the run after its lease ran out (this replica lost the database for longer than the lease)'),
   });
+  const silences = new RunSilences({
+    client: parts.alertmanager ?? null,
+    store,
+    playbook: (name) => playbooks.byName(name),
+    clock,
+    logger,
+    metrics,
+    runUrl: parts.runUrl ?? (() => null),
+  });
+  changes.watch(silences.changed);
   const switches = new GuardSwitches({ store, clock, logger, metrics, notifiers, budget: settings.decide.budget });
 
   // 1. receive: a webhook's batch is stored, then the worker is kicked.
@@ -137,6 +156,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     onHold: () => expiry.poke(),
     lease: () => leases.lease(),
     liveRefused,
+    onActing: (run, playbook) => silences.started(run, playbook),
   });
   const inFlight = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
@@ -187,6 +207,8 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
       await resumePending({ store, playbooks, start, clock, logger, before: restartedAt, cancelled: (id) => changes.endedElsewhere([id], 'cancelled') });
       // Runs interrupted at start: counted, and their messages still say running.
       changes.endedElsewhere(interrupted, 'interrupted');
+      // … and their silences are expired (or kept, keepOnFailure) now, not left to run out.
+      silences.ended(interrupted);
       leases.start();
       if (!store.exclusive) await leases.sweep();
       // Requests that expired while the daemon was down expire now; the timer is rebuilt from the store.
@@ -198,6 +220,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
       while (inFlight.size > 0) await Promise.all([...inFlight]);
       await executor.idle();
       await changes.idle();
+      await silences.idle();
       await switches.idle();
     },
     async stop(graceMs) {
@@ -209,6 +232,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
       await leases.stop();
       await Promise.all([...inFlight]);
       await changes.idle();
+      await silences.idle();
       await switches.idle();
     },
   };

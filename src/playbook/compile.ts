@@ -41,6 +41,16 @@ export function compilePlaybook(
     }
   });
 
+  const silenceMatchers = (spec.silence?.matchers ?? []).flatMap((text, i) => {
+    try {
+      const m = parseMatcher(text);
+      return [{ name: m.name, value: m.value, isRegex: m.type.endsWith('~'), isEqual: m.type.startsWith('=') }];
+    } catch (err) {
+      add(['silence', 'matchers', i], err instanceof MatcherSyntaxError ? err.message : errorMessage(err));
+      return [];
+    }
+  });
+
   const params = spec.params;
   const paramNames = new Set(Object.keys(params));
   const compiledParams: ParamSpec[] = Object.entries(params).map(([name, p]) => compileParam(name, p, ['params', name], add));
@@ -118,6 +128,13 @@ export function compilePlaybook(
     },
     steps,
     onFailure,
+    silence: spec.silence
+      ? {
+          extendMs: ms(spec.silence.extend, ['silence', 'extend']) ?? 600_000,
+          keepOnFailure: spec.silence.keepOnFailure,
+          matchers: spec.silence.matchers ? silenceMatchers : null,
+        }
+      : null,
   };
   return { playbook, issues: [] };
 }

@@ -61,6 +61,12 @@ export class AlertmanagerClient {
     return body.silenceID;
   }
 
+  /** A silence by id, or null when this Alertmanager does not know it. */
+  async getSilence(id: string): Promise<(SilenceSpec & { id: string; status: { state: 'active' | 'pending' | 'expired' } }) | null> {
+    return (await this.request('GET', `/api/v2/silence/${encodeURIComponent(id)}`, undefined, [404])) as
+      (SilenceSpec & { id: string; status: { state: 'active' | 'pending' | 'expired' } }) | null;
+  }
+
   /** Expires a silence at once; one already expired (or unknown to this Alertmanager) is left as it is. */
   async expireSilence(id: string): Promise<void> {
     await this.request('DELETE', `/api/v2/silence/${encodeURIComponent(id)}`, undefined, [404]);
