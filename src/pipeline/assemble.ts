@@ -16,6 +16,7 @@ import type { Metrics } from '../observability/metrics.js';
 import type { PlaybookSet } from '../playbook/playbook-set.js';
 import { Receiver } from '../receive/receive-batch.js';
 import type { AlertmanagerClient } from '../roundtrip/alertmanager-client.js';
+import { ActiveAlerts } from '../roundtrip/active-alerts.js';
 import { RunSilences } from '../roundtrip/run-silences.js';
 import { BatchWorker } from './batch-worker.js';
 import { processBatch } from './process-batch.js';
@@ -36,6 +37,8 @@ export interface PipelineParts {
   readonly settings: PipelineSettings;
   /** Alertmanager's API (silences of runs), or null/absent when the configuration has none. */
   readonly alertmanager?: AlertmanagerClient | null;
+  /** How long Alertmanager's active alerts are reused for `unless` preconditions (default 10 s). */
+  readonly activeAlertsCacheMs?: number;
   /** Where people read about a run: links in silences' comments. */
   readonly runUrl?: (runId: string) => string | null;
 }
@@ -115,6 +118,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     runUrl: parts.runUrl ?? (() => null),
   });
   changes.watch(silences.changed);
+  const activeAlerts = new ActiveAlerts(parts.alertmanager ?? null, parts.activeAlertsCacheMs ?? 10_000, clock);
   const switches = new GuardSwitches({ store, clock, logger, metrics, notifiers, budget: settings.decide.budget });
 
   // 1. receive: a webhook's batch is stored, then the worker is kicked.
@@ -134,6 +138,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
         metrics,
         switches,
         onRunCreated: (run, playbook) => start(run, playbook),
+        firing: () => activeAlerts.read(),
         onRunsCancelled: (ids) => changes.endedElsewhere(ids, 'cancelled'),
       }),
     logger,

@@ -1,5 +1,5 @@
 import { alertName, type Alert } from '../domain/alert.js';
-import type { Decision, DecideSettings } from '../domain/decision.js';
+import type { Decision, DecideSettings, FiringAlerts } from '../domain/decision.js';
 import { formatDuration } from '../domain/duration.js';
 import { errorMessage } from '../domain/errors.js';
 import type { Playbook } from '../domain/playbook.js';
@@ -25,6 +25,8 @@ export interface ProcessDeps {
   readonly metrics: Metrics;
   /** Called for every run created; the caller decides how it executes. */
   readonly onRunCreated: (run: Run, playbook: Playbook) => void;
+  /** Alertmanager's active alerts, for playbooks with `unless` (read before the decision lock). */
+  readonly firing?: () => Promise<FiringAlerts>;
   /** Told of runs a resolve cancelled before they acted (they are counted, their messages updated). */
   readonly onRunsCancelled?: (runIds: readonly string[]) => void;
   /** Opens the circuit when the budget is spent, and tells people (default: opens it, tells nobody). */
@@ -111,13 +113,20 @@ async function processAlert(alert: Alert, batchId: string, deps: ProcessDeps): P
  * used. The run starts executing after the lock is released.
  */
 async function decideAndCreate(alert: Alert, playbook: Playbook, batchId: string, deps: ProcessDeps): Promise<boolean> {
-  const created = await deps.store.withDecisionLock(() => decideUnderLock(alert, playbook, batchId, deps));
+  const firing = playbook.unless ? await deps.firing?.() : undefined;
+  const created = await deps.store.withDecisionLock(() => decideUnderLock(alert, playbook, batchId, deps, firing));
   if (created === null) return false;
   if (created !== 'refused') deps.onRunCreated(created.run, playbook);
   return true;
 }
 
-async function decideUnderLock(alert: Alert, playbook: Playbook, batchId: string, deps: ProcessDeps): Promise<{ run: Run } | 'refused' | null> {
+async function decideUnderLock(
+  alert: Alert,
+  playbook: Playbook,
+  batchId: string,
+  deps: ProcessDeps,
+  firing?: FiringAlerts,
+): Promise<{ run: Run } | 'refused' | null> {
   const { store, clock, logger, metrics } = deps;
   const now = clock();
   const at = now.toISOString();
@@ -134,7 +143,7 @@ async function decideUnderLock(alert: Alert, playbook: Playbook, batchId: string
       lockKey: prepared.lockKey,
       budgetSince,
     });
-    return decide({ alert, playbook, prepared, state, now, settings: deps.settings });
+    return decide({ alert, playbook, prepared, state, now, settings: deps.settings, ...(firing ? { firing } : {}) });
   };
   const decision = await decideNow();
   const eventBase = { at, batchId, playbook: playbook.name, fingerprint: alert.fingerprint };

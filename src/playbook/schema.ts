@@ -211,6 +211,19 @@ export const playbookSchema = z.strictObject({
     })
     .prefault({})
     .describe('Limits on how often and how much the playbook acts.'),
+  unless: z
+    .strictObject({
+      firing: z
+        .array(z.string().min(1))
+        .min(1)
+        .describe('Alertmanager matchers (one, or several in braces, all of which must hold for one alert): no run while an active alert matches any entry.'),
+      onUnknown: z
+        .enum(['hold', 'proceed'])
+        .default('hold')
+        .describe('When Alertmanager cannot be asked: hold a live run for approval (default) or proceed; recorded either way.'),
+    })
+    .optional()
+    .describe('A precondition on the wider picture, looked up in Alertmanager before deciding: a match suppresses the run with reason precondition.'),
   silence: z
     .strictObject({
       while: z.literal('run').default('run').describe('The silence lasts while the run acts (the only choice).'),
