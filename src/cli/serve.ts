@@ -137,7 +137,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
         });
   const pipeline = assemblePipeline({
     alertmanager,
-    ...(config.alertmanager ? { activeAlertsCacheMs: config.alertmanager.activeAlertsCache } : {}),
+    ...(config.alertmanager ? { activeAlertsCacheMs: config.alertmanager.activeAlertsCache, resolvePollMs: config.alertmanager.resolvePoll } : {}),
     runUrl: (runId) => (config.publicUrl === undefined ? null : `${config.publicUrl.replace(/\/+$/, '')}/console/runs/${encodeURIComponent(runId)}`),
     store,
     playbooks,

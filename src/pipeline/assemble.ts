@@ -37,6 +37,8 @@ export interface PipelineParts {
   readonly settings: PipelineSettings;
   /** Alertmanager's API (silences of runs), or null/absent when the configuration has none. */
   readonly alertmanager?: AlertmanagerClient | null;
+  /** How often silenced runs' alerts are looked up in Alertmanager to see them resolve (default 30 s). */
+  readonly resolvePollMs?: number;
   /** How long Alertmanager's active alerts are reused for `unless` preconditions (default 10 s). */
   readonly activeAlertsCacheMs?: number;
   /** Where people read about a run: links in silences' comments. */
@@ -116,6 +118,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     logger,
     metrics,
     runUrl: parts.runUrl ?? (() => null),
+    ...(parts.resolvePollMs !== undefined ? { resolvePollMs: parts.resolvePollMs } : {}),
   });
   changes.watch(silences.changed);
   const activeAlerts = new ActiveAlerts(parts.alertmanager ?? null, parts.activeAlertsCacheMs ?? 10_000, clock);
@@ -230,6 +233,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     },
     async stop(graceMs) {
       stopping = true;
+      silences.stop();
       expiry.stop();
       await expiry.idle();
       await worker.stop();

@@ -18,8 +18,13 @@ const SILENCE_ENDS = new Set<string>(['silence.extended', 'silence.expired', 'si
 /** What the silences of runs need; wired once in the pipeline. */
 export interface RunSilenceDeps {
   /** null: no alertmanager in the configuration (a playbook's silence is then recorded as failed). */
-  readonly client: Pick<AlertmanagerClient, 'createSilence' | 'expireSilence' | 'getSilence'> | null;
-  readonly store: Pick<RunStore, 'getRun'> & SilenceStore & Pick<AuditLog, 'appendEvents'>;
+  readonly client: Pick<AlertmanagerClient, 'createSilence' | 'expireSilence' | 'getSilence' | 'listAlerts'> | null;
+  readonly store: Pick<RunStore, 'getRun' | 'recordResolved'> & SilenceStore & Pick<AuditLog, 'appendEvents'>;
+  /**
+   * How often the alerts of runs silenced by us are looked up, to see them resolve: Alertmanager
+   * sends no resolved notification for a silenced alert (default 30 s).
+   */
+  readonly resolvePollMs?: number;
   readonly playbook: (name: string) => Playbook | undefined;
   readonly clock: () => Date;
   readonly logger: Logger;
@@ -39,8 +44,19 @@ export class RunSilences {
   /** Runs whose silence this process created (or tried to): their changes are watched for the end. */
   private readonly acting = new Set<string>();
   private readonly work = new Set<Promise<void>>();
+  /** Alerts silenced by a run of ours, until the silence ends (ms since the epoch), by run id. */
+  private readonly watched = new Map<string, { fingerprint: string; startsAt: string; alertname: string; until: number }>();
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
 
   constructor(private readonly deps: RunSilenceDeps) {}
+
+  /** Stops looking for resolves (shutdown). */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
 
   /** Told before each step that changes something; creates the run's silence at the first. Never throws. */
   async started(run: Run, playbook: Playbook): Promise<void> {
@@ -67,6 +83,7 @@ export class RunSilences {
       const id = await client.createSilence(silence);
       await store.setRunSilence(run.id, id, [event('silence.created', { silenceId: id, matchers: silence.matchers, endsAt: silence.endsAt })]);
       metrics.silences.inc({ outcome: 'created' });
+      this.watch(run, Number.POSITIVE_INFINITY);
       logger.info(`run ${run.id}: silence ${id} created in Alertmanager while the run acts`, { runId: run.id, silenceId: id });
     } catch (err) {
       await this.failed(run, 'create', err);
@@ -120,11 +137,14 @@ export class RunSilences {
         const id = await this.extend(run, silenceId, spec, endsAt);
         await store.setRunSilence(run.id, id, [event('silence.extended', { endsAt: endsAt.toISOString(), ...(id !== silenceId ? { newSilenceId: id } : {}) })]);
         metrics.silences.inc({ outcome: 'extended' });
+        this.watch(run, endsAt.getTime());
         logger.info(`run ${run.id} succeeded: silence ${id} ends at ${endsAt.toISOString()}`, { runId: run.id, silenceId: id });
       } else if (spec.keepOnFailure) {
+        this.watch(run, Date.parse(silenceEnd(run) ?? '') || clock().getTime() + SILENCE_WHILE_RUN_MS);
         await store.appendEvents([event('silence.kept', { reason: 'keepOnFailure' })]);
         metrics.silences.inc({ outcome: 'kept' });
       } else {
+        this.watched.delete(run.id);
         await client.expireSilence(silenceId);
         await store.appendEvents([event('silence.expired', { reason: `the run ended ${run.state}: the alert pages people again` })]);
         metrics.silences.inc({ outcome: 'expired' });
@@ -132,6 +152,52 @@ export class RunSilences {
       }
     } catch (err) {
       await this.failed(run, run.state === 'succeeded' ? 'extend' : 'expire', err);
+    }
+  }
+
+  /** Looks for the run's alert resolving while the silence lasts (until: ms since the epoch). */
+  private watch(run: Run, until: number): void {
+    this.watched.set(run.id, { fingerprint: run.fingerprint, startsAt: run.startsAt, alertname: run.alertname, until });
+    if (this.timer === null && !this.stopped) this.schedule();
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      const p: Promise<void> = this.poll()
+        .catch((err: unknown) => {
+          this.deps.logger.warn(`looking for resolves of silenced alerts failed: ${errorMessage(err)}`);
+        })
+        .finally(() => {
+          this.work.delete(p);
+          if (this.watched.size > 0 && this.timer === null && !this.stopped) this.schedule();
+        });
+      this.work.add(p);
+    }, this.deps.resolvePollMs ?? 30_000);
+    this.timer.unref();
+  }
+
+  /**
+   * One look at Alertmanager's alerts for every watched run: an alert no longer listed as active
+   * has resolved (Alertmanager lists only alerts whose end is still ahead), and is recorded as a
+   * resolve from a webhook would be, so `verify: { resolved: true }` and report's time to resolve
+   * keep working while the silence swallows the resolved notification.
+   */
+  private async poll(): Promise<void> {
+    const { client, store, clock, logger } = this.deps;
+    if (client === null) return;
+    const now = clock();
+    for (const [runId, w] of this.watched) if (w.until <= now.getTime()) this.watched.delete(runId);
+    const names = [...new Set([...this.watched.values()].map((w) => w.alertname))];
+    for (const alertname of names) {
+      const active = new Set((await client.listAlerts([`alertname=${JSON.stringify(alertname)}`])).map((a) => a.fingerprint));
+      for (const [runId, w] of this.watched) {
+        if (w.alertname !== alertname || active.has(w.fingerprint)) continue;
+        this.watched.delete(runId);
+        const at = clock().toISOString();
+        const ids = await store.recordResolved(w.fingerprint, w.startsAt, at, at);
+        if (ids.length > 0) logger.info(`alert ${w.fingerprint} resolved while silenced (seen by polling Alertmanager)`, { runIds: ids });
+      }
     }
   }
 
@@ -179,6 +245,13 @@ export class RunSilences {
       comment: `remediator run ${run.id} of playbook ${run.playbook} is acting on ${run.alertname}${url === null ? '' : `: ${url}`}`,
     };
   }
+}
+
+/** When the run's silence was last set to end, from its events. */
+function silenceEnd(run: RunDetail): string | null {
+  const set = run.events.filter((e) => e.kind === 'silence.created' || e.kind === 'silence.extended');
+  const last = set[set.length - 1];
+  return typeof last?.data['endsAt'] === 'string' ? last.data['endsAt'] : null;
 }
 
 /** One equality matcher per label: the silence covers exactly this alert. */

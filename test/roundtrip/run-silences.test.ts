@@ -14,6 +14,7 @@ import { findAlertmanagerBinaries, freePort, startAlertmanager, type Alertmanage
 import { fixture, ROOT } from '../support/fixtures.js';
 import { API_TOKEN, removeDir, startTestDaemon, type TestDaemon } from '../support/test-daemon.js';
 import { until } from '../support/until.js';
+import { AlertmanagerClient } from '../../src/roundtrip/alertmanager-client.js';
 
 // Silences while remediating, against a real Alertmanager 0.25 (clustering off): what amtool
 // shows after each kind of run end.
@@ -217,6 +218,43 @@ ${steps}`;
       assert.match(String(failed?.data['error']), /no Alertmanager answered POST \/api\/v2\/silences: .*ECONNREFUSED/);
       const metrics = await (await fetch(`${d.url}/metrics`)).text();
       assert.match(metrics, /remediator_silences_total\{outcome="failed"\} 1/);
+    });
+
+    test('the alert resolving while silenced is seen by polling Alertmanager: verify resolved holds, resolvedAt is recorded', async () => {
+      const d = await daemonWith(
+        playbook(
+          `  - name: act\n    run: [${NODE}, ${SCRIPTS}/print-args.mjs, act]\n  - name: gone\n    verify: { resolved: true, within: 30s, every: 100ms }\n`,
+        ),
+        { alertmanager: { url: am!.url, resolvePoll: '200ms' } },
+      );
+      const labels = { alertname: 'SilenceTest', deployment: 'resolves' };
+      await am!.addAlert(labels);
+      const client = new AlertmanagerClient({ urls: [am!.url], timeoutMs: 5000 });
+      const [inAm] = await client.listAlerts(['deployment="resolves"']);
+      assert.ok(inAm);
+      const p = fixture('amtool-firing.json') as { alerts: Record<string, unknown>[] };
+      Object.assign(p.alerts[0] as Record<string, unknown>, { labels, fingerprint: inAm.fingerprint, startsAt: inAm.startsAt });
+      assert.equal((await d.post(p)).status, 200);
+      const silenced = await until('the run silenced its alert', async () => {
+        const { runs } = await d.api<{ runs: Run[] }>('/api/runs');
+        return runs[0]?.silenceId ? runs[0] : null;
+      });
+      await until(
+        'Alertmanager reports the alert silenced',
+        async () => (await client.listAlerts(['deployment="resolves"']))[0]?.status.state === 'suppressed',
+      );
+      await am!.resolveAlert(labels);
+      const run = await until(
+        'the run ended',
+        async () => {
+          const r = await d.api<RunDetail>(`/api/runs/${silenced.id}`);
+          return r.state === 'running' ? null : r;
+        },
+        { timeoutMs: 40_000 },
+      );
+      assert.equal(run.state, 'succeeded', run.reason);
+      assert.ok(run.resolvedAt, 'the resolve is recorded on the run');
+      assert.ok(run.events.some((e) => e.kind === 'alert.resolved'));
     });
   },
 );
