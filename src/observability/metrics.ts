@@ -24,8 +24,6 @@ export interface Metrics {
   readonly notifications: Counter<'notifier' | 'outcome'>;
   /** Alertmanager silences of runs: created, extended, expired, kept, planned (dry runs), failed. */
   readonly silences: Counter<'outcome'>;
-  /** Grafana annotations of runs: created, updated, failed. */
-  readonly annotations: Counter<'outcome'>;
   /** Approval requests and what became of them: requested, approved, rejected, expired, cancelled, refused. */
   readonly approvals: Counter<'playbook' | 'outcome'>;
   /** Approval requests waiting for a decision (read from the store when scraped). */
@@ -214,12 +212,6 @@ export function createMetrics(registry: Registry): Metrics {
     silences: new Counter({
       name: 'remediator_silences_total',
       help: 'Alertmanager silences of runs, by outcome: created, extended, expired, kept, planned (dry runs), failed.',
-      labelNames: ['outcome'],
-      registers,
-    }),
-    annotations: new Counter({
-      name: 'remediator_annotations_total',
-      help: 'Grafana annotations of runs, by outcome: created, updated, failed.',
       labelNames: ['outcome'],
       registers,
     }),
