@@ -24,7 +24,9 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   guards: ['domain', 'observability', 'notify'],
   approve: ['domain', 'observability', 'notify'],
   execute: ['domain', 'observability', 'playbook', 'notify'],
-  pipeline: ['domain', 'observability', 'match', 'playbook', 'decide', 'execute', 'receive', 'guards', 'approve', 'record', 'notify'],
+  // The round trip with Alertmanager and Grafana: their API clients, silences and annotations of runs.
+  roundtrip: ['domain', 'observability'],
+  pipeline: ['domain', 'observability', 'match', 'playbook', 'decide', 'execute', 'receive', 'guards', 'approve', 'record', 'notify', 'roundtrip'],
   http: ['domain', 'observability', 'playbook', 'receive', 'guards', 'approve', 'notify', 'record', 'report'],
   // Proving playbooks (test, replay): the pipeline run on a sandbox store, beside the daemon, not under it.
   prove: ['domain', 'observability', 'match', 'playbook', 'decide', 'config', 'execute', 'receive', 'pipeline', 'record'],

@@ -66,6 +66,7 @@ export async function showCommand(client: ApiClient, id: string, json: boolean):
     `  ${run.reason}`,
     `playbook ${run.playbook} (${run.playbookHash.slice(0, 12)}) for ${run.alertname} ${run.fingerprint}, target ${run.targetKey}`,
     `created ${run.createdAt}${run.finishedAt ? `, finished ${run.finishedAt}` : ''}${run.resolvedAt ? `, alert resolved ${run.resolvedAt}` : ''}`,
+    ...(run.silenceId ? [`silenced in Alertmanager: silence ${run.silenceId}`] : []),
     'steps:',
     ...run.steps.flatMap((s) => [
       `  ${s.phase === 'onFailure' ? 'onFailure ' : ''}${s.index + 1}. ${s.name} [${s.kind}${s.readOnly ? ', read-only' : ''}]: ${s.state}${s.error ? ` (${s.error})` : ''}`,

@@ -33,6 +33,7 @@ import { WebhookNotifier } from '../notify/webhook-notifier.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { assemblePipeline, type Pipeline } from '../pipeline/assemble.js';
+import { AlertmanagerClient } from '../roundtrip/alertmanager-client.js';
 import { interruptLeftRunning } from '../pipeline/recovery.js';
 import { formatLoadError, loadPlaybooks } from '../playbook/loader.js';
 import { PlaybookSet } from '../playbook/playbook-set.js';
@@ -127,7 +128,19 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   // wrong URL, a revoked token) still shows as failing against its zero successes.
   for (const name of new Set(notifiers.map((n) => n.name))) for (const outcome of ['sent', 'failed']) metrics.notifications.inc({ notifier: name, outcome }, 0);
 
+  const alertmanager =
+    config.alertmanager === undefined
+      ? null
+      : new AlertmanagerClient({
+          urls: config.alertmanager.url,
+          tokenFile: config.alertmanager.tokenFile,
+          basicAuth: config.alertmanager.basicAuth,
+          timeoutMs: config.alertmanager.timeout,
+        });
   const pipeline = assemblePipeline({
+    alertmanager,
+    ...(config.alertmanager ? { activeAlertsCacheMs: config.alertmanager.activeAlertsCache, resolvePollMs: config.alertmanager.resolvePoll } : {}),
+    runUrl: (runId) => (config.publicUrl === undefined ? null : `${config.publicUrl.replace(/\/+$/, '')}/console/runs/${encodeURIComponent(runId)}`),
     store,
     playbooks,
     notifiers,

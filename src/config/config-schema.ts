@@ -103,6 +103,9 @@ const addressOrRange = z.string().refine(
   { message: 'must be an IP address or a CIDR range such as 10.0.0.0/8' },
 );
 
+/** An Alertmanager base URL. */
+const alertmanagerUrl = z.url({ message: 'must be a URL such as http://127.0.0.1:9093' });
+
 function uniqueNames(windows: readonly { name: string }[], ctx: z.RefinementCtx): void {
   const seen = new Set<string>();
   windows.forEach((w, i) => {
@@ -239,6 +242,46 @@ export const configSchema = z.strictObject({
     .string()
     .regex(/^[A-Za-z0-9._-]{1,100}$/, { message: 'must be letters, digits, ".", "_" or "-", such as the pod name' })
     .optional(),
+  /**
+   * Alertmanager's v2 API, for silences while remediating, preconditions on firing alerts and
+   * resolves seen while silenced. Absent: none of them (a playbook that asks for one says so).
+   */
+  alertmanager: z
+    .strictObject({
+      url: z
+        .union([alertmanagerUrl, z.array(alertmanagerUrl).min(1)])
+        .transform((v) => (Array.isArray(v) ? v : [v]))
+        .describe('The base URL, or a list of them (an HA pair): the first that answers is used; silences gossip to the peers.'),
+      tokenFile: z.string().min(1).optional().describe('A file holding a bearer token sent as Authorization: Bearer (as http_config credentials_file).'),
+      basicAuth: z
+        .strictObject({
+          username: z.string().min(1).describe('The user name.'),
+          passwordFile: z.string().min(1).describe('A file holding the password.'),
+        })
+        .optional()
+        .describe('Basic authentication (as http_config basic_auth with password_file).'),
+      timeout: positiveDuration.prefault('5s').describe('How long one request to one Alertmanager may take.'),
+      activeAlertsCache: duration.prefault('10s').describe('How long the active alerts read for `unless` preconditions are reused.'),
+      resolvePoll: positiveDuration.prefault('30s').describe('While a silence of ours is in force, how often its alert is looked up to see it resolve.'),
+    })
+    .refine((a) => a.tokenFile === undefined || a.basicAuth === undefined, { message: 'alertmanager takes tokenFile or basicAuth, not both' })
+    .optional()
+    .describe("Alertmanager's v2 API (silences, preconditions, resolves while silenced)."),
+  /** Grafana's HTTP API: one annotation region per run. Absent: no annotations. */
+  grafana: z
+    .strictObject({
+      url: z.url({ message: 'must be a URL such as https://grafana.example.com' }).describe("Grafana's base URL."),
+      tokenFile: z.string().min(1).describe('A file holding a service account token (Authorization: Bearer).'),
+      dashboardUID: z.string().min(1).optional().describe('Annotate this dashboard only (default: an organization-wide annotation).'),
+      dryRuns: flag.default(false).describe('Annotate dry runs too.'),
+      tags: z
+        .array(z.string().min(1))
+        .default([])
+        .describe('Alert label names whose values become tags (e.g. namespace, deployment), beside remediator, the playbook and the outcome.'),
+      timeout: positiveDuration.prefault('5s').describe('How long one request may take.'),
+    })
+    .optional()
+    .describe("Grafana's HTTP API (annotations)."),
   prometheus: z.strictObject({ url: z.url({ message: 'must be a URL such as http://127.0.0.1:9090' }).default('http://127.0.0.1:9090') }).prefault({}),
   retention: z
     .strictObject({

@@ -1,5 +1,5 @@
 import type { Alert } from '../domain/alert.js';
-import type { Decision, DecideSettings, GuardState } from '../domain/decision.js';
+import type { Decision, DecideSettings, FiringAlerts, GuardState } from '../domain/decision.js';
 import { formatDuration } from '../domain/duration.js';
 import type { Playbook } from '../domain/playbook.js';
 import { activeWindow } from './maintenance.js';
@@ -13,6 +13,8 @@ export interface DecideInput {
   readonly state: GuardState;
   readonly now: Date;
   readonly settings: DecideSettings;
+  /** Alertmanager's active alerts, for a playbook with `unless` (absent: not looked up). */
+  readonly firing?: FiringAlerts;
 }
 
 /**
@@ -22,7 +24,7 @@ export interface DecideInput {
  * (refuse), to "a person or the configuration said not now" (pause, maintenance, circuit), to
  * "this would be too much" (lock, cooldown, maxRuns, budget).
  */
-export function decide({ alert, playbook, prepared, state, now, settings }: DecideInput): Decision {
+export function decide({ alert, playbook, prepared, state, now, settings, firing }: DecideInput): Decision {
   if (alert.status === 'resolved' && playbook.match.status !== 'resolved') {
     return { action: 'suppress', reason: 'resolved', detail: 'the alert is resolved' };
   }
@@ -58,6 +60,8 @@ export function decide({ alert, playbook, prepared, state, now, settings }: Deci
       detail: `maintenance window "${window.name}" (${window.cron}) from ${window.startedAt.toISOString()} until ${window.endsAt.toISOString()}`,
     };
   }
+  const precondition = checkPrecondition(alert, playbook, firing);
+  if (precondition?.blocked) return { action: 'suppress', reason: 'precondition', detail: precondition.detail };
   if (prepared.lockKey !== null && state.lockedBy !== null) {
     const holder = state.lockedBy;
     return {
@@ -93,7 +97,10 @@ export function decide({ alert, playbook, prepared, state, now, settings }: Deci
         : window !== null
           ? `maintenance window "${window.name}" (${window.cron}) forces dry-run until ${window.endsAt.toISOString()}`
           : null;
-  if (why !== null) return { action: 'run', dryRun: true, needsApproval: false, reason: why };
+  if (why !== null) return { action: 'run', dryRun: true, needsApproval: false, reason: withNote(why, precondition) };
+  if (precondition?.hold) {
+    return { action: 'run', dryRun: false, needsApproval: true, reason: `${precondition.detail}: a person must approve this run` };
+  }
   // An open circuit means automation has done too much lately: a live run may still help, but
   // only once a person has looked at it (DESIGN: "further runs need approval").
   if (state.circuit !== null) {
@@ -116,5 +123,34 @@ export function decide({ alert, playbook, prepared, state, now, settings }: Deci
       opensCircuit: true,
     };
   }
-  return { action: 'run', dryRun: false, needsApproval: playbook.mode === 'approve', reason: `playbook mode is ${playbook.mode}` };
+  return { action: 'run', dryRun: false, needsApproval: playbook.mode === 'approve', reason: withNote(`playbook mode is ${playbook.mode}`, precondition) };
+}
+
+/** What `unless.firing` says: blocked by an alert, unknown (hold or proceed), or null when it holds (or there is none). */
+function checkPrecondition(
+  alert: Alert,
+  playbook: Playbook,
+  firing: FiringAlerts | undefined,
+): { blocked: true; detail: string } | { blocked: false; hold: boolean; detail: string } | null {
+  const unless = playbook.unless;
+  if (!unless) return null;
+  if (firing === undefined || !firing.known) {
+    const error = firing === undefined ? 'not looked up' : firing.error;
+    return unless.onUnknown === 'hold'
+      ? { blocked: false, hold: true, detail: `unless.firing could not be checked (${error}); onUnknown: hold` }
+      : { blocked: false, hold: false, detail: `unless.firing could not be checked (${error}); onUnknown: proceed` };
+  }
+  for (const other of firing.alerts) {
+    if (other.fingerprint === alert.fingerprint) continue;
+    const i = unless.firing.findIndex((set) => set.every((m) => m.matches(other.labels)));
+    if (i >= 0) {
+      const name = other.labels['alertname'] ?? '?';
+      return { blocked: true, detail: `alert ${name} (${other.fingerprint}) is firing and matches unless.firing ${unless.sources[i] ?? ''}` };
+    }
+  }
+  return null;
+}
+
+function withNote(reason: string, precondition: { detail: string } | null): string {
+  return precondition === null ? reason : `${reason}; ${precondition.detail}`;
 }

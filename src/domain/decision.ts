@@ -1,7 +1,15 @@
 import type { LabelMatcher } from './playbook.js';
 
 /** Why a matched playbook did not start a run. A small fixed set: it is a metric label. */
-export type SuppressReason = 'duplicate' | 'cooldown' | 'rate_limit' | 'paused' | 'maintenance' | 'resolved' | 'locked';
+export type SuppressReason = 'duplicate' | 'cooldown' | 'rate_limit' | 'paused' | 'maintenance' | 'resolved' | 'locked' | 'precondition';
+
+/**
+ * The alerts Alertmanager holds as active (silenced and inhibited ones too), read outside decide for
+ * a playbook's `unless.firing`; or why they could not be read.
+ */
+export type FiringAlerts =
+  | { readonly known: true; readonly alerts: readonly { readonly fingerprint: string; readonly labels: Readonly<Record<string, string>> }[] }
+  | { readonly known: false; readonly error: string };
 
 /** What the decide stage concluded for one (alert, playbook) pair. */
 export type Decision =

@@ -112,4 +112,34 @@ export interface Playbook {
   };
   readonly steps: readonly Step[];
   readonly onFailure: readonly Step[];
+  /** Do not act while any of these alerts fire (absent or null: no precondition). */
+  readonly unless?: PlaybookUnless | null;
+  /** Silence the alert in Alertmanager while the run acts (absent or null: no silence). */
+  readonly silence?: PlaybookSilence | null;
+}
+
+/** A playbook's precondition on the wider picture: no run while an alert matching one entry fires. */
+export interface PlaybookUnless {
+  /** Each entry is a set of matchers that must all hold for one active alert. */
+  readonly firing: readonly (readonly LabelMatcher[])[];
+  /** The entries as written, for messages. */
+  readonly sources: readonly string[];
+  /** Alertmanager could not be asked: hold the run for approval, or proceed. */
+  readonly onUnknown: 'hold' | 'proceed';
+}
+
+/** A playbook's silence: from the run's first acting step to its end (and `extendMs` more after a success). */
+export interface PlaybookSilence {
+  readonly extendMs: number;
+  readonly keepOnFailure: boolean;
+  /** null: equal to every label of the alert. */
+  readonly matchers: readonly SilenceMatcherSpec[] | null;
+}
+
+/** One matcher of a silence, as Alertmanager's API takes it. */
+export interface SilenceMatcherSpec {
+  readonly name: string;
+  readonly value: string;
+  readonly isRegex: boolean;
+  readonly isEqual: boolean;
 }

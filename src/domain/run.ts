@@ -124,6 +124,8 @@ export interface Run {
   /** The replica executing (or that last executed) the run, and its lease. */
   readonly owner?: string | null;
   readonly leaseUntil?: string | null;
+  /** The Alertmanager silence made for the run (playbook `silence`), while or after it acted. */
+  readonly silenceId?: string | null;
 }
 
 /** A run with its steps, approval requests and events, as the API shows it. */
@@ -168,7 +170,13 @@ export type EventKind =
   | 'paused'
   | 'resumed'
   | 'circuit.opened'
-  | 'circuit.closed';
+  | 'circuit.closed'
+  | 'silence.created'
+  | 'silence.planned'
+  | 'silence.extended'
+  | 'silence.expired'
+  | 'silence.kept'
+  | 'silence.failed';
 
 /** One row of the append-only event log. */
 export interface AuditEvent {

@@ -196,6 +196,15 @@ export interface AuditLog {
   auditEvents(query: { afterId: number; throughId?: number; limit: number }): Promise<ChainedEvent[]>;
 }
 
+/** The Alertmanager silence of a run (playbook `silence`). */
+export interface SilenceStore {
+  /**
+   * Sets (or, with null, clears) the silence id stored on a run, appending events in the same
+   * transaction; false, writing nothing, when the run does not exist.
+   */
+  setRunSilence(runId: string, silenceId: string | null, events: NewEvent[]): Promise<boolean>;
+}
+
 /** Removes what is older than the retention period, keeping the chain verifiable. */
 export interface RetentionStore {
   /**
@@ -222,4 +231,4 @@ export interface StoreLifecycle {
  * PostgreSQL for several replicas; the same contract tests hold both to it.
  */
 export interface Store
-  extends BatchStore, GuardStore, RunStore, ApprovalStore, MessageStore, ReplayStore, LeaseStore, AuditLog, RetentionStore, StoreLifecycle {}
+  extends BatchStore, GuardStore, RunStore, ApprovalStore, MessageStore, ReplayStore, LeaseStore, AuditLog, RetentionStore, StoreLifecycle, SilenceStore {}

@@ -31,6 +31,11 @@ export interface ExecutorDeps {
    * have been restarted so since the run was decided or approved).
    */
   readonly liveRefused?: () => string | null;
+  /**
+   * Told before each step that changes something (planned, in a dry run), so the first one can be
+   * marked outside (a silence in Alertmanager, an annotation in Grafana). Must not throw.
+   */
+  readonly onActing?: (run: Run, playbook: Playbook) => Promise<void>;
 }
 
 /** What the parts of the executor share: its dependencies, its slots and its notices. */

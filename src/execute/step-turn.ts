@@ -5,7 +5,7 @@ import { errorMessage } from '../domain/errors.js';
 import type { RenderedStep } from '../domain/run.js';
 import type { StepOutcome, StepStatus, StepVars } from '../domain/step-outcome.js';
 import { TemplateRenderError } from '../playbook/template.js';
-import { coversPlaybookGate, gateKey, gateOf } from './approval-gate.js';
+import { changesSomething, coversPlaybookGate, gateKey, gateOf } from './approval-gate.js';
 import { holdRun } from './approval-hold.js';
 import { nowText, turnLabel, type Execution, type StepTurn } from './execution.js';
 import { runtimeValues } from './runtime-values.js';
@@ -55,6 +55,8 @@ export async function takeTurn(ex: Execution, turn: StepTurn): Promise<StepStatu
   }
   const shown = secrets.redactDeep(rendered);
   const kind = kindOf(step);
+  // The run starts acting: whoever marks that outside (an Alertmanager silence) is told first.
+  if (changesSomething(step)) await ex.deps.onActing?.(run, turn.playbook);
   // A dry run walks on after a failure to show the whole plan; would a live run, which after a
   // failure takes only onFailure steps and those whose `when` asks for it, get here too?
   const liveReaches = progress.failure === null || phase === 'onFailure' || shouldRun(step.when, statuses, true);

@@ -23,6 +23,8 @@ export interface Metrics {
   readonly runsInProgress: Gauge<'state'>;
   readonly stepDuration: Histogram<'kind' | 'outcome'>;
   readonly notifications: Counter<'notifier' | 'outcome'>;
+  /** Alertmanager silences of runs: created, extended, expired, kept, planned (dry runs), failed. */
+  readonly silences: Counter<'outcome'>;
   /** Approval requests and what became of them: requested, approved, rejected, expired, cancelled, refused. */
   readonly approvals: Counter<'playbook' | 'outcome'>;
   /** Approval requests waiting for a decision (read from the store when scraped). */
@@ -223,6 +225,12 @@ export function createMetrics(registry: Registry): Metrics {
       name: 'remediator_notifications_total',
       help: 'Notifications sent or failed, by notifier and outcome.',
       labelNames: ['notifier', 'outcome'],
+      registers,
+    }),
+    silences: new Counter({
+      name: 'remediator_silences_total',
+      help: 'Alertmanager silences of runs, by outcome: created, extended, expired, kept, planned (dry runs), failed.',
+      labelNames: ['outcome'],
       registers,
     }),
 

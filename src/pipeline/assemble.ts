@@ -15,6 +15,9 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { PlaybookSet } from '../playbook/playbook-set.js';
 import { Receiver } from '../receive/receive-batch.js';
+import type { AlertmanagerClient } from '../roundtrip/alertmanager-client.js';
+import { ActiveAlerts } from '../roundtrip/active-alerts.js';
+import { RunSilences } from '../roundtrip/run-silences.js';
 import { BatchWorker } from './batch-worker.js';
 import { processBatch } from './process-batch.js';
 import { reproposeHeld, type HeldAfterReload } from './held-on-reload.js';
@@ -33,6 +36,14 @@ export interface PipelineParts {
   /** This replica's name on batch claims and run leases. */
   readonly replica: string;
   readonly settings: PipelineSettings;
+  /** Alertmanager's API (silences of runs), or null/absent when the configuration has none. */
+  readonly alertmanager?: AlertmanagerClient | null;
+  /** How often silenced runs' alerts are looked up in Alertmanager to see them resolve (default 30 s). */
+  readonly resolvePollMs?: number;
+  /** How long Alertmanager's active alerts are reused for `unless` preconditions (default 10 s). */
+  readonly activeAlertsCacheMs?: number;
+  /** Where people read about a run: links in silences' comments. */
+  readonly runUrl?: (runId: string) => string | null;
 }
 
 /** What the configuration says about each stage. */
@@ -93,12 +104,27 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     leaseMs: settings.leaseMs,
     clock,
     logger,
-    onInterrupted: (ids) => changes.endedElsewhere(ids, 'interrupted'),
+    onInterrupted: (ids) => {
+      changes.endedElsewhere(ids, 'interrupted');
+      silences.ended(ids);
+    },
     driving: (): readonly string[] => executor.driving(),
     stopLeftovers: (ids) => stopLeftovers({ store, logger, killGraceMs: settings.steps.killGraceMs, cgroups: settings.steps.cgroups ?? null }, ids),
     onLost: (ids): void =>
       executor.release(ids, 'another replica interrupted the run after its lease ran out (this replica lost the database for longer than the lease)'),
   });
+  const silences = new RunSilences({
+    client: parts.alertmanager ?? null,
+    store,
+    playbook: (name) => playbooks.byName(name),
+    clock,
+    logger,
+    metrics,
+    runUrl: parts.runUrl ?? (() => null),
+    ...(parts.resolvePollMs !== undefined ? { resolvePollMs: parts.resolvePollMs } : {}),
+  });
+  changes.watch(silences.changed);
+  const activeAlerts = new ActiveAlerts(parts.alertmanager ?? null, parts.activeAlertsCacheMs ?? 10_000, clock);
   const switches = new GuardSwitches({ store, clock, logger, metrics, notifiers, budget: settings.decide.budget });
 
   // 1. receive: a webhook's batch is stored, then the worker is kicked.
@@ -118,6 +144,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
         metrics,
         switches,
         onRunCreated: (run, playbook) => start(run, playbook),
+        firing: () => activeAlerts.read(),
         onRunsCancelled: (ids) => changes.endedElsewhere(ids, 'cancelled'),
       }),
     logger,
@@ -140,6 +167,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     onHold: () => expiry.poke(),
     lease: () => leases.lease(),
     liveRefused,
+    onActing: (run, playbook) => silences.started(run, playbook),
   });
   const inFlight = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
@@ -190,6 +218,8 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
       await resumePending({ store, playbooks, start, clock, logger, before: restartedAt, cancelled: (id) => changes.endedElsewhere([id], 'cancelled') });
       // Runs interrupted at start: counted, and their messages still say running.
       changes.endedElsewhere(interrupted, 'interrupted');
+      // … and their silences are expired (or kept, keepOnFailure) now, not left to run out.
+      silences.ended(interrupted);
       leases.start();
       if (!store.exclusive) await leases.sweep();
       // Requests that expired while the daemon was down expire now; the timer is rebuilt from the store.
@@ -201,6 +231,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
       while (inFlight.size > 0) await Promise.all([...inFlight]);
       await executor.idle();
       await changes.idle();
+      await silences.idle();
       await switches.idle();
     },
     reloaded(reload) {
@@ -208,6 +239,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     },
     async stop(graceMs) {
       stopping = true;
+      silences.stop();
       expiry.stop();
       await expiry.idle();
       await worker.stop();
@@ -215,6 +247,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
       await leases.stop();
       await Promise.all([...inFlight]);
       await changes.idle();
+      await silences.idle();
       await switches.idle();
     },
   };

@@ -1,5 +1,5 @@
 import { alertName, type Alert } from '../domain/alert.js';
-import type { Decision, DecideSettings } from '../domain/decision.js';
+import type { Decision, DecideSettings, FiringAlerts } from '../domain/decision.js';
 import { formatDuration } from '../domain/duration.js';
 import { errorMessage } from '../domain/errors.js';
 import type { Playbook } from '../domain/playbook.js';
@@ -25,6 +25,8 @@ export interface ProcessDeps {
   readonly metrics: Metrics;
   /** Called for every run created; the caller decides how it executes. */
   readonly onRunCreated: (run: Run, playbook: Playbook) => void;
+  /** Alertmanager's active alerts, for playbooks with `unless` (read before the decision lock). */
+  readonly firing?: () => Promise<FiringAlerts>;
   /** Told of runs a resolve cancelled before they acted (they are counted, their messages updated). */
   readonly onRunsCancelled?: (runIds: readonly string[]) => void;
   /** Opens the circuit when the budget is spent, and tells people (default: opens it, tells nobody). */
@@ -38,6 +40,8 @@ export const SLICE_ALERTS = 50;
 interface Afterwards {
   readonly created: { run: Run; playbook: Playbook }[];
   readonly cancelled: string[][];
+  /** Alertmanager's active alerts, read before the slice (for playbooks with `unless`). */
+  readonly firing?: FiringAlerts;
 }
 
 /**
@@ -63,7 +67,10 @@ export async function processBatch(batch: StoredBatch, deps: ProcessDeps): Promi
     if (from > 0) await new Promise((resolve) => setImmediate(resolve));
     const slice = alerts.slice(from, from + SLICE_ALERTS);
     const last = from + SLICE_ALERTS >= alerts.length;
-    const after: Afterwards = { created: [], cancelled: [] };
+    // Alertmanager's active alerts (for playbooks with `unless`) are fetched before the slice's
+    // transaction, never inside it: a slow Alertmanager must not hold the decision lock.
+    const firing = deps.firing && deps.playbooks.all.some((p) => p.unless) ? await deps.firing() : undefined;
+    const after: Afterwards = { created: [], cancelled: [], ...(firing ? { firing } : {}) };
     runs += await deps.store.withDecisionSlice(async () => {
       let created = 0;
       for (const alert of slice) created += await processAlert(alert, batch.id, deps, after);
@@ -136,13 +143,20 @@ async function processAlert(alert: Alert, batchId: string, deps: ProcessDeps, af
  * used. The run starts executing after the slice has committed.
  */
 async function decideAndCreate(alert: Alert, playbook: Playbook, batchId: string, deps: ProcessDeps, after: Afterwards): Promise<boolean> {
-  const created = await deps.store.withDecisionLock(() => decideUnderLock(alert, playbook, batchId, deps));
+  const firing = playbook.unless ? after.firing : undefined;
+  const created = await deps.store.withDecisionLock(() => decideUnderLock(alert, playbook, batchId, deps, firing));
   if (created === null) return false;
   if (created !== 'refused') after.created.push({ run: created.run, playbook });
   return true;
 }
 
-async function decideUnderLock(alert: Alert, playbook: Playbook, batchId: string, deps: ProcessDeps): Promise<{ run: Run } | 'refused' | null> {
+async function decideUnderLock(
+  alert: Alert,
+  playbook: Playbook,
+  batchId: string,
+  deps: ProcessDeps,
+  firing?: FiringAlerts,
+): Promise<{ run: Run } | 'refused' | null> {
   const { store, clock, logger, metrics } = deps;
   const now = clock();
   const at = now.toISOString();
@@ -159,7 +173,7 @@ async function decideUnderLock(alert: Alert, playbook: Playbook, batchId: string
       lockKey: prepared.lockKey,
       budgetSince,
     });
-    return decide({ alert, playbook, prepared, state, now, settings: deps.settings });
+    return decide({ alert, playbook, prepared, state, now, settings: deps.settings, ...(firing ? { firing } : {}) });
   };
   const decision = await decideNow();
   const eventBase = { at, batchId, playbook: playbook.name, fingerprint: alert.fingerprint };

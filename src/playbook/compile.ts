@@ -1,7 +1,7 @@
 import { parseDuration } from '../domain/duration.js';
 import { errorMessage } from '../domain/errors.js';
 import type { ParamSpec, Playbook, Step, VerifyCheck, HttpRequestSpec } from '../domain/playbook.js';
-import { MatcherSyntaxError, parseMatcher } from '../match/matcher.js';
+import { MatcherSyntaxError, parseMatcher, parseMatchers } from '../match/matcher.js';
 import { parseCondition } from './condition.js';
 import type { PlaybookSpec, StepSpec } from './schema.js';
 import { STEP_KINDS } from './schema.js';
@@ -37,6 +37,28 @@ export function compilePlaybook(
       return [parseMatcher(text)];
     } catch (err) {
       add(['match', 'matchers', i], err instanceof MatcherSyntaxError ? err.message : errorMessage(err));
+      return [];
+    }
+  });
+
+  const silenceMatchers = (spec.silence?.matchers ?? []).flatMap((text, i) => {
+    try {
+      const m = parseMatcher(text);
+      return [{ name: m.name, value: m.value, isRegex: m.type.endsWith('~'), isEqual: m.type.startsWith('=') }];
+    } catch (err) {
+      add(['silence', 'matchers', i], err instanceof MatcherSyntaxError ? err.message : errorMessage(err));
+      return [];
+    }
+  });
+
+  const unlessFiring = (spec.unless?.firing ?? []).flatMap((text, i) => {
+    try {
+      const set = parseMatchers(text);
+      if (set.length === 0)
+        add(['unless', 'firing', i], 'an empty matcher list would match every alert: name the alert, e.g. alertname="ClusterUpgradeInProgress"');
+      return [set];
+    } catch (err) {
+      add(['unless', 'firing', i], err instanceof MatcherSyntaxError ? err.message : errorMessage(err));
       return [];
     }
   });
@@ -118,6 +140,14 @@ export function compilePlaybook(
     },
     steps,
     onFailure,
+    unless: spec.unless ? { firing: unlessFiring, sources: spec.unless.firing, onUnknown: spec.unless.onUnknown } : null,
+    silence: spec.silence
+      ? {
+          extendMs: ms(spec.silence.extend, ['silence', 'extend']) ?? 600_000,
+          keepOnFailure: spec.silence.keepOnFailure,
+          matchers: spec.silence.matchers ? silenceMatchers : null,
+        }
+      : null,
   };
   return { playbook, issues: [] };
 }

@@ -215,6 +215,37 @@ export const playbookSchema = z.strictObject({
     })
     .prefault({})
     .describe('Limits on how often and how much the playbook acts.'),
+  unless: z
+    .strictObject({
+      firing: z
+        .array(z.string().min(1))
+        .min(1)
+        .describe('Alertmanager matchers (one, or several in braces, all of which must hold for one alert): no run while an active alert matches any entry.'),
+      onUnknown: z
+        .enum(['hold', 'proceed'])
+        .default('hold')
+        .describe('When Alertmanager cannot be asked: hold a live run for approval (default) or proceed; recorded either way.'),
+    })
+    .optional()
+    .describe('A precondition on the wider picture, looked up in Alertmanager before deciding: a match suppresses the run with reason precondition.'),
+  silence: z
+    .strictObject({
+      while: z.literal('run').default('run').describe('The silence lasts while the run acts (the only choice).'),
+      extend: duration.default('10m').describe('After the run succeeds, the silence stays this much longer, then ends by itself.'),
+      keepOnFailure: z
+        .boolean()
+        .default(false)
+        .describe('Keep the silence when the run fails, is cancelled, rejected or interrupted (default: expire it at once, so the page reaches a person).'),
+      matchers: z
+        .array(z.string())
+        .min(1)
+        .optional()
+        .describe("The silence's matchers in Alertmanager's syntax; templates are not allowed (default: equal to every label of the alert)."),
+    })
+    .optional()
+    .describe(
+      "Silence the alert in Alertmanager while the run acts: created at the first step that changes something (needs the configuration's alertmanager).",
+    ),
   steps: z.array(stepSchema).min(1, { message: 'a playbook needs at least one step' }).describe('What to do, in order.'),
   onFailure: z.array(stepSchema).default([]).describe('Steps run after a step failed the run (e.g. tell people).'),
 });

@@ -23,7 +23,7 @@ const labels = z.record(z.string(), z.string());
 export const END_STATES = ['pending', 'running', 'awaiting_approval', 'succeeded', 'failed', 'cancelled', 'rejected', 'expired', 'interrupted'] as const;
 const endState = z.enum(END_STATES);
 
-const SUPPRESS_REASONS: readonly SuppressReason[] = ['duplicate', 'cooldown', 'rate_limit', 'paused', 'maintenance', 'resolved', 'locked'];
+const SUPPRESS_REASONS: readonly SuppressReason[] = ['duplicate', 'cooldown', 'rate_limit', 'paused', 'maintenance', 'resolved', 'locked', 'precondition'];
 
 /** How the runs an alert starts end: a state, after a while (default: succeeded at once). */
 const runEnd = z.strictObject({

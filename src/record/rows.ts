@@ -39,6 +39,7 @@ export function toRun(row: Row): Run {
     generatorUrl: text(row['generator_url']),
     owner: text(row['owner']),
     leaseUntil: text(row['lease_until']),
+    silenceId: text(row['silence_id']),
   };
 }
 

@@ -211,6 +211,25 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
     );
 
     test(
+      'setRunSilence stores the silence id on the run with its events; an unknown run changes nothing',
+      withStore(async (store) => {
+        const a = run();
+        await store.createRun(a, [], []);
+        assert.equal((await store.getRun(a.id))?.silenceId, null);
+        const event = { kind: 'silence.created' as const, runId: a.id, playbook: a.playbook, fingerprint: a.fingerprint, data: { silenceId: 's-1' } };
+        assert.equal(await store.setRunSilence(a.id, 's-1', [event]), true);
+        const detail = await store.getRun(a.id);
+        assert.equal(detail?.silenceId, 's-1');
+        assert.deepEqual(
+          detail?.events.filter((e) => e.kind === 'silence.created').map((e) => e.data['silenceId']),
+          ['s-1'],
+        );
+        assert.equal(await store.setRunSilence('no-such-run', 's-2', [{ ...event, runId: 'no-such-run' }]), false);
+        assert.equal((await store.listEvents({ kind: 'silence.created', limit: 100 })).length, 1, 'nothing appended for an unknown run');
+      }),
+    );
+
+    test(
       'recordResolved marks every run of the alert instance once',
       withStore(async (store) => {
         const a = run();

@@ -86,6 +86,7 @@ function alertText(run: RunDetail): string {
   const lines = [`*Alert* ${literal(run.alertname, 200)} on target ${literal(run.targetKey, 300)}`];
   if (shown.length > 0) lines.push(`*Labels* ${shown.join(' ')}${more}`);
   if (run.resolvedAt !== null) lines.push(`The alert resolved at ${when(run.resolvedAt)}.`);
+  if (run.silenceId) lines.push(`*Silenced* in Alertmanager: silence ${literal(run.silenceId, 100)}`);
   return lines.join('\n');
 }
 

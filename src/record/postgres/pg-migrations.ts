@@ -213,6 +213,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE seen_requests (key TEXT COLLATE "C" PRIMARY KEY, stale_at TEXT COLLATE "C" NOT NULL);
   CREATE INDEX seen_requests_stale ON seen_requests (stale_at);
   `,
+  // 5: the Alertmanager silence of a run, as SQLite's version 9.
+  `
+  ALTER TABLE runs ADD COLUMN silence_id TEXT COLLATE "C";
+  `,
 ];
 
 /**

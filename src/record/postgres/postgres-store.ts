@@ -168,6 +168,14 @@ export class PostgresStore implements Store {
     return this.tx('appending events', (tx) => Promise.resolve(tx.append(events)));
   }
 
+  setRunSilence(runId: string, silenceId: string | null, events: NewEvent[]): Promise<boolean> {
+    return this.tx('saving a run silence', async (tx) => {
+      const changed = (await tx.rows('UPDATE runs SET silence_id = $1 WHERE id = $2 RETURNING id', [silenceId, runId])).length > 0;
+      if (changed) tx.append(events);
+      return changed;
+    });
+  }
+
   recordResolved(fingerprint: string, startsAt: string, at: string, endsAt: string | null = null): Promise<string[]> {
     return this.tx('recording a resolve', (tx) => recordResolved(tx, fingerprint, startsAt, at, endsAt));
   }

@@ -202,6 +202,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE seen_requests (key TEXT PRIMARY KEY, stale_at TEXT NOT NULL);
   CREATE INDEX seen_requests_stale ON seen_requests (stale_at);
   `,
+  // 9: the Alertmanager silence a run made while it acted (playbook silence).
+  `
+  ALTER TABLE runs ADD COLUMN silence_id TEXT;
+  `,
 ];
 
 /** Code that completes a version, run after its SQL in the same transaction. */

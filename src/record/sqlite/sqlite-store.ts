@@ -342,6 +342,16 @@ export class SqliteStore implements Store {
     return this.wrap('appending events', () => this.transaction(() => this.insertEvents(events))());
   }
 
+  setRunSilence(runId: string, silenceId: string | null, events: NewEvent[]): Promise<boolean> {
+    return this.wrap('saving a run silence', () =>
+      this.transaction(() => {
+        const changed = this.ctx.sql('UPDATE runs SET silence_id = ? WHERE id = ?').run(silenceId, runId).changes > 0;
+        if (changed) this.insertEvents(events);
+        return changed;
+      })(),
+    );
+  }
+
   recordResolved(fingerprint: string, startsAt: string, at: string, endsAt: string | null = null): Promise<string[]> {
     return this.wrap('recording a resolve', () => this.transaction(() => recordResolved(this.ctx, fingerprint, startsAt, at, endsAt))());
   }
