@@ -1,5 +1,5 @@
 import type { Alert } from '../domain/alert.js';
-import type { Decision, DecideSettings, GuardState } from '../domain/decision.js';
+import type { Decision, DecideSettings, EscalationState, GuardState } from '../domain/decision.js';
 import { formatDuration } from '../domain/duration.js';
 import type { Playbook } from '../domain/playbook.js';
 import { activeWindow } from './maintenance.js';
@@ -13,6 +13,8 @@ export interface DecideInput {
   readonly state: GuardState;
   readonly now: Date;
   readonly settings: DecideSettings;
+  /** Read only for a playbook with `escalate` (absent: no escalation check). */
+  readonly escalation?: EscalationState;
 }
 
 /**
@@ -22,10 +24,12 @@ export interface DecideInput {
  * (refuse), to "a person or the configuration said not now" (pause, maintenance, circuit), to
  * "this would be too much" (lock, cooldown, maxRuns, budget).
  */
-export function decide({ alert, playbook, prepared, state, now, settings }: DecideInput): Decision {
+export function decide({ alert, playbook, prepared, state, now, settings, escalation }: DecideInput): Decision {
   if (alert.status === 'resolved' && playbook.match.status !== 'resolved') {
     return { action: 'suppress', reason: 'resolved', detail: 'the alert is resolved' };
   }
+  const escalated = escalationCheck(playbook, prepared.targetKey, escalation);
+  if (escalated !== null) return escalated;
   if (state.instanceRun !== null) {
     return { action: 'suppress', reason: 'duplicate', detail: `run ${state.instanceRun.id} already exists for this alert instance` };
   }
@@ -112,4 +116,29 @@ export function decide({ alert, playbook, prepared, state, now, settings }: Deci
     };
   }
   return { action: 'run', dryRun: false, needsApproval: playbook.mode === 'approve', reason: `playbook mode is ${playbook.mode}` };
+}
+
+/**
+ * Escalation comes before the duplicate checks: once automation has failed a target `after` times,
+ * even Alertmanager re-sending the alert that failed last is the moment to hand it to a person.
+ */
+function escalationCheck(playbook: Playbook, targetKey: string, escalation: EscalationState | undefined): Decision | null {
+  const rule = playbook.escalate;
+  if (rule === null || escalation === undefined) return null;
+  if (escalation.open !== null) {
+    const e = escalation.open;
+    return {
+      action: 'suppress',
+      reason: 'escalated',
+      detail: `key "${targetKey}" was escalated at ${e.openedAt.toISOString()} (${e.reason}): automation stays off until a person clears escalation ${e.id}`,
+    };
+  }
+  if (escalation.unfixed.length < rule.after) return null;
+  const runs = escalation.unfixed.map((r) => `${r.id} ${r.state}`).join(', ');
+  return {
+    action: 'suppress',
+    reason: 'escalated',
+    detail: `${escalation.unfixed.length} live run(s) for key "${targetKey}" in the last ${formatDuration(rule.withinMs)} did not fix it (${runs}); escalate.after is ${rule.after}: handed to a person`,
+    opensEscalation: true,
+  };
 }

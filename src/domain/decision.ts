@@ -1,7 +1,10 @@
 import type { LabelMatcher } from './playbook.js';
 
 /** Why a matched playbook did not start a run. A small fixed set: it is a metric label. */
-export type SuppressReason = 'duplicate' | 'cooldown' | 'rate_limit' | 'paused' | 'maintenance' | 'resolved' | 'locked';
+export type SuppressReason = 'duplicate' | 'cooldown' | 'rate_limit' | 'paused' | 'maintenance' | 'resolved' | 'locked' | 'escalated';
+
+/** Every suppress reason, in decide's order (metric labels, test-file expectations). */
+export const SUPPRESS_REASONS: readonly SuppressReason[] = ['resolved', 'escalated', 'duplicate', 'paused', 'maintenance', 'locked', 'cooldown', 'rate_limit'];
 
 /** What the decide stage concluded for one (alert, playbook) pair. */
 export type Decision =
@@ -14,7 +17,13 @@ export type Decision =
       /** The global budget of live runs is spent: the caller opens the circuit (in the store). */
       readonly opensCircuit?: true;
     }
-  | { readonly action: 'suppress'; readonly reason: SuppressReason; readonly detail: string }
+  | {
+      readonly action: 'suppress';
+      readonly reason: SuppressReason;
+      readonly detail: string;
+      /** `escalate.after` runs ended without fixing the target: the caller opens the escalation (in the store). */
+      readonly opensEscalation?: true;
+    }
   /** The alert's data failed a param check: a run is recorded as failed before any step. */
   | { readonly action: 'refuse'; readonly detail: string };
 
@@ -74,4 +83,28 @@ export interface DecideSettings {
   /** At most `count` live runs per `perMs`; the run that would exceed it opens the circuit. */
   readonly budget: { readonly count: number; readonly perMs: number } | null;
   readonly maintenance: readonly MaintenanceWindow[];
+}
+
+/** A target handed to a person: automation stopped for it until someone clears it. */
+export interface OpenEscalation {
+  readonly id: string;
+  readonly openedAt: Date;
+  readonly reason: string;
+}
+
+/** A live run that ended without the alert going away (failed, interrupted, or succeeded and fired again). */
+export interface UnfixedRun {
+  readonly id: string;
+  readonly state: string;
+  readonly createdAt: string;
+  readonly finishedAt: string | null;
+  readonly reason: string | null;
+}
+
+/** What decide reads for a playbook with `escalate`, for one target key. */
+export interface EscalationState {
+  /** The escalation of this playbook and key nobody has cleared yet. */
+  readonly open: OpenEscalation | null;
+  /** Live runs for the key within `escalate.within` (and since the last clearing) that did not fix it, oldest first. */
+  readonly unfixed: readonly UnfixedRun[];
 }

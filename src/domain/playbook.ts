@@ -110,6 +110,8 @@ export interface Playbook {
     readonly maxRuns: { readonly count: number; readonly perMs: number } | null;
     readonly lock: string | null;
   };
+  /** Hand the target to a person after `after` live runs within `withinMs` did not fix it (null: never). */
+  readonly escalate: { readonly after: number; readonly withinMs: number; readonly notify: readonly string[] } | null;
   readonly steps: readonly Step[];
   readonly onFailure: readonly Step[];
 }

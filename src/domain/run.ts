@@ -168,6 +168,8 @@ export type EventKind =
   | 'paused'
   | 'resumed'
   | 'circuit.opened'
+  | 'escalation.opened'
+  | 'escalation.cleared'
   | 'circuit.closed';
 
 /** One row of the append-only event log. */

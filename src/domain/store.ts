@@ -1,8 +1,17 @@
 import type { Approval, Identity } from './approval.js';
 import type { AuditHead, ChainedEvent } from './audit-chain.js';
-import type { GuardState } from './decision.js';
+import type { EscalationState, GuardState } from './decision.js';
 import type { AuditEvent, NewEvent, Run, RunDetail, RunState, RunStep } from './run.js';
-import type { ApprovalOutcome, ApprovalRequest, ApprovalVerdict, CircuitRecord, EventQuery, GlobalState, GuardQuery } from './store-records.js';
+import type {
+  ApprovalOutcome,
+  ApprovalRequest,
+  ApprovalVerdict,
+  CircuitRecord,
+  EscalationRecord,
+  EventQuery,
+  GlobalState,
+  GuardQuery,
+} from './store-records.js';
 import type { MessageRef, NewBatch, NewRun, PauseRecord, PruneResult, RunPage, RunQuery, RunTransition, StoredBatch } from './store-records.js';
 
 export type * from './store-records.js';
@@ -56,6 +65,34 @@ export interface GuardStore {
    * and locks on their own.)
    */
   withDecisionLock<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+/** Escalations: targets automation did not fix, handed to a person until cleared. */
+export interface EscalationStore {
+  /**
+   * For one playbook and target key: its open escalation, and the live runs created since `since`
+   * (and since the key's last clearing) that ended without fixing it — failed or interrupted, or
+   * succeeded for another alert instance than `instanceKey` (the alert fired again). Runs refused
+   * for their params (no steps) do not count.
+   */
+  escalationState(query: { playbook: string; targetKey: string; instanceKey: string; since: Date }): Promise<EscalationState>;
+  /**
+   * Opens an escalation with its "escalation.opened" event; null, writing nothing, when one is
+   * open for the playbook and key already (a unique index: two replicas open it once).
+   */
+  openEscalation(open: {
+    id: string;
+    playbook: string;
+    targetKey: string;
+    at: string;
+    reason: string;
+    runs: EscalationRecord['runs'];
+  }): Promise<EscalationRecord | null>;
+  /** Clears an open escalation with its "escalation.cleared" event; null, writing nothing, when it is not open. */
+  clearEscalation(clear: { id: string; at: string; by: string; via: string; note: string }): Promise<EscalationRecord | null>;
+  getEscalation(id: string): Promise<EscalationRecord | null>;
+  /** The open escalations (all: the last `limit` too), newest first. */
+  listEscalations(query: { all?: boolean; limit: number }): Promise<EscalationRecord[]>;
 }
 
 /** Runs: created by a decision, moved through their states, read by the API. */
@@ -206,4 +243,4 @@ export interface StoreLifecycle {
  * PostgreSQL for several replicas; the same contract tests hold both to it.
  */
 export interface Store
-  extends BatchStore, GuardStore, RunStore, ApprovalStore, MessageStore, ReplayStore, LeaseStore, AuditLog, RetentionStore, StoreLifecycle {}
+  extends BatchStore, GuardStore, EscalationStore, RunStore, ApprovalStore, MessageStore, ReplayStore, LeaseStore, AuditLog, RetentionStore, StoreLifecycle {}

@@ -17,6 +17,7 @@ export interface Metrics {
   readonly authFailures: Counter<'endpoint'>;
   readonly runs: Counter<'playbook' | 'outcome' | 'mode'>;
   readonly suppressed: Counter<'playbook' | 'reason'>;
+  readonly escalations: Counter<'playbook'>;
   readonly batchesPending: Gauge;
   /** Runs not over yet, by state (read from the store when scraped). */
   readonly runsInProgress: Gauge<'state'>;
@@ -121,6 +122,12 @@ export function createMetrics(registry: Registry): Metrics {
       name: 'remediator_runs_suppressed_total',
       help: 'Matched alerts that started no run, by playbook and reason.',
       labelNames: ['playbook', 'reason'],
+      registers,
+    }),
+    escalations: new Counter({
+      name: 'remediator_escalations_total',
+      help: "Targets handed to a person because automation did not fix them (a playbook's escalate), by playbook.",
+      labelNames: ['playbook'],
       registers,
     }),
     circuitOpen: new Gauge({

@@ -10,6 +10,7 @@ import { LeaseKeeper } from '../execute/lease-keeper.js';
 import { stopLeftovers } from '../execute/leftovers.js';
 import { RunNotices } from '../execute/run-notices.js';
 import type { SecretStore } from '../execute/secrets.js';
+import { Escalations } from '../guards/escalations.js';
 import { GuardSwitches } from '../guards/guard-switches.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -32,6 +33,10 @@ export interface PipelineParts {
   /** This replica's name on batch claims and run leases. */
   readonly replica: string;
   readonly settings: PipelineSettings;
+  /** Notifiers by name, for playbooks' escalate.notify (default: the notifiers, by their names). */
+  readonly namedNotifiers?: ReadonlyMap<string, Notifier>;
+  /** Where people reach the daemon (links in escalations). */
+  readonly publicUrl?: string;
 }
 
 /** What the configuration says about each stage. */
@@ -55,6 +60,7 @@ export interface Pipeline {
   readonly executor: Executor;
   readonly approvals: ApprovalService;
   readonly switches: GuardSwitches;
+  readonly escalations: Escalations;
   readonly changes: RunChanges;
   /**
    * Picks up what a previous process left (stored batches first, then pending runs; runs it
@@ -97,6 +103,15 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
       executor.release(ids, 'another replica interrupted the run after its lease ran out (this replica lost the database for longer than the lease)'),
   });
   const switches = new GuardSwitches({ store, clock, logger, metrics, notifiers, budget: settings.decide.budget });
+  const escalations = new Escalations({
+    store,
+    clock,
+    logger,
+    metrics,
+    notifiers: parts.namedNotifiers ?? new Map(notifiers.map((n) => [n.name, n])),
+    playbook: (name) => playbooks.byName(name),
+    ...(parts.publicUrl ? { publicUrl: parts.publicUrl } : {}),
+  });
 
   // 1. receive: a webhook's batch is stored, then the worker is kicked.
   const receiver = new Receiver({ store, clock, logger, metrics, onStored: () => worker.kick(), isShuttingDown: () => stopping });
@@ -114,6 +129,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
         logger,
         metrics,
         switches,
+        onEscalated: (e, playbook) => escalations.opened(e, playbook),
         onRunCreated: (run, playbook) => start(run, playbook),
         onRunsCancelled: (ids) => changes.endedElsewhere(ids, 'cancelled'),
       }),
@@ -179,6 +195,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     executor,
     approvals,
     switches,
+    escalations,
     changes,
     async start(interrupted) {
       const restartedAt = clock().toISOString();
@@ -199,6 +216,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
       await executor.idle();
       await changes.idle();
       await switches.idle();
+      await escalations.idle();
     },
     async stop(graceMs) {
       stopping = true;
@@ -210,6 +228,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
       await Promise.all([...inFlight]);
       await changes.idle();
       await switches.idle();
+      await escalations.idle();
     },
   };
 }

@@ -4,7 +4,7 @@ import { formatDuration } from '../domain/duration.js';
 import { errorMessage } from '../domain/errors.js';
 import type { Playbook } from '../domain/playbook.js';
 import type { NewEvent, Run } from '../domain/run.js';
-import type { AuditLog, BatchStore, GuardStore, RunStore, StoredBatch } from '../domain/store.js';
+import type { AuditLog, BatchStore, EscalationRecord, EscalationStore, GuardStore, RunStore, StoredBatch } from '../domain/store.js';
 import { decide } from '../decide/decide.js';
 import { prepare } from '../decide/prepare.js';
 import { renderPlan } from '../execute/plan.js';
@@ -17,7 +17,7 @@ import type { PlaybookSet } from '../playbook/playbook-set.js';
 
 /** What processing needs; wired once in serve. */
 export interface ProcessDeps {
-  readonly store: BatchStore & GuardStore & RunStore & AuditLog;
+  readonly store: BatchStore & GuardStore & EscalationStore & RunStore & AuditLog;
   readonly playbooks: PlaybookSet;
   readonly settings: DecideSettings;
   readonly clock: () => Date;
@@ -29,6 +29,8 @@ export interface ProcessDeps {
   readonly onRunsCancelled?: (runIds: readonly string[]) => void;
   /** Opens the circuit when the budget is spent, and tells people (default: opens it, tells nobody). */
   readonly switches?: GuardSwitches;
+  /** Told of an escalation this decision opened (once per escalation, whichever replica opened it); it notifies. */
+  readonly onEscalated?: (escalation: EscalationRecord, playbook: Playbook) => void;
 }
 
 /**
@@ -134,7 +136,16 @@ async function decideUnderLock(alert: Alert, playbook: Playbook, batchId: string
       lockKey: prepared.lockKey,
       budgetSince,
     });
-    return decide({ alert, playbook, prepared, state, now, settings: deps.settings });
+    const escalation =
+      playbook.escalate === null
+        ? undefined
+        : await store.escalationState({
+            playbook: playbook.name,
+            targetKey: prepared.targetKey,
+            instanceKey: prepared.instanceKey,
+            since: new Date(now.getTime() - playbook.escalate.withinMs),
+          });
+    return decide({ alert, playbook, prepared, state, now, settings: deps.settings, ...(escalation ? { escalation } : {}) });
   };
   const decision = await decideNow();
   const eventBase = { at, batchId, playbook: playbook.name, fingerprint: alert.fingerprint };
@@ -152,6 +163,7 @@ async function decideUnderLock(alert: Alert, playbook: Playbook, batchId: string
     return null;
   };
 
+  if (decision.action === 'suppress' && decision.opensEscalation) await openEscalation(alert, playbook, prepared.targetKey, decision.detail, deps);
   if (decision.action === 'suppress') return suppress(decision);
   if (decision.action === 'run' && decision.opensCircuit && budget !== null) {
     const switches = deps.switches ?? new GuardSwitches({ store, clock, logger, metrics, budget });
@@ -226,4 +238,28 @@ async function decideUnderLock(alert: Alert, playbook: Playbook, batchId: string
     targetKey: prepared.targetKey,
   });
   return { run };
+}
+
+/** Opens the escalation a decision asked for (conditionally: once per key) and has it notified. */
+async function openEscalation(alert: Alert, playbook: Playbook, targetKey: string, reason: string, deps: ProcessDeps): Promise<void> {
+  if (playbook.escalate === null) return;
+  const now = deps.clock();
+  const state = await deps.store.escalationState({
+    playbook: playbook.name,
+    targetKey,
+    instanceKey: prepare(alert, playbook).instanceKey,
+    since: new Date(now.getTime() - playbook.escalate.withinMs),
+  });
+  const opened = await deps.store.openEscalation({
+    id: newId('e', now),
+    playbook: playbook.name,
+    targetKey,
+    at: now.toISOString(),
+    reason,
+    runs: state.unfixed,
+  });
+  if (opened === null) return;
+  deps.metrics.escalations.inc({ playbook: playbook.name });
+  deps.logger.warn(`escalated ${playbook.name} for key "${targetKey}": ${reason}`, { playbook: playbook.name, targetKey, escalationId: opened.id });
+  deps.onEscalated?.(opened, playbook);
 }

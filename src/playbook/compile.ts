@@ -95,6 +95,9 @@ export function compilePlaybook(
     return v ?? null;
   };
 
+  const escalateWithin = spec.escalate ? ms(spec.escalate.within, ['escalate', 'within']) : null;
+  if (escalateWithin !== null && escalateWithin < 1000) add(['escalate', 'within'], `"${spec.escalate?.within}" is shorter than a second: write at least 1s`);
+
   if (issues.length > 0) return { playbook: null, issues };
   const playbook: Playbook = {
     name: spec.name,
@@ -116,6 +119,7 @@ export function compilePlaybook(
       maxRuns: spec.guards.maxRuns ? { count: spec.guards.maxRuns.count, perMs: ms(spec.guards.maxRuns.per, ['guards', 'maxRuns', 'per']) ?? 0 } : null,
       lock: spec.guards.lock ?? null,
     },
+    escalate: spec.escalate ? { after: spec.escalate.after, withinMs: escalateWithin ?? 0, notify: [...new Set(spec.escalate.notify)] } : null,
     steps,
     onFailure,
   };

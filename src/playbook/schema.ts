@@ -211,6 +211,22 @@ export const playbookSchema = z.strictObject({
     })
     .prefault({})
     .describe('Limits on how often and how much the playbook acts.'),
+  escalate: z
+    .strictObject({
+      after: z
+        .number()
+        .int()
+        .min(1)
+        .max(100)
+        .describe('After this many live runs for the same key ended without fixing it (failed, or succeeded and the alert fired again)…'),
+      within: duration.describe('…within this window (at least 1s), automation stops for that key: further decisions are suppressed `escalated`.'),
+      notify: z
+        .array(z.string().min(1))
+        .min(1, { message: 'name at least one notifier, e.g. [pagerduty]' })
+        .describe('The notifiers told once when it escalates (names from the configuration: webhook, slack, log, or a key of `notifiers`).'),
+    })
+    .optional()
+    .describe('Hand a target to a person when automation is not fixing it; a person clears it (remediator escalations clear ID).'),
   steps: z.array(stepSchema).min(1, { message: 'a playbook needs at least one step' }).describe('What to do, in order.'),
   onFailure: z.array(stepSchema).default([]).describe('Steps run after a step failed the run (e.g. tell people).'),
 });

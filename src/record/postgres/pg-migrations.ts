@@ -213,6 +213,22 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE seen_requests (key TEXT COLLATE "C" PRIMARY KEY, stale_at TEXT COLLATE "C" NOT NULL);
   CREATE INDEX seen_requests_stale ON seen_requests (stale_at);
   `,
+  // 5: escalations, as SQLite's version 9: one open per playbook and target key, for every replica.
+  `
+  CREATE TABLE escalations (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    playbook TEXT COLLATE "C" NOT NULL,
+    target_key TEXT COLLATE "C" NOT NULL,
+    opened_at TEXT COLLATE "C" NOT NULL,
+    reason TEXT COLLATE "C" NOT NULL,
+    runs TEXT COLLATE "C" NOT NULL,
+    cleared_at TEXT COLLATE "C",
+    cleared_by TEXT COLLATE "C",
+    clear_note TEXT COLLATE "C"
+  );
+  CREATE UNIQUE INDEX escalations_open ON escalations (playbook, target_key) WHERE cleared_at IS NULL;
+  CREATE INDEX escalations_cleared ON escalations (playbook, target_key, cleared_at);
+  `,
 ];
 
 /**

@@ -9,6 +9,7 @@ import type {
   ApprovalRequest,
   ApprovalVerdict,
   CircuitRecord,
+  EscalationRecord,
   EventQuery,
   GlobalState,
   GuardQuery,
@@ -29,6 +30,8 @@ import { checkSchemaName, passwordScrubber, poolConfig, redactUrl, schemaKey } f
 import { DecisionLock } from './pg-decision-lock.js';
 import { CHAIN_COLUMNS, readAuditHead } from './pg-event-chain.js';
 import { closeCircuit, endPause, globalState, guardState, openCircuit, setPause } from './pg-guards.js';
+import * as pgEscalations from './pg-escalations.js';
+import type { EscalationState } from '../../domain/decision.js';
 import { migrate } from './pg-migrations.js';
 import { getRun, listEvents, listRuns } from './pg-reads.js';
 import { cancelNotStarted, recordResolved } from './pg-resolve.js';
@@ -139,6 +142,33 @@ export class PostgresStore implements Store {
 
   closeCircuit(close: { at: string; by: string; via: string; note: string }): Promise<CircuitRecord | null> {
     return this.tx('closing the circuit', (tx) => closeCircuit(tx, close));
+  }
+
+  escalationState(query: { playbook: string; targetKey: string; instanceKey: string; since: Date }): Promise<EscalationState> {
+    return this.tx('reading escalations', (tx) => pgEscalations.escalationState(tx, query), 'read');
+  }
+
+  openEscalation(open: {
+    id: string;
+    playbook: string;
+    targetKey: string;
+    at: string;
+    reason: string;
+    runs: EscalationRecord['runs'];
+  }): Promise<EscalationRecord | null> {
+    return this.tx('opening an escalation', (tx) => pgEscalations.openEscalation(tx, open));
+  }
+
+  clearEscalation(clear: { id: string; at: string; by: string; via: string; note: string }): Promise<EscalationRecord | null> {
+    return this.tx('clearing an escalation', (tx) => pgEscalations.clearEscalation(tx, clear));
+  }
+
+  getEscalation(id: string): Promise<EscalationRecord | null> {
+    return this.tx('reading an escalation', (tx) => pgEscalations.getEscalation(tx, id), 'read');
+  }
+
+  listEscalations(query: { all?: boolean; limit: number }): Promise<EscalationRecord[]> {
+    return this.tx('listing escalations', (tx) => pgEscalations.listEscalations(tx, query), 'read');
   }
 
   createRun(run: NewRun, steps: RunStep[], events: NewEvent[]): Promise<Run | null> {

@@ -202,6 +202,23 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE seen_requests (key TEXT PRIMARY KEY, stale_at TEXT NOT NULL);
   CREATE INDEX seen_requests_stale ON seen_requests (stale_at);
   `,
+  // 9: escalations (a playbook's escalate). One open per playbook and target key, decided by the
+  // unique index, so two deciders open it once; runs is the JSON list the person was shown.
+  `
+  CREATE TABLE escalations (
+    id TEXT PRIMARY KEY,
+    playbook TEXT NOT NULL,
+    target_key TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    runs TEXT NOT NULL,
+    cleared_at TEXT,
+    cleared_by TEXT,
+    clear_note TEXT
+  );
+  CREATE UNIQUE INDEX escalations_open ON escalations (playbook, target_key) WHERE cleared_at IS NULL;
+  CREATE INDEX escalations_cleared ON escalations (playbook, target_key, cleared_at);
+  `,
 ];
 
 /** Code that completes a version, run after its SQL in the same transaction. */

@@ -11,6 +11,7 @@ import type {
   ApprovalRequest,
   ApprovalVerdict,
   CircuitRecord,
+  EscalationRecord,
   EventQuery,
   GlobalState,
   GuardQuery,
@@ -30,6 +31,8 @@ import { claimBatches, countPendingBatches, insertBatch, markBatchProcessed } fr
 import type { SqliteContext } from './context.js';
 import { CHAIN_COLUMNS, EventChainWriter, readAuditHead, toChainedEvent } from './event-chain.js';
 import { closeCircuit, endPause, globalState, guardState, openCircuit, setPause } from './guards.js';
+import * as escalations from './escalations.js';
+import type { EscalationState } from '../../domain/decision.js';
 import { interruptExpired, interruptRunning, renewLeases } from './leases.js';
 import { migrate } from './migrations.js';
 import { ProcessLock } from './process-lock.js';
@@ -251,6 +254,33 @@ export class SqliteStore implements Store {
 
   closeCircuit(c: { at: string; by: string; via: string; note: string }): Promise<CircuitRecord | null> {
     return this.wrap('closing the circuit', () => this.transaction(() => closeCircuit(this.ctx, c))());
+  }
+
+  escalationState(q: { playbook: string; targetKey: string; instanceKey: string; since: Date }): Promise<EscalationState> {
+    return this.wrap('reading escalations', () => escalations.escalationState(this.ctx, q));
+  }
+
+  openEscalation(o: {
+    id: string;
+    playbook: string;
+    targetKey: string;
+    at: string;
+    reason: string;
+    runs: EscalationRecord['runs'];
+  }): Promise<EscalationRecord | null> {
+    return this.wrap('opening an escalation', () => this.transaction(() => escalations.openEscalation(this.ctx, o))());
+  }
+
+  clearEscalation(c: { id: string; at: string; by: string; via: string; note: string }): Promise<EscalationRecord | null> {
+    return this.wrap('clearing an escalation', () => this.transaction(() => escalations.clearEscalation(this.ctx, c))());
+  }
+
+  getEscalation(id: string): Promise<EscalationRecord | null> {
+    return this.wrap('reading an escalation', () => escalations.getEscalation(this.ctx, id));
+  }
+
+  listEscalations(q: { all?: boolean; limit: number }): Promise<EscalationRecord[]> {
+    return this.wrap('listing escalations', () => escalations.listEscalations(this.ctx, q));
   }
 
   createRun(run: NewRun, steps: RunStep[], events: NewEvent[]): Promise<Run | null> {
