@@ -43,8 +43,9 @@ describe('PagerDuty Events API v2 notifier', () => {
 
   test('5xx and 429 are tried again, 400 is not', async () => {
     const sleeps: number[] = [];
-    const sleep = async (ms: number) => {
+    const sleep = (ms: number): Promise<void> => {
       sleeps.push(ms);
+      return Promise.resolve();
     };
     nock('https://events.pagerduty.com').post('/v2/enqueue').reply(500).post('/v2/enqueue').reply(429).post('/v2/enqueue').reply(202, {});
     await new PagerDutyNotifier('pd', { routingKey: 'KEY', sleep }).send(opened);
