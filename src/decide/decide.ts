@@ -1,5 +1,5 @@
 import type { Alert } from '../domain/alert.js';
-import type { Decision, DecideSettings, EscalationState, GuardState } from '../domain/decision.js';
+import type { Decision, DecideSettings, EscalationState, GroupState, GuardState } from '../domain/decision.js';
 import { formatDuration } from '../domain/duration.js';
 import type { Playbook } from '../domain/playbook.js';
 import { activeWindow } from './maintenance.js';
@@ -15,6 +15,8 @@ export interface DecideInput {
   readonly settings: DecideSettings;
   /** Read only for a playbook with `escalate` (absent: no escalation check). */
   readonly escalation?: EscalationState;
+  /** Read only for a playbook with guards.group whose params passed (absent: no group cap). */
+  readonly group?: GroupState;
 }
 
 /**
@@ -24,7 +26,7 @@ export interface DecideInput {
  * (refuse), to "a person or the configuration said not now" (pause, maintenance, circuit), to
  * "this would be too much" (lock, cooldown, maxRuns, budget).
  */
-export function decide({ alert, playbook, prepared, state, now, settings, escalation }: DecideInput): Decision {
+export function decide({ alert, playbook, prepared, state, now, settings, escalation, group }: DecideInput): Decision {
   if (alert.status === 'resolved' && playbook.match.status !== 'resolved') {
     return { action: 'suppress', reason: 'resolved', detail: 'the alert is resolved' };
   }
@@ -115,7 +117,30 @@ export function decide({ alert, playbook, prepared, state, now, settings, escala
       opensCircuit: true,
     };
   }
+  const capped = groupCap(playbook, group);
+  if (capped !== null) return capped;
   return { action: 'run', dryRun: false, needsApproval: playbook.mode === 'approve', reason: `playbook mode is ${playbook.mode}` };
+}
+
+/** The group's cap on live runs: a count, or a percentage of the targets seen firing (at least one). */
+export function groupLimit(max: { count: number } | { percent: number }, targetsSeen: number): number {
+  return 'count' in max ? max.count : Math.max(1, Math.floor((max.percent * targetsSeen) / 100));
+}
+
+/** Beyond guards.group's cap a live run waits for a person: held, not dropped. */
+function groupCap(playbook: Playbook, group: GroupState | undefined): Decision | null {
+  const rule = playbook.guards.group;
+  if (rule === null || group === undefined) return null;
+  const limit = groupLimit(rule.max, group.targetsSeen);
+  if (group.liveRuns < limit) return null;
+  const of = 'percent' in rule.max ? ` (${rule.max.percent}% of ${group.targetsSeen} target(s) seen firing)` : '';
+  return {
+    action: 'run',
+    dryRun: false,
+    needsApproval: true,
+    held: 'group_cap',
+    reason: `group "${group.key}" had ${group.liveRuns} live run(s) in the last ${formatDuration(rule.perMs)}; guards.group allows ${limit}${of}: a person must approve this run`,
+  };
 }
 
 /**

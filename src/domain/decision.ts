@@ -3,6 +3,9 @@ import type { LabelMatcher } from './playbook.js';
 /** Why a matched playbook did not start a run. A small fixed set: it is a metric label. */
 export type SuppressReason = 'duplicate' | 'cooldown' | 'rate_limit' | 'paused' | 'maintenance' | 'resolved' | 'locked' | 'escalated';
 
+/** Why a guard holds a live run for approval. A small fixed set: it is a metric label. */
+export type HoldReason = 'group_cap';
+
 /** Every suppress reason, in decide's order (metric labels, test-file expectations). */
 export const SUPPRESS_REASONS: readonly SuppressReason[] = ['resolved', 'escalated', 'duplicate', 'paused', 'maintenance', 'locked', 'cooldown', 'rate_limit'];
 
@@ -16,6 +19,8 @@ export type Decision =
       readonly reason: string;
       /** The global budget of live runs is spent: the caller opens the circuit (in the store). */
       readonly opensCircuit?: true;
+      /** Why a guard holds this live run for approval (a metric label), when one does. */
+      readonly held?: HoldReason;
     }
   | {
       readonly action: 'suppress';
@@ -107,4 +112,13 @@ export interface EscalationState {
   readonly open: OpenEscalation | null;
   /** Live runs for the key within `escalate.within` (and since the last clearing) that did not fix it, oldest first. */
   readonly unfixed: readonly UnfixedRun[];
+}
+
+/** What decide reads for a playbook with guards.group, for one group key. */
+export interface GroupState {
+  readonly key: string;
+  /** Live runs of the playbook for the group created within the window. */
+  readonly liveRuns: number;
+  /** Distinct target keys seen firing for the group within the window (this alert's included). */
+  readonly targetsSeen: number;
 }

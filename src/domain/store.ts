@@ -95,6 +95,14 @@ export interface EscalationStore {
   listEscalations(query: { all?: boolean; limit: number }): Promise<EscalationRecord[]>;
 }
 
+/** guards.group: the targets seen firing per group, and the live runs made for them. */
+export interface GroupStore {
+  /** Records targets seen firing (runId null) or a live run created (runId set) for a group. */
+  recordGroupSeen(rows: readonly { playbook: string; groupKey: string; targetKey: string; at: string; runId: string | null }[]): Promise<void>;
+  /** Live runs and distinct targets seen for one playbook and group key since `since`. */
+  groupState(query: { playbook: string; groupKey: string; since: Date }): Promise<{ liveRuns: number; targetsSeen: number }>;
+}
+
 /** Runs: created by a decision, moved through their states, read by the API. */
 export interface RunStore {
   /**
@@ -243,4 +251,16 @@ export interface StoreLifecycle {
  * PostgreSQL for several replicas; the same contract tests hold both to it.
  */
 export interface Store
-  extends BatchStore, GuardStore, EscalationStore, RunStore, ApprovalStore, MessageStore, ReplayStore, LeaseStore, AuditLog, RetentionStore, StoreLifecycle {}
+  extends
+    BatchStore,
+    GuardStore,
+    EscalationStore,
+    GroupStore,
+    RunStore,
+    ApprovalStore,
+    MessageStore,
+    ReplayStore,
+    LeaseStore,
+    AuditLog,
+    RetentionStore,
+    StoreLifecycle {}

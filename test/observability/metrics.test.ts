@@ -29,6 +29,7 @@ const FAMILIES: Record<string, 'counter' | 'gauge' | 'histogram'> = {
   remediator_batches_pending: 'gauge',
   remediator_runs_suppressed_total: 'counter',
   remediator_escalations_total: 'counter',
+  remediator_runs_held_total: 'counter',
   remediator_circuit_open: 'gauge',
   remediator_paused: 'gauge',
   remediator_runs_total: 'counter',

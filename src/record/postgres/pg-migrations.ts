@@ -229,6 +229,17 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX escalations_open ON escalations (playbook, target_key) WHERE cleared_at IS NULL;
   CREATE INDEX escalations_cleared ON escalations (playbook, target_key, cleared_at);
   `,
+  // 6: guards.group, as SQLite's version 10.
+  `
+  CREATE TABLE group_seen (
+    playbook TEXT COLLATE "C" NOT NULL,
+    group_key TEXT COLLATE "C" NOT NULL,
+    target_key TEXT COLLATE "C" NOT NULL,
+    seen_at TEXT COLLATE "C" NOT NULL,
+    run_id TEXT COLLATE "C"
+  );
+  CREATE INDEX group_seen_window ON group_seen (playbook, group_key, seen_at);
+  `,
 ];
 
 /**

@@ -171,6 +171,34 @@ export class PostgresStore implements Store {
     return this.tx('listing escalations', (tx) => pgEscalations.listEscalations(tx, query), 'read');
   }
 
+  recordGroupSeen(rows: readonly { playbook: string; groupKey: string; targetKey: string; at: string; runId: string | null }[]): Promise<void> {
+    return this.tx('recording group targets', async (tx) => {
+      for (const r of rows) {
+        await tx.rows('INSERT INTO group_seen (playbook, group_key, target_key, seen_at, run_id) VALUES ($1, $2, $3, $4, $5)', [
+          r.playbook,
+          r.groupKey,
+          r.targetKey,
+          r.at,
+          r.runId,
+        ]);
+      }
+    });
+  }
+
+  groupState(q: { playbook: string; groupKey: string; since: Date }): Promise<{ liveRuns: number; targetsSeen: number }> {
+    return this.tx(
+      'reading a group',
+      async (tx) => {
+        const row = await tx.row(
+          'SELECT COUNT(DISTINCT run_id) AS runs, COUNT(DISTINCT target_key) AS targets FROM group_seen WHERE playbook = $1 AND group_key = $2 AND seen_at >= $3',
+          [q.playbook, q.groupKey, q.since.toISOString()],
+        );
+        return { liveRuns: Number(row?.['runs'] ?? 0), targetsSeen: Number(row?.['targets'] ?? 0) };
+      },
+      'read',
+    );
+  }
+
   createRun(run: NewRun, steps: RunStep[], events: NewEvent[]): Promise<Run | null> {
     return this.tx('creating a run', (tx) => createRun(tx, run, steps, events));
   }

@@ -219,6 +219,12 @@ export const MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX escalations_open ON escalations (playbook, target_key) WHERE cleared_at IS NULL;
   CREATE INDEX escalations_cleared ON escalations (playbook, target_key, cleared_at);
   `,
+  // 10: guards.group: the targets seen firing per playbook and group key, and the live runs made
+  // for them (run_id), counted over the group's window.
+  `
+  CREATE TABLE group_seen (playbook TEXT NOT NULL, group_key TEXT NOT NULL, target_key TEXT NOT NULL, seen_at TEXT NOT NULL, run_id TEXT);
+  CREATE INDEX group_seen_window ON group_seen (playbook, group_key, seen_at);
+  `,
 ];
 
 /** Code that completes a version, run after its SQL in the same transaction. */

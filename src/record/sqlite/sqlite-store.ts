@@ -283,6 +283,26 @@ export class SqliteStore implements Store {
     return this.wrap('listing escalations', () => escalations.listEscalations(this.ctx, q));
   }
 
+  recordGroupSeen(rows: readonly { playbook: string; groupKey: string; targetKey: string; at: string; runId: string | null }[]): Promise<void> {
+    return this.wrap('recording group targets', () =>
+      this.transaction(() => {
+        const insert = this.ctx.sql('INSERT INTO group_seen (playbook, group_key, target_key, seen_at, run_id) VALUES (?, ?, ?, ?, ?)');
+        for (const r of rows) insert.run(r.playbook, r.groupKey, r.targetKey, r.at, r.runId);
+      })(),
+    );
+  }
+
+  groupState(q: { playbook: string; groupKey: string; since: Date }): Promise<{ liveRuns: number; targetsSeen: number }> {
+    return this.wrap('reading a group', () => {
+      const row = this.ctx
+        .sql(
+          'SELECT COUNT(DISTINCT run_id) AS runs, COUNT(DISTINCT target_key) AS targets FROM group_seen WHERE playbook = ? AND group_key = ? AND seen_at >= ?',
+        )
+        .get(q.playbook, q.groupKey, q.since.toISOString()) as { runs: number; targets: number };
+      return { liveRuns: Number(row.runs), targetsSeen: Number(row.targets) };
+    });
+  }
+
   createRun(run: NewRun, steps: RunStep[], events: NewEvent[]): Promise<Run | null> {
     return this.wrap('creating a run', () => this.transaction(() => createRun(this.ctx, run, steps, events))());
   }
