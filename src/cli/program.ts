@@ -231,6 +231,25 @@ function buildProgram(io: CliIo, fail: (code: number) => void): Command {
     print(await (await guards()).circuitCloseCommand(api, opts.note));
   });
 
+  const escalations = program.command('escalations').description("targets a playbook's escalate handed to a person: automation is off for them until cleared");
+  const escalationCommands = () => import('./escalation-commands.js');
+  daemonCommand(escalations.command('list').description('show the open escalations').option('--all', 'the cleared ones too')).action(
+    async (opts: { url?: string; all?: boolean }) => {
+      const api = await client(opts);
+      print(await (await escalationCommands()).escalationsListCommand(api, opts.all === true));
+    },
+  );
+  daemonCommand(
+    escalations
+      .command('clear')
+      .description('clear an escalation: the playbook may act on its target again (recorded with who and why)')
+      .argument('<id>', 'the escalation id (remediator escalations list)')
+      .option('--note <text>', 'what was done about it'),
+  ).action(async (id: string, opts: { url?: string; note?: string }) => {
+    const api = await client(opts);
+    print(await (await escalationCommands()).escalationsClearCommand(api, id, opts.note));
+  });
+
   // The audit trail, read straight from the SQLite file (read-only, beside a running daemon).
   const audit = program.command('audit').description('check and export the tamper-evident audit trail');
   const database = (cmd: Command) =>

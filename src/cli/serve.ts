@@ -30,6 +30,7 @@ import { LogNotifier } from '../notify/log-notifier.js';
 import { SlackSignatureVerifier } from '../notify/slack/signature.js';
 import { wireSlack } from '../notify/slack/slack-wiring.js';
 import { WebhookNotifier } from '../notify/webhook-notifier.js';
+import { namedNotifiers } from './named-notifiers.js';
 import type { Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { assemblePipeline, type Pipeline } from '../pipeline/assemble.js';
@@ -126,7 +127,21 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   if (slack) notifiers.push(slack.notifier);
   // Every notifier's series exist from the start, so a notifier that has never once succeeded (a
   // wrong URL, a revoked token) still shows as failing against its zero successes.
-  for (const name of new Set(notifiers.map((n) => n.name))) for (const outcome of ['sent', 'failed']) metrics.notifications.inc({ notifier: name, outcome }, 0);
+  const named = await (async () => {
+    try {
+      return namedNotifiers(config, notifiers);
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  })();
+  const unknown = playbookWarnings(loaded.playbooks, { ...warningContext, notifiers: [...named.keys()] }).filter((w) => w.path[0] === 'escalate');
+  if (unknown.length > 0) {
+    await store.close();
+    throw new RemediatorError('invalid_config', unknown.map((w) => `${w.message} (escalate.notify)`).join('\n'));
+  }
+  for (const name of new Set([...notifiers.map((n) => n.name), ...named.keys()]))
+    for (const outcome of ['sent', 'failed']) metrics.notifications.inc({ notifier: name, outcome }, 0);
 
   const alertmanager =
     config.alertmanager === undefined
@@ -144,6 +159,8 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     store,
     playbooks,
     notifiers,
+    namedNotifiers: named,
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     secrets: new SecretStore(env, config.secretsDir ?? null, secrets.notifyWebhookUrl ? [secrets.notifyWebhookUrl] : [], [config.audit.checkpoints.key]),
     clock,
     logger,
@@ -250,7 +267,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
       maxConcurrentBodies: config.webhook.maxConcurrentBodies,
     },
     api: { store, playbooks, reload },
-    guards: { switches: pipeline.switches },
+    guards: { switches: pipeline.switches, escalations: pipeline.escalations },
     runs: { approvals: pipeline.approvals },
     slack: {
       verifier: secrets.slackSigningSecrets?.length ? new SlackSignatureVerifier({ secrets: secrets.slackSigningSecrets, now: () => clock().getTime() }) : null,

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { Config } from '../config/config-schema.js';
+import { BUILT_IN_NOTIFIERS, type Config } from '../config/config-schema.js';
+import { notifierNames } from './named-notifiers.js';
 import { readSecret } from '../config/secrets.js';
 import { errorMessage } from '../domain/errors.js';
 import { formatLoadError, formatPath, loadPlaybookSources, positionIn } from '../playbook/loader.js';
@@ -94,6 +95,7 @@ function warningContext(config: Config, configFile: string, context: CliContext)
     identities,
     prometheusUrl: { url: config.prometheus.url, set: prometheusUrlSet(configFile, env) },
     secret: secretCheck(config, env),
+    notifiers: notifierNames(config, BUILT_IN_NOTIFIERS),
     slack: {
       buttons: has('REMEDIATOR_SLACK_BOT_TOKEN') || has('REMEDIATOR_SLACK_WEBHOOK_URL') ? true : config.slack.channel !== undefined ? null : false,
       signingSecret: has('REMEDIATOR_SLACK_SIGNING_SECRET'),

@@ -114,6 +114,29 @@ function uniqueNames(windows: readonly { name: string }[], ctx: z.RefinementCtx)
   });
 }
 
+/** Names the daemon gives its own notifiers; a configured notifier takes another. */
+export const BUILT_IN_NOTIFIERS = ['log', 'webhook', 'slack'] as const;
+
+/** A notifier a playbook names (escalate.notify), configured under its name. */
+const namedNotifier = z.discriminatedUnion('type', [
+  z.strictObject({
+    /** PagerDuty's Events API v2: a trigger when a target escalates, a resolve when a person clears it. */
+    type: z.literal('pagerduty'),
+    /** The file holding the integration's routing key (a mounted secret); read at start. */
+    routingKeyFile: z.string().min(1),
+    /** The events' severity. */
+    severity: z.enum(['critical', 'error', 'warning', 'info']).default('critical'),
+    /** The Events API endpoint (a proxy, or PagerDuty's EU service region). */
+    url: z.url({ message: 'must be a URL such as https://events.pagerduty.com/v2/enqueue' }).default('https://events.pagerduty.com/v2/enqueue'),
+  }),
+  z.strictObject({
+    /** A JSON POST, as the notify webhook's, to a URL of its own. */
+    type: z.literal('webhook'),
+    /** The file holding the URL (it often carries a token); read at start. */
+    urlFile: z.string().min(1),
+  }),
+]);
+
 export const configSchema = z.strictObject({
   listen: z.coerce
     .string()
@@ -335,6 +358,19 @@ export const configSchema = z.strictObject({
         .optional(),
     })
     .prefault({}),
+  /** Notifiers playbooks name in escalate.notify, each under its name (beside the built-in log, webhook and slack). */
+  notifiers: z
+    .preprocess(
+      fromText,
+      z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, { message: 'a notifier name is lower case letters, digits, "_" and "-"' }), namedNotifier),
+    )
+    .default({})
+    .superRefine((named, ctx) => {
+      for (const name of Object.keys(named)) {
+        if ((BUILT_IN_NOTIFIERS as readonly string[]).includes(name))
+          ctx.addIssue({ code: 'custom', path: [name], message: `"${name}" is a built-in notifier's name: choose another` });
+      }
+    }),
   /** A directory of files, one per secret (a mounted Kubernetes Secret), for {{ secrets.NAME }}. */
   secretsDir: z.string().min(1).optional(),
   guards: z

@@ -1,5 +1,5 @@
 import type { Alert } from '../domain/alert.js';
-import type { Decision, DecideSettings, FiringAlerts, GuardState } from '../domain/decision.js';
+import type { Decision, DecideSettings, EscalationState, FiringAlerts, GroupState, GuardState } from '../domain/decision.js';
 import { formatDuration } from '../domain/duration.js';
 import type { Playbook } from '../domain/playbook.js';
 import { activeWindow } from './maintenance.js';
@@ -15,6 +15,10 @@ export interface DecideInput {
   readonly settings: DecideSettings;
   /** Alertmanager's active alerts, for a playbook with `unless` (absent: not looked up). */
   readonly firing?: FiringAlerts;
+  /** Read only for a playbook with `escalate` (absent: no escalation check). */
+  readonly escalation?: EscalationState;
+  /** Read only for a playbook with guards.group whose params passed (absent: no group cap). */
+  readonly group?: GroupState;
 }
 
 /**
@@ -24,10 +28,12 @@ export interface DecideInput {
  * (refuse), to "a person or the configuration said not now" (pause, maintenance, circuit), to
  * "this would be too much" (lock, cooldown, maxRuns, budget).
  */
-export function decide({ alert, playbook, prepared, state, now, settings, firing }: DecideInput): Decision {
+export function decide({ alert, playbook, prepared, state, now, settings, firing, escalation, group }: DecideInput): Decision {
   if (alert.status === 'resolved' && playbook.match.status !== 'resolved') {
     return { action: 'suppress', reason: 'resolved', detail: 'the alert is resolved' };
   }
+  const escalated = escalationCheck(playbook, prepared.targetKey, escalation);
+  if (escalated !== null) return escalated;
   if (state.instanceRun !== null) {
     return {
       action: 'suppress',
@@ -123,6 +129,8 @@ export function decide({ alert, playbook, prepared, state, now, settings, firing
       opensCircuit: true,
     };
   }
+  const capped = groupCap(playbook, group);
+  if (capped !== null) return capped;
   return { action: 'run', dryRun: false, needsApproval: playbook.mode === 'approve', reason: withNote(`playbook mode is ${playbook.mode}`, precondition) };
 }
 
@@ -153,4 +161,50 @@ function checkPrecondition(
 
 function withNote(reason: string, precondition: { detail: string } | null): string {
   return precondition === null ? reason : `${reason}; ${precondition.detail}`;
+}
+
+/** The group's cap on live runs: a count, or a percentage of the targets seen firing (at least one). */
+export function groupLimit(max: { count: number } | { percent: number }, targetsSeen: number): number {
+  return 'count' in max ? max.count : Math.max(1, Math.floor((max.percent * targetsSeen) / 100));
+}
+
+/** Beyond guards.group's cap a live run waits for a person: held, not dropped. */
+function groupCap(playbook: Playbook, group: GroupState | undefined): Decision | null {
+  const rule = playbook.guards.group;
+  if (rule === null || group === undefined) return null;
+  const limit = groupLimit(rule.max, group.targetsSeen);
+  if (group.liveRuns < limit) return null;
+  const of = 'percent' in rule.max ? ` (${rule.max.percent}% of ${group.targetsSeen} target(s) seen firing)` : '';
+  return {
+    action: 'run',
+    dryRun: false,
+    needsApproval: true,
+    held: 'group_cap',
+    reason: `group "${group.key}" had ${group.liveRuns} live run(s) in the last ${formatDuration(rule.perMs)}; guards.group allows ${limit}${of}: a person must approve this run`,
+  };
+}
+
+/**
+ * Escalation comes before the duplicate checks: once automation has failed a target `after` times,
+ * even Alertmanager re-sending the alert that failed last is the moment to hand it to a person.
+ */
+function escalationCheck(playbook: Playbook, targetKey: string, escalation: EscalationState | undefined): Decision | null {
+  const rule = playbook.escalate;
+  if (rule === null || escalation === undefined) return null;
+  if (escalation.open !== null) {
+    const e = escalation.open;
+    return {
+      action: 'suppress',
+      reason: 'escalated',
+      detail: `key "${targetKey}" was escalated at ${e.openedAt.toISOString()} (${e.reason}): automation stays off until a person clears escalation ${e.id}`,
+    };
+  }
+  if (escalation.unfixed.length < rule.after) return null;
+  const runs = escalation.unfixed.map((r) => `${r.id} ${r.state}`).join(', ');
+  return {
+    action: 'suppress',
+    reason: 'escalated',
+    detail: `${escalation.unfixed.length} live run(s) for key "${targetKey}" in the last ${formatDuration(rule.withinMs)} did not fix it (${runs}); escalate.after is ${rule.after}: handed to a person`,
+    opensEscalation: true,
+  };
 }

@@ -1,7 +1,7 @@
 import type { LabelMatcher } from './playbook.js';
 
 /** Why a matched playbook did not start a run. A small fixed set: it is a metric label. */
-export type SuppressReason = 'duplicate' | 'cooldown' | 'rate_limit' | 'paused' | 'maintenance' | 'resolved' | 'locked' | 'precondition';
+export type SuppressReason = 'duplicate' | 'cooldown' | 'rate_limit' | 'paused' | 'maintenance' | 'resolved' | 'locked' | 'precondition' | 'escalated';
 
 /**
  * The alerts Alertmanager holds as active (silenced and inhibited ones too), read outside decide for
@@ -10,6 +10,22 @@ export type SuppressReason = 'duplicate' | 'cooldown' | 'rate_limit' | 'paused' 
 export type FiringAlerts =
   | { readonly known: true; readonly alerts: readonly { readonly fingerprint: string; readonly labels: Readonly<Record<string, string>> }[] }
   | { readonly known: false; readonly error: string };
+
+/** Why a guard holds a live run for approval. A small fixed set: it is a metric label. */
+export type HoldReason = 'group_cap';
+
+/** Every suppress reason, in decide's order (metric labels, test-file expectations). */
+export const SUPPRESS_REASONS: readonly SuppressReason[] = [
+  'resolved',
+  'escalated',
+  'duplicate',
+  'paused',
+  'maintenance',
+  'precondition',
+  'locked',
+  'cooldown',
+  'rate_limit',
+];
 
 /** What the decide stage concluded for one (alert, playbook) pair. */
 export type Decision =
@@ -21,11 +37,15 @@ export type Decision =
       readonly reason: string;
       /** The global budget of live runs is spent: the caller opens the circuit (in the store). */
       readonly opensCircuit?: true;
+      /** Why a guard holds this live run for approval (a metric label), when one does. */
+      readonly held?: HoldReason;
     }
   | {
       readonly action: 'suppress';
       readonly reason: SuppressReason;
       readonly detail: string;
+      /** `escalate.after` runs ended without fixing the target: the caller opens the escalation (in the store). */
+      readonly opensEscalation?: true;
       /**
        * The alert instance was decided before and is delivered again (Alertmanager re-sends a
        * group every repeat_interval; an HA pair sends everything twice): the run that instance got.
@@ -92,4 +112,37 @@ export interface DecideSettings {
   /** At most `count` live runs per `perMs`; the run that would exceed it opens the circuit. */
   readonly budget: { readonly count: number; readonly perMs: number } | null;
   readonly maintenance: readonly MaintenanceWindow[];
+}
+
+/** A target handed to a person: automation stopped for it until someone clears it. */
+export interface OpenEscalation {
+  readonly id: string;
+  readonly openedAt: Date;
+  readonly reason: string;
+}
+
+/** A live run that ended without the alert going away (failed, interrupted, or succeeded and fired again). */
+export interface UnfixedRun {
+  readonly id: string;
+  readonly state: string;
+  readonly createdAt: string;
+  readonly finishedAt: string | null;
+  readonly reason: string | null;
+}
+
+/** What decide reads for a playbook with `escalate`, for one target key. */
+export interface EscalationState {
+  /** The escalation of this playbook and key nobody has cleared yet. */
+  readonly open: OpenEscalation | null;
+  /** Live runs for the key within `escalate.within` (and since the last clearing) that did not fix it, oldest first. */
+  readonly unfixed: readonly UnfixedRun[];
+}
+
+/** What decide reads for a playbook with guards.group, for one group key. */
+export interface GroupState {
+  readonly key: string;
+  /** Live runs of the playbook for the group created within the window. */
+  readonly liveRuns: number;
+  /** Distinct target keys seen firing for the group within the window (this alert's included). */
+  readonly targetsSeen: number;
 }

@@ -8,6 +8,8 @@ export interface Notification {
     | 'approval.decided'
     | 'approval.expired'
     | 'circuit.opened'
+    | 'escalation.opened'
+    | 'escalation.cleared'
     | 'circuit.closed'
     | 'paused'
     | 'resumed'

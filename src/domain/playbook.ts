@@ -109,7 +109,11 @@ export interface Playbook {
     readonly cooldownMs: number | null;
     readonly maxRuns: { readonly count: number; readonly perMs: number } | null;
     readonly lock: string | null;
+    /** guards.group: at most `max` live runs (a count, or a percentage of the targets seen firing) per group key per window. */
+    readonly group: { readonly key: string; readonly max: { readonly count: number } | { readonly percent: number }; readonly perMs: number } | null;
   };
+  /** Hand the target to a person after `after` live runs within `withinMs` did not fix it (null: never). */
+  readonly escalate: { readonly after: number; readonly withinMs: number; readonly notify: readonly string[] } | null;
   readonly steps: readonly Step[];
   readonly onFailure: readonly Step[];
   /** Do not act while any of these alerts fire (absent or null: no precondition). */

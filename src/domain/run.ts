@@ -170,6 +170,8 @@ export type EventKind =
   | 'paused'
   | 'resumed'
   | 'circuit.opened'
+  | 'escalation.opened'
+  | 'escalation.cleared'
   | 'circuit.closed'
   | 'silence.created'
   | 'silence.planned'

@@ -1,3 +1,4 @@
+import type { UnfixedRun } from './decision.js';
 import type { AlertStatus } from './alert.js';
 import type { Approval, Identity, Verdict } from './approval.js';
 import type { NewEvent, RenderedStep, Run, RunState, RunStep, StepState } from './run.js';
@@ -72,6 +73,20 @@ export interface CircuitRecord {
   readonly closedAt: string | null;
   readonly closedBy: string | null;
   readonly closeNote: string | null;
+}
+
+/** A target handed to a person (a playbook's `escalate`), open until someone clears it. */
+export interface EscalationRecord {
+  readonly id: string;
+  readonly playbook: string;
+  readonly targetKey: string;
+  readonly openedAt: string;
+  readonly reason: string;
+  /** The runs that did not fix it, oldest first: what the person is shown. */
+  readonly runs: readonly UnfixedRun[];
+  readonly clearedAt: string | null;
+  readonly clearedBy: string | null;
+  readonly clearNote: string | null;
 }
 
 /** The daemon-wide guard rows. */

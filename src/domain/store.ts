@@ -1,8 +1,17 @@
 import type { Approval, Identity } from './approval.js';
 import type { AuditHead, ChainedEvent } from './audit-chain.js';
-import type { GuardState } from './decision.js';
+import type { EscalationState, GuardState } from './decision.js';
 import type { AuditEvent, NewEvent, Run, RunDetail, RunState, RunStep } from './run.js';
-import type { ApprovalOutcome, ApprovalRequest, ApprovalVerdict, CircuitRecord, EventQuery, GlobalState, GuardQuery } from './store-records.js';
+import type {
+  ApprovalOutcome,
+  ApprovalRequest,
+  ApprovalVerdict,
+  CircuitRecord,
+  EscalationRecord,
+  EventQuery,
+  GlobalState,
+  GuardQuery,
+} from './store-records.js';
 import type { MessageRef, NewBatch, NewRun, PauseRecord, PruneResult, Repropose, RunPage, RunQuery, RunTransition, StoredBatch } from './store-records.js';
 
 export type * from './store-records.js';
@@ -65,6 +74,42 @@ export interface GuardStore {
    * store calls (start runs after the slice, not inside it).
    */
   withDecisionSlice<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+/** Escalations: targets automation did not fix, handed to a person until cleared. */
+export interface EscalationStore {
+  /**
+   * For one playbook and target key: its open escalation, and the live runs created since `since`
+   * (and since the key's last clearing) that ended without fixing it — failed or interrupted, or
+   * succeeded for another alert instance than `instanceKey` (the alert fired again). Runs refused
+   * for their params (no steps) do not count.
+   */
+  escalationState(query: { playbook: string; targetKey: string; instanceKey: string; since: Date }): Promise<EscalationState>;
+  /**
+   * Opens an escalation with its "escalation.opened" event; null, writing nothing, when one is
+   * open for the playbook and key already (a unique index: two replicas open it once).
+   */
+  openEscalation(open: {
+    id: string;
+    playbook: string;
+    targetKey: string;
+    at: string;
+    reason: string;
+    runs: EscalationRecord['runs'];
+  }): Promise<EscalationRecord | null>;
+  /** Clears an open escalation with its "escalation.cleared" event; null, writing nothing, when it is not open. */
+  clearEscalation(clear: { id: string; at: string; by: string; via: string; note: string }): Promise<EscalationRecord | null>;
+  getEscalation(id: string): Promise<EscalationRecord | null>;
+  /** The open escalations (all: the last `limit` too), newest first. */
+  listEscalations(query: { all?: boolean; limit: number }): Promise<EscalationRecord[]>;
+}
+
+/** guards.group: the targets seen firing per group, and the live runs made for them. */
+export interface GroupStore {
+  /** Records targets seen firing (runId null) or a live run created (runId set) for a group. */
+  recordGroupSeen(rows: readonly { playbook: string; groupKey: string; targetKey: string; at: string; runId: string | null }[]): Promise<void>;
+  /** Live runs and distinct targets seen for one playbook and group key since `since`. */
+  groupState(query: { playbook: string; groupKey: string; since: Date }): Promise<{ liveRuns: number; targetsSeen: number }>;
 }
 
 /** Runs: created by a decision, moved through their states, read by the API. */
@@ -231,4 +276,17 @@ export interface StoreLifecycle {
  * PostgreSQL for several replicas; the same contract tests hold both to it.
  */
 export interface Store
-  extends BatchStore, GuardStore, RunStore, ApprovalStore, MessageStore, ReplayStore, LeaseStore, AuditLog, RetentionStore, StoreLifecycle, SilenceStore {}
+  extends
+    BatchStore,
+    GuardStore,
+    EscalationStore,
+    GroupStore,
+    RunStore,
+    ApprovalStore,
+    MessageStore,
+    ReplayStore,
+    LeaseStore,
+    AuditLog,
+    RetentionStore,
+    StoreLifecycle,
+    SilenceStore {}

@@ -1,7 +1,9 @@
 import express, { type RequestHandler, type Router } from 'express';
 import { parseDuration } from '../domain/duration.js';
 import { RemediatorError } from '../domain/errors.js';
+import type { Escalations } from '../guards/escalations.js';
 import type { GuardSwitches } from '../guards/guard-switches.js';
+import { escalationRouter } from './escalation-routes.js';
 import { identityOf } from './auth.js';
 import { channelOf as via, objectBody } from './request-body.js';
 import type { Role } from './roles.js';
@@ -9,6 +11,8 @@ import type { Role } from './roles.js';
 /** What the pause and circuit routes need. */
 export interface GuardRouteDeps {
   readonly switches: GuardSwitches;
+  /** Escalations: listed, and cleared by a person (absent: not served). */
+  readonly escalations?: Escalations;
   /** Authenticates API callers (InboundAuth.require with the API tokens). */
   readonly authenticate: RequestHandler;
   /** Requires a role of the authenticated caller (InboundAuth.allow). */
@@ -64,5 +68,6 @@ export function guardRouter(deps: GuardRouteDeps): Router {
     const closed = await deps.switches.closeCircuit({ by: identityOf(res), via: via(req), note: note ?? '' });
     res.json({ closed: closed !== null, circuit: closed ?? (await deps.switches.status()).circuit });
   });
+  if (deps.escalations) router.use(escalationRouter({ escalations: deps.escalations, auth, operator }));
   return router;
 }

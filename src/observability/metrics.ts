@@ -18,6 +18,8 @@ export interface Metrics {
   readonly runs: Counter<'playbook' | 'outcome' | 'mode'>;
   readonly suppressed: Counter<'playbook' | 'reason'>;
   readonly redelivered: Counter<'playbook'>;
+  readonly escalations: Counter<'playbook'>;
+  readonly held: Counter<'playbook' | 'reason'>;
   readonly batchesPending: Gauge;
   /** Runs not over yet, by state (read from the store when scraped). */
   readonly runsInProgress: Gauge<'state'>;
@@ -141,6 +143,18 @@ export function createMetrics(registry: Registry): Metrics {
       name: 'remediator_alerts_redelivered_total',
       help: 'Alert instances delivered again after they were decided (Alertmanager re-sends, an HA pair), by playbook: not suppressions.',
       labelNames: ['playbook'],
+      registers,
+    }),
+    escalations: new Counter({
+      name: 'remediator_escalations_total',
+      help: "Targets handed to a person because automation did not fix them (a playbook's escalate), by playbook.",
+      labelNames: ['playbook'],
+      registers,
+    }),
+    held: new Counter({
+      name: 'remediator_runs_held_total',
+      help: 'Live runs a guard held for approval (group_cap), by playbook and reason.',
+      labelNames: ['playbook', 'reason'],
       registers,
     }),
     circuitOpen: new Gauge({

@@ -10,6 +10,7 @@ import { LeaseKeeper } from '../execute/lease-keeper.js';
 import { stopLeftovers } from '../execute/leftovers.js';
 import { RunNotices } from '../execute/run-notices.js';
 import type { SecretStore } from '../execute/secrets.js';
+import { Escalations } from '../guards/escalations.js';
 import { GuardSwitches } from '../guards/guard-switches.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -44,6 +45,10 @@ export interface PipelineParts {
   readonly activeAlertsCacheMs?: number;
   /** Where people read about a run: links in silences' comments. */
   readonly runUrl?: (runId: string) => string | null;
+  /** Notifiers by name, for playbooks' escalate.notify (default: the notifiers, by their names). */
+  readonly namedNotifiers?: ReadonlyMap<string, Notifier>;
+  /** Where people reach the daemon (links in escalations). */
+  readonly publicUrl?: string;
 }
 
 /** What the configuration says about each stage. */
@@ -67,6 +72,7 @@ export interface Pipeline {
   readonly executor: Executor;
   readonly approvals: ApprovalService;
   readonly switches: GuardSwitches;
+  readonly escalations: Escalations;
   readonly changes: RunChanges;
   /**
    * Picks up what a previous process left (stored batches first, then pending runs; runs it
@@ -126,6 +132,15 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
   changes.watch(silences.changed);
   const activeAlerts = new ActiveAlerts(parts.alertmanager ?? null, parts.activeAlertsCacheMs ?? 10_000, clock);
   const switches = new GuardSwitches({ store, clock, logger, metrics, notifiers, budget: settings.decide.budget });
+  const escalations = new Escalations({
+    store,
+    clock,
+    logger,
+    metrics,
+    notifiers: parts.namedNotifiers ?? new Map(notifiers.map((n) => [n.name, n])),
+    playbook: (name) => playbooks.byName(name),
+    ...(parts.publicUrl ? { publicUrl: parts.publicUrl } : {}),
+  });
 
   // 1. receive: a webhook's batch is stored, then the worker is kicked.
   const receiver = new Receiver({ store, clock, logger, metrics, onStored: () => worker.kick(), isShuttingDown: () => stopping });
@@ -143,6 +158,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
         logger,
         metrics,
         switches,
+        onEscalated: (e, playbook) => escalations.opened(e, playbook),
         onRunCreated: (run, playbook) => start(run, playbook),
         firing: () => activeAlerts.read(),
         onRunsCancelled: (ids) => changes.endedElsewhere(ids, 'cancelled'),
@@ -210,6 +226,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     executor,
     approvals,
     switches,
+    escalations,
     changes,
     async start(interrupted) {
       const restartedAt = clock().toISOString();
@@ -233,6 +250,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
       await changes.idle();
       await silences.idle();
       await switches.idle();
+      await escalations.idle();
     },
     reloaded(reload) {
       return reproposeHeld({ store, playbooks, start, clock, logger, cancelled: (id) => changes.endedElsewhere([id], 'cancelled') }, reload);
@@ -249,6 +267,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
       await changes.idle();
       await silences.idle();
       await switches.idle();
+      await escalations.idle();
     },
   };
 }

@@ -4,7 +4,8 @@ import { formatDuration } from '../domain/duration.js';
 import { errorMessage } from '../domain/errors.js';
 import type { Playbook } from '../domain/playbook.js';
 import type { NewEvent, Run } from '../domain/run.js';
-import type { AuditLog, BatchStore, GuardStore, RunStore, StoredBatch } from '../domain/store.js';
+import type { AuditLog, BatchStore, EscalationRecord, EscalationStore, GroupStore, GuardStore, RunStore, StoredBatch } from '../domain/store.js';
+import { groupKeyOf } from '../decide/group.js';
 import { decide } from '../decide/decide.js';
 import { prepare } from '../decide/prepare.js';
 import { renderPlan } from '../execute/plan.js';
@@ -17,7 +18,7 @@ import type { PlaybookSet } from '../playbook/playbook-set.js';
 
 /** What processing needs; wired once in serve. */
 export interface ProcessDeps {
-  readonly store: BatchStore & GuardStore & RunStore & AuditLog;
+  readonly store: BatchStore & GuardStore & EscalationStore & GroupStore & RunStore & AuditLog;
   readonly playbooks: PlaybookSet;
   readonly settings: DecideSettings;
   readonly clock: () => Date;
@@ -31,6 +32,8 @@ export interface ProcessDeps {
   readonly onRunsCancelled?: (runIds: readonly string[]) => void;
   /** Opens the circuit when the budget is spent, and tells people (default: opens it, tells nobody). */
   readonly switches?: GuardSwitches;
+  /** Told of an escalation this decision opened (once per escalation, whichever replica opened it); it notifies. */
+  readonly onEscalated?: (escalation: EscalationRecord, playbook: Playbook) => void;
 }
 
 /** Alerts decided in one store transaction (a decision slice); between slices the event loop turns. */
@@ -59,6 +62,7 @@ export async function processBatch(batch: StoredBatch, deps: ProcessDeps): Promi
     await deps.store.markBatchProcessed(batch.id, { kind: 'batch.processed', data: { error: parsed.reason } });
     return;
   }
+  await recordGroupTargets(parsed.alerts, deps);
   const alerts = parsed.alerts;
   let runs = 0;
   for (let from = 0; from === 0 || from < alerts.length; from += SLICE_ALERTS) {
@@ -173,7 +177,31 @@ async function decideUnderLock(
       lockKey: prepared.lockKey,
       budgetSince,
     });
-    return decide({ alert, playbook, prepared, state, now, settings: deps.settings, ...(firing ? { firing } : {}) });
+    const escalation =
+      playbook.escalate === null
+        ? undefined
+        : await store.escalationState({
+            playbook: playbook.name,
+            targetKey: prepared.targetKey,
+            instanceKey: prepared.instanceKey,
+            since: new Date(now.getTime() - playbook.escalate.withinMs),
+          });
+    const groupKey = groupKeyOf(alert, playbook, prepared);
+    const group =
+      groupKey === null || playbook.guards.group === null
+        ? undefined
+        : { key: groupKey, ...(await store.groupState({ playbook: playbook.name, groupKey, since: new Date(now.getTime() - playbook.guards.group.perMs) })) };
+    return decide({
+      alert,
+      playbook,
+      prepared,
+      state,
+      now,
+      settings: deps.settings,
+      ...(firing ? { firing } : {}),
+      ...(escalation ? { escalation } : {}),
+      ...(group ? { group } : {}),
+    });
   };
   const decision = await decideNow();
   const eventBase = { at, batchId, playbook: playbook.name, fingerprint: alert.fingerprint };
@@ -200,6 +228,7 @@ async function decideUnderLock(
     return null;
   };
 
+  if (decision.action === 'suppress' && decision.opensEscalation) await openEscalation(alert, playbook, prepared.targetKey, decision.detail, deps);
   if (decision.action === 'suppress') return suppress(decision);
   if (decision.action === 'run' && decision.opensCircuit && budget !== null) {
     const switches = deps.switches ?? new GuardSwitches({ store, clock, logger, metrics, budget });
@@ -263,6 +292,9 @@ async function decideUnderLock(
         : { action: 'suppress', reason: 'duplicate', detail: 'a concurrent run for this instance, key or lock was created first (and has finished since)' },
     );
   }
+  const groupKey = refused || dryRun ? null : groupKeyOf(alert, playbook, prepared);
+  if (groupKey !== null) await store.recordGroupSeen([{ playbook: playbook.name, groupKey, targetKey: prepared.targetKey, at, runId: run.id }]);
+  if (decision.action === 'run' && decision.held) metrics.held.inc({ playbook: playbook.name, reason: decision.held });
   if (refused) {
     metrics.runs.inc({ playbook: playbook.name, outcome: 'failed', mode: dryRun ? 'dry-run' : 'live' });
     logger.warn(`run ${run.id} of ${playbook.name} failed before any step: ${decision.detail}`, { runId: run.id, playbook: playbook.name });
@@ -274,4 +306,48 @@ async function decideUnderLock(
     targetKey: prepared.targetKey,
   });
   return { run };
+}
+
+/** Opens the escalation a decision asked for (conditionally: once per key) and has it notified. */
+async function openEscalation(alert: Alert, playbook: Playbook, targetKey: string, reason: string, deps: ProcessDeps): Promise<void> {
+  if (playbook.escalate === null) return;
+  const now = deps.clock();
+  const state = await deps.store.escalationState({
+    playbook: playbook.name,
+    targetKey,
+    instanceKey: prepare(alert, playbook).instanceKey,
+    since: new Date(now.getTime() - playbook.escalate.withinMs),
+  });
+  const opened = await deps.store.openEscalation({
+    id: newId('e', now),
+    playbook: playbook.name,
+    targetKey,
+    at: now.toISOString(),
+    reason,
+    runs: state.unfixed,
+  });
+  if (opened === null) return;
+  deps.metrics.escalations.inc({ playbook: playbook.name });
+  deps.logger.warn(`escalated ${playbook.name} for key "${targetKey}": ${reason}`, { playbook: playbook.name, targetKey, escalationId: opened.id });
+  deps.onEscalated?.(opened, playbook);
+}
+
+/**
+ * guards.group counts a percentage of the targets seen firing: every firing alert of the batch is
+ * seen before any of them is decided, so ten alerts delivered together cap the fourth run, not the
+ * second.
+ */
+async function recordGroupTargets(alerts: readonly Alert[], deps: ProcessDeps): Promise<void> {
+  const at = deps.clock().toISOString();
+  const rows = alerts.flatMap((alert) =>
+    alert.status !== 'firing'
+      ? []
+      : deps.playbooks.index.match(alert).flatMap((playbook) => {
+          if (playbook.guards.group === null) return [];
+          const prepared = prepare(alert, playbook);
+          const groupKey = groupKeyOf(alert, playbook, prepared);
+          return groupKey === null ? [] : [{ playbook: playbook.name, groupKey, targetKey: prepared.targetKey, at, runId: null }];
+        }),
+  );
+  if (rows.length > 0) await deps.store.recordGroupSeen(rows);
 }

@@ -83,6 +83,7 @@ export function compilePlaybook(
 
   if (spec.guards.key !== undefined) checkTemplate(spec.guards.key, ['guards', 'key'], 'key', new Set());
   if (spec.guards.lock !== undefined) checkTemplate(spec.guards.lock, ['guards', 'lock'], 'key', new Set());
+  if (spec.guards.group !== undefined) checkTemplate(spec.guards.group.key, ['guards', 'group', 'key'], 'key', new Set());
 
   const seen = new Set<string>();
   const compileList = (list: readonly StepSpec[], listName: 'steps' | 'onFailure'): Step[] =>
@@ -117,6 +118,13 @@ export function compilePlaybook(
     return v ?? null;
   };
 
+  const escalateWithin = spec.escalate ? ms(spec.escalate.within, ['escalate', 'within']) : null;
+  if (escalateWithin !== null && escalateWithin < 1000) add(['escalate', 'within'], `"${spec.escalate?.within}" is shorter than a second: write at least 1s`);
+
+  const groupPer = spec.guards.group ? ms(spec.guards.group.per, ['guards', 'group', 'per']) : null;
+  if (groupPer !== null && groupPer < 1000) add(['guards', 'group', 'per'], `"${spec.guards.group?.per}" is shorter than a second: write at least 1s`);
+  const groupMax = spec.guards.group?.max;
+
   if (issues.length > 0) return { playbook: null, issues };
   const playbook: Playbook = {
     name: spec.name,
@@ -137,7 +145,16 @@ export function compilePlaybook(
       cooldownMs: ms(spec.guards.cooldown, ['guards', 'cooldown']),
       maxRuns: spec.guards.maxRuns ? { count: spec.guards.maxRuns.count, perMs: ms(spec.guards.maxRuns.per, ['guards', 'maxRuns', 'per']) ?? 0 } : null,
       lock: spec.guards.lock ?? null,
+      group:
+        spec.guards.group && groupMax !== undefined
+          ? {
+              key: spec.guards.group.key,
+              max: typeof groupMax === 'number' ? { count: groupMax } : { percent: Number(groupMax.slice(0, -1)) },
+              perMs: groupPer ?? 0,
+            }
+          : null,
     },
+    escalate: spec.escalate ? { after: spec.escalate.after, withinMs: escalateWithin ?? 0, notify: [...new Set(spec.escalate.notify)] } : null,
     steps,
     onFailure,
     unless: spec.unless ? { firing: unlessFiring, sources: spec.unless.firing, onUnknown: spec.unless.onUnknown } : null,

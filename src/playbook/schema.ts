@@ -212,6 +212,24 @@ export const playbookSchema = z.strictObject({
         .string()
         .optional()
         .describe('A lock key (a template): one active run per lock across every playbook (never roll back and scale one Deployment at once).'),
+      group: z
+        .strictObject({
+          key: z.string().min(1).describe("The group key (a template), e.g. '{{ params.namespace }}': the blast radius is capped per group."),
+          max: z
+            .union([
+              z.number().int().min(1),
+              z
+                .string()
+                .regex(/^\d{1,3}%$/, { message: 'must be a count such as 3 or a percentage such as 30%' })
+                .refine((v) => Number(v.slice(0, -1)) >= 1 && Number(v.slice(0, -1)) <= 100, { message: 'a percentage must be from 1% to 100%' }),
+            ])
+            .describe(
+              'At most this many live runs per group key per window, or a percentage of the distinct target keys seen firing for the group in the window (at least one).',
+            ),
+          per: duration.describe('The window (at least 1s).'),
+        })
+        .optional()
+        .describe('A cap on live runs per group: beyond it, runs wait for approval (with the reason and the count), they are not dropped.'),
     })
     .prefault({})
     .describe('Limits on how often and how much the playbook acts.'),
@@ -246,6 +264,22 @@ export const playbookSchema = z.strictObject({
     .describe(
       "Silence the alert in Alertmanager while the run acts: created at the first step that changes something (needs the configuration's alertmanager).",
     ),
+  escalate: z
+    .strictObject({
+      after: z
+        .number()
+        .int()
+        .min(1)
+        .max(100)
+        .describe('After this many live runs for the same key ended without fixing it (failed, or succeeded and the alert fired again)…'),
+      within: duration.describe('…within this window (at least 1s), automation stops for that key: further decisions are suppressed `escalated`.'),
+      notify: z
+        .array(z.string().min(1))
+        .min(1, { message: 'name at least one notifier, e.g. [pagerduty]' })
+        .describe('The notifiers told once when it escalates (names from the configuration: webhook, slack, log, or a key of `notifiers`).'),
+    })
+    .optional()
+    .describe('Hand a target to a person when automation is not fixing it; a person clears it (remediator escalations clear ID).'),
   steps: z.array(stepSchema).min(1, { message: 'a playbook needs at least one step' }).describe('What to do, in order.'),
   onFailure: z.array(stepSchema).default([]).describe('Steps run after a step failed the run (e.g. tell people).'),
 });

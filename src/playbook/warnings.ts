@@ -41,6 +41,8 @@ export interface WarningContext {
    * be verified (a signing secret; null: not known here). Absent: not checked.
    */
   readonly slack?: { readonly buttons: boolean | null; readonly signingSecret: boolean | null };
+  /** The notifier names escalate.notify may use (built-in and configured; absent: not checked). */
+  readonly notifiers?: readonly string[];
 }
 
 /**
@@ -55,6 +57,15 @@ export function playbookWarnings(playbooks: readonly Playbook[], ctx: WarningCon
     const add = (severity: PlaybookWarning['severity'], path: PlaybookWarning['path'], message: string) =>
       out.push({ playbook: p.name, file: p.file, severity, path, detail: message, message: `playbook ${p.name} (${p.file}) ${message}` });
     approverFindings(p, ctx, add);
+    p.escalate?.notify.forEach((name, i) => {
+      if (ctx.notifiers && !ctx.notifiers.includes(name)) {
+        add(
+          'error',
+          ['escalate', 'notify', i],
+          `names notifier "${name}", which is not configured: use one of ${ctx.notifiers.join(', ')}, or add it under notifiers in the configuration`,
+        );
+      }
+    });
     if (ctx.execution === 'live' && p.mode === 'approve' && p.approval.approvers.length === 0) {
       add('warning', ['mode'], 'needs approval but names no approvers: anyone with an API token or the Slack buttons may approve; set approval.approvers');
     }

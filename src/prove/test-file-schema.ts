@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SuppressReason } from '../domain/decision.js';
+import { SUPPRESS_REASONS, type SuppressReason } from '../domain/decision.js';
 import { DECISION_KINDS, type DecisionKind } from '../domain/decided.js';
 import { FINGERPRINT } from '../receive/webhook-schema.js';
 
@@ -22,8 +22,6 @@ const labels = z.record(z.string(), z.string());
 /** The states a run created in a test may be left in. */
 export const END_STATES = ['pending', 'running', 'awaiting_approval', 'succeeded', 'failed', 'cancelled', 'rejected', 'expired', 'interrupted'] as const;
 const endState = z.enum(END_STATES);
-
-const SUPPRESS_REASONS: readonly SuppressReason[] = ['duplicate', 'cooldown', 'rate_limit', 'paused', 'maintenance', 'resolved', 'locked', 'precondition'];
 
 /** How the runs an alert starts end: a state, after a while (default: succeeded at once). */
 const runEnd = z.strictObject({

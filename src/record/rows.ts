@@ -1,6 +1,7 @@
 import type { Approval, ApprovalDecision, Channel } from '../domain/approval.js';
 import type { AuditEvent, Run, RunState, RunStep } from '../domain/run.js';
-import type { CircuitRecord, PauseRecord } from '../domain/store.js';
+import type { CircuitRecord, EscalationRecord, PauseRecord } from '../domain/store.js';
+import type { UnfixedRun } from '../domain/decision.js';
 
 /**
  * Rows mapped to domain values, in one place for both stores: they hold the same columns with the
@@ -120,5 +121,32 @@ export function toCircuit(row: Row | undefined): CircuitRecord | null {
     closedAt: text(row['closed_at']),
     closedBy: text(row['closed_by']),
     closeNote: text(row['close_note']),
+  };
+}
+
+/** A stored escalation (runs is JSON text). */
+export function toEscalation(row: Row | undefined): EscalationRecord | null {
+  if (!row) return null;
+  return {
+    id: String(row['id']),
+    playbook: String(row['playbook']),
+    targetKey: String(row['target_key']),
+    openedAt: String(row['opened_at']),
+    reason: String(row['reason']),
+    runs: JSON.parse(String(row['runs'])) as EscalationRecord['runs'],
+    clearedAt: text(row['cleared_at']),
+    clearedBy: text(row['cleared_by']),
+    clearNote: text(row['clear_note']),
+  };
+}
+
+/** A run that did not fix its target, as escalationState reads it. */
+export function toUnfixedRun(row: Row): UnfixedRun {
+  return {
+    id: String(row['id']),
+    state: String(row['state']),
+    createdAt: String(row['created_at']),
+    finishedAt: text(row['finished_at']),
+    reason: text(row['reason']),
   };
 }

@@ -145,3 +145,27 @@ test('remediator check-config: the example configuration and playbooks, in a rea
     /^degrade-feature-flag\.yaml:\d+:\d+: steps\[0\]: warning: steps current, switch-off, confirm use \{\{ secrets\.FLAGS_TOKEN \}\}/m,
   );
 });
+
+const escalating = `name: roll
+match: { alertname: X }
+mode: live
+escalate: { after: 2, within: 1h, notify: [pagerduty] }
+steps:
+  - run: [kubectl, rollout, undo, deployment/x]
+`;
+
+test('validate --config: escalate.notify naming a notifier nobody configured is an error, at its place', async () => {
+  const { config } = setup('execution: live\n', { 'roll.yaml': escalating });
+  const r = await runCli(['validate', '--config', config]);
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(r.stdout, /^roll\.yaml:4:\d+: escalate\.notify\[0\]: names notifier "pagerduty", which is not configured: use one of log, webhook, slack/m);
+  const configured = setup('execution: live\nnotifiers: { pagerduty: { type: pagerduty, routingKeyFile: /nonexistent/key } }\n', { 'roll.yaml': escalating });
+  assert.equal((await runCli(['validate', '--config', configured.config])).code, 0);
+});
+
+test('validate --config: a notifier with a bad type or a built-in name is refused, naming the key', async () => {
+  const bad = setup('notifiers: { slack: { type: webhook, urlFile: /x } }\n', {});
+  const r = await runCli(['validate', '--config', bad.config]);
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(r.stdout, /notifiers\.slack.*built-in notifier's name/);
+});

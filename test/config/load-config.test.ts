@@ -22,6 +22,7 @@ test('defaults apply with no file, no environment and no flags', () => {
     execution: 'dry-run',
     logLevel: 'info',
     logFormat: 'json',
+    notifiers: {},
     webhook: { maxBodyBytes: 1048576, maxConcurrentBodies: 4 },
     http: { headersTimeout: 10_000, requestTimeout: 30_000 },
     auth: { generateTokens: false, roles: {}, tokenRoles: ['view', 'approve', 'operate'], proxy: { from: [], roles: ['view'] } },

@@ -86,7 +86,14 @@ onFailure:
     assert.deepEqual(playbook.match.alertnames, ['Burst']);
     assert.equal(playbook.match.status, 'firing');
     assert.deepEqual(playbook.match.matchers.map(String), ['severity=~"critical|page"']);
-    assert.deepEqual(playbook.guards, { key: '{{ params.namespace }}', cooldownMs: 1_800_000, maxRuns: { count: 3, perMs: 3_600_000 }, lock: null });
+    assert.deepEqual(playbook.guards, {
+      key: '{{ params.namespace }}',
+      cooldownMs: 1_800_000,
+      maxRuns: { count: 3, perMs: 3_600_000 },
+      lock: null,
+      group: null,
+    });
+    assert.equal(playbook.escalate, null);
     assert.deepEqual(
       playbook.params.map((p) => ({ ...p, pattern: p.pattern?.source ?? null })),
       [

@@ -6,6 +6,7 @@ import { newId } from '../../src/record/ids.js';
 import { verifyStoreChain } from '../../src/record/audit-verify.js';
 import { GENESIS_HASH } from '../../src/domain/audit-chain.js';
 import { approvalContract } from './approval-contract.js';
+import { escalationContract } from './escalation-contract.js';
 import { listingContract } from './listing-contract.js';
 import { replicaContract } from './replica-contract.js';
 import { retentionContract } from './retention-contract.js';
@@ -67,6 +68,7 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
   const step = contractStep;
   describe(`Store contract: ${name}`, () => {
     approvalContract(withStore, run, step);
+    escalationContract(withStore, run, step);
     replicaContract(withStore, run, step);
     retentionContract(withStore, run);
     listingContract(withStore, run);

@@ -217,6 +217,33 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN silence_id TEXT COLLATE "C";
   `,
+  // 6: escalations, as SQLite's version 10: one open per playbook and target key, for every replica.
+  `
+  CREATE TABLE escalations (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    playbook TEXT COLLATE "C" NOT NULL,
+    target_key TEXT COLLATE "C" NOT NULL,
+    opened_at TEXT COLLATE "C" NOT NULL,
+    reason TEXT COLLATE "C" NOT NULL,
+    runs TEXT COLLATE "C" NOT NULL,
+    cleared_at TEXT COLLATE "C",
+    cleared_by TEXT COLLATE "C",
+    clear_note TEXT COLLATE "C"
+  );
+  CREATE UNIQUE INDEX escalations_open ON escalations (playbook, target_key) WHERE cleared_at IS NULL;
+  CREATE INDEX escalations_cleared ON escalations (playbook, target_key, cleared_at);
+  `,
+  // 7: guards.group, as SQLite's version 11.
+  `
+  CREATE TABLE group_seen (
+    playbook TEXT COLLATE "C" NOT NULL,
+    group_key TEXT COLLATE "C" NOT NULL,
+    target_key TEXT COLLATE "C" NOT NULL,
+    seen_at TEXT COLLATE "C" NOT NULL,
+    run_id TEXT COLLATE "C"
+  );
+  CREATE INDEX group_seen_window ON group_seen (playbook, group_key, seen_at);
+  `,
 ];
 
 /**

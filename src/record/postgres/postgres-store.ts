@@ -12,6 +12,7 @@ import type {
   ApprovalRequest,
   ApprovalVerdict,
   CircuitRecord,
+  EscalationRecord,
   EventQuery,
   GlobalState,
   GuardQuery,
@@ -33,6 +34,8 @@ import { checkSchemaName, passwordScrubber, poolConfig, redactUrl, schemaKey } f
 import { DecisionLock } from './pg-decision-lock.js';
 import { CHAIN_COLUMNS, readAuditHead } from './pg-event-chain.js';
 import { closeCircuit, endPause, globalState, guardState, openCircuit, setPause, type BudgetCount } from './pg-guards.js';
+import * as pgEscalations from './pg-escalations.js';
+import type { EscalationState } from '../../domain/decision.js';
 import { migrate } from './pg-migrations.js';
 import { getRun, listEvents, listRuns } from './pg-reads.js';
 import { cancelNotStarted, recordResolved } from './pg-resolve.js';
@@ -148,6 +151,61 @@ export class PostgresStore implements Store {
 
   closeCircuit(close: { at: string; by: string; via: string; note: string }): Promise<CircuitRecord | null> {
     return this.tx('closing the circuit', (tx) => closeCircuit(tx, close));
+  }
+
+  escalationState(query: { playbook: string; targetKey: string; instanceKey: string; since: Date }): Promise<EscalationState> {
+    return this.tx('reading escalations', (tx) => pgEscalations.escalationState(tx, query), 'read');
+  }
+
+  openEscalation(open: {
+    id: string;
+    playbook: string;
+    targetKey: string;
+    at: string;
+    reason: string;
+    runs: EscalationRecord['runs'];
+  }): Promise<EscalationRecord | null> {
+    return this.tx('opening an escalation', (tx) => pgEscalations.openEscalation(tx, open));
+  }
+
+  clearEscalation(clear: { id: string; at: string; by: string; via: string; note: string }): Promise<EscalationRecord | null> {
+    return this.tx('clearing an escalation', (tx) => pgEscalations.clearEscalation(tx, clear));
+  }
+
+  getEscalation(id: string): Promise<EscalationRecord | null> {
+    return this.tx('reading an escalation', (tx) => pgEscalations.getEscalation(tx, id), 'read');
+  }
+
+  listEscalations(query: { all?: boolean; limit: number }): Promise<EscalationRecord[]> {
+    return this.tx('listing escalations', (tx) => pgEscalations.listEscalations(tx, query), 'read');
+  }
+
+  recordGroupSeen(rows: readonly { playbook: string; groupKey: string; targetKey: string; at: string; runId: string | null }[]): Promise<void> {
+    return this.tx('recording group targets', async (tx) => {
+      for (const r of rows) {
+        await tx.rows('INSERT INTO group_seen (playbook, group_key, target_key, seen_at, run_id) VALUES ($1, $2, $3, $4, $5)', [
+          r.playbook,
+          r.groupKey,
+          r.targetKey,
+          r.at,
+          r.runId,
+        ]);
+      }
+    });
+  }
+
+  groupState(q: { playbook: string; groupKey: string; since: Date }): Promise<{ liveRuns: number; targetsSeen: number }> {
+    return this.tx(
+      'reading a group',
+      async (tx) => {
+        const row = await tx.row(
+          'SELECT COUNT(DISTINCT run_id) AS runs, COUNT(DISTINCT target_key) AS targets FROM group_seen WHERE playbook = $1 AND group_key = $2 AND seen_at >= $3',
+          [q.playbook, q.groupKey, q.since.toISOString()],
+        );
+        return { liveRuns: Number(row?.['runs'] ?? 0), targetsSeen: Number(row?.['targets'] ?? 0) };
+      },
+      'read',
+    );
   }
 
   createRun(run: NewRun, steps: RunStep[], events: NewEvent[]): Promise<Run | null> {

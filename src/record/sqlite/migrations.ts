@@ -206,6 +206,29 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE runs ADD COLUMN silence_id TEXT;
   `,
+  // 10: escalations (a playbook's escalate). One open per playbook and target key, decided by the
+  // unique index, so two deciders open it once; runs is the JSON list the person was shown.
+  `
+  CREATE TABLE escalations (
+    id TEXT PRIMARY KEY,
+    playbook TEXT NOT NULL,
+    target_key TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    runs TEXT NOT NULL,
+    cleared_at TEXT,
+    cleared_by TEXT,
+    clear_note TEXT
+  );
+  CREATE UNIQUE INDEX escalations_open ON escalations (playbook, target_key) WHERE cleared_at IS NULL;
+  CREATE INDEX escalations_cleared ON escalations (playbook, target_key, cleared_at);
+  `,
+  // 11: guards.group: the targets seen firing per playbook and group key, and the live runs made
+  // for them (run_id), counted over the group's window.
+  `
+  CREATE TABLE group_seen (playbook TEXT NOT NULL, group_key TEXT NOT NULL, target_key TEXT NOT NULL, seen_at TEXT NOT NULL, run_id TEXT);
+  CREATE INDEX group_seen_window ON group_seen (playbook, group_key, seen_at);
+  `,
 ];
 
 /** Code that completes a version, run after its SQL in the same transaction. */

@@ -13,6 +13,7 @@ import type {
   ApprovalRequest,
   ApprovalVerdict,
   CircuitRecord,
+  EscalationRecord,
   EventQuery,
   GlobalState,
   GuardQuery,
@@ -34,6 +35,8 @@ import type { SqliteContext } from './context.js';
 import { DecisionSlices } from './decision-slice.js';
 import { CHAIN_COLUMNS, EventChainWriter, readAuditHead, toChainedEvent } from './event-chain.js';
 import { closeCircuit, endPause, globalState, guardState, openCircuit, setPause } from './guards.js';
+import * as escalations from './escalations.js';
+import type { EscalationState } from '../../domain/decision.js';
 import { interruptExpired, interruptRunning, renewLeases } from './leases.js';
 import { migrate } from './migrations.js';
 import { ProcessLock } from './process-lock.js';
@@ -279,6 +282,53 @@ export class SqliteStore implements Store {
 
   closeCircuit(c: { at: string; by: string; via: string; note: string }): Promise<CircuitRecord | null> {
     return this.wrap('closing the circuit', () => this.transaction(() => closeCircuit(this.ctx, c))());
+  }
+
+  escalationState(q: { playbook: string; targetKey: string; instanceKey: string; since: Date }): Promise<EscalationState> {
+    return this.wrap('reading escalations', () => escalations.escalationState(this.ctx, q));
+  }
+
+  openEscalation(o: {
+    id: string;
+    playbook: string;
+    targetKey: string;
+    at: string;
+    reason: string;
+    runs: EscalationRecord['runs'];
+  }): Promise<EscalationRecord | null> {
+    return this.wrap('opening an escalation', () => this.transaction(() => escalations.openEscalation(this.ctx, o))());
+  }
+
+  clearEscalation(c: { id: string; at: string; by: string; via: string; note: string }): Promise<EscalationRecord | null> {
+    return this.wrap('clearing an escalation', () => this.transaction(() => escalations.clearEscalation(this.ctx, c))());
+  }
+
+  getEscalation(id: string): Promise<EscalationRecord | null> {
+    return this.wrap('reading an escalation', () => escalations.getEscalation(this.ctx, id));
+  }
+
+  listEscalations(q: { all?: boolean; limit: number }): Promise<EscalationRecord[]> {
+    return this.wrap('listing escalations', () => escalations.listEscalations(this.ctx, q));
+  }
+
+  recordGroupSeen(rows: readonly { playbook: string; groupKey: string; targetKey: string; at: string; runId: string | null }[]): Promise<void> {
+    return this.wrap('recording group targets', () =>
+      this.transaction(() => {
+        const insert = this.ctx.sql('INSERT INTO group_seen (playbook, group_key, target_key, seen_at, run_id) VALUES (?, ?, ?, ?, ?)');
+        for (const r of rows) insert.run(r.playbook, r.groupKey, r.targetKey, r.at, r.runId);
+      })(),
+    );
+  }
+
+  groupState(q: { playbook: string; groupKey: string; since: Date }): Promise<{ liveRuns: number; targetsSeen: number }> {
+    return this.wrap('reading a group', () => {
+      const row = this.ctx
+        .sql(
+          'SELECT COUNT(DISTINCT run_id) AS runs, COUNT(DISTINCT target_key) AS targets FROM group_seen WHERE playbook = ? AND group_key = ? AND seen_at >= ?',
+        )
+        .get(q.playbook, q.groupKey, q.since.toISOString()) as { runs: number; targets: number };
+      return { liveRuns: Number(row.runs), targetsSeen: Number(row.targets) };
+    });
   }
 
   createRun(run: NewRun, steps: RunStep[], events: NewEvent[]): Promise<Run | null> {
