@@ -41,7 +41,6 @@ const FAMILIES: Record<string, 'counter' | 'gauge' | 'histogram'> = {
   remediator_approvals_pending: 'gauge',
   remediator_approvals_next_expiry_timestamp_seconds: 'gauge',
   remediator_notifications_total: 'counter',
-  remediator_silences_total: 'counter',
   remediator_config_last_reload_successful: 'gauge',
   remediator_config_last_reload_success_timestamp_seconds: 'gauge',
   remediator_playbooks_loaded: 'gauge',
