@@ -290,21 +290,6 @@ export const configSchema = z.strictObject({
     .refine((a) => a.tokenFile === undefined || a.basicAuth === undefined, { message: 'alertmanager takes tokenFile or basicAuth, not both' })
     .optional()
     .describe("Alertmanager's v2 API (silences, preconditions, resolves while silenced)."),
-  /** Grafana's HTTP API: one annotation region per run. Absent: no annotations. */
-  grafana: z
-    .strictObject({
-      url: z.url({ message: 'must be a URL such as https://grafana.example.com' }).describe("Grafana's base URL."),
-      tokenFile: z.string().min(1).describe('A file holding a service account token (Authorization: Bearer).'),
-      dashboardUID: z.string().min(1).optional().describe('Annotate this dashboard only (default: an organization-wide annotation).'),
-      dryRuns: flag.default(false).describe('Annotate dry runs too.'),
-      tags: z
-        .array(z.string().min(1))
-        .default([])
-        .describe('Alert label names whose values become tags (e.g. namespace, deployment), beside remediator, the playbook and the outcome.'),
-      timeout: positiveDuration.prefault('5s').describe('How long one request may take.'),
-    })
-    .optional()
-    .describe("Grafana's HTTP API (annotations)."),
   prometheus: z.strictObject({ url: z.url({ message: 'must be a URL such as http://127.0.0.1:9090' }).default('http://127.0.0.1:9090') }).prefault({}),
   retention: z
     .strictObject({
