@@ -9,6 +9,7 @@ import { compileWindows, type MaintenanceWindowSpec } from '../../src/decide/mai
 import { parseDuration } from '../../src/domain/duration.js';
 import { prepare } from '../../src/decide/prepare.js';
 import { parsePlaybook } from '../../src/playbook/loader.js';
+import { EMPTY, LIVE } from '../support/decide-inputs.js';
 
 interface PlaybookOptions {
   readonly mode?: 'live' | 'approve' | 'dry-run';
@@ -58,17 +59,6 @@ function alert(over: Partial<Alert> = {}, labels: Record<string, string> = {}): 
   };
 }
 
-const EMPTY: GuardState = {
-  instanceRun: null,
-  activeRun: null,
-  lastRunAt: null,
-  recentRuns: 0,
-  lockedBy: null,
-  paused: null,
-  circuit: null,
-  liveRunsInWindow: 0,
-};
-const LIVE: DecideSettings = { execution: 'live', budget: null, maintenance: [] };
 const DRY: DecideSettings = { execution: 'dry-run', budget: null, maintenance: [] };
 
 interface Case {

@@ -2,11 +2,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Alert } from '../../src/domain/alert.js';
-import type { Decision, DecideSettings, EscalationState, GuardState } from '../../src/domain/decision.js';
+import type { Decision, EscalationState, GuardState } from '../../src/domain/decision.js';
 import type { Playbook } from '../../src/domain/playbook.js';
 import { decide } from '../../src/decide/decide.js';
 import { prepare } from '../../src/decide/prepare.js';
 import { parsePlaybook } from '../../src/playbook/loader.js';
+import { EMPTY, LIVE } from '../support/decide-inputs.js';
 
 function playbook(escalate: string | null, mode = 'live'): Playbook {
   const yaml = `name: t
@@ -36,17 +37,6 @@ const alert = (over: Partial<Alert> = {}): Alert => ({
   fingerprint: 'fp1',
   ...over,
 });
-const EMPTY: GuardState = {
-  instanceRun: null,
-  activeRun: null,
-  lastRunAt: null,
-  recentRuns: 0,
-  lockedBy: null,
-  paused: null,
-  circuit: null,
-  liveRunsInWindow: 0,
-};
-const LIVE: DecideSettings = { execution: 'live', budget: null, maintenance: [] };
 const failed = (id: string) => ({ id, state: 'failed', createdAt: '2024-05-01T11:30:00.000Z', finishedAt: '2024-05-01T11:31:00.000Z', reason: 'exit 1' });
 const twoFailed: EscalationState = { open: null, unfixed: [failed('r1'), failed('r2')] };
 const open: EscalationState = { open: { id: 'e1', openedAt: new Date('2024-05-01T11:40:00.000Z'), reason: '2 runs did not fix it' }, unfixed: [] };

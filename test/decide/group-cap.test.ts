@@ -2,12 +2,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Alert } from '../../src/domain/alert.js';
-import type { Decision, GroupState, GuardState } from '../../src/domain/decision.js';
+import type { Decision, GroupState } from '../../src/domain/decision.js';
 import type { Playbook } from '../../src/domain/playbook.js';
 import { decide, groupLimit } from '../../src/decide/decide.js';
 import { groupKeyOf } from '../../src/decide/group.js';
 import { prepare } from '../../src/decide/prepare.js';
 import { parsePlaybook } from '../../src/playbook/loader.js';
+import { EMPTY } from '../support/decide-inputs.js';
 
 function playbook(group: string, mode = 'live'): { playbook: Playbook | null; errors: readonly unknown[] } {
   return parsePlaybook(
@@ -40,16 +41,6 @@ const alert: Alert = {
   endsAt: null,
   generatorURL: '',
   fingerprint: 'fp1',
-};
-const EMPTY: GuardState = {
-  instanceRun: null,
-  activeRun: null,
-  lastRunAt: null,
-  recentRuns: 0,
-  lockedBy: null,
-  paused: null,
-  circuit: null,
-  liveRunsInWindow: 0,
 };
 const liveRun: Decision = { action: 'run', dryRun: false, needsApproval: false, reason: 'playbook mode is live' };
 const held = (reason: string): Decision => ({ action: 'run', dryRun: false, needsApproval: true, held: 'group_cap', reason });

@@ -2,23 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Alert } from '../../src/domain/alert.js';
-import type { Decision, DecideSettings, FiringAlerts, GuardState } from '../../src/domain/decision.js';
+import type { Decision, DecideSettings, FiringAlerts } from '../../src/domain/decision.js';
 import { decide } from '../../src/decide/decide.js';
 import { prepare } from '../../src/decide/prepare.js';
 import { parsePlaybook } from '../../src/playbook/loader.js';
+import { EMPTY, LIVE } from '../support/decide-inputs.js';
 
 const NOW = new Date('2024-05-01T12:00:00.000Z');
-const EMPTY: GuardState = {
-  instanceRun: null,
-  activeRun: null,
-  lastRunAt: null,
-  recentRuns: 0,
-  lockedBy: null,
-  paused: null,
-  circuit: null,
-  liveRunsInWindow: 0,
-};
-const LIVE: DecideSettings = { execution: 'live', budget: null, maintenance: [] };
 const ALERT: Alert = {
   status: 'firing',
   labels: { alertname: 'Burst', namespace: 'shop' },
