@@ -128,3 +128,22 @@ export async function startAlertmanager(options: AlertmanagerOptions): Promise<A
     },
   };
 }
+
+const IN_CI = !['', '0', 'false'].includes((process.env['CI'] ?? '').toLowerCase());
+
+/**
+ * The skip of a test that needs Alertmanager: a reason (printed once) when it is not installed,
+ * except with CI set, where the test must run and fails instead (.ci/run installs it).
+ */
+export function alertmanagerSkip(binaries: AlertmanagerBinaries | null): string | false {
+  if (binaries !== null || IN_CI) return false;
+  const why = 'skipped: prometheus-alertmanager/amtool not installed (apt-get install -y prometheus-alertmanager)';
+  process.stdout.write(`${why}\n`);
+  return why;
+}
+
+/** The binaries, or the error a CI run gets when they are missing. */
+export function requireAlertmanager(binaries: AlertmanagerBinaries | null): AlertmanagerBinaries {
+  if (binaries === null) throw new Error('CI is set and prometheus-alertmanager/amtool are not installed: apt-get install -y prometheus-alertmanager');
+  return binaries;
+}
