@@ -60,6 +60,14 @@ export async function reproposeHeld(
     if (playbook.hash === run.playbookHash) continue;
     const detail = await deps.store.getRun(run.id);
     if (detail === null || detail.state !== 'awaiting_approval') continue;
+    // A run held at an approval step after it acted cannot start over: that would act twice.
+    if (detail.steps.some((st) => st.startedAt !== null && !st.readOnly && (st.kind === 'run' || st.kind === 'http'))) {
+      await cancel(
+        run,
+        `playbook ${run.playbook} changed (a reload) after the run acted; it cannot start over under the new version, so the request it was held for is ended`,
+      );
+      continue;
+    }
     const alert = alertOfRun(detail);
     const prepared = prepare(alert, playbook);
     if (!prepared.params.ok) {

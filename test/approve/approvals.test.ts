@@ -543,6 +543,35 @@ steps:
     assert.match(gone.reason, /playbook rollback was removed by a reload/);
   });
 
+  test('a run held at an approval step after it acted is not started over by a reload: the reload ends it, and nothing acts twice', async () => {
+    const live = (note: string) => `name: rollback
+match: { alertname: Burst }
+mode: live
+params:
+  deployment: { from: labels.deployment, pattern: '[a-z-]+' }
+steps:
+  - name: first
+    run: [${NODE}, ${SCRIPTS}/append-line.mjs, ACTIONS_LOG, 'first']
+  - name: ask
+    approval: { message: '${note}', timeout: 5m }
+  - name: second
+    run: [${NODE}, ${SCRIPTS}/append-line.mjs, ACTIONS_LOG, 'second']
+`;
+    const d = await daemonWith({ rollback: live('go on?') });
+    await d.post(payload());
+    const held = await onlyRun(d);
+    assert.equal(held.state, 'awaiting_approval');
+    writeFileSync(path.join(dir, 'playbooks', 'rollback.yaml'), live('go on (v2)?').replaceAll('ACTIONS_LOG', actionLog()));
+    const reload = await d.reload();
+    assert.ok(reload.ok);
+    assert.deepEqual(reload.heldRuns, { reproposed: 0, cancelled: 1 });
+    await d.settled();
+    const ended = await d.api<RunDetail>(`/api/runs/${held.id}`);
+    assert.equal(ended.state, 'cancelled');
+    assert.match(ended.reason, /changed \(a reload\) after the run acted/);
+    assert.deepEqual(actions(), ['first'], 'the acting step ran once');
+  });
+
   test('a verdict naming a request that is no longer open is refused', async () => {
     const d = await daemonWith({ rollback: approvePlaybook() });
     await d.post(payload());
