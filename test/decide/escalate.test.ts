@@ -7,7 +7,7 @@ import type { Playbook } from '../../src/domain/playbook.js';
 import { decide } from '../../src/decide/decide.js';
 import { prepare } from '../../src/decide/prepare.js';
 import { parsePlaybook } from '../../src/playbook/loader.js';
-import { EMPTY, LIVE } from '../support/decide-inputs.js';
+import { EMPTY, firingAlert, LIVE } from '../support/decide-inputs.js';
 
 function playbook(escalate: string | null, mode = 'live'): Playbook {
   const yaml = `name: t
@@ -27,16 +27,7 @@ ${escalate === null ? '' : `escalate: ${escalate}\n`}steps:
 }
 
 const NOW = new Date('2024-05-01T12:00:00.000Z');
-const alert = (over: Partial<Alert> = {}): Alert => ({
-  status: 'firing',
-  labels: { alertname: 'Burst', namespace: 'shop', deployment: 'api' },
-  annotations: {},
-  startsAt: '2024-05-01T11:55:00Z',
-  endsAt: null,
-  generatorURL: '',
-  fingerprint: 'fp1',
-  ...over,
-});
+const alert = firingAlert;
 const failed = (id: string) => ({ id, state: 'failed', createdAt: '2024-05-01T11:30:00.000Z', finishedAt: '2024-05-01T11:31:00.000Z', reason: 'exit 1' });
 const twoFailed: EscalationState = { open: null, unfixed: [failed('r1'), failed('r2')] };
 const open: EscalationState = { open: { id: 'e1', openedAt: new Date('2024-05-01T11:40:00.000Z'), reason: '2 runs did not fix it' }, unfixed: [] };

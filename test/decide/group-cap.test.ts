@@ -1,14 +1,13 @@
 // Unit test: starts nothing (see scripts/test.mjs).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Alert } from '../../src/domain/alert.js';
 import type { Decision, GroupState } from '../../src/domain/decision.js';
 import type { Playbook } from '../../src/domain/playbook.js';
 import { decide, groupLimit } from '../../src/decide/decide.js';
 import { groupKeyOf } from '../../src/decide/group.js';
 import { prepare } from '../../src/decide/prepare.js';
 import { parsePlaybook } from '../../src/playbook/loader.js';
-import { EMPTY } from '../support/decide-inputs.js';
+import { EMPTY, firingAlert } from '../support/decide-inputs.js';
 
 function playbook(group: string, mode = 'live'): { playbook: Playbook | null; errors: readonly unknown[] } {
   return parsePlaybook(
@@ -33,15 +32,7 @@ const compiled = (group: string, mode = 'live'): Playbook => {
 };
 
 const NOW = new Date('2024-05-01T12:00:00.000Z');
-const alert: Alert = {
-  status: 'firing',
-  labels: { alertname: 'Burst', namespace: 'shop', deployment: 'api' },
-  annotations: {},
-  startsAt: '2024-05-01T11:55:00Z',
-  endsAt: null,
-  generatorURL: '',
-  fingerprint: 'fp1',
-};
+const alert = firingAlert();
 const liveRun: Decision = { action: 'run', dryRun: false, needsApproval: false, reason: 'playbook mode is live' };
 const held = (reason: string): Decision => ({ action: 'run', dryRun: false, needsApproval: true, held: 'group_cap', reason });
 
