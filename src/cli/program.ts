@@ -250,6 +250,33 @@ function buildProgram(io: CliIo, fail: (code: number) => void): Command {
     print(await (await escalationCommands()).escalationsClearCommand(api, id, opts.note));
   });
 
+  const storms = program.command('storms').description('storms (guards.storm): many alerts across many targets at once, their live runs held as one event');
+  const stormCommands = () => import('./storm-commands.js');
+  daemonCommand(storms.command('list').description('show the open storm').option('--all', 'the ended ones too')).action(
+    async (opts: { url?: string; all?: boolean }) => {
+      const api = await client(opts);
+      print(await (await stormCommands()).stormsListCommand(api, opts.all === true));
+    },
+  );
+  daemonCommand(storms.command('show').description('show a storm and its runs').argument('<id>', 'the storm id (remediator storms list)')).action(
+    async (id: string, opts: { url?: string }) => {
+      const api = await client(opts);
+      print(await (await stormCommands()).stormsShowCommand(api, id));
+    },
+  );
+  for (const verdict of ['approve', 'reject'] as const) {
+    daemonCommand(
+      storms
+        .command(verdict)
+        .description(`${verdict} every run of a storm still waiting for a person (each recorded with who decided)`)
+        .argument('<id>', 'the storm id (remediator storms list)')
+        .option('--comment <text>', 'why'),
+    ).action(async (id: string, opts: { url?: string; comment?: string }) => {
+      const api = await client(opts);
+      print(await (await stormCommands()).stormsDecideCommand(api, verdict, id, opts.comment));
+    });
+  }
+
   // The audit trail, read straight from the SQLite file (read-only, beside a running daemon).
   const audit = program.command('audit').description('check and export the tamper-evident audit trail');
   const database = (cmd: Command) =>

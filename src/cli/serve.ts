@@ -161,6 +161,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     notifiers,
     namedNotifiers: named,
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
+    stormMessages: slack?.stormMessages ?? null,
     secrets: new SecretStore(env, config.secretsDir ?? null, secrets.notifyWebhookUrl ? [secrets.notifyWebhookUrl] : [], [config.audit.checkpoints.key]),
     clock,
     logger,
@@ -175,6 +176,15 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
         budget: { count: config.guards.budget.count, perMs: config.guards.budget.per },
         maintenance: windows,
       },
+      storm: config.guards.storm.enabled
+        ? {
+            alerts: config.guards.storm.alerts,
+            targets: config.guards.storm.targets,
+            withinMs: config.guards.storm.within,
+            cooldownMs: config.guards.storm.cooldown,
+            action: config.guards.storm.action,
+          }
+        : null,
       steps: {
         maxConcurrent: config.runs.maxConcurrent,
         outputCapBytes: config.runs.outputCapBytes,
@@ -267,11 +277,12 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
       maxConcurrentBodies: config.webhook.maxConcurrentBodies,
     },
     api: { store, playbooks, reload },
-    guards: { switches: pipeline.switches, escalations: pipeline.escalations },
+    guards: { switches: pipeline.switches, escalations: pipeline.escalations, storms: pipeline.storms },
     runs: { approvals: pipeline.approvals },
     slack: {
       verifier: secrets.slackSigningSecrets?.length ? new SlackSignatureVerifier({ secrets: secrets.slackSigningSecrets, now: () => clock().getTime() }) : null,
       approvals: pipeline.approvals,
+      storms: pipeline.storms,
       client: slack?.client ?? null,
       teamId: config.slack.teamId ?? null,
       replays: store,

@@ -29,6 +29,12 @@ const positiveDuration = z
   .refine((v) => (parseDuration(v) ?? 0) > 0, { message: 'must be a duration above zero such as 30m, 2h or 1d' })
   .transform((text) => parseDuration(text) ?? 0);
 
+/** A duration of at least a second (a window shorter than that counts nothing useful). */
+const atLeastASecond = z
+  .string()
+  .refine((v) => (parseDuration(v) ?? 0) >= 1000, { message: 'must be a duration of at least 1s such as 30s, 2m or 1h' })
+  .transform((text) => parseDuration(text) ?? 0);
+
 const MiB = 1024 * 1024;
 
 /** A size in bytes within [min, max], also as text from an environment variable. */
@@ -367,6 +373,21 @@ export const configSchema = z.strictObject({
           per: positiveDuration.prefault('1h'),
         })
         .prefault({}),
+      /**
+       * Storm detection: more than `alerts` distinct alert instances across at least `targets`
+       * target keys matching live playbooks within `within` are one storm; its live runs wait for a
+       * person (or are suppressed) until `cooldown` after its last new alert.
+       */
+      storm: z
+        .strictObject({
+          enabled: flag.default(true).describe('Storm detection is on unless this is false.'),
+          alerts: z.coerce.number().int().min(1).default(10).describe('A storm opens when more than this many distinct alert instances…'),
+          targets: z.coerce.number().int().min(1).default(5).describe('…across at least this many distinct target keys…'),
+          within: atLeastASecond.prefault('2m').describe('…match live playbooks within this window.'),
+          cooldown: atLeastASecond.prefault('10m').describe('The storm ends this long after its last new alert.'),
+          action: z.enum(['hold', 'suppress']).default('hold').describe("What happens to the storm's live runs: held for approval, or suppressed."),
+        })
+        .prefault({}),
       /** Times when runs are suppressed or forced to dry-run. */
       maintenance: z.preprocess(fromText, z.array(maintenanceWindow)).default([]).superRefine(uniqueNames),
     })
@@ -429,4 +450,10 @@ export const ENV_KEYS: Readonly<Record<string, readonly string[]>> = {
   REMEDIATOR_GUARDS_BUDGET_PER: ['guards', 'budget', 'per'],
   // A YAML or JSON list, e.g. '[{name: sunday, cron: "0 2 * * SUN", duration: 2h, action: suppress}]'.
   REMEDIATOR_GUARDS_MAINTENANCE: ['guards', 'maintenance'],
+  REMEDIATOR_GUARDS_STORM_ENABLED: ['guards', 'storm', 'enabled'],
+  REMEDIATOR_GUARDS_STORM_ALERTS: ['guards', 'storm', 'alerts'],
+  REMEDIATOR_GUARDS_STORM_TARGETS: ['guards', 'storm', 'targets'],
+  REMEDIATOR_GUARDS_STORM_WITHIN: ['guards', 'storm', 'within'],
+  REMEDIATOR_GUARDS_STORM_COOLDOWN: ['guards', 'storm', 'cooldown'],
+  REMEDIATOR_GUARDS_STORM_ACTION: ['guards', 'storm', 'action'],
 };

@@ -1,5 +1,5 @@
 import type { Alert } from '../domain/alert.js';
-import type { Decision, DecideSettings, EscalationState, FiringAlerts, GroupState, GuardState } from '../domain/decision.js';
+import type { Decision, DecideSettings, EscalationState, FiringAlerts, GroupState, GuardState, StormState } from '../domain/decision.js';
 import { formatDuration } from '../domain/duration.js';
 import type { Playbook } from '../domain/playbook.js';
 import { activeWindow } from './maintenance.js';
@@ -19,6 +19,8 @@ export interface DecideInput {
   readonly escalation?: EscalationState;
   /** Read only for a playbook with guards.group whose params passed (absent: no group cap). */
   readonly group?: GroupState;
+  /** The storm this alert is part of (guards.storm), read once per decision slice (absent: none). */
+  readonly storm?: StormState;
 }
 
 /**
@@ -28,7 +30,7 @@ export interface DecideInput {
  * (refuse), to "a person or the configuration said not now" (pause, maintenance, circuit), to
  * "this would be too much" (lock, cooldown, maxRuns, budget).
  */
-export function decide({ alert, playbook, prepared, state, now, settings, firing, escalation, group }: DecideInput): Decision {
+export function decide({ alert, playbook, prepared, state, now, settings, firing, escalation, group, storm }: DecideInput): Decision {
   if (alert.status === 'resolved' && playbook.match.status !== 'resolved') {
     return { action: 'suppress', reason: 'resolved', detail: 'the alert is resolved' };
   }
@@ -104,6 +106,9 @@ export function decide({ alert, playbook, prepared, state, now, settings, firing
           ? `maintenance window "${window.name}" (${window.cron}) forces dry-run until ${window.endsAt.toISOString()}`
           : null;
   if (why !== null) return { action: 'run', dryRun: true, needsApproval: false, reason: withNote(why, precondition) };
+  // In a storm the likely fix is the shared cause, not forty rollbacks: live runs wait for a
+  // person (or are suppressed); dry runs above go on, they are the evidence.
+  if (storm !== undefined) return stormDecision(storm);
   if (precondition?.hold) {
     return { action: 'run', dryRun: false, needsApproval: true, reason: `${precondition.detail}: a person must approve this run` };
   }
@@ -132,6 +137,20 @@ export function decide({ alert, playbook, prepared, state, now, settings, firing
   const capped = groupCap(playbook, group);
   if (capped !== null) return capped;
   return { action: 'run', dryRun: false, needsApproval: playbook.mode === 'approve', reason: withNote(`playbook mode is ${playbook.mode}`, precondition) };
+}
+
+function stormDecision(storm: StormState): Decision {
+  const what = `storm ${storm.id} since ${storm.openedAt.toISOString()} (${storm.alerts} alert(s) across ${storm.targets} target(s))`;
+  if (storm.action === 'suppress') {
+    return { action: 'suppress', reason: 'storm', detail: `${what}: guards.storm.action is suppress` };
+  }
+  return {
+    action: 'run',
+    dryRun: false,
+    needsApproval: true,
+    held: 'storm',
+    reason: `${what}: a person must approve this run, or the storm's runs together (remediator storms approve ${storm.id})`,
+  };
 }
 
 /** What `unless.firing` says: blocked by an alert, unknown (hold or proceed), or null when it holds (or there is none). */

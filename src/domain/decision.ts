@@ -1,7 +1,8 @@
 import type { LabelMatcher } from './playbook.js';
 
 /** Why a matched playbook did not start a run. A small fixed set: it is a metric label. */
-export type SuppressReason = 'duplicate' | 'cooldown' | 'rate_limit' | 'paused' | 'maintenance' | 'resolved' | 'locked' | 'precondition' | 'escalated';
+export type SuppressReason =
+  'duplicate' | 'cooldown' | 'rate_limit' | 'paused' | 'maintenance' | 'resolved' | 'locked' | 'precondition' | 'escalated' | 'storm';
 
 /**
  * The alerts Alertmanager holds as active (silenced and inhibited ones too), read outside decide for
@@ -12,7 +13,7 @@ export type FiringAlerts =
   | { readonly known: false; readonly error: string };
 
 /** Why a guard holds a live run for approval. A small fixed set: it is a metric label. */
-export type HoldReason = 'group_cap';
+export type HoldReason = 'group_cap' | 'storm';
 
 /** Every suppress reason, in decide's order (metric labels, test-file expectations). */
 export const SUPPRESS_REASONS: readonly SuppressReason[] = [
@@ -25,6 +26,7 @@ export const SUPPRESS_REASONS: readonly SuppressReason[] = [
   'locked',
   'cooldown',
   'rate_limit',
+  'storm',
 ];
 
 /** What the decide stage concluded for one (alert, playbook) pair. */
@@ -145,4 +147,27 @@ export interface GroupState {
   readonly liveRuns: number;
   /** Distinct target keys seen firing for the group within the window (this alert's included). */
   readonly targetsSeen: number;
+}
+
+/** guards.storm from the configuration, durations in milliseconds. */
+export interface StormRule {
+  /** A storm opens when more than this many distinct alert instances… */
+  readonly alerts: number;
+  /** …across at least this many distinct target keys… */
+  readonly targets: number;
+  /** …match live playbooks within this window. */
+  readonly withinMs: number;
+  /** It ends this long after its last new alert. */
+  readonly cooldownMs: number;
+  /** What happens to a live run while it lasts: held for approval, or suppressed. */
+  readonly action: 'hold' | 'suppress';
+}
+
+/** The storm an alert is part of, as decide reads it (absent: no storm for this alert). */
+export interface StormState {
+  readonly id: string;
+  readonly openedAt: Date;
+  readonly alerts: number;
+  readonly targets: number;
+  readonly action: 'hold' | 'suppress';
 }

@@ -10,6 +10,8 @@ export interface Notification {
     | 'circuit.opened'
     | 'escalation.opened'
     | 'escalation.cleared'
+    | 'storm.opened'
+    | 'storm.ended'
     | 'circuit.closed'
     | 'paused'
     | 'resumed'

@@ -126,6 +126,8 @@ export interface Run {
   readonly leaseUntil?: string | null;
   /** The Alertmanager silence made for the run (playbook `silence`), while or after it acted. */
   readonly silenceId?: string | null;
+  /** The storm (guards.storm) the run's alert was part of when it was decided. */
+  readonly stormId?: string | null;
 }
 
 /** A run with its steps, approval requests and events, as the API shows it. */
@@ -172,6 +174,8 @@ export type EventKind =
   | 'circuit.opened'
   | 'escalation.opened'
   | 'escalation.cleared'
+  | 'storm.opened'
+  | 'storm.ended'
   | 'circuit.closed'
   | 'silence.created'
   | 'silence.planned'

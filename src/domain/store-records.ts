@@ -89,6 +89,36 @@ export interface EscalationRecord {
   readonly clearNote: string | null;
 }
 
+/** A storm (guards.storm): many alerts across many targets at once, seen as one event. */
+export interface StormRecord {
+  readonly id: string;
+  readonly openedAt: string;
+  /** When its last new alert instance was seen; it ends guards.storm.cooldown after this. */
+  readonly lastAlertAt: string;
+  readonly endedAt: string | null;
+  /** Distinct alert instances and target keys in it, the trigger window's included. */
+  readonly alerts: number;
+  readonly targets: number;
+  readonly playbooks: readonly string[];
+  /** The labels all its alerts share (the likely shared cause: the same cluster, component or rule). */
+  readonly commonLabels: Readonly<Record<string, string>>;
+  /** Its alerts' generatorURLs, when they all share one (the same rule). */
+  readonly generatorUrl: string | null;
+  /** Where its one Slack message was posted, once it was. */
+  readonly message: MessageRef | null;
+}
+
+/** An alert instance first seen matching a live playbook (guards.storm counts them). */
+export interface StormSeen {
+  readonly instanceKey: string;
+  readonly targetKey: string;
+  readonly playbook: string;
+  readonly alertname: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly generatorUrl: string | null;
+  readonly at: string;
+}
+
 /** The daemon-wide guard rows. */
 export interface GlobalState {
   readonly pause: PauseRecord | null;

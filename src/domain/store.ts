@@ -8,6 +8,8 @@ import type {
   ApprovalVerdict,
   CircuitRecord,
   EscalationRecord,
+  StormRecord,
+  StormSeen,
   EventQuery,
   GlobalState,
   GuardQuery,
@@ -110,6 +112,33 @@ export interface GroupStore {
   recordGroupSeen(rows: readonly { playbook: string; groupKey: string; targetKey: string; at: string; runId: string | null }[]): Promise<void>;
   /** Live runs and distinct targets seen for one playbook and group key since `since`. */
   groupState(query: { playbook: string; groupKey: string; since: Date }): Promise<{ liveRuns: number; targetsSeen: number }>;
+}
+
+/**
+ * guards.storm: the alert instances seen matching live playbooks, and the storms they made. Every
+ * call made inside a decision slice joins its transaction, so a storm opens once per burst (and a
+ * unique index keeps it to one open storm for every replica).
+ */
+export interface StormStore {
+  /** The open storm, and what the window since `since` holds: its distinct instances and up to `targetsLimit` distinct target keys. */
+  stormWindow(query: { since: Date; targetsLimit: number }): Promise<{ open: StormRecord | null; instances: number; targets: string[] }>;
+  /** Records instances not seen before (part of storm `stormId`, or of none); returns the instance keys that were new. */
+  recordStormSeen(rows: readonly StormSeen[], stormId: string | null): Promise<string[]>;
+  /**
+   * Opens a storm of the instances seen since `since` that belong to none, with its "storm.opened"
+   * event; null, writing nothing, when one is open already.
+   */
+  openStorm(open: { id: string; at: string; since: string }): Promise<StormRecord | null>;
+  /** New alert instances joined a storm (recorded with its id): its counts, playbooks and common labels follow, lastAlertAt becomes `at`. */
+  growStorm(id: string, grow: { at: string; seen: readonly StormSeen[] }): Promise<StormRecord | null>;
+  /** Ends the open storm if its last new alert came at or before `quietSince`, with its "storm.ended" event; null otherwise. */
+  endStorm(end: { at: string; quietSince: string }): Promise<StormRecord | null>;
+  getStorm(id: string): Promise<StormRecord | null>;
+  /** The open storm, and (all) the last `limit` ones too, newest first. */
+  listStorms(query: { all?: boolean; limit: number }): Promise<StormRecord[]>;
+  /** The runs created for a storm's alerts, oldest first. */
+  stormRuns(id: string): Promise<Run[]>;
+  setStormMessage(id: string, ref: MessageRef): Promise<void>;
 }
 
 /** Runs: created by a decision, moved through their states, read by the API. */
@@ -281,6 +310,7 @@ export interface Store
     GuardStore,
     EscalationStore,
     GroupStore,
+    StormStore,
     RunStore,
     ApprovalStore,
     MessageStore,

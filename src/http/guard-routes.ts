@@ -4,6 +4,8 @@ import { RemediatorError } from '../domain/errors.js';
 import type { Escalations } from '../guards/escalations.js';
 import type { GuardSwitches } from '../guards/guard-switches.js';
 import { escalationRouter } from './escalation-routes.js';
+import type { Storms } from '../guards/storms.js';
+import { stormRouter } from './storm-routes.js';
 import { identityOf } from './auth.js';
 import { channelOf as via, objectBody } from './request-body.js';
 import type { Role } from './roles.js';
@@ -13,6 +15,8 @@ export interface GuardRouteDeps {
   readonly switches: GuardSwitches;
   /** Escalations: listed, and cleared by a person (absent: not served). */
   readonly escalations?: Escalations;
+  /** Storms: listed, and their held runs decided together (absent: not served). */
+  readonly storms?: Storms;
   /** Authenticates API callers (InboundAuth.require with the API tokens). */
   readonly authenticate: RequestHandler;
   /** Requires a role of the authenticated caller (InboundAuth.allow). */
@@ -69,5 +73,6 @@ export function guardRouter(deps: GuardRouteDeps): Router {
     res.json({ closed: closed !== null, circuit: closed ?? (await deps.switches.status()).circuit });
   });
   if (deps.escalations) router.use(escalationRouter({ escalations: deps.escalations, auth, operator }));
+  if (deps.storms) router.use(stormRouter({ storms: deps.storms, auth, approver: deps.authorize('approve') }));
   return router;
 }

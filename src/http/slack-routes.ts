@@ -1,5 +1,6 @@
 import express, { type Router } from 'express';
 import type { ApprovalService } from '../approve/approval-service.js';
+import type { Storms } from '../guards/storms.js';
 import type { Verdict } from '../domain/approval.js';
 import { errorMessage, RemediatorError } from '../domain/errors.js';
 import type { SlackSignatureVerifier } from '../notify/slack/signature.js';
@@ -12,6 +13,8 @@ import type { InboundAuth } from './auth.js';
 export interface SlackRouteDeps {
   readonly verifier: SlackSignatureVerifier | null;
   readonly approvals: ApprovalService;
+  /** A storm message's buttons decide every held run of the storm (absent: those buttons are ignored). */
+  readonly storms?: Storms;
   /** Counts and records refused signatures, as every endpoint's refusals are. */
   readonly auth: InboundAuth;
   /** Answers a refused press through its response_url. */
@@ -27,6 +30,9 @@ export interface SlackRouteDeps {
 /** The parts of a block_actions payload we act on. */
 interface ButtonPress {
   readonly verdict: Verdict;
+  /** A run's buttons, or a storm's (every held run of it). */
+  readonly target: 'run' | 'storm';
+  /** The run's id, or the storm's. */
   readonly runId: string;
   readonly seq: number | null;
   readonly user: { readonly id: string; readonly name?: string };
@@ -82,6 +88,16 @@ async function decide(deps: SlackRouteDeps, press: ButtonPress): Promise<void> {
     return;
   }
   const who = { id: press.user.id, via: 'slack' as const, ...(press.user.name ? { name: press.user.name } : {}) };
+  if (press.target === 'storm') {
+    if (!deps.storms) return;
+    // Each held run is decided through the approval service (who may decide is checked per run);
+    // the storm's message shows the outcome, the presser hears of any run it could not decide.
+    const outcome = await deps.storms.decideAll({ id: press.runId, verdict: press.verdict, who, comment: null });
+    if (outcome.refused.length > 0) {
+      await tell(deps, press, `${outcome.decided.length} run(s) decided; ${outcome.refused.length} not: ${outcome.refused[0]?.message ?? ''}`);
+    }
+    return;
+  }
   const result = await deps.approvals.decide(press.runId, press.verdict, who, null, press.seq ?? undefined);
   // A refusal reaches the presser alone; success shows in the run's message, which the run
   // watcher updates (with a bot token in place, with a webhook as a new message).
@@ -120,12 +136,14 @@ export function parsePress(body: Buffer): ButtonPress | null {
   };
   if (p.type !== 'block_actions' || !Array.isArray(p.actions)) return null;
   const action = p.actions[0] as { action_id?: unknown; value?: unknown; block_id?: unknown } | undefined;
-  const verdict = action?.action_id === 'approve' ? 'approve' : action?.action_id === 'reject' ? 'reject' : null;
+  const id = action?.action_id;
+  const verdict = id === 'approve' || id === 'storm_approve' ? 'approve' : id === 'reject' || id === 'storm_reject' ? 'reject' : null;
   if (verdict === null || typeof action?.value !== 'string' || typeof p.user?.id !== 'string') return null;
   const seq = typeof action.block_id === 'string' ? /^approval:[^:]+:(\d+)$/.exec(action.block_id)?.[1] : undefined;
   const name = typeof p.user.username === 'string' ? p.user.username : typeof p.user.name === 'string' ? p.user.name : undefined;
   return {
     verdict,
+    target: id === 'storm_approve' || id === 'storm_reject' ? 'storm' : 'run',
     runId: action.value,
     seq: seq === undefined ? null : Number(seq),
     user: { id: p.user.id, ...(name ? { name } : {}) },

@@ -38,6 +38,8 @@ export interface Metrics {
   readonly reloadTimestamp: Gauge;
   /** 1 while the circuit is open (read from the store when scraped). */
   readonly circuitOpen: Gauge;
+  readonly storms: Counter;
+  readonly stormActive: Gauge;
   /** 1 while a pause is in force (read from the store when scraped, so an expired pause reads 0). */
   readonly paused: Gauge;
   /** Always 1; its `version` label says which remediator is running. */
@@ -153,8 +155,18 @@ export function createMetrics(registry: Registry): Metrics {
     }),
     held: new Counter({
       name: 'remediator_runs_held_total',
-      help: 'Live runs a guard held for approval (group_cap), by playbook and reason.',
+      help: 'Live runs a guard held for approval (group_cap, storm), by playbook and reason.',
       labelNames: ['playbook', 'reason'],
+      registers,
+    }),
+    storms: new Counter({
+      name: 'remediator_storms_total',
+      help: 'Storms opened (guards.storm: many alerts across many targets at once, seen as one event).',
+      registers,
+    }),
+    stormActive: new Gauge({
+      name: 'remediator_storm_active',
+      help: '1 while a storm is open (guards.storm): live runs are held for approval or suppressed until it ends.',
       registers,
     }),
     circuitOpen: new Gauge({

@@ -1,4 +1,6 @@
-import type { DecideSettings } from '../domain/decision.js';
+import type { DecideSettings, StormRule } from '../domain/decision.js';
+import type { StormMessages } from '../domain/storm-view.js';
+import { Storms } from '../guards/storms.js';
 import type { Notifier } from '../domain/notifier.js';
 import type { Playbook } from '../domain/playbook.js';
 import type { Run } from '../domain/run.js';
@@ -49,12 +51,16 @@ export interface PipelineParts {
   readonly namedNotifiers?: ReadonlyMap<string, Notifier>;
   /** Where people reach the daemon (links in escalations). */
   readonly publicUrl?: string;
+  /** The one chat message of a storm (Slack), or null/absent. */
+  readonly stormMessages?: StormMessages | null;
 }
 
 /** What the configuration says about each stage. */
 export interface PipelineSettings {
   readonly execution: 'dry-run' | 'live';
   readonly decide: DecideSettings;
+  /** guards.storm (null or absent: no storm detection). */
+  readonly storm?: StormRule | null;
   readonly steps: ExecutorDeps['settings'];
   /** approvals.groups */
   readonly approverGroups: Readonly<Record<string, readonly string[]>>;
@@ -73,6 +79,7 @@ export interface Pipeline {
   readonly approvals: ApprovalService;
   readonly switches: GuardSwitches;
   readonly escalations: Escalations;
+  readonly storms: Storms;
   readonly changes: RunChanges;
   /**
    * Picks up what a previous process left (stored batches first, then pending runs; runs it
@@ -159,6 +166,8 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
         metrics,
         switches,
         onEscalated: (e, playbook) => escalations.opened(e, playbook),
+        storm: settings.storm ?? null,
+        onStorm: (change) => storms.changed(change),
         onRunCreated: (run, playbook) => start(run, playbook),
         firing: () => activeAlerts.read(),
         onRunsCancelled: (ids) => changes.endedElsewhere(ids, 'cancelled'),
@@ -218,6 +227,17 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
             }
           : null,
   });
+  const storms = new Storms({
+    store,
+    rule: settings.storm ?? null,
+    clock,
+    logger,
+    metrics,
+    notifiers,
+    messages: parts.stormMessages ?? null,
+    decideRun: (runId, verdict, who, comment) => approvals.decide(runId, verdict, who, comment),
+    ...(parts.publicUrl ? { publicUrl: parts.publicUrl } : {}),
+  });
   const expiry = new ExpiryTimer({ nextExpiry: () => store.nextApprovalExpiry(), expireDue: () => approvals.expireDue(), clock, logger });
 
   return {
@@ -227,6 +247,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     approvals,
     switches,
     escalations,
+    storms,
     changes,
     async start(interrupted) {
       const restartedAt = clock().toISOString();
@@ -238,6 +259,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
       // … and their silences are expired (or kept, keepOnFailure) now, not left to run out.
       silences.ended(interrupted);
       leases.start();
+      storms.start();
       if (!store.exclusive) await leases.sweep();
       // Requests that expired while the daemon was down expire now; the timer is rebuilt from the store.
       expiry.poke();
@@ -251,6 +273,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
       await silences.idle();
       await switches.idle();
       await escalations.idle();
+      await storms.idle();
     },
     reloaded(reload) {
       return reproposeHeld({ store, playbooks, start, clock, logger, cancelled: (id) => changes.endedElsewhere([id], 'cancelled') }, reload);
@@ -258,6 +281,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     async stop(graceMs) {
       stopping = true;
       silences.stop();
+      storms.stop();
       expiry.stop();
       await expiry.idle();
       await worker.stop();
@@ -268,6 +292,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
       await silences.idle();
       await switches.idle();
       await escalations.idle();
+      await storms.idle();
     },
   };
 }

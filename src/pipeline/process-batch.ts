@@ -1,10 +1,10 @@
 import { alertName, type Alert } from '../domain/alert.js';
-import type { Decision, DecideSettings, FiringAlerts } from '../domain/decision.js';
+import type { Decision, DecideSettings, FiringAlerts, StormRule, StormState } from '../domain/decision.js';
 import { formatDuration } from '../domain/duration.js';
 import { errorMessage } from '../domain/errors.js';
 import type { Playbook } from '../domain/playbook.js';
 import type { NewEvent, Run } from '../domain/run.js';
-import type { AuditLog, BatchStore, EscalationRecord, EscalationStore, GroupStore, GuardStore, RunStore, StoredBatch } from '../domain/store.js';
+import type { AuditLog, BatchStore, EscalationRecord, EscalationStore, GroupStore, GuardStore, RunStore, StoredBatch, StormStore } from '../domain/store.js';
 import { groupKeyOf } from '../decide/group.js';
 import { decide } from '../decide/decide.js';
 import { prepare } from '../decide/prepare.js';
@@ -15,10 +15,11 @@ import { newId } from '../record/ids.js';
 import { parseWebhookPayload } from '../receive/webhook-schema.js';
 import { GuardSwitches } from '../guards/guard-switches.js';
 import type { PlaybookSet } from '../playbook/playbook-set.js';
+import { stormSlice, type StormSlice } from './storm-slice.js';
 
 /** What processing needs; wired once in serve. */
 export interface ProcessDeps {
-  readonly store: BatchStore & GuardStore & EscalationStore & GroupStore & RunStore & AuditLog;
+  readonly store: BatchStore & GuardStore & EscalationStore & GroupStore & StormStore & RunStore & AuditLog;
   readonly playbooks: PlaybookSet;
   readonly settings: DecideSettings;
   readonly clock: () => Date;
@@ -34,6 +35,10 @@ export interface ProcessDeps {
   readonly switches?: GuardSwitches;
   /** Told of an escalation this decision opened (once per escalation, whichever replica opened it); it notifies. */
   readonly onEscalated?: (escalation: EscalationRecord, playbook: Playbook) => void;
+  /** guards.storm (absent or null: no storm detection). */
+  readonly storm?: StormRule | null;
+  /** Told of a storm a slice opened, grew or ended, after the slice commits. */
+  readonly onStorm?: (slice: StormSlice) => void;
 }
 
 /** Alerts decided in one store transaction (a decision slice); between slices the event loop turns. */
@@ -45,6 +50,8 @@ interface Afterwards {
   readonly cancelled: string[][];
   /** Alertmanager's active alerts, read before the slice (for playbooks with `unless`). */
   readonly firing?: FiringAlerts;
+  /** guards.storm for the slice's alerts. */
+  storm?: StormSlice;
 }
 
 /**
@@ -76,11 +83,16 @@ export async function processBatch(batch: StoredBatch, deps: ProcessDeps): Promi
     const firing = deps.firing && deps.playbooks.all.some((p) => p.unless) ? await deps.firing() : undefined;
     const after: Afterwards = { created: [], cancelled: [], ...(firing ? { firing } : {}) };
     runs += await deps.store.withDecisionSlice(async () => {
+      const rule = deps.storm ?? null;
+      if (rule !== null)
+        after.storm = await stormSlice(slice, { store: deps.store, playbooks: deps.playbooks, settings: deps.settings, rule, clock: deps.clock });
       let created = 0;
       for (const alert of slice) created += await processAlert(alert, batch.id, deps, after);
       if (last) await deps.store.markBatchProcessed(batch.id, { kind: 'batch.processed', data: { alerts: alerts.length, runs: runs + created } });
       return created;
     });
+    const storm = after.storm;
+    if (storm && (storm.opened || storm.grew || storm.ended)) deps.onStorm?.(storm);
     for (const ids of after.cancelled) deps.onRunsCancelled?.(ids);
     for (const { run, playbook } of after.created) deps.onRunCreated(run, playbook);
   }
@@ -148,7 +160,8 @@ async function processAlert(alert: Alert, batchId: string, deps: ProcessDeps, af
  */
 async function decideAndCreate(alert: Alert, playbook: Playbook, batchId: string, deps: ProcessDeps, after: Afterwards): Promise<boolean> {
   const firing = playbook.unless ? after.firing : undefined;
-  const created = await deps.store.withDecisionLock(() => decideUnderLock(alert, playbook, batchId, deps, firing));
+  const storm = after.storm?.members.get(prepare(alert, playbook).instanceKey);
+  const created = await deps.store.withDecisionLock(() => decideUnderLock(alert, playbook, batchId, deps, { firing, storm }));
   if (created === null) return false;
   if (created !== 'refused') after.created.push({ run: created.run, playbook });
   return true;
@@ -159,7 +172,7 @@ async function decideUnderLock(
   playbook: Playbook,
   batchId: string,
   deps: ProcessDeps,
-  firing?: FiringAlerts,
+  { firing, storm }: { firing: FiringAlerts | undefined; storm: StormState | undefined },
 ): Promise<{ run: Run } | 'refused' | null> {
   const { store, clock, logger, metrics } = deps;
   const now = clock();
@@ -201,6 +214,7 @@ async function decideUnderLock(
       ...(firing ? { firing } : {}),
       ...(escalation ? { escalation } : {}),
       ...(group ? { group } : {}),
+      ...(storm ? { storm } : {}),
     });
   };
   const decision = await decideNow();
@@ -211,6 +225,7 @@ async function decideUnderLock(
     instanceKey: prepared.instanceKey,
     targetKey: prepared.targetKey,
     ...(prepared.lockKey !== null ? { lockKey: prepared.lockKey } : {}),
+    ...(storm ? { stormId: storm.id } : {}),
   };
   const suppress = async (d: Extract<Decision, { action: 'suppress' }>): Promise<null> => {
     const redelivery = d.redeliveryOf === undefined ? {} : { redelivery: true, instanceRun: d.redeliveryOf };
@@ -278,6 +293,7 @@ async function decideUnderLock(
       labels: { ...alert.labels },
       annotations: { ...alert.annotations },
       createdAt: at,
+      stormId: storm?.id ?? null,
     },
     steps,
     events,

@@ -1,6 +1,6 @@
 import type { Approval, ApprovalDecision, Channel } from '../domain/approval.js';
 import type { AuditEvent, Run, RunState, RunStep } from '../domain/run.js';
-import type { CircuitRecord, EscalationRecord, PauseRecord } from '../domain/store.js';
+import type { CircuitRecord, EscalationRecord, PauseRecord, StormRecord } from '../domain/store.js';
 import type { UnfixedRun } from '../domain/decision.js';
 
 /**
@@ -41,6 +41,7 @@ export function toRun(row: Row): Run {
     owner: text(row['owner']),
     leaseUntil: text(row['lease_until']),
     silenceId: text(row['silence_id']),
+    stormId: text(row['storm_id']),
   };
 }
 
@@ -148,5 +149,24 @@ export function toUnfixedRun(row: Row): UnfixedRun {
     createdAt: String(row['created_at']),
     finishedAt: text(row['finished_at']),
     reason: text(row['reason']),
+  };
+}
+
+/** A stored storm. */
+export function toStorm(row: Row | undefined): StormRecord | null {
+  if (!row) return null;
+  const channel = text(row['message_channel']);
+  const ts = text(row['message_ts']);
+  return {
+    id: String(row['id']),
+    openedAt: String(row['opened_at']),
+    lastAlertAt: String(row['last_alert_at']),
+    endedAt: text(row['ended_at']),
+    alerts: Number(row['alerts']),
+    targets: Number(row['targets']),
+    playbooks: JSON.parse(String(row['playbooks'])) as string[],
+    commonLabels: JSON.parse(String(row['common_labels'])) as Record<string, string>,
+    generatorUrl: text(row['generator_url']),
+    message: channel !== null && ts !== null ? { channel, ts } : null,
   };
 }

@@ -38,7 +38,11 @@ test('defaults apply with no file, no environment and no flags', () => {
     },
     audit: { checkpoints: { every: 300_000, key: 'audit-checkpoint-key', onBroken: 'refuse', notify: true } },
     prometheus: { url: 'http://127.0.0.1:9090' },
-    guards: { budget: { count: 20, per: 3_600_000 }, maintenance: [] },
+    guards: {
+      budget: { count: 20, per: 3_600_000 },
+      maintenance: [],
+      storm: { enabled: true, alerts: 10, targets: 5, within: 120_000, cooldown: 600_000, action: 'hold' },
+    },
     approvals: { groups: {} },
     slack: {},
     retention: { keep: 90 * 86_400_000, schedule: '17 3 * * *', enabled: true },
@@ -105,6 +109,7 @@ test('guards: budget and maintenance windows from the file and the environment',
       { name: 'sunday', cron: '0 2 * * SUN', duration: 7_200_000, action: 'dry-run', matchers: ['namespace="shop"'], timezone: 'Europe/Berlin' },
       { name: 'nightly', cron: '@daily', duration: 3_600_000, action: 'suppress' },
     ],
+    storm: { enabled: true, alerts: 10, targets: 5, within: 120_000, cooldown: 600_000, action: 'hold' },
   });
   const env = {
     REMEDIATOR_GUARDS_BUDGET_COUNT: '7',
@@ -115,6 +120,24 @@ test('guards: budget and maintenance windows from the file and the environment',
   assert.deepEqual(fromEnv.guards.budget, { count: 7, per: 7_200_000 });
   assert.deepEqual(fromEnv.guards.maintenance, [{ name: 'freeze', cron: '0 0 * * *', duration: 86_400_000, action: 'suppress' }]);
   assert.deepEqual(loadConfig({}, { REMEDIATOR_GUARDS_MAINTENANCE: '[]' }).guards.maintenance, []);
+});
+
+test('guards.storm: thresholds from the file and the environment; bad values name the key', () => {
+  const file = path.join(dir, 'storm.yaml');
+  writeFileSync(file, 'guards:\n  storm: { alerts: 40, targets: 10, within: 5m, cooldown: 30m, action: suppress }\n');
+  assert.deepEqual(loadConfig({ config: file }, {}).guards.storm, {
+    enabled: true,
+    alerts: 40,
+    targets: 10,
+    within: 300_000,
+    cooldown: 1_800_000,
+    action: 'suppress',
+  });
+  assert.equal(loadConfig({ config: file }, { REMEDIATOR_GUARDS_STORM_ENABLED: 'false' }).guards.storm.enabled, false);
+  assert.equal(loadConfig({}, { REMEDIATOR_GUARDS_STORM_ALERTS: '3' }).guards.storm.alerts, 3);
+  assert.throws(() => loadConfig({}, { REMEDIATOR_GUARDS_STORM_WITHIN: '500ms' }), /guards\.storm\.within.*at least 1s/s);
+  assert.throws(() => loadConfig({}, { REMEDIATOR_GUARDS_STORM_ALERTS: '0' }), /guards\.storm\.alerts/);
+  assert.throws(() => loadConfig({}, { REMEDIATOR_GUARDS_STORM_ACTION: 'drop' }), /guards\.storm\.action/);
 });
 
 test('bad guards name the key and say what to write', () => {

@@ -11,6 +11,7 @@ import { listingContract } from './listing-contract.js';
 import { replicaContract } from './replica-contract.js';
 import { retentionContract } from './retention-contract.js';
 import { sliceContract } from './slice-contract.js';
+import { stormContract } from './storm-contract.js';
 
 /** A run to create, with whatever a test changes. */
 export const contractRun = (over: Partial<NewRun> = {}): NewRun => ({
@@ -73,6 +74,7 @@ export function storeContract(name: string, open: () => Promise<{ store: Store; 
     retentionContract(withStore, run);
     listingContract(withStore, run);
     sliceContract(withStore, run);
+    stormContract(withStore, run);
     test(
       'a request key is remembered once until it is stale, then forgotten',
       withStore(async (store) => {

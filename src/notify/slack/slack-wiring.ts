@@ -7,6 +7,7 @@ import { onlyKinds } from '../only-kinds.js';
 import { SlackRunMessages } from './run-messages.js';
 import { SlackClient } from './slack-client.js';
 import { SlackNotifier } from './slack-notifier.js';
+import { SlackStormMessages } from './storm-message.js';
 
 /** What Slack needs from the configuration and the secrets. */
 export interface SlackSettings {
@@ -22,6 +23,8 @@ export interface Slack {
   readonly client: SlackClient;
   readonly notifier: Notifier;
   readonly runMessages: SlackRunMessages;
+  /** The one message of a storm, updated as it grows and ends. */
+  readonly stormMessages: SlackStormMessages;
 }
 
 /**
@@ -60,5 +63,5 @@ export function wireSlack(
       void store.appendEvents([{ ...event, runId }]).catch((err: unknown) => logger.error(`recording a Slack notification failed: ${errorMessage(err)}`));
     },
   });
-  return { client, notifier, runMessages };
+  return { client, notifier, runMessages, stormMessages: new SlackStormMessages(client, settings.channel) };
 }

@@ -244,6 +244,38 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX group_seen_window ON group_seen (playbook, group_key, seen_at);
   `,
+  // 8: guards.storm, as SQLite's version 12: one open storm for every replica.
+  `
+  CREATE TABLE storm_seen (
+    instance_key TEXT COLLATE "C" PRIMARY KEY,
+    target_key TEXT COLLATE "C" NOT NULL,
+    playbook TEXT COLLATE "C" NOT NULL,
+    alertname TEXT COLLATE "C" NOT NULL,
+    labels TEXT COLLATE "C" NOT NULL,
+    generator_url TEXT COLLATE "C",
+    seen_at TEXT COLLATE "C" NOT NULL,
+    storm_id TEXT COLLATE "C"
+  );
+  CREATE INDEX storm_seen_window ON storm_seen (seen_at);
+  CREATE INDEX storm_seen_storm ON storm_seen (storm_id, target_key);
+  CREATE TABLE storms (
+    id TEXT COLLATE "C" PRIMARY KEY,
+    opened_at TEXT COLLATE "C" NOT NULL,
+    last_alert_at TEXT COLLATE "C" NOT NULL,
+    ended_at TEXT COLLATE "C",
+    alerts INTEGER NOT NULL,
+    targets INTEGER NOT NULL,
+    playbooks TEXT COLLATE "C" NOT NULL,
+    common_labels TEXT COLLATE "C" NOT NULL,
+    generator_url TEXT COLLATE "C",
+    message_channel TEXT COLLATE "C",
+    message_ts TEXT COLLATE "C"
+  );
+  CREATE UNIQUE INDEX storms_open ON storms ((1)) WHERE ended_at IS NULL;
+  CREATE INDEX storms_opened ON storms (opened_at);
+  ALTER TABLE runs ADD COLUMN storm_id TEXT COLLATE "C";
+  CREATE INDEX runs_storm ON runs (storm_id) WHERE storm_id IS NOT NULL;
+  `,
 ];
 
 /**

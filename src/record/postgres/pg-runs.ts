@@ -16,8 +16,8 @@ export async function createRun(tx: Tx, run: NewRun, steps: readonly RunStep[], 
   const terminal = isTerminal(run.state);
   const row = await tx.row(
     `INSERT INTO runs (id, playbook, playbook_hash, batch_id, alertname, fingerprint, starts_at, instance_key, target_key, active_key,
-       lock_key, active_lock, dry_run, needs_approval, generator_url, state, reason, params, labels, annotations, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21)
+       lock_key, active_lock, dry_run, needs_approval, generator_url, state, reason, params, labels, annotations, created_at, updated_at, storm_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $21, $22)
      ON CONFLICT DO NOTHING
      RETURNING *`,
     [
@@ -42,6 +42,7 @@ export async function createRun(tx: Tx, run: NewRun, steps: readonly RunStep[], 
       JSON.stringify(run.labels),
       JSON.stringify(run.annotations),
       run.createdAt,
+      run.stormId ?? null,
     ],
   );
   if (row === undefined) return null;

@@ -13,6 +13,8 @@ import type {
   ApprovalVerdict,
   CircuitRecord,
   EscalationRecord,
+  StormRecord,
+  StormSeen,
   EventQuery,
   GlobalState,
   GuardQuery,
@@ -35,6 +37,7 @@ import { DecisionLock } from './pg-decision-lock.js';
 import { CHAIN_COLUMNS, readAuditHead } from './pg-event-chain.js';
 import { closeCircuit, endPause, globalState, guardState, openCircuit, setPause, type BudgetCount } from './pg-guards.js';
 import * as pgEscalations from './pg-escalations.js';
+import * as pgStorms from './pg-storms.js';
 import type { EscalationState } from '../../domain/decision.js';
 import { migrate } from './pg-migrations.js';
 import { getRun, listEvents, listRuns } from './pg-reads.js';
@@ -206,6 +209,42 @@ export class PostgresStore implements Store {
       },
       'read',
     );
+  }
+
+  stormWindow(w: { since: Date; targetsLimit: number }): Promise<{ open: StormRecord | null; instances: number; targets: string[] }> {
+    return this.tx('reading the storm window', (tx) => pgStorms.stormWindow(tx, w), 'read');
+  }
+
+  recordStormSeen(rows: readonly StormSeen[], stormId: string | null): Promise<string[]> {
+    return this.tx('recording alerts for guards.storm', (tx) => pgStorms.recordStormSeen(tx, rows, stormId));
+  }
+
+  openStorm(o: { id: string; at: string; since: string }): Promise<StormRecord | null> {
+    return this.tx('opening a storm', (tx) => pgStorms.openStorm(tx, o));
+  }
+
+  growStorm(id: string, g: { at: string; seen: readonly StormSeen[] }): Promise<StormRecord | null> {
+    return this.tx('growing a storm', (tx) => pgStorms.growStorm(tx, id, g));
+  }
+
+  endStorm(e: { at: string; quietSince: string }): Promise<StormRecord | null> {
+    return this.tx('ending a storm', (tx) => pgStorms.endStorm(tx, e));
+  }
+
+  getStorm(id: string): Promise<StormRecord | null> {
+    return this.tx('reading a storm', (tx) => pgStorms.getStorm(tx, id), 'read');
+  }
+
+  listStorms(l: { all?: boolean; limit: number }): Promise<StormRecord[]> {
+    return this.tx('listing storms', (tx) => pgStorms.listStorms(tx, l), 'read');
+  }
+
+  stormRuns(id: string): Promise<Run[]> {
+    return this.tx("reading a storm's runs", (tx) => pgStorms.stormRuns(tx, id), 'read');
+  }
+
+  setStormMessage(id: string, ref: MessageRef): Promise<void> {
+    return this.tx("recording a storm's message", (tx) => pgStorms.setStormMessage(tx, id, ref));
   }
 
   createRun(run: NewRun, steps: RunStep[], events: NewEvent[]): Promise<Run | null> {

@@ -229,6 +229,40 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE group_seen (playbook TEXT NOT NULL, group_key TEXT NOT NULL, target_key TEXT NOT NULL, seen_at TEXT NOT NULL, run_id TEXT);
   CREATE INDEX group_seen_window ON group_seen (playbook, group_key, seen_at);
   `,
+  // 12: guards.storm. storm_seen holds each alert instance the first time it matched a live
+  // playbook (and the storm it joined); at most one storm is open, decided by the unique index, so
+  // two deciders open it once; runs.storm_id ties a run to the storm its alert was part of.
+  `
+  CREATE TABLE storm_seen (
+    instance_key TEXT PRIMARY KEY,
+    target_key TEXT NOT NULL,
+    playbook TEXT NOT NULL,
+    alertname TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    generator_url TEXT,
+    seen_at TEXT NOT NULL,
+    storm_id TEXT
+  );
+  CREATE INDEX storm_seen_window ON storm_seen (seen_at);
+  CREATE INDEX storm_seen_storm ON storm_seen (storm_id, target_key);
+  CREATE TABLE storms (
+    id TEXT PRIMARY KEY,
+    opened_at TEXT NOT NULL,
+    last_alert_at TEXT NOT NULL,
+    ended_at TEXT,
+    alerts INTEGER NOT NULL,
+    targets INTEGER NOT NULL,
+    playbooks TEXT NOT NULL,
+    common_labels TEXT NOT NULL,
+    generator_url TEXT,
+    message_channel TEXT,
+    message_ts TEXT
+  );
+  CREATE UNIQUE INDEX storms_open ON storms ((1)) WHERE ended_at IS NULL;
+  CREATE INDEX storms_opened ON storms (opened_at);
+  ALTER TABLE runs ADD COLUMN storm_id TEXT;
+  CREATE INDEX runs_storm ON runs (storm_id) WHERE storm_id IS NOT NULL;
+  `,
 ];
 
 /** Code that completes a version, run after its SQL in the same transaction. */

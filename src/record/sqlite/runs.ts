@@ -11,9 +11,9 @@ export function createRun(ctx: SqliteContext, run: NewRun, steps: RunStep[], eve
   const result = ctx
     .sql(
       `INSERT INTO runs (id, playbook, playbook_hash, batch_id, alertname, fingerprint, starts_at, instance_key, target_key, active_key,
-         lock_key, active_lock, dry_run, needs_approval, generator_url, state, reason, params, labels, annotations, created_at, updated_at)
+         lock_key, active_lock, dry_run, needs_approval, generator_url, state, reason, params, labels, annotations, created_at, updated_at, storm_id)
        VALUES (@id, @playbook, @playbookHash, @batchId, @alertname, @fingerprint, @startsAt, @instanceKey, @targetKey, @activeKey,
-         @lockKey, @activeLock, @dryRun, @needsApproval, @generatorUrl, @state, @reason, @params, @labels, @annotations, @createdAt, @createdAt)
+         @lockKey, @activeLock, @dryRun, @needsApproval, @generatorUrl, @state, @reason, @params, @labels, @annotations, @createdAt, @createdAt, @stormId)
        ON CONFLICT DO NOTHING`,
     )
     .run({
@@ -24,6 +24,7 @@ export function createRun(ctx: SqliteContext, run: NewRun, steps: RunStep[], eve
       dryRun: run.dryRun ? 1 : 0,
       needsApproval: run.needsApproval === true ? 1 : 0,
       generatorUrl: run.generatorUrl ?? null,
+      stormId: run.stormId ?? null,
       params: JSON.stringify(run.params),
       labels: JSON.stringify(run.labels),
       annotations: JSON.stringify(run.annotations),

@@ -14,6 +14,8 @@ import type {
   ApprovalVerdict,
   CircuitRecord,
   EscalationRecord,
+  StormRecord,
+  StormSeen,
   EventQuery,
   GlobalState,
   GuardQuery,
@@ -36,6 +38,7 @@ import { DecisionSlices } from './decision-slice.js';
 import { CHAIN_COLUMNS, EventChainWriter, readAuditHead, toChainedEvent } from './event-chain.js';
 import { closeCircuit, endPause, globalState, guardState, openCircuit, setPause } from './guards.js';
 import * as escalations from './escalations.js';
+import * as storms from './storms.js';
 import type { EscalationState } from '../../domain/decision.js';
 import { interruptExpired, interruptRunning, renewLeases } from './leases.js';
 import { migrate } from './migrations.js';
@@ -329,6 +332,42 @@ export class SqliteStore implements Store {
         .get(q.playbook, q.groupKey, q.since.toISOString()) as { runs: number; targets: number };
       return { liveRuns: Number(row.runs), targetsSeen: Number(row.targets) };
     });
+  }
+
+  stormWindow(w: { since: Date; targetsLimit: number }): Promise<{ open: StormRecord | null; instances: number; targets: string[] }> {
+    return this.wrap('reading the storm window', () => storms.stormWindow(this.ctx, w));
+  }
+
+  recordStormSeen(rows: readonly StormSeen[], stormId: string | null): Promise<string[]> {
+    return this.wrap('recording alerts for guards.storm', () => this.transaction(() => storms.recordStormSeen(this.ctx, rows, stormId))());
+  }
+
+  openStorm(o: { id: string; at: string; since: string }): Promise<StormRecord | null> {
+    return this.wrap('opening a storm', () => this.transaction(() => storms.openStorm(this.ctx, o))());
+  }
+
+  growStorm(id: string, g: { at: string; seen: readonly StormSeen[] }): Promise<StormRecord | null> {
+    return this.wrap('growing a storm', () => this.transaction(() => storms.growStorm(this.ctx, id, g))());
+  }
+
+  endStorm(e: { at: string; quietSince: string }): Promise<StormRecord | null> {
+    return this.wrap('ending a storm', () => this.transaction(() => storms.endStorm(this.ctx, e))());
+  }
+
+  getStorm(id: string): Promise<StormRecord | null> {
+    return this.wrap('reading a storm', () => storms.getStorm(this.ctx, id));
+  }
+
+  listStorms(l: { all?: boolean; limit: number }): Promise<StormRecord[]> {
+    return this.wrap('listing storms', () => storms.listStorms(this.ctx, l));
+  }
+
+  stormRuns(id: string): Promise<Run[]> {
+    return this.wrap("reading a storm's runs", () => storms.stormRuns(this.ctx, id));
+  }
+
+  setStormMessage(id: string, ref: MessageRef): Promise<void> {
+    return this.wrap("recording a storm's message", () => this.transaction(() => storms.setStormMessage(this.ctx, id, ref))());
   }
 
   createRun(run: NewRun, steps: RunStep[], events: NewEvent[]): Promise<Run | null> {
