@@ -20,6 +20,11 @@ export interface SlackRunMessagesOptions {
   readonly loadRun: (id: string) => Promise<RunDetail | null>;
   readonly refs: SlackMessageRefs;
   readonly publicUrl: string | null;
+  /**
+   * Where a run's message goes in a thread: a storm's runs are replies to the storm's one
+   * message (null: at the top of the channel). Absent: every run at the top.
+   */
+  readonly threadOf?: (run: RunDetail) => Promise<SlackMessageRef | null>;
   /** Told after each redraw: count it, log a failure. Never throws into the queue. */
   readonly onResult?: (runId: string, result: RunMessageResult) => void;
 }
@@ -106,6 +111,8 @@ export class SlackRunMessages {
     const message = runMessage({ run, publicUrl: this.options.publicUrl });
 
     if (!client.canUpdate) {
+      // A webhook cannot thread: a storm's runs are told of by the storm's message alone.
+      if (run.stormId) return null;
       if (this.lastPosted.get(runId) === run.state) return null;
       await client.postMessage(message);
       this.remember(runId, run.state);
@@ -122,7 +129,10 @@ export class SlackRunMessages {
         if (!(err instanceof SlackApiError && err.slackError === 'message_not_found')) throw err;
       }
     }
-    const posted = await client.postMessage({ ...message, channel: this.options.channel ?? '' });
+    const thread = run.stormId ? ((await this.options.threadOf?.(run)) ?? null) : null;
+    const posted = await client.postMessage(
+      thread === null ? { ...message, channel: this.options.channel ?? '' } : { ...message, channel: thread.channel, threadTs: thread.ts },
+    );
     if (posted === null) return { ok: false, error: 'Slack chat.postMessage returned no message reference' };
     await refs.set(runId, posted);
     return { ok: true, action: 'posted' };

@@ -1,5 +1,5 @@
 import type { Notifier } from '../../domain/notifier.js';
-import type { AuditLog, MessageStore, RunStore } from '../../domain/store.js';
+import type { AuditLog, MessageRef, MessageStore, RunStore, StormStore } from '../../domain/store.js';
 import { errorMessage } from '../../domain/errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
@@ -35,7 +35,7 @@ export interface Slack {
  */
 export function wireSlack(
   settings: SlackSettings,
-  deps: { readonly store: RunStore & MessageStore & AuditLog; readonly metrics: Metrics; readonly logger: Logger },
+  deps: { readonly store: RunStore & MessageStore & StormStore & AuditLog; readonly metrics: Metrics; readonly logger: Logger },
 ): Slack | null {
   const { store, metrics, logger } = deps;
   if (!settings.botToken && !settings.webhookUrl) return null;
@@ -53,6 +53,7 @@ export function wireSlack(
     loadRun: (id) => store.getRun(id),
     refs: { get: (id) => store.runMessage(id, 'slack'), set: (id, ref) => store.setRunMessage(id, 'slack', ref) },
     publicUrl: settings.publicUrl,
+    threadOf: (run) => stormMessage(store, run.stormId ?? ''),
     onResult: (runId, result) => {
       metrics.notifications.inc({ notifier: 'slack', outcome: result.ok ? 'sent' : 'failed' });
       if (result.ok && result.action === 'updated') return;
@@ -64,4 +65,19 @@ export function wireSlack(
     },
   });
   return { client, notifier, runMessages, stormMessages: new SlackStormMessages(client, settings.channel) };
+}
+
+/**
+ * Where a storm's message is, for its runs' replies: the storm's opening message is posted as the
+ * slice that opened it commits, so a run held a moment later waits a little for it (at most 5 s,
+ * then its message goes to the top of the channel).
+ */
+async function stormMessage(store: StormStore, stormId: string): Promise<MessageRef | null> {
+  for (let waited = 0; waited <= 5000; waited += 100) {
+    const storm = await store.getStorm(stormId);
+    if (storm === null) return null;
+    if (storm.message !== null) return storm.message;
+    await new Promise((resolve) => setTimeout(resolve, 100).unref());
+  }
+  return null;
 }
