@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Run } from '../../src/domain/run.js';
+import type { StormRecord } from '../../src/domain/store.js';
+import { verifyStoreChain } from '../../src/record/audit-verify.js';
+import { PostgresStore } from '../../src/record/postgres/postgres-store.js';
+import { startDaemonProcess, type DaemonProcess } from '../support/daemon-process.js';
+import { ROOT } from '../support/fixtures.js';
+import { reply, startHttpServer, type TestHttpServer } from '../support/http-server.js';
+import { freshSchema, pgReachable, pgTestUrl } from '../support/postgres.js';
+import { until } from '../support/until.js';
+import { wave } from '../support/storm-alerts.js';
+
+const reachable = await pgReachable();
+const SCRIPTS = path.join(ROOT, 'test', 'fixtures', 'scripts');
+
+async function send(d: DaemonProcess, method: string, url: string, token: string, body: unknown): Promise<{ status: number; json: unknown }> {
+  const res = await fetch(`${d.url}${url}`, {
+    method,
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text ? (JSON.parse(text) as unknown) : null };
+}
+
+describe('guards.storm on two replicas of one PostgreSQL database', { skip: reachable ? false : 'skipped: needs PostgreSQL on 127.0.0.1:5432' }, () => {
+  let dir: string;
+  let drop: () => Promise<void>;
+  let db: string;
+  let hook: TestHttpServer;
+  let a: DaemonProcess;
+  let b: DaemonProcess;
+  const actions = () =>
+    existsSync(path.join(dir, 'actions.log')) ? readFileSync(path.join(dir, 'actions.log'), 'utf8').trim().split('\n').filter(Boolean) : [];
+
+  before(async () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-storm-replicas-'));
+    const fresh = await freshSchema();
+    drop = fresh.drop;
+    db = `${pgTestUrl()}?schema=${fresh.schema}`;
+    hook = await startHttpServer((_req, res) => reply(res, 204));
+    const pb = path.join(dir, 'playbooks');
+    mkdirSync(pb);
+    writeFileSync(
+      path.join(pb, 'rollback.yaml'),
+      `name: rollback
+match: { alertname: HighErrorRate }
+mode: live
+params:
+  namespace: { from: labels.namespace, pattern: '[a-z]+' }
+  deployment: { from: labels.deployment, pattern: '[a-z0-9]+' }
+guards: { key: '{{ params.namespace }}/{{ params.deployment }}' }
+steps:
+  - run: [${process.execPath}, ${SCRIPTS}/append-line.mjs, ${path.join(dir, 'actions.log')}, 'undo {{ params.deployment }}']
+`,
+    );
+    const env = (name: string) => ({
+      REMEDIATOR_EXECUTION: 'live',
+      REMEDIATOR_REPLICA_NAME: name,
+      REMEDIATOR_RETENTION_ENABLED: 'false',
+      REMEDIATOR_GUARDS_BUDGET_COUNT: '1000',
+      REMEDIATOR_GUARDS_STORM_WITHIN: '1m',
+      REMEDIATOR_GUARDS_STORM_COOLDOWN: '3s',
+      REMEDIATOR_NOTIFY_WEBHOOK_URL: `${hook.url}/notify`,
+    });
+    [a, b] = await Promise.all([
+      startDaemonProcess({ playbooks: pb, db, env: env('replica-a') }),
+      startDaemonProcess({ playbooks: pb, db, env: env('replica-b') }),
+    ]);
+  });
+  after(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await hook?.close();
+    await drop?.();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('forty alerts posted to both (an HA pair): one storm, ten runs, thirty held, one notification; approving through the other replica runs each once', async () => {
+    for (let i = 0; i < 40; i += 5) {
+      const statuses = await Promise.all([a, b].map((d) => send(d, 'POST', '/webhook', d.webhookToken, wave(i, i + 5)).then((r) => r.status)));
+      assert.deepEqual(statuses, [200, 200]);
+    }
+    const runs = await until(
+      'every alert decided',
+      async () => {
+        const { runs: all } = await a.api<{ runs: Run[] }>('/api/runs?limit=200');
+        return all.length === 40 && all.every((r) => r.state === 'succeeded' || r.state === 'awaiting_approval') ? all : null;
+      },
+      { timeoutMs: 60_000, everyMs: 200 },
+    );
+    assert.equal(runs.filter((r) => r.state === 'succeeded').length, 10);
+    const { storms } = await a.api<{ storms: StormRecord[] }>('/api/storms?all=true');
+    assert.equal(storms.length, 1, 'two replicas, one storm');
+    const storm = storms[0] as StormRecord;
+    assert.equal(storm.alerts, 40, 'each alert instance counted once, whichever replica saw it first');
+    assert.equal(storm.targets, 40);
+    assert.deepEqual(storm.commonLabels, { alertname: 'HighErrorRate', cluster: 'eu1', gateway: 'v2.3', namespace: 'shop' });
+    const held = runs.filter((r) => r.state === 'awaiting_approval');
+    assert.equal(held.length, 30);
+    assert.ok(held.every((r) => r.stormId === storm.id));
+    await until('the storm was notified', () => notified('storm.opened').length >= 1);
+    assert.equal(notified('storm.opened').length, 1, 'one notification for the storm, from whichever replica opened it');
+
+    const approved = await send(b, 'POST', `/api/storms/${storm.id}/approve`, b.apiToken, { comment: 'gateway rolled back' });
+    assert.equal(approved.status, 200, JSON.stringify(approved.json));
+    assert.equal((approved.json as { decided: string[] }).decided.length, 30);
+    const again = await send(a, 'POST', `/api/storms/${storm.id}/approve`, a.apiToken, {});
+    assert.deepEqual((again.json as { decided: string[] }).decided, []);
+    await until(
+      'every run succeeded',
+      async () => {
+        const { runs: all } = await a.api<{ runs: Run[] }>('/api/runs?limit=200');
+        return all.filter((r) => r.state === 'succeeded').length === 40 ? true : null;
+      },
+      { timeoutMs: 60_000, everyMs: 200 },
+    );
+    assert.deepEqual(actions().sort(), Array.from({ length: 40 }, (_, i) => `undo svc${i}`).sort(), 'each rollback ran exactly once');
+    await until(
+      'the storm ended after its cooldown',
+      async () => ((await b.api<{ storm: StormRecord }>(`/api/storms/${storm.id}`)).storm.endedAt !== null ? true : null),
+      { timeoutMs: 30_000, everyMs: 250 },
+    );
+    await until('the end was notified', () => notified('storm.ended').length >= 1);
+    assert.equal(notified('storm.ended').length, 1, 'ended once, by one replica');
+    const store = await PostgresStore.open(pgTestUrl(), { schema: new URL(db).searchParams.get('schema') ?? '' });
+    try {
+      assert.equal((await verifyStoreChain(store)).problem, null);
+    } finally {
+      await store.close();
+    }
+  });
+
+  function notified(kind: string): unknown[] {
+    return hook.requests.map((r) => JSON.parse(r.body) as { kind: string }).filter((n) => n.kind === kind);
+  }
+});
