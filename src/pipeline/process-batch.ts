@@ -267,6 +267,7 @@ async function decideUnderLock(
         action: decision.action,
         dryRun,
         ...(decision.action === 'run' && decision.needsApproval ? { needsApproval: true } : {}),
+        ...(decision.action === 'run' && decision.held ? { held: decision.held } : {}),
         reason,
       },
     },

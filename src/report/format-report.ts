@@ -15,7 +15,7 @@ export function formatReport(r: Report): string {
   const head = `runs${scope} created, and suppressions decided, from ${r.since} to ${r.until} (excluded)`;
   if (r.playbooks.length === 0) return `${head}: none\n`;
   const rows = [...r.playbooks.map((p) => ({ name: p.playbook, f: p })), { name: TOTAL, f: r.total }];
-  const sections = [head, runsTable(rows), resolveTable(rows), approvalTable(rows), suppressionTable(rows), ...shadowTables(rows)];
+  const sections = [head, runsTable(rows), resolveTable(rows), approvalTable(rows), suppressionTable(rows), ...heldTable(rows), ...shadowTables(rows)];
   sections.push('median and p90 are nearest-rank: durations observed, the shortest that half (90%) of the values do not exceed');
   return `${sections.join('\n\n')}\n`;
 }
@@ -72,6 +72,20 @@ function suppressionTable(rows: readonly Row[]): string {
       .join(', '),
   ]);
   return `suppressions by reason\n${table(['playbook', 'suppressed', 'by reason'], body, 1, [2])}`;
+}
+
+/** Live runs a guard held for a person (a group cap, a storm): only when there were any. */
+function heldTable(rows: readonly Row[]): string[] {
+  const held = rows.filter((r) => r.f.held.total > 0);
+  if (held.length === 0) return [];
+  const body = held.map(({ name, f }) => [
+    name,
+    String(f.held.total),
+    Object.entries(f.held.byReason)
+      .map(([reason, n]) => `${reason} ${n}`)
+      .join(', '),
+  ]);
+  return [`live runs held for a person by a guard\n${table(['playbook', 'held', 'by reason'], body, 1, [2])}`];
 }
 
 /**

@@ -57,6 +57,8 @@ export interface SuppressionCount {
   readonly playbook: string;
   readonly reason: string;
   readonly count: number;
+  /** Live runs a guard held for approval (group_cap, storm) rather than suppressions. */
+  readonly held?: boolean;
 }
 
 /** What the report covers: runs created, and decisions made, at or after `since` and before `until`. */
@@ -95,6 +97,8 @@ export interface ReportFigures {
   readonly runs: { readonly live: OutcomeCounts; readonly dryRun: OutcomeCounts };
   /** Reasons ordered by count, most first. */
   readonly suppressions: { readonly total: number; readonly byReason: Readonly<Record<string, number>> };
+  /** Live runs a guard held for a person (group_cap, storm), by reason, most first. */
+  readonly held: { readonly total: number; readonly byReason: Readonly<Record<string, number>> };
   /**
    * Live runs only: the effectiveness figure. `count` is of runs whose alert resolved after the
    * action; runs that never acted (rejected, expired, cancelled before acting, refused before any
@@ -127,6 +131,7 @@ class Tally {
   readonly live = new Map<string, number>();
   readonly dryRun = new Map<string, number>();
   readonly suppressed = new Map<string, number>();
+  readonly held = new Map<string, number>();
   readonly resolveMs: number[] = [];
   resolvedWithoutAction = 0;
   unresolved = 0;
@@ -139,6 +144,7 @@ class Tally {
       [other.live, this.live],
       [other.dryRun, this.dryRun],
       [other.suppressed, this.suppressed],
+      [other.held, this.held],
     ] as const) {
       for (const [key, n] of from) bump(to, key, n);
     }
@@ -152,11 +158,10 @@ class Tally {
   }
 
   figures(): ReportFigures {
-    const total = [...this.suppressed.values()].reduce((a, b) => a + b, 0);
-    const byReason = Object.fromEntries([...this.suppressed].sort(([a, m], [b, n]) => n - m || a.localeCompare(b)));
     return {
       runs: { live: outcomes(this.live), dryRun: outcomes(this.dryRun) },
-      suppressions: { total, byReason },
+      suppressions: byReason(this.suppressed),
+      held: byReason(this.held),
       timeToResolve: {
         ...summarize(this.resolveMs),
         resolvedWithoutAction: this.resolvedWithoutAction,
@@ -210,7 +215,8 @@ export class ReportBuilder {
   }
 
   addSuppressions(s: SuppressionCount): void {
-    bump(this.tally(s.playbook).suppressed, s.reason, s.count);
+    const tally = this.tally(s.playbook);
+    bump(s.held === true ? tally.held : tally.suppressed, s.reason, s.count);
   }
 
   build(window: ReportWindow): Report {
@@ -296,4 +302,10 @@ function outcomes(counts: ReadonlyMap<string, number>): OutcomeCounts {
 
 function bump(map: Map<string, number>, key: string, n: number): void {
   map.set(key, (map.get(key) ?? 0) + n);
+}
+
+/** Counts by reason, most first, with their total. */
+function byReason(counts: ReadonlyMap<string, number>): { total: number; byReason: Record<string, number> } {
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  return { total, byReason: Object.fromEntries([...counts].sort(([a, m], [b, n]) => n - m || a.localeCompare(b))) };
 }

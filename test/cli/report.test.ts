@@ -166,6 +166,13 @@ class History {
     assert.deepEqual(await this.store.cancelNotStarted(r.fingerprint, r.startsAt, this.at(id, seconds), 'the alert resolved'), [id]);
   }
 
+  /** A live run's decision that a guard held it for a person (its run is not part of the history). */
+  async held(playbook: string, held: string, at: string): Promise<void> {
+    await this.store.appendEvents([
+      { kind: 'decision', at, playbook, fingerprint: 'f0', data: { action: 'run', dryRun: false, needsApproval: true, held, reason: 'test' } },
+    ]);
+  }
+
   async suppressed(playbook: string, reason: string, at: string, extra: Record<string, unknown> = {}): Promise<void> {
     await this.store.appendEvents([{ kind: 'decision', at, playbook, fingerprint: 'f0', data: { action: 'suppress', reason, detail: 'test', ...extra } }]);
   }
@@ -242,6 +249,10 @@ async function writeHistory(h: History): Promise<void> {
   await h.suppressed('rollback', 'locked', '2026-11-20T09:00:00.000Z');
   await h.suppressed('quiet', 'maintenance', '2026-11-25T09:00:00.000Z');
   await h.suppressed('quiet', 'maintenance', '2026-11-25T10:00:00.000Z');
+  // Live runs a guard held for a person: counted apart from suppressions.
+  await h.held('rollback', 'storm', '2026-11-21T09:00:00.000Z');
+  await h.held('rollback', 'storm', '2026-11-21T09:00:01.000Z');
+  await h.held('rollback', 'group_cap', '2026-11-21T09:00:02.000Z');
 }
 
 /** Shadow figures with nothing in them; `resolve` fills in the time-to-resolve summaries. */
@@ -249,11 +260,13 @@ const noShadow = { dryRuns: 0, wouldHaveActed: 0, failed: { dryRunVariant: 0, re
 const unresolved = (n: number) => ({ count: 0, medianMs: null, p90Ms: null, unresolved: n });
 const none = { succeeded: 0, failed: 0, cancelled: 0, rejected: 0, expired: 0, interrupted: 0, pending: 0, awaiting_approval: 0, running: 0, total: 0 };
 const noTimes = { count: 0, medianMs: null, p90Ms: null };
+const noHolds = { total: 0, byReason: {} };
 const EXPECTED_PLAYBOOKS = [
   {
     playbook: 'quiet',
     runs: { live: none, dryRun: none },
     suppressions: { total: 2, byReason: { maintenance: 2 } },
+    held: noHolds,
     timeToResolve: { ...noTimes, resolvedWithoutAction: 0, unresolved: 0, neverActed: 0 },
     approvalWait: noTimes,
     shadow: { ...noShadow, resolveFromDecision: { dryRun: unresolved(0), live: unresolved(0) } },
@@ -262,6 +275,7 @@ const EXPECTED_PLAYBOOKS = [
     playbook: 'restart-pod',
     runs: { live: { ...none, succeeded: 4, failed: 1, cancelled: 1, rejected: 1, pending: 1, total: 8 }, dryRun: { ...none, succeeded: 1, total: 1 } },
     suppressions: { total: 4, byReason: { cooldown: 3, duplicate: 1 } },
+    held: noHolds,
     // 30s, 60s, 90s, 300s: the median is the 2nd, the p90 the 4th.
     // The rejected run and the one cancelled before acting never acted: apart, neither resolved nor not.
     timeToResolve: { count: 4, medianMs: 60_000, p90Ms: 300_000, resolvedWithoutAction: 0, unresolved: 2, neverActed: 2 },
@@ -282,6 +296,7 @@ const EXPECTED_PLAYBOOKS = [
     playbook: 'rollback',
     runs: { live: { ...none, succeeded: 2, total: 2 }, dryRun: { ...none, failed: 1, total: 1 } },
     suppressions: { total: 1, byReason: { locked: 1 } },
+    held: { total: 3, byReason: { storm: 2, group_cap: 1 } },
     timeToResolve: { count: 2, medianMs: 10_000, p90Ms: 20_000, resolvedWithoutAction: 0, unresolved: 0, neverActed: 0 },
     approvalWait: noTimes,
     shadow: {
@@ -298,6 +313,7 @@ const EXPECTED_TOTAL = {
     dryRun: { ...none, succeeded: 1, failed: 1, total: 2 },
   },
   suppressions: { total: 7, byReason: { cooldown: 3, maintenance: 2, duplicate: 1, locked: 1 } },
+  held: { total: 3, byReason: { storm: 2, group_cap: 1 } },
   // 10s, 20s, 30s, 60s, 90s, 300s, pooled: the median is the 3rd, the p90 the 6th.
   timeToResolve: { count: 6, medianMs: 30_000, p90Ms: 300_000, resolvedWithoutAction: 0, unresolved: 2, neverActed: 2 },
   approvalWait: { count: 2, medianMs: 30_000, p90Ms: 120_000 },
@@ -341,6 +357,11 @@ quiet                 2  maintenance 2
 restart-pod           4  cooldown 3, duplicate 1
 rollback              1  locked 1
 TOTAL                 7  cooldown 3, maintenance 2, duplicate 1, locked 1
+
+live runs held for a person by a guard
+playbook  held  by reason
+rollback     3  storm 2, group_cap 1
+TOTAL        3  storm 2, group_cap 1
 
 shadow (dry runs): would the playbook have acted, did its dry runs fail, how fast the alert resolved with no action (from the decision)
 playbook     dry runs  would have acted  dry-run variant failed  read-only failed  resolved  median  p90  not resolved

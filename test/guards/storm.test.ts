@@ -6,6 +6,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import nock from 'nock';
 import type { AuditEvent, Run, RunDetail } from '../../src/domain/run.js';
 import type { StormRecord } from '../../src/domain/store.js';
+import { reportCommand } from '../../src/cli/report-command.js';
 import { verifyStoreChain } from '../../src/record/audit-verify.js';
 import { ROLLBACK, wave } from '../support/storm-alerts.js';
 import { reply, startHttpServer, type TestHttpServer } from '../support/http-server.js';
@@ -154,6 +155,8 @@ describe('guards.storm: a platform-wide failure is one event', () => {
     const metrics = await (await fetch(`${d.url}/metrics`)).text();
     assert.match(metrics, /remediator_runs_held_total\{playbook="rollback",reason="storm"\} 30/);
     assert.match(metrics, /^remediator_storms_total 1$/m);
+    const report = await reportCommand({ db: d.db, since: '1h' });
+    assert.match(report, /live runs held for a person by a guard\n.*\n.*rollback +30 +storm 30/);
 
     // Quiet for the cooldown: the storm ends, is told once, and a new alert runs as usual.
     const ended = await until(
@@ -189,6 +192,7 @@ describe('guards.storm: a platform-wide failure is one event', () => {
     assert.equal(storms[0]?.alerts, 6, 'the second delivery of the same six alerts added none');
     const metrics = await (await fetch(`${d.url}/metrics`)).text();
     assert.match(metrics, /remediator_runs_suppressed_total\{playbook="rollback",reason="storm"\} 6/);
+    assert.match(await reportCommand({ db: d.db, since: '1h' }), /suppressions by reason\n.*\n.*rollback +6 +storm 6/);
   });
 
   test('guards.storm.enabled false: forty alerts run one by one', async () => {

@@ -68,16 +68,23 @@ export class PgReportReader {
     }
   }
 
-  /** Suppress decisions recorded in the window, counted per playbook and reason (a reason that is not text: "unknown"). */
+  /** Suppress decisions, and live runs a guard held, recorded in the window, counted per playbook and reason (a reason that is not text: "unknown"). */
   async suppressions(w: ReportWindow): Promise<SuppressionCount[]> {
     const rows = await this.rows(
-      `SELECT playbook, CASE WHEN json_typeof(data::json->'reason') = 'string' THEN data::json->>'reason' END AS reason, COUNT(*) AS n FROM events
-       WHERE kind = 'decision' AND at >= $1 AND at < $2 AND data::json->>'action' = 'suppress' AND (data::json->>'redelivery') IS DISTINCT FROM 'true'
+      `SELECT playbook, (data::json->>'held') IS NOT NULL AS held,
+         COALESCE(data::json->>'held', CASE WHEN json_typeof(data::json->'reason') = 'string' THEN data::json->>'reason' END) AS reason, COUNT(*) AS n FROM events
+       WHERE kind = 'decision' AND at >= $1 AND at < $2 AND (data::json->>'redelivery') IS DISTINCT FROM 'true'
+         AND (data::json->>'action' = 'suppress' OR (data::json->>'held') IS NOT NULL)
          AND playbook IS NOT NULL ${w.playbook === null ? '' : 'AND playbook = $3'}
-       GROUP BY 1, 2`,
+       GROUP BY 1, 2, 3`,
       [w.since, w.until, ...(w.playbook === null ? [] : [w.playbook])],
     );
-    return rows.map((r) => ({ playbook: String(r['playbook']), reason: typeof r['reason'] === 'string' ? r['reason'] : 'unknown', count: Number(r['n']) }));
+    return rows.map((r) => ({
+      playbook: String(r['playbook']),
+      reason: typeof r['reason'] === 'string' ? r['reason'] : 'unknown',
+      count: Number(r['n']),
+      ...(r['held'] === true ? { held: true } : {}),
+    }));
   }
 
   close(): Promise<void> {

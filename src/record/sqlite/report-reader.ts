@@ -126,17 +126,24 @@ export class ReportReader {
     }
   }
 
-  /** Suppress decisions recorded in the window, counted per playbook and reason. */
+  /** Suppress decisions, and live runs a guard held, recorded in the window, counted per playbook and reason. */
   suppressions(w: ReportWindow): SuppressionCount[] {
     const rows = this.db
       .prepare(
-        `SELECT playbook, json_extract(data, '$.reason') AS reason, COUNT(*) AS n FROM events
-         WHERE at >= @since AND at < @until AND +kind = 'decision' AND json_extract(data, '$.action') = 'suppress' AND json_extract(data, '$.redelivery') IS NOT 1
+        `SELECT playbook, json_extract(data, '$.held') IS NOT NULL AS held, COALESCE(json_extract(data, '$.held'), json_extract(data, '$.reason')) AS reason,
+           COUNT(*) AS n FROM events
+         WHERE at >= @since AND at < @until AND +kind = 'decision' AND json_extract(data, '$.redelivery') IS NOT 1
+           AND (json_extract(data, '$.action') = 'suppress' OR json_extract(data, '$.held') IS NOT NULL)
            AND playbook IS NOT NULL ${w.playbook === null ? '' : 'AND +playbook = @playbook'}
-         GROUP BY playbook, reason`,
+         GROUP BY playbook, held, reason`,
       )
       .all({ since: w.since, until: w.until, ...(w.playbook === null ? {} : { playbook: w.playbook }) }) as Row[];
-    return rows.map((r) => ({ playbook: String(r['playbook']), reason: typeof r['reason'] === 'string' ? r['reason'] : 'unknown', count: Number(r['n']) }));
+    return rows.map((r) => ({
+      playbook: String(r['playbook']),
+      reason: typeof r['reason'] === 'string' ? r['reason'] : 'unknown',
+      count: Number(r['n']),
+      ...(r['held'] === 1 ? { held: true } : {}),
+    }));
   }
 
   close(): void {
