@@ -9,6 +9,32 @@ import { verifyStoreChain } from '../../src/record/audit-verify.js';
  */
 export function retentionContract(withStore: (fn: (store: Store) => Promise<void>) => () => Promise<void>, run: (over?: Partial<NewRun>) => NewRun): void {
   test(
+    'prune removes what guards.group and guards.storm counted long ago, and keeps the recent',
+    withStore(async (store) => {
+      const day = (d: number) => `2026-11-${String(d).padStart(2, '0')}T12:00:00.000Z`;
+      const seen = (n: number, d: number) => ({
+        instanceKey: `fp${n}@x`,
+        targetKey: `t${n}`,
+        playbook: 'rollback',
+        alertname: 'A',
+        labels: { alertname: 'A' },
+        generatorUrl: null,
+        at: day(d),
+      });
+      await store.recordStormSeen([seen(1, 1), seen(2, 2), seen(3, 20)], null);
+      await store.recordGroupSeen([
+        { playbook: 'rollback', groupKey: 'shop', targetKey: 't1', at: day(1), runId: null },
+        { playbook: 'rollback', groupKey: 'shop', targetKey: 't3', at: day(20), runId: null },
+      ]);
+      await store.prune({ before: day(15), at: day(28), limit: 100 });
+      const window = await store.stormWindow({ since: new Date(day(1)), targetsLimit: 10 });
+      assert.deepEqual([window.instances, window.targets], [1, ['t3']]);
+      assert.deepEqual(await store.groupState({ playbook: 'rollback', groupKey: 'shop', since: new Date(day(1)) }), { liveRuns: 0, targetsSeen: 1 });
+      assert.deepEqual(await store.recordStormSeen([seen(1, 21)], null), ['fp1@x'], 'an instance pruned long ago counts as new');
+    }),
+  );
+
+  test(
     'prune removes what is older in chunks, keeps the chain verifiable from the cut, and records it',
     withStore(async (store) => {
       const day = (d: number) => `2026-11-${String(d).padStart(2, '0')}T12:00:00.000Z`;

@@ -23,7 +23,13 @@ export async function pruneRuns(tx: Tx, before: string, limit: number): Promise<
       [before, limit],
     )
   ).length;
-  return { runs, batches, more: ids.length > limit || batches === limit };
+  // What guards.group and guards.storm counted, long past any window.
+  let seen = 0;
+  for (const table of ['group_seen', 'storm_seen']) {
+    const gone = await tx.rows(`DELETE FROM ${table} WHERE ctid IN (SELECT ctid FROM ${table} WHERE seen_at < $1 LIMIT $2) RETURNING 1`, [before, limit]);
+    seen = Math.max(seen, gone.length);
+  }
+  return { runs, batches, more: ids.length > limit || batches === limit || seen === limit };
 }
 
 /**

@@ -51,5 +51,10 @@ export function pruneChunk(db: Database.Database, before: string, limit: number)
          AND NOT EXISTS (SELECT 1 FROM runs WHERE runs.batch_id = batches.id) LIMIT ?)`,
     )
     .run(before, limit).changes;
-  return { events, runs, batches, cut, moreDue: moreEvents || moreRuns || batches === limit };
+  // What guards.group and guards.storm counted, long past any window.
+  let seen = 0;
+  for (const table of ['group_seen', 'storm_seen']) {
+    seen = Math.max(seen, db.prepare(`DELETE FROM ${table} WHERE rowid IN (SELECT rowid FROM ${table} WHERE seen_at < ? LIMIT ?)`).run(before, limit).changes);
+  }
+  return { events, runs, batches, cut, moreDue: moreEvents || moreRuns || batches === limit || seen === limit };
 }
