@@ -1,3 +1,4 @@
+import { stormRule } from '../config/config-schema.js';
 import type { Writable } from 'node:stream';
 import type { HistoryReader } from '../domain/history.js';
 import { errorMessage, RemediatorError } from '../domain/errors.js';
@@ -70,6 +71,7 @@ export async function replayCommand(
         execution: config.execution,
         budget: { count: config.guards.budget.count, perMs: config.guards.budget.per },
         maintenance: compileWindows(config.guards.maintenance),
+        storm: stormRule(config),
       },
       since,
       until,

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { Registry } from 'prom-client';
-import type { Config } from '../config/config-schema.js';
+import { stormRule, type Config } from '../config/config-schema.js';
 import { parseListen } from '../config/load-config.js';
 import type { Secrets } from '../config/secrets.js';
 import { RemediatorError } from '../domain/errors.js';
@@ -175,16 +175,8 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
         execution: config.execution,
         budget: { count: config.guards.budget.count, perMs: config.guards.budget.per },
         maintenance: windows,
+        storm: stormRule(config),
       },
-      storm: config.guards.storm.enabled
-        ? {
-            alerts: config.guards.storm.alerts,
-            targets: config.guards.storm.targets,
-            withinMs: config.guards.storm.within,
-            cooldownMs: config.guards.storm.cooldown,
-            action: config.guards.storm.action,
-          }
-        : null,
       steps: {
         maxConcurrent: config.runs.maxConcurrent,
         outputCapBytes: config.runs.outputCapBytes,

@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { CronSyntaxError, isTimeZone, parseCron } from '../decide/cron.js';
+import type { StormRule } from '../domain/decision.js';
 import { parseDuration } from '../domain/duration.js';
 import { parseMatcher } from '../match/matcher.js';
 
@@ -457,3 +458,9 @@ export const ENV_KEYS: Readonly<Record<string, readonly string[]>> = {
   REMEDIATOR_GUARDS_STORM_COOLDOWN: ['guards', 'storm', 'cooldown'],
   REMEDIATOR_GUARDS_STORM_ACTION: ['guards', 'storm', 'action'],
 };
+
+/** guards.storm as the decide stage reads it: null when it is off. */
+export function stormRule(config: Config): StormRule | null {
+  const s = config.guards.storm;
+  return s.enabled ? { alerts: s.alerts, targets: s.targets, withinMs: s.within, cooldownMs: s.cooldown, action: s.action } : null;
+}

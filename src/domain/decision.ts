@@ -114,6 +114,8 @@ export interface DecideSettings {
   /** At most `count` live runs per `perMs`; the run that would exceed it opens the circuit. */
   readonly budget: { readonly count: number; readonly perMs: number } | null;
   readonly maintenance: readonly MaintenanceWindow[];
+  /** guards.storm, read by the decide stage around decide (null or absent: no storm detection). */
+  readonly storm?: StormRule | null;
 }
 
 /** A target handed to a person: automation stopped for it until someone clears it. */

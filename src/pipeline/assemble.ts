@@ -1,4 +1,4 @@
-import type { DecideSettings, StormRule } from '../domain/decision.js';
+import type { DecideSettings } from '../domain/decision.js';
 import type { StormMessages } from '../domain/storm-view.js';
 import { Storms } from '../guards/storms.js';
 import type { Notifier } from '../domain/notifier.js';
@@ -59,8 +59,6 @@ export interface PipelineParts {
 export interface PipelineSettings {
   readonly execution: 'dry-run' | 'live';
   readonly decide: DecideSettings;
-  /** guards.storm (null or absent: no storm detection). */
-  readonly storm?: StormRule | null;
   readonly steps: ExecutorDeps['settings'];
   /** approvals.groups */
   readonly approverGroups: Readonly<Record<string, readonly string[]>>;
@@ -166,7 +164,6 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
         metrics,
         switches,
         onEscalated: (e, playbook) => escalations.opened(e, playbook),
-        storm: settings.storm ?? null,
         onStorm: (change) => storms.changed(change),
         onRunCreated: (run, playbook) => start(run, playbook),
         firing: () => activeAlerts.read(),
@@ -229,7 +226,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
   });
   const storms = new Storms({
     store,
-    rule: settings.storm ?? null,
+    rule: settings.decide.storm ?? null,
     clock,
     logger,
     metrics,

@@ -1,5 +1,5 @@
 import { alertName, type Alert } from '../domain/alert.js';
-import type { Decision, DecideSettings, FiringAlerts, StormRule, StormState } from '../domain/decision.js';
+import type { Decision, DecideSettings, FiringAlerts, StormState } from '../domain/decision.js';
 import { formatDuration } from '../domain/duration.js';
 import { errorMessage } from '../domain/errors.js';
 import type { Playbook } from '../domain/playbook.js';
@@ -35,8 +35,6 @@ export interface ProcessDeps {
   readonly switches?: GuardSwitches;
   /** Told of an escalation this decision opened (once per escalation, whichever replica opened it); it notifies. */
   readonly onEscalated?: (escalation: EscalationRecord, playbook: Playbook) => void;
-  /** guards.storm (absent or null: no storm detection). */
-  readonly storm?: StormRule | null;
   /** Told of a storm a slice opened, grew or ended, after the slice commits. */
   readonly onStorm?: (slice: StormSlice) => void;
 }
@@ -83,7 +81,7 @@ export async function processBatch(batch: StoredBatch, deps: ProcessDeps): Promi
     const firing = deps.firing && deps.playbooks.all.some((p) => p.unless) ? await deps.firing() : undefined;
     const after: Afterwards = { created: [], cancelled: [], ...(firing ? { firing } : {}) };
     runs += await deps.store.withDecisionSlice(async () => {
-      const rule = deps.storm ?? null;
+      const rule = deps.settings.storm ?? null;
       if (rule !== null)
         after.storm = await stormSlice(slice, { store: deps.store, playbooks: deps.playbooks, settings: deps.settings, rule, clock: deps.clock });
       let created = 0;

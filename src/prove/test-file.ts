@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { configSchema, type Config } from '../config/config-schema.js';
+import { configSchema, stormRule, type Config } from '../config/config-schema.js';
 import { loadConfig } from '../config/load-config.js';
 import type { Alert } from '../domain/alert.js';
 import type { DecideSettings } from '../domain/decision.js';
@@ -160,6 +160,7 @@ function testCase(t: TestSpec, at: (string | number)[], d: Defaults, source: Yam
     execution: d.execution ?? config.execution,
     budget: { count: config.guards.budget.count, perMs: config.guards.budget.per },
     maintenance: compileWindows(config.guards.maintenance),
+    storm: stormRule(config),
   };
   const time = (text: string, p: (string | number)[]): string => {
     const ms = offsetMs(text);
