@@ -32,6 +32,8 @@ const FAMILIES: Record<string, 'counter' | 'gauge' | 'histogram'> = {
   remediator_silences_total: 'counter',
   remediator_escalations_total: 'counter',
   remediator_runs_held_total: 'counter',
+  remediator_storms_total: 'counter',
+  remediator_storm_active: 'gauge',
   remediator_circuit_open: 'gauge',
   remediator_paused: 'gauge',
   remediator_runs_total: 'counter',
