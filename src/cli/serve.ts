@@ -233,6 +233,8 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
         playbooks,
         approvals: pipeline.approvals,
         switches: pipeline.switches,
+        escalations: pipeline.escalations,
+        storms: pipeline.storms,
         reload,
         watchRuns: (watcher) => pipeline.changes.watch(watcher),
         auth,

@@ -103,6 +103,25 @@ export function consoleActions(deps: ConsoleDeps, inbound: InboundAuth, memory: 
     ),
   );
   router.post(
+    '/console/guards/storms/:id/:verdict',
+    role('approve'),
+    onGuards(async (req, res) => {
+      const v = req.params['verdict'];
+      if ((v !== 'approve' && v !== 'reject') || !deps.storms) throw new RemediatorError('not_found', 'no such storm action');
+      await deps.storms.decideAll({ id: String(req.params['id']), verdict: v, who: who(res), comment: note(req, 'comment') });
+      return v === 'approve' ? 'storm-approved' : 'storm-rejected';
+    }),
+  );
+  router.post(
+    '/console/guards/escalations/:id/clear',
+    role('operate'),
+    onGuards(async (req, res) => {
+      if (!deps.escalations) throw new RemediatorError('not_found', 'escalations are not served here');
+      const cleared = await deps.escalations.clear({ id: String(req.params['id']), by: who(res).id, via: 'console', note: note(req, 'note') ?? '' });
+      return cleared ? 'escalation-cleared' : 'escalation-not-open';
+    }),
+  );
+  router.post(
     '/console/guards/reload',
     role('operate'),
     onGuards(async (_req, res) => {

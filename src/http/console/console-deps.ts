@@ -1,7 +1,9 @@
 import type { ApprovalService } from '../../approve/approval-service.js';
 import type { Playbook } from '../../domain/playbook.js';
 import type { ApprovalStore, AuditLog, RunStore, StoreLifecycle } from '../../domain/store.js';
+import type { Escalations } from '../../guards/escalations.js';
 import type { GuardSwitches } from '../../guards/guard-switches.js';
+import type { Storms } from '../../guards/storms.js';
 import type { Logger } from '../../observability/logger.js';
 import type { PlaybookSet } from '../../playbook/playbook-set.js';
 import type { ReloadResult } from '../../playbook/reload-playbooks.js';
@@ -20,6 +22,10 @@ export interface ConsoleDeps {
   readonly playbooks: PlaybookSet;
   readonly approvals: ApprovalService;
   readonly switches: GuardSwitches;
+  /** Open escalations, cleared by a person (absent: not shown). */
+  readonly escalations?: Escalations;
+  /** The open storm, its held runs decided together (absent: not shown). */
+  readonly storms?: Storms;
   readonly reload: () => Promise<ReloadResult>;
   /** Subscribes to every run change (RunChanges.watch): the live stream. */
   readonly watchRuns: (watcher: (runId: string) => void) => void;

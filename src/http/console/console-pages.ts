@@ -206,7 +206,10 @@ export async function guardsView(deps: ConsoleDeps, res: Response, memory: Conso
     status: await deps.switches.status(),
     windows: deps.windows(deps.clock()),
     lastReload: memory.lastReload,
+    escalations: deps.escalations ? await deps.escalations.list({ limit: 50 }) : [],
+    storms: deps.storms ? await Promise.all((await deps.storms.list({ limit: 1 })).map((s) => deps.storms?.get(s.id) ?? { storm: s, runs: [] })) : [],
     canOperate: hasRole(principalOf(res), 'operate'),
+    canApprove: hasRole(principalOf(res), 'approve'),
     csrf: sessionOf(res)?.csrf ?? '',
   });
 }

@@ -18,6 +18,10 @@ export const DONE: Readonly<Record<string, string>> = {
   closed: 'The circuit is closed, with a fresh budget.',
   'not-open': 'The circuit was not open.',
   reloaded: 'Reload done: see its result below.',
+  'storm-approved': "Approved: the storm's held runs go on.",
+  'storm-rejected': "Rejected: none of the storm's held runs will act.",
+  'escalation-cleared': 'Cleared: the playbook may act on the target again.',
+  'escalation-not-open': 'That escalation was not open.',
   verified: 'Verify done: see its result below.',
 };
 

@@ -1,3 +1,5 @@
+import type { Run } from '../../../domain/run.js';
+import type { EscalationRecord, StormRecord } from '../../../domain/store.js';
 import type { GuardStatus } from '../../../guards/guard-switches.js';
 import { columns, time } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
@@ -29,7 +31,12 @@ export interface GuardsView {
   readonly status: GuardStatus;
   readonly windows: readonly WindowView[];
   readonly lastReload: ReloadView | null;
+  /** The open escalations. */
+  readonly escalations: readonly EscalationRecord[];
+  /** The open storm (at most one), with its runs. */
+  readonly storms: readonly { readonly storm: StormRecord; readonly runs: readonly Run[] }[];
   readonly canOperate: boolean;
+  readonly canApprove: boolean;
   readonly csrf: string;
 }
 
@@ -95,6 +102,7 @@ export function guardsPage(v: GuardsView): SafeHtml {
           : ''
       }
     </section>
+    ${stormSection(v, hidden)} ${escalationSection(v, hidden)}
     <section aria-labelledby="windows-h">
       <h2 id="windows-h">Maintenance windows</h2>
       ${
@@ -148,4 +156,74 @@ export function guardsPage(v: GuardsView): SafeHtml {
           : ''
       }
     </section>`;
+}
+
+function stormSection(v: GuardsView, hidden: SafeHtml): SafeHtml {
+  const open = v.storms[0];
+  if (open === undefined)
+    return html`<section aria-labelledby="storm-h">
+      <h2 id="storm-h">Storm</h2>
+      <p><span class="badge tone-good">none</span> Live runs are decided one by one (guards.storm).</p>
+    </section>`;
+  const { storm, runs } = open;
+  const held = runs.filter((r) => r.state === 'awaiting_approval').length;
+  const labels = Object.entries(storm.commonLabels).map(([k, val]) => `${k}=${val}`);
+  const path = `/console/guards/storms/${encodeURIComponent(storm.id)}`;
+  return html`<section aria-labelledby="storm-h" data-live="storm">
+    <h2 id="storm-h">Storm</h2>
+    <p>
+      <span class="badge tone-bad">storm</span> ${storm.id}: <strong>${storm.alerts}</strong> alerts across <strong>${storm.targets}</strong> targets since
+      ${time(storm.openedAt)}, the last new one ${time(storm.lastAlertAt)}. Live runs wait for a person until it has been quiet for its cooldown.
+    </p>
+    <p>Shared labels: <span class="mono">${labels.join(', ') || 'none'}</span>. Playbooks: ${storm.playbooks.join(', ')}.</p>
+    <p>${runs.length} run(s), <strong>${held}</strong> waiting for a person.</p>
+    ${
+      v.canApprove && held > 0
+        ? html`<form method="post" action="${path}/approve" class="inline">
+              ${hidden}
+              <label class="grow">Comment <input name="comment" maxlength="500" /></label>
+              <button type="submit">Approve ${held} held run(s)</button>
+            </form>
+            <form method="post" action="${path}/reject" class="inline">${hidden}<button type="submit" class="danger">Reject all held runs</button></form>`
+        : ''
+    }
+  </section>`;
+}
+
+function escalationSection(v: GuardsView, hidden: SafeHtml): SafeHtml {
+  return html`<section aria-labelledby="escalations-h">
+    <h2 id="escalations-h">Escalations</h2>
+    ${
+      v.escalations.length === 0
+        ? html`<p class="empty">None open: automation acts on every target.</p>`
+        : html`<div class="table-wrap">
+            <table>
+              ${columns('Escalation', 'Playbook', 'Target', 'Opened', 'Why', '')}
+              <tbody>
+                ${v.escalations.map(
+                  (e) =>
+                    html`<tr>
+                      <td class="mono">${e.id}</td>
+                      <td>${e.playbook}</td>
+                      <td class="mono">${e.targetKey}</td>
+                      <td>${time(e.openedAt)}</td>
+                      <td>${e.reason}</td>
+                      <td>
+                        ${
+                          v.canOperate
+                            ? html`<form method="post" action="/console/guards/escalations/${encodeURIComponent(e.id)}/clear" class="inline">
+                                ${hidden}
+                                <label>Note <input name="note" maxlength="500" aria-label="what was done about ${e.targetKey}" /></label>
+                                <button type="submit">Clear</button>
+                              </form>`
+                            : ''
+                        }
+                      </td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>
+          </div>`
+    }
+  </section>`;
 }
