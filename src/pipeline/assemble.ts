@@ -18,6 +18,8 @@ import type { PlaybookSet } from '../playbook/playbook-set.js';
 import { Receiver } from '../receive/receive-batch.js';
 import type { AlertmanagerClient } from '../roundtrip/alertmanager-client.js';
 import { ActiveAlerts } from '../roundtrip/active-alerts.js';
+import type { GrafanaClient } from '../roundtrip/grafana-client.js';
+import { RunAnnotations } from '../roundtrip/run-annotations.js';
 import { RunSilences } from '../roundtrip/run-silences.js';
 import { BatchWorker } from './batch-worker.js';
 import { processBatch } from './process-batch.js';
@@ -43,7 +45,9 @@ export interface PipelineParts {
   readonly resolvePollMs?: number;
   /** How long Alertmanager's active alerts are reused for `unless` preconditions (default 10 s). */
   readonly activeAlertsCacheMs?: number;
-  /** Where people read about a run: links in silences' comments. */
+  /** Grafana's annotations API (a region per run), or null/absent when the configuration has none. */
+  readonly grafana?: { readonly client: GrafanaClient; readonly dashboardUID?: string | undefined; readonly dryRuns: boolean; readonly tags: readonly string[] } | null;
+  /** Where people read about a run: links in silences' comments and annotations' text. */
   readonly runUrl?: (runId: string) => string | null;
   /** Notifiers by name, for playbooks' escalate.notify (default: the notifiers, by their names). */
   readonly namedNotifiers?: ReadonlyMap<string, Notifier>;
@@ -113,6 +117,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     onInterrupted: (ids) => {
       changes.endedElsewhere(ids, 'interrupted');
       silences.ended(ids);
+      annotations.ended(ids);
     },
     driving: (): readonly string[] => executor.driving(),
     stopLeftovers: (ids) => stopLeftovers({ store, logger, killGraceMs: settings.steps.killGraceMs, cgroups: settings.steps.cgroups ?? null }, ids),
@@ -130,6 +135,18 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     ...(parts.resolvePollMs !== undefined ? { resolvePollMs: parts.resolvePollMs } : {}),
   });
   changes.watch(silences.changed);
+  const annotations = new RunAnnotations({
+    client: parts.grafana?.client ?? null,
+    store,
+    dashboardUID: parts.grafana?.dashboardUID,
+    dryRuns: parts.grafana?.dryRuns ?? false,
+    labelTags: parts.grafana?.tags ?? [],
+    clock,
+    logger,
+    metrics,
+    runUrl: parts.runUrl ?? (() => null),
+  });
+  changes.watch(annotations.changed);
   const activeAlerts = new ActiveAlerts(parts.alertmanager ?? null, parts.activeAlertsCacheMs ?? 10_000, clock);
   const switches = new GuardSwitches({ store, clock, logger, metrics, notifiers, budget: settings.decide.budget });
   const escalations = new Escalations({
@@ -183,7 +200,10 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     onHold: () => expiry.poke(),
     lease: () => leases.lease(),
     liveRefused,
-    onActing: (run, playbook) => silences.started(run, playbook),
+    // Side by side: a run waits for at most one request's timeout, whichever of the two is slower.
+    onActing: async (run, playbook) => {
+      await Promise.all([silences.started(run, playbook), annotations.started(run)]);
+    },
   });
   const inFlight = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
@@ -237,6 +257,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
       changes.endedElsewhere(interrupted, 'interrupted');
       // … and their silences are expired (or kept, keepOnFailure) now, not left to run out.
       silences.ended(interrupted);
+      annotations.ended(interrupted);
       leases.start();
       if (!store.exclusive) await leases.sweep();
       // Requests that expired while the daemon was down expire now; the timer is rebuilt from the store.
@@ -249,6 +270,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
       await executor.idle();
       await changes.idle();
       await silences.idle();
+      await annotations.idle();
       await switches.idle();
       await escalations.idle();
     },
@@ -266,6 +288,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
       await Promise.all([...inFlight]);
       await changes.idle();
       await silences.idle();
+      await annotations.idle();
       await switches.idle();
       await escalations.idle();
     },
