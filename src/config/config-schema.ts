@@ -306,7 +306,7 @@ export const configSchema = z.strictObject({
       tags: z
         .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be a label name such as namespace' }))
         .default([])
-        .describe("Alert label names whose values become tags, as name=value (e.g. namespace, deployment), beside remediator, the playbook and the outcome."),
+        .describe('Alert label names whose values become tags, as name=value (e.g. namespace, deployment), beside remediator, the playbook and the outcome.'),
       timeout: positiveDuration.prefault('5s').describe('How long one request to Grafana may take; a run never waits longer on Grafana than this.'),
     })
     .optional()

@@ -46,7 +46,12 @@ export interface PipelineParts {
   /** How long Alertmanager's active alerts are reused for `unless` preconditions (default 10 s). */
   readonly activeAlertsCacheMs?: number;
   /** Grafana's annotations API (a region per run), or null/absent when the configuration has none. */
-  readonly grafana?: { readonly client: GrafanaClient; readonly dashboardUID?: string | undefined; readonly dryRuns: boolean; readonly tags: readonly string[] } | null;
+  readonly grafana?: {
+    readonly client: GrafanaClient;
+    readonly dashboardUID?: string | undefined;
+    readonly dryRuns: boolean;
+    readonly tags: readonly string[];
+  } | null;
   /** Where people read about a run: links in silences' comments and annotations' text. */
   readonly runUrl?: (runId: string) => string | null;
   /** Notifiers by name, for playbooks' escalate.notify (default: the notifiers, by their names). */

@@ -249,7 +249,13 @@ describe('Grafana annotations of runs', { timeout: 60_000 }, () => {
     assert.equal(region.time, failed.data['time'], 'the region starts when the run started acting');
     assert.equal(region.timeEnd, Date.parse(run.finishedAt ?? ''));
     assert.deepEqual(region.tags, ['remediator', 'annotated', 'deployment=flaky', 'succeeded']);
-    assert.deepEqual(eventOf(run, 'annotation.updated').data, { annotationId: 11, time: region.time, timeEnd: region.timeEnd, outcome: 'succeeded', created: true });
+    assert.deepEqual(eventOf(run, 'annotation.updated').data, {
+      annotationId: 11,
+      time: region.time,
+      timeEnd: region.timeEnd,
+      outcome: 'succeeded',
+      created: true,
+    });
     assert.equal(await metric(d, 'failed'), 1);
     assert.equal(await metric(d, 'updated'), 1);
   });
