@@ -157,7 +157,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     if (config.grafana === undefined) return null;
     try {
       const client = new GrafanaClient({ url: config.grafana.url, tokenFile: config.grafana.tokenFile, timeoutMs: config.grafana.timeout });
-      return { client, dashboardUID: config.grafana.dashboardUID, dryRuns: config.grafana.dryRuns, tags: config.grafana.tags };
+      return { client, dashboardUID: config.grafana.dashboardUID, dryRuns: config.grafana.dryRuns, labelTags: config.grafana.tags };
     } catch (err) {
       await store.close();
       throw err;

@@ -18,13 +18,12 @@ import type { PlaybookSet } from '../playbook/playbook-set.js';
 import { Receiver } from '../receive/receive-batch.js';
 import type { AlertmanagerClient } from '../roundtrip/alertmanager-client.js';
 import { ActiveAlerts } from '../roundtrip/active-alerts.js';
-import type { GrafanaClient } from '../roundtrip/grafana-client.js';
-import { RunAnnotations } from '../roundtrip/run-annotations.js';
+import { RunAnnotations, type GrafanaSettings } from '../roundtrip/run-annotations.js';
 import { RunSilences } from '../roundtrip/run-silences.js';
 import { BatchWorker } from './batch-worker.js';
 import { processBatch } from './process-batch.js';
 import { reproposeHeld, type HeldAfterReload } from './held-on-reload.js';
-import { resumePending } from './recovery.js';
+import { resumePending, runsIn } from './recovery.js';
 import { RunChanges } from './run-changes.js';
 
 /** The concrete parts the pipeline runs on, picked by serve. */
@@ -46,12 +45,7 @@ export interface PipelineParts {
   /** How long Alertmanager's active alerts are reused for `unless` preconditions (default 10 s). */
   readonly activeAlertsCacheMs?: number;
   /** Grafana's annotations API (a region per run), or null/absent when the configuration has none. */
-  readonly grafana?: {
-    readonly client: GrafanaClient;
-    readonly dashboardUID?: string | undefined;
-    readonly dryRuns: boolean;
-    readonly tags: readonly string[];
-  } | null;
+  readonly grafana?: GrafanaSettings | null;
   /** Where people read about a run: links in silences' comments and annotations' text. */
   readonly runUrl?: (runId: string) => string | null;
   /** Notifiers by name, for playbooks' escalate.notify (default: the notifiers, by their names). */
@@ -141,11 +135,8 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
   });
   changes.watch(silences.changed);
   const annotations = new RunAnnotations({
-    client: parts.grafana?.client ?? null,
+    ...(parts.grafana ?? { client: null, dryRuns: false, labelTags: [] }),
     store,
-    dashboardUID: parts.grafana?.dashboardUID,
-    dryRuns: parts.grafana?.dryRuns ?? false,
-    labelTags: parts.grafana?.tags ?? [],
     clock,
     logger,
     metrics,
@@ -206,9 +197,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     lease: () => leases.lease(),
     liveRefused,
     // Side by side: a run waits for at most one request's timeout, whichever of the two is slower.
-    onActing: async (run, playbook) => {
-      await Promise.all([silences.started(run, playbook), annotations.started(run)]);
-    },
+    onActing: (run, playbook) => Promise.all([silences.started(run, playbook), annotations.started(run)]).then(() => undefined),
   });
   const inFlight = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
@@ -263,6 +252,10 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
       // … and their silences are expired (or kept, keepOnFailure) now, not left to run out.
       silences.ended(interrupted);
       annotations.ended(interrupted);
+      // Runs held for a person since before the restart: whoever decides them here ends their silence and region.
+      const held = await runsIn(store, 'awaiting_approval');
+      silences.adopt(held);
+      annotations.adopt(held.map((r) => r.id));
       leases.start();
       if (!store.exclusive) await leases.sweep();
       // Requests that expired while the daemon was down expire now; the timer is rebuilt from the store.

@@ -5,17 +5,21 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { GrafanaError, type AnnotationSpec, type GrafanaClient } from './grafana-client.js';
 
-/** What the annotations of runs need; wired once in the pipeline. */
-export interface RunAnnotationDeps {
+/** The configuration's grafana block, its client made. */
+export interface GrafanaSettings {
   /** null: no grafana in the configuration (then nothing is annotated). */
   readonly client: Pick<GrafanaClient, 'createAnnotation' | 'patchAnnotation'> | null;
-  readonly store: Pick<RunStore, 'getRun'> & Pick<AuditLog, 'appendEvents'>;
   /** The dashboard the annotations belong to; absent: organization annotations (shown through tags). */
   readonly dashboardUID?: string | undefined;
   /** Annotate dry runs too. */
   readonly dryRuns: boolean;
   /** Label names whose values become `name=value` tags. */
   readonly labelTags: readonly string[];
+}
+
+/** What the annotations of runs need; wired once in the pipeline. */
+export interface RunAnnotationDeps extends GrafanaSettings {
+  readonly store: Pick<RunStore, 'getRun'> & Pick<AuditLog, 'appendEvents'>;
   readonly clock: () => Date;
   readonly logger: Logger;
   readonly metrics: Metrics;
@@ -73,6 +77,12 @@ export class RunAnnotations {
   readonly changed = (runId: string): void => {
     if (this.acting.has(runId)) this.later(runId);
   };
+
+  /** Runs held for approval, found at start: should one have an open region, its end closes it. */
+  adopt(runIds: readonly string[]): void {
+    if (this.deps.client === null) return;
+    for (const id of runIds) this.acting.add(id);
+  }
 
   /** Runs ended elsewhere (interrupted at a restart or by a lease sweep, cancelled): their regions close too. */
   ended(runIds: readonly string[]): void {

@@ -61,8 +61,10 @@ export class RunSilences {
   /** Told before each step that changes something; creates the run's silence at the first. Never throws. */
   async started(run: Run, playbook: Playbook): Promise<void> {
     const spec = playbook.silence;
-    if (!spec || this.acting.has(run.id) || (run.silenceId ?? null) !== null) return;
+    if (!spec || this.acting.has(run.id)) return;
     this.acting.add(run.id);
+    // Silenced already (resumed after an approval, here or on another replica): only its end is watched.
+    if ((run.silenceId ?? null) !== null) return;
     const { client, store, metrics, logger, clock } = this.deps;
     const now = clock();
     const silence = this.silenceOf(run, spec, now, new Date(now.getTime() + SILENCE_WHILE_RUN_MS));
@@ -94,6 +96,11 @@ export class RunSilences {
   readonly changed = (runId: string): void => {
     if (this.acting.has(runId)) this.later(runId);
   };
+
+  /** Runs held for approval after their silence was made (found at start): their ends are watched too. */
+  adopt(runs: readonly Run[]): void {
+    for (const run of runs) if ((run.silenceId ?? null) !== null && !isTerminal(run.state)) this.acting.add(run.id);
+  }
 
   /** Runs ended elsewhere (interrupted at a restart or by a lease sweep, cancelled): their silences end deliberately too. */
   ended(runIds: readonly string[]): void {

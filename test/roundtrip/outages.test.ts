@@ -11,7 +11,7 @@ import { AlertmanagerClient } from '../../src/roundtrip/alertmanager-client.js';
 import { alertmanagerSkip, findAlertmanagerBinaries, requireAlertmanager, startAlertmanager, type Alertmanager } from '../support/alertmanager.js';
 import { startDaemonProcess, type DaemonProcess } from '../support/daemon-process.js';
 import { fixture, ROOT } from '../support/fixtures.js';
-import { removeDir, startTestDaemon, type TestDaemon } from '../support/test-daemon.js';
+import { API_TOKEN, removeDir, startTestDaemon, type TestDaemon } from '../support/test-daemon.js';
 import { until } from '../support/until.js';
 
 // The round trip when things break: Alertmanager (real, 0.25) stopped mid-run, and a daemon
@@ -136,6 +136,57 @@ describe('the round trip through outages and restarts', { skip: alertmanagerSkip
     } finally {
       await own.stop();
     }
+  });
+
+  test('a run held for approval after it acted, across a restart: rejected after it, its silence is expired and its region closed', async () => {
+    const ws = workspace();
+    writeFileSync(
+      path.join(ws.playbooks, 'outage.yaml'),
+      `name: outage
+match: { alertname: OutageTest }
+mode: live
+silence: { extend: 10m }
+steps:
+  - name: act
+    run: [${NODE}, ${SCRIPTS}/print-args.mjs, act]
+  - name: confirm
+    approval: { message: go on? }
+  - name: more
+    run: [${NODE}, ${SCRIPTS}/print-args.mjs, more]
+`,
+    );
+    const config: ConfigInput = { execution: 'live', alertmanager: { url: am!.url }, grafana: { url: GRAFANA, tokenFile: ws.tokenFile } };
+    let patched: Sent['body'] | undefined;
+    nock(GRAFANA)
+      .post('/api/annotations')
+      .reply(200, { id: 77, message: 'Annotation added' })
+      .patch('/api/annotations/77', (b: Sent['body']) => Boolean((patched = b)))
+      .reply(200, { message: 'Annotation patched' });
+    daemon = await startTestDaemon({ dir: ws.dir, playbooks: ws.playbooks, config, env: { PATH: process.env['PATH'] } });
+    assert.equal((await daemon.post(payload({ deployment: 'held' }))).status, 200);
+    await daemon.settled();
+    const { runs } = await daemon.api<{ runs: Run[] }>('/api/runs');
+    const held = runs[0]!;
+    assert.equal(held.state, 'awaiting_approval');
+    assert.ok(held.silenceId);
+    await daemon.close();
+    daemon = await startTestDaemon({ dir: ws.dir, playbooks: ws.playbooks, config, env: { PATH: process.env['PATH'] } });
+    const d = daemon;
+    const res = await fetch(`${d.url}/api/runs/${held.id}/reject`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ comment: 'not now' }),
+    });
+    assert.equal(res.status, 200, await res.text());
+    const run = await until('the silence and the region of the rejected run ended', async () => {
+      await d.settled();
+      const r = await d.api<RunDetail>(`/api/runs/${held.id}`);
+      return r.events.some((e) => e.kind === 'silence.expired') && r.events.some((e) => e.kind === 'annotation.updated') ? r : null;
+    });
+    assert.equal(run.state, 'rejected');
+    const client = new AlertmanagerClient({ urls: [am!.url], timeoutMs: 5000 });
+    assert.equal((await client.getSilence(held.silenceId))?.status.state, 'expired');
+    assert.deepEqual(patched?.tags, ['remediator', 'outage', 'rejected']);
   });
 
   for (const keep of [false, true]) {
