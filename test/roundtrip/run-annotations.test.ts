@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
 import nock from 'nock';
+import type { ApiClient } from '../../src/cli/api-client.js';
+import { showCommand } from '../../src/cli/run-commands.js';
 import type { ConfigInput } from '../../src/config/config-schema.js';
 import type { AuditEvent, Run, RunDetail } from '../../src/domain/run.js';
 import { freePort } from '../support/alertmanager.js';
@@ -154,6 +156,8 @@ describe('Grafana annotations of runs', { timeout: 60_000 }, () => {
     assert.equal(await metric(d, 'created'), 1);
     assert.equal(await metric(d, 'updated'), 1);
     assert.equal(await metric(d, 'failed'), 0);
+    const client = { get: (p: string) => d.api(p) } as unknown as ApiClient;
+    assert.match(await showCommand(client, run.id, false), /\nannotated in Grafana: annotation 42\n/);
   });
 
   test('a live run that fails: the region is closed tagged failed', async () => {
@@ -224,6 +228,8 @@ describe('Grafana annotations of runs', { timeout: 60_000 }, () => {
     assert.equal(failed.data['status'], 403);
     assert.equal(failed.data['retryable'], false);
     assert.match(String(failed.data['error']), /Grafana refused POST \/api\/annotations \(HTTP 403 .*not allowed to create annotations/);
+    const client = { get: (p: string) => d.api(p) } as unknown as ApiClient;
+    assert.match(await showCommand(client, run.id, false), /\nnot annotated in Grafana: Grafana refused POST \/api\/annotations \(HTTP 403/);
     assert.equal(await metric(d, 'failed'), 1);
     assert.ok(
       d.logs.some((l) => l['level'] === 'warn' && String(l['message']).includes(`run ${run.id}: the Grafana annotation could not be created`)),
