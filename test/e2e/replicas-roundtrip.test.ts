@@ -80,6 +80,10 @@ describe('two replicas on PostgreSQL and one Alertmanager', { skip, timeout: 120
     const pb = path.join(dir, 'playbooks');
     mkdirSync(pb);
     writeFileSync(
+      path.join(pb, 'gated.yaml'),
+      `name: gated\nmatch: { alertname: GatedSilence }\nmode: live\nsilence: { extend: 10m }\nsteps:\n  - run: [${NODE}, ${SCRIPTS}/print-args.mjs, 'act']\n  - { name: confirm, approval: { message: go on? } }\n  - run: [${NODE}, ${SCRIPTS}/print-args.mjs, 'more']\n`,
+    );
+    writeFileSync(
       path.join(pb, 'silenced.yaml'),
       `name: silenced\nmatch: { alertname: ReplicaSilence }\nmode: live\nsilence: { extend: 10m }\nsteps:\n  - run: [${NODE}, ${SCRIPTS}/print-args.mjs, 'act']\n`,
     );
@@ -159,5 +163,41 @@ describe('two replicas on PostgreSQL and one Alertmanager', { skip, timeout: 120
       );
       assert.deepEqual(mine[1]?.body.tags, ['remediator', 'silenced', 'succeeded']);
     }
+  });
+
+  test('a run that acted on one replica and is approved through the other: the other ends its silence and its region', async () => {
+    const gated = batch(0);
+    const alert = (gated['alerts'] as Record<string, unknown>[])[0] as Record<string, unknown>;
+    alert['labels'] = { alertname: 'GatedSilence' };
+    alert['fingerprint'] = '6a00000000000001';
+    gated['groupKey'] = '{}:{alertname="GatedSilence"}';
+    assert.equal(await post(a, gated), 200);
+    const held = await until('the run held after it acted', async () => {
+      const { runs } = await a.api<{ runs: Run[] }>('/api/runs?playbook=gated');
+      return runs[0]?.state === 'awaiting_approval' && runs[0].silenceId ? runs[0] : null;
+    });
+    const res = await fetch(`${b.url}/api/runs/${held.id}/approve`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${b.apiToken}` },
+      body: JSON.stringify({ comment: 'go' }),
+    });
+    assert.equal(res.status, 200, await res.text());
+    const run = await until(
+      'the run succeeded, its silence extended and its region closed',
+      async () => {
+        const r = await b.api<RunDetail>(`/api/runs/${held.id}`);
+        return r.events.some((e) => e.kind === 'silence.extended') && r.events.some((e) => e.kind === 'annotation.updated') ? r : null;
+      },
+      { timeoutMs: 20_000, everyMs: 200 },
+    );
+    assert.equal(run.state, 'succeeded', run.reason);
+    assert.equal(run.events.filter((e) => e.kind === 'silence.created').length, 1);
+    assert.equal(run.events.filter((e) => e.kind === 'annotation.created').length, 1);
+    const mine = logs().filter((s) => s.body.text.includes(`run ${run.id} `));
+    assert.deepEqual(
+      mine.map((s) => `${s.method} ${s.path}`),
+      ['POST /api/annotations', `PATCH /api/annotations/${String(run.events.find((e) => e.kind === 'annotation.created')?.data['annotationId'])}`],
+    );
+    assert.deepEqual(mine[1]?.body.tags, ['remediator', 'gated', 'succeeded']);
   });
 });
