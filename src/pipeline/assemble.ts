@@ -23,7 +23,7 @@ import { RunSilences } from '../roundtrip/run-silences.js';
 import { BatchWorker } from './batch-worker.js';
 import { processBatch } from './process-batch.js';
 import { reproposeHeld, type HeldAfterReload } from './held-on-reload.js';
-import { resumePending, runsIn } from './recovery.js';
+import { resumePending } from './recovery.js';
 import { RunChanges } from './run-changes.js';
 
 /** The concrete parts the pipeline runs on, picked by serve. */
@@ -113,11 +113,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     leaseMs: settings.leaseMs,
     clock,
     logger,
-    onInterrupted: (ids) => {
-      changes.endedElsewhere(ids, 'interrupted');
-      silences.ended(ids);
-      annotations.ended(ids);
-    },
+    onInterrupted: (ids) => endedElsewhere(ids, 'interrupted'),
     driving: (): readonly string[] => executor.driving(),
     stopLeftovers: (ids) => stopLeftovers({ store, logger, killGraceMs: settings.steps.killGraceMs, cgroups: settings.steps.cgroups ?? null }, ids),
     onLost: (ids): void =>
@@ -143,6 +139,12 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     runUrl: parts.runUrl ?? (() => null),
   });
   changes.watch(annotations.changed);
+  // Runs that end outside the executor: counted and told, and their silences and regions ended here.
+  const endedElsewhere = (ids: readonly string[], outcome: 'interrupted' | 'cancelled') => {
+    changes.endedElsewhere(ids, outcome);
+    silences.ended(ids);
+    annotations.ended(ids);
+  };
   const activeAlerts = new ActiveAlerts(parts.alertmanager ?? null, parts.activeAlertsCacheMs ?? 10_000, clock);
   const switches = new GuardSwitches({ store, clock, logger, metrics, notifiers, budget: settings.decide.budget });
   const escalations = new Escalations({
@@ -174,7 +176,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
         onEscalated: (e, playbook) => escalations.opened(e, playbook),
         onRunCreated: (run, playbook) => start(run, playbook),
         firing: () => activeAlerts.read(),
-        onRunsCancelled: (ids) => changes.endedElsewhere(ids, 'cancelled'),
+        onRunsCancelled: (ids) => endedElsewhere(ids, 'cancelled'),
       }),
     logger,
     metrics,
@@ -221,6 +223,10 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     metrics,
     notifiers,
     onRunChanged: changes.changed,
+    onRunEnded: (id) => {
+      silences.ended([id]);
+      annotations.ended([id]);
+    },
     lease: () => leases.lease(),
     refuseVerdicts: () =>
       stopping
@@ -246,16 +252,10 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
       const restartedAt = clock().toISOString();
       worker.kick();
       await worker.idle();
-      await resumePending({ store, playbooks, start, clock, logger, before: restartedAt, cancelled: (id) => changes.endedElsewhere([id], 'cancelled') });
-      // Runs interrupted at start: counted, and their messages still say running.
-      changes.endedElsewhere(interrupted, 'interrupted');
-      // … and their silences are expired (or kept, keepOnFailure) now, not left to run out.
-      silences.ended(interrupted);
-      annotations.ended(interrupted);
-      // Runs held for a person since before the restart: whoever decides them here ends their silence and region.
-      const held = await runsIn(store, 'awaiting_approval');
-      silences.adopt(held);
-      annotations.adopt(held.map((r) => r.id));
+      await resumePending({ store, playbooks, start, clock, logger, before: restartedAt, cancelled: (id) => endedElsewhere([id], 'cancelled') });
+      // Runs interrupted at start: counted, their messages (which still say running) updated, and
+      // their silences expired (or kept, keepOnFailure) and regions closed now, not left to run out.
+      endedElsewhere(interrupted, 'interrupted');
       leases.start();
       if (!store.exclusive) await leases.sweep();
       // Requests that expired while the daemon was down expire now; the timer is rebuilt from the store.
@@ -273,7 +273,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
       await escalations.idle();
     },
     reloaded(reload) {
-      return reproposeHeld({ store, playbooks, start, clock, logger, cancelled: (id) => changes.endedElsewhere([id], 'cancelled') }, reload);
+      return reproposeHeld({ store, playbooks, start, clock, logger, cancelled: (id) => endedElsewhere([id], 'cancelled') }, reload);
     },
     async stop(graceMs) {
       stopping = true;

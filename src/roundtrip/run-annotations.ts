@@ -41,6 +41,9 @@ export class RunAnnotations {
   /** Runs this process saw acting: their changes are watched for the end. */
   private readonly acting = new Set<string>();
   private readonly work = new Set<Promise<void>>();
+  /** Runs whose end is being looked at, and those told again meanwhile (a run ended twice over, by two paths). */
+  private readonly ending = new Set<string>();
+  private readonly again = new Set<string>();
   /** Creates under way, by run id: a run cancelled meanwhile is closed once its region exists. */
   private readonly creating = new Map<string, Promise<void>>();
 
@@ -78,12 +81,6 @@ export class RunAnnotations {
     if (this.acting.has(runId)) this.later(runId);
   };
 
-  /** Runs held for approval, found at start: should one have an open region, its end closes it. */
-  adopt(runIds: readonly string[]): void {
-    if (this.deps.client === null) return;
-    for (const id of runIds) this.acting.add(id);
-  }
-
   /** Runs ended elsewhere (interrupted at a restart or by a lease sweep, cancelled): their regions close too. */
   ended(runIds: readonly string[]): void {
     for (const id of runIds) this.later(id);
@@ -94,12 +91,22 @@ export class RunAnnotations {
     while (this.work.size > 0) await Promise.all([...this.work]);
   }
 
+  /** Closes a run's region; one close at a time per run (a second is looked at once the first is done). */
   private later(runId: string): void {
+    if (this.ending.has(runId)) {
+      this.again.add(runId);
+      return;
+    }
     const p: Promise<void> = this.end(runId)
       .catch((err: unknown) => {
         this.deps.logger.warn(`run ${runId}: closing its Grafana annotation failed: ${errorMessage(err)}`, { runId });
       })
-      .finally(() => this.work.delete(p));
+      .finally(() => {
+        this.ending.delete(runId);
+        this.work.delete(p);
+        if (this.again.delete(runId)) this.later(runId);
+      });
+    this.ending.add(runId);
     this.work.add(p);
   }
 
@@ -111,7 +118,8 @@ export class RunAnnotations {
     const run = await store.getRun(runId);
     if (!run || !isTerminal(run.state)) return;
     this.acting.delete(runId);
-    if (run.events.some((e) => e.kind === 'annotation.updated')) return;
+    // Closed, or tried once at the end: a failure is not retried by the next path that tells the end.
+    if (run.events.some((e) => e.kind === 'annotation.updated' || (e.kind === 'annotation.failed' && e.data['atEnd'] === true))) return;
     const created = run.events.find((e) => e.kind === 'annotation.created');
     const retry = created ? undefined : retryableCreate(run.events);
     if (!created && !retry) return;

@@ -200,4 +200,46 @@ describe('two replicas on PostgreSQL and one Alertmanager', { skip, timeout: 120
     );
     assert.deepEqual(mine[1]?.body.tags, ['remediator', 'gated', 'succeeded']);
   });
+
+  test('a run that acted on one replica and is rejected through the other: the other expires its silence and closes its region, once', async () => {
+    const gated = batch(1);
+    const alert = (gated['alerts'] as Record<string, unknown>[])[0] as Record<string, unknown>;
+    alert['labels'] = { alertname: 'GatedSilence', n: 'rejected' };
+    alert['fingerprint'] = '6a00000000000002';
+    gated['groupKey'] = '{}:{alertname="GatedSilence", n="rejected"}';
+    assert.equal(await post(a, gated), 200);
+    const held = await until('the run held after it acted', async () => {
+      const { runs } = await a.api<{ runs: Run[] }>('/api/runs?playbook=gated');
+      const r = runs.find((x) => x.labels['n'] === 'rejected');
+      return r?.state === 'awaiting_approval' && r.silenceId ? r : null;
+    });
+    const res = await fetch(`${b.url}/api/runs/${held.id}/reject`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${b.apiToken}` },
+      body: JSON.stringify({ comment: 'no' }),
+    });
+    assert.equal(res.status, 200, await res.text());
+    const run = await until(
+      'the silence expired and the region closed',
+      async () => {
+        const r = await b.api<RunDetail>(`/api/runs/${held.id}`);
+        return r.events.some((e) => e.kind === 'silence.expired') && r.events.some((e) => e.kind === 'annotation.updated') ? r : null;
+      },
+      { timeoutMs: 20_000, everyMs: 200 },
+    );
+    assert.equal(run.state, 'rejected');
+    const client = new AlertmanagerClient({ urls: [am.url], timeoutMs: 5000 });
+    assert.equal((await client.getSilence(held.silenceId!))?.status.state, 'expired');
+    // The rejecting replica hears the end twice (the run's change, and the approval's end): a
+    // second expiry or update would follow the first within milliseconds; give it half a second.
+    await new Promise((r) => setTimeout(r, 500));
+    const after = await a.api<RunDetail>(`/api/runs/${held.id}`);
+    for (const kind of ['silence.expired', 'annotation.updated']) assert.equal(after.events.filter((e) => e.kind === kind).length, 1, kind);
+    const mine = logs().filter((s) => s.body.text.includes(`run ${run.id} `));
+    assert.deepEqual(
+      mine.map((s) => s.method),
+      ['POST', 'PATCH'],
+    );
+    assert.deepEqual(mine[1]?.body.tags, ['remediator', 'gated', 'rejected']);
+  });
 });
