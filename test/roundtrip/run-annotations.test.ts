@@ -11,6 +11,7 @@ import type { AuditEvent, Run, RunDetail } from '../../src/domain/run.js';
 import { freePort } from '../support/alertmanager.js';
 import { fixture, ROOT } from '../support/fixtures.js';
 import { removeDir, startTestDaemon, type TestDaemon } from '../support/test-daemon.js';
+import { until } from '../support/until.js';
 
 // Grafana annotations of runs, through a real daemon (real webhooks, real commands, real SQLite);
 // Grafana itself cannot run here, so its API is nocked and every request body is checked.
@@ -58,7 +59,7 @@ ${steps}`;
 const ACT = `  - name: act\n    run: [${NODE}, ${SCRIPTS}/print-args.mjs, act]\n`;
 const FAIL = `  - name: act\n    run: [${NODE}, ${SCRIPTS}/exit-with.mjs, '3']\n`;
 
-async function daemonWith(pb: string, grafana: Partial<NonNullable<ConfigInput['grafana']>> = {}): Promise<TestDaemon> {
+async function daemonWith(pb: string, grafana: Partial<NonNullable<ConfigInput['grafana']>> = {}, extra: ConfigInput = {}): Promise<TestDaemon> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-grafana-'));
   const pbDir = path.join(dir, 'playbooks');
   mkdirSync(pbDir);
@@ -72,6 +73,7 @@ async function daemonWith(pb: string, grafana: Partial<NonNullable<ConfigInput['
       execution: 'live',
       publicUrl: 'https://remediator.example.com',
       grafana: { url: GRAFANA, tokenFile, dashboardUID: 'ops-board', tags: ['namespace', 'deployment', 'absent'], timeout: '500ms', ...grafana },
+      ...extra,
     },
     env: { PATH: process.env['PATH'] },
   });
@@ -307,6 +309,37 @@ describe('Grafana annotations of runs', { timeout: 60_000 }, () => {
     const failed = eventOf(run, 'annotation.failed');
     assert.equal(failed.data['status'], null);
     assert.match(String(failed.data['error']), /Grafana did not answer POST \/api\/annotations: .*ECONNREFUSED/);
+  });
+
+  test('a run interrupted by a shutdown: its region is closed, tagged interrupted, before the daemon is gone', async () => {
+    let end: SentAnnotation | undefined;
+    grafana()
+      .post('/api/annotations')
+      .reply(200, { id: 31, message: 'Annotation added' })
+      .patch('/api/annotations/31', (b: SentAnnotation) => Boolean((end = b)))
+      .reply(200, { message: 'Annotation patched' });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-grafana-never-'));
+    const d = await daemonWith(
+      playbook(`${ACT}  - name: wait\n    run: [${NODE}, ${SCRIPTS}/wait-for-file.mjs, ${JSON.stringify(path.join(dir, 'never'))}]\n`),
+      {},
+      {
+        runs: { shutdownGrace: '200ms', killGrace: '200ms' },
+      },
+    );
+    assert.equal((await d.post(payload({ deployment: 'shutdown' }))).status, 200);
+    const { runs } = await until('the run waiting', async () => {
+      const page = await d.api<{ runs: Run[] }>('/api/runs');
+      const r = page.runs[0] ? await d.api<RunDetail>(`/api/runs/${page.runs[0].id}`) : null;
+      return r?.steps.find((s) => s.name === 'wait')?.state === 'running' ? page : null;
+    });
+    await d.close();
+    daemon = undefined;
+    assert.ok(end, 'patched before close() resolved');
+    assert.deepEqual(end.tags.slice(-1), ['interrupted']);
+    assert.ok(nock.isDone());
+    removeDir(d.dir);
+    removeDir(dir);
+    assert.equal(runs.length, 1);
   });
 
   test('an unreadable token file stops the start, naming the key', async () => {
