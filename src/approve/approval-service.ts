@@ -25,6 +25,11 @@ export interface ApprovalDeps {
   readonly metrics: Metrics;
   readonly notifiers: readonly Notifier[];
   readonly onRunChanged?: (runId: string) => void;
+  /**
+   * A run ended here without an executor (rejected, expired, cancelled while held or pending):
+   * what was made for it outside (a silence, an annotation) is ended too, whichever replica made it.
+   */
+  readonly onRunEnded?: (runId: string) => void;
   /** The lease an approved run is taken with: this replica executes it next. */
   readonly lease?: () => Lease;
 }
@@ -87,7 +92,7 @@ export class ApprovalService {
       const cancelled = await store.cancelRun(runId, { at: this.now(), by: who, reason: `${why}; the approval cannot apply to it` });
       if (cancelled !== null) {
         metrics.approvals.inc({ playbook: detail.playbook, outcome: 'cancelled' });
-        this.changed(runId);
+        this.ended(runId);
       }
       return {
         ok: false,
@@ -109,7 +114,7 @@ export class ApprovalService {
       const now = await store.getRun(runId);
       if (outcome.why === 'expired') {
         metrics.approvals.inc({ playbook: detail.playbook, outcome: 'expired' });
-        this.changed(runId);
+        this.ended(runId);
       }
       return {
         ok: false,
@@ -121,9 +126,13 @@ export class ApprovalService {
     metrics.approvals.inc({ playbook: detail.playbook, outcome: verdict === 'approve' ? 'approved' : 'rejected' });
     const verb = verdict === 'approve' ? 'approved' : 'rejected';
     logger.info(`run ${runId} ${verb} by ${who.id} via ${who.via}${comment ? `: ${comment}` : ''}`, { runId, by: who.id, via: who.via });
-    if (verdict === 'approve' && playbook) this.deps.resume(outcome.run, playbook);
-    else metrics.runs.inc({ playbook: detail.playbook, outcome: 'rejected', mode: 'live' });
-    this.changed(runId);
+    if (verdict === 'approve' && playbook) {
+      this.deps.resume(outcome.run, playbook);
+      this.changed(runId);
+    } else {
+      metrics.runs.inc({ playbook: detail.playbook, outcome: 'rejected', mode: 'live' });
+      this.ended(runId);
+    }
     const now = (await store.getRun(runId)) as RunDetail;
     await this.tell(now, {
       kind: 'approval.decided',
@@ -154,7 +163,7 @@ export class ApprovalService {
     if (from === 'awaiting_approval') this.deps.metrics.approvals.inc({ playbook: detail.playbook, outcome: 'cancelled' });
     this.deps.metrics.runs.inc({ playbook: detail.playbook, outcome: 'cancelled', mode: detail.dryRun ? 'dry-run' : 'live' });
     logger.info(`run ${runId} cancelled by ${who.id} via ${who.via}: ${why}`, { runId });
-    this.changed(runId);
+    this.ended(runId);
     // Told like every other end (a running run's cancel is told by the executor that stops it).
     await this.tell(detail, {
       kind: 'run.finished',
@@ -180,7 +189,7 @@ export class ApprovalService {
     this.deps.metrics.approvals.inc({ playbook: run.playbook, outcome: 'expired' });
     this.deps.metrics.runs.inc({ playbook: run.playbook, outcome: 'expired', mode: 'live' });
     this.deps.logger.warn(`run ${id} expired: ${run.reason}`, { runId: id });
-    this.changed(id);
+    this.ended(id);
     await this.tell(run, {
       kind: 'approval.expired',
       text: `${run.playbook} for ${run.alertname} (${run.targetKey}) expired: ${run.reason} [run ${id}]`,
@@ -200,6 +209,11 @@ export class ApprovalService {
 
   private changed(runId: string): void {
     this.deps.onRunChanged?.(runId);
+  }
+
+  private ended(runId: string): void {
+    this.changed(runId);
+    this.deps.onRunEnded?.(runId);
   }
 
   private now(): string {

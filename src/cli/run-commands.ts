@@ -67,6 +67,7 @@ export async function showCommand(client: ApiClient, id: string, json: boolean):
     `playbook ${run.playbook} (${run.playbookHash.slice(0, 12)}) for ${run.alertname} ${run.fingerprint}, target ${run.targetKey}`,
     `created ${run.createdAt}${run.finishedAt ? `, finished ${run.finishedAt}` : ''}${run.resolvedAt ? `, alert resolved ${run.resolvedAt}` : ''}`,
     ...(run.silenceId ? [`silenced in Alertmanager: silence ${run.silenceId}`] : []),
+    ...annotationLine(run),
     'steps:',
     ...run.steps.flatMap((s) => [
       `  ${s.phase === 'onFailure' ? 'onFailure ' : ''}${s.index + 1}. ${s.name} [${s.kind}${s.readOnly ? ', read-only' : ''}]: ${s.state}${s.error ? ` (${s.error})` : ''}`,
@@ -146,4 +147,12 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ');
   return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}
+
+/** Where the run is on Grafana's dashboards, from its events: the annotation, or why there is none. */
+function annotationLine(run: RunDetail): string[] {
+  const made = run.events.find((e) => e.kind === 'annotation.created' || (e.kind === 'annotation.updated' && e.data['created'] === true));
+  if (made) return [`annotated in Grafana: annotation ${String(made.data['annotationId'])}`];
+  const failed = run.events.filter((e) => e.kind === 'annotation.failed').pop();
+  return failed ? [`not annotated in Grafana: ${String(failed.data['error'])}`] : [];
 }

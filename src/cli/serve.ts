@@ -35,6 +35,7 @@ import type { Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { assemblePipeline, type Pipeline } from '../pipeline/assemble.js';
 import { AlertmanagerClient } from '../roundtrip/alertmanager-client.js';
+import { GrafanaClient } from '../roundtrip/grafana-client.js';
 import { interruptLeftRunning } from '../pipeline/recovery.js';
 import { formatLoadError, loadPlaybooks } from '../playbook/loader.js';
 import { PlaybookSet } from '../playbook/playbook-set.js';
@@ -152,8 +153,20 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
           basicAuth: config.alertmanager.basicAuth,
           timeoutMs: config.alertmanager.timeout,
         });
+  const grafana = await (async () => {
+    if (config.grafana === undefined) return null;
+    try {
+      const client = new GrafanaClient({ url: config.grafana.url, tokenFile: config.grafana.tokenFile, timeoutMs: config.grafana.timeout });
+      return { client, dashboardUID: config.grafana.dashboardUID, dryRuns: config.grafana.dryRuns, labelTags: config.grafana.tags };
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  })();
+  if (grafana) for (const outcome of ['created', 'updated', 'failed']) metrics.annotations.inc({ outcome }, 0);
   const pipeline = assemblePipeline({
     alertmanager,
+    grafana,
     ...(config.alertmanager ? { activeAlertsCacheMs: config.alertmanager.activeAlertsCache, resolvePollMs: config.alertmanager.resolvePoll } : {}),
     runUrl: (runId) => (config.publicUrl === undefined ? null : `${config.publicUrl.replace(/\/+$/, '')}/console/runs/${encodeURIComponent(runId)}`),
     store,

@@ -297,6 +297,27 @@ export const configSchema = z.strictObject({
     .refine((a) => a.tokenFile === undefined || a.basicAuth === undefined, { message: 'alertmanager takes tokenFile or basicAuth, not both' })
     .optional()
     .describe("Alertmanager's v2 API (silences, preconditions, resolves while silenced)."),
+  grafana: z
+    .strictObject({
+      url: z.url({ message: 'must be a URL such as https://grafana.example.com' }).describe("Grafana's base URL (its root_url, a sub path included)."),
+      tokenFile: z
+        .string()
+        .min(1)
+        .describe('A file holding a service account token with annotations:create and annotations:write, sent as Authorization: Bearer.'),
+      dashboardUID: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,40}$/, { message: 'must be a dashboard UID (letters, digits, "_" and "-", at most 40), as in the dashboard URL /d/UID/…' })
+        .optional()
+        .describe('The dashboard the annotations belong to; absent: organization annotations, shown on any dashboard that queries them by tag.'),
+      dryRuns: flag.default(false).describe('Annotate dry runs too (tagged dry-run); by default only live runs are.'),
+      tags: z
+        .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be a label name such as namespace' }))
+        .default([])
+        .describe('Alert label names whose values become tags, as name=value (e.g. namespace, deployment), beside remediator, the playbook and the outcome.'),
+      timeout: positiveDuration.prefault('5s').describe('How long one request to Grafana may take; a run never waits longer on Grafana than this.'),
+    })
+    .optional()
+    .describe('Grafana annotations: every live run becomes one region from its first acting step to its end. Absent: no annotations.'),
   prometheus: z.strictObject({ url: z.url({ message: 'must be a URL such as http://127.0.0.1:9090' }).default('http://127.0.0.1:9090') }).prefault({}),
   retention: z
     .strictObject({

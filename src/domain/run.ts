@@ -182,7 +182,10 @@ export type EventKind =
   | 'silence.extended'
   | 'silence.expired'
   | 'silence.kept'
-  | 'silence.failed';
+  | 'silence.failed'
+  | 'annotation.created'
+  | 'annotation.updated'
+  | 'annotation.failed';
 
 /** One row of the append-only event log. */
 export interface AuditEvent {

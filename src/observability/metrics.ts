@@ -27,6 +27,8 @@ export interface Metrics {
   readonly notifications: Counter<'notifier' | 'outcome'>;
   /** Alertmanager silences of runs: created, extended, expired, kept, planned (dry runs), failed. */
   readonly silences: Counter<'outcome'>;
+  /** Grafana annotations of runs: created (at the first acting step), updated (closed at the end), failed. */
+  readonly annotations: Counter<'outcome'>;
   /** Approval requests and what became of them: requested, approved, rejected, expired, cancelled, refused. */
   readonly approvals: Counter<'playbook' | 'outcome'>;
   /** Approval requests waiting for a decision (read from the store when scraped). */
@@ -256,6 +258,12 @@ export function createMetrics(registry: Registry): Metrics {
     silences: new Counter({
       name: 'remediator_silences_total',
       help: 'Alertmanager silences of runs, by outcome: created, extended, expired, kept, planned (dry runs), failed.',
+      labelNames: ['outcome'],
+      registers,
+    }),
+    annotations: new Counter({
+      name: 'remediator_annotations_total',
+      help: 'Grafana annotations of runs, by outcome: created (a run started acting), updated (its end and outcome), failed.',
       labelNames: ['outcome'],
       registers,
     }),

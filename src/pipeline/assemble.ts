@@ -20,6 +20,7 @@ import type { PlaybookSet } from '../playbook/playbook-set.js';
 import { Receiver } from '../receive/receive-batch.js';
 import type { AlertmanagerClient } from '../roundtrip/alertmanager-client.js';
 import { ActiveAlerts } from '../roundtrip/active-alerts.js';
+import { RunAnnotations, type GrafanaSettings } from '../roundtrip/run-annotations.js';
 import { RunSilences } from '../roundtrip/run-silences.js';
 import { BatchWorker } from './batch-worker.js';
 import { processBatch } from './process-batch.js';
@@ -45,7 +46,9 @@ export interface PipelineParts {
   readonly resolvePollMs?: number;
   /** How long Alertmanager's active alerts are reused for `unless` preconditions (default 10 s). */
   readonly activeAlertsCacheMs?: number;
-  /** Where people read about a run: links in silences' comments. */
+  /** Grafana's annotations API (a region per run), or null/absent when the configuration has none. */
+  readonly grafana?: GrafanaSettings | null;
+  /** Where people read about a run: links in silences' comments and annotations' text. */
   readonly runUrl?: (runId: string) => string | null;
   /** Notifiers by name, for playbooks' escalate.notify (default: the notifiers, by their names). */
   readonly namedNotifiers?: ReadonlyMap<string, Notifier>;
@@ -115,10 +118,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     leaseMs: settings.leaseMs,
     clock,
     logger,
-    onInterrupted: (ids) => {
-      changes.endedElsewhere(ids, 'interrupted');
-      silences.ended(ids);
-    },
+    onInterrupted: (ids) => endedElsewhere(ids, 'interrupted'),
     driving: (): readonly string[] => executor.driving(),
     stopLeftovers: (ids) => stopLeftovers({ store, logger, killGraceMs: settings.steps.killGraceMs, cgroups: settings.steps.cgroups ?? null }, ids),
     onLost: (ids): void =>
@@ -135,6 +135,21 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     ...(parts.resolvePollMs !== undefined ? { resolvePollMs: parts.resolvePollMs } : {}),
   });
   changes.watch(silences.changed);
+  const annotations = new RunAnnotations({
+    ...(parts.grafana ?? { client: null, dryRuns: false, labelTags: [] }),
+    store,
+    clock,
+    logger,
+    metrics,
+    runUrl: parts.runUrl ?? (() => null),
+  });
+  changes.watch(annotations.changed);
+  // Runs that end outside the executor: counted and told, and their silences and regions ended here.
+  const endedElsewhere = (ids: readonly string[], outcome: 'interrupted' | 'cancelled') => {
+    changes.endedElsewhere(ids, outcome);
+    silences.ended(ids);
+    annotations.ended(ids);
+  };
   const activeAlerts = new ActiveAlerts(parts.alertmanager ?? null, parts.activeAlertsCacheMs ?? 10_000, clock);
   const switches = new GuardSwitches({ store, clock, logger, metrics, notifiers, budget: settings.decide.budget });
   const escalations = new Escalations({
@@ -167,7 +182,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
         onStorm: (change) => storms.changed(change),
         onRunCreated: (run, playbook) => start(run, playbook),
         firing: () => activeAlerts.read(),
-        onRunsCancelled: (ids) => changes.endedElsewhere(ids, 'cancelled'),
+        onRunsCancelled: (ids) => endedElsewhere(ids, 'cancelled'),
       }),
     logger,
     metrics,
@@ -189,7 +204,8 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     onHold: () => expiry.poke(),
     lease: () => leases.lease(),
     liveRefused,
-    onActing: (run, playbook) => silences.started(run, playbook),
+    // Side by side: a run waits for at most one request's timeout, whichever of the two is slower.
+    onActing: (run, playbook) => Promise.all([silences.started(run, playbook), annotations.started(run)]).then(() => undefined),
   });
   const inFlight = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
@@ -213,6 +229,10 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     metrics,
     notifiers,
     onRunChanged: changes.changed,
+    onRunEnded: (id) => {
+      silences.ended([id]);
+      annotations.ended([id]);
+    },
     lease: () => leases.lease(),
     refuseVerdicts: () =>
       stopping
@@ -250,11 +270,10 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
       const restartedAt = clock().toISOString();
       worker.kick();
       await worker.idle();
-      await resumePending({ store, playbooks, start, clock, logger, before: restartedAt, cancelled: (id) => changes.endedElsewhere([id], 'cancelled') });
-      // Runs interrupted at start: counted, and their messages still say running.
-      changes.endedElsewhere(interrupted, 'interrupted');
-      // … and their silences are expired (or kept, keepOnFailure) now, not left to run out.
-      silences.ended(interrupted);
+      await resumePending({ store, playbooks, start, clock, logger, before: restartedAt, cancelled: (id) => endedElsewhere([id], 'cancelled') });
+      // Runs interrupted at start: counted, their messages (which still say running) updated, and
+      // their silences expired (or kept, keepOnFailure) and regions closed now, not left to run out.
+      endedElsewhere(interrupted, 'interrupted');
       leases.start();
       storms.start();
       if (!store.exclusive) await leases.sweep();
@@ -268,12 +287,13 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
       await executor.idle();
       await changes.idle();
       await silences.idle();
+      await annotations.idle();
       await switches.idle();
       await escalations.idle();
       await storms.idle();
     },
     reloaded(reload) {
-      return reproposeHeld({ store, playbooks, start, clock, logger, cancelled: (id) => changes.endedElsewhere([id], 'cancelled') }, reload);
+      return reproposeHeld({ store, playbooks, start, clock, logger, cancelled: (id) => endedElsewhere([id], 'cancelled') }, reload);
     },
     async stop(graceMs) {
       stopping = true;
@@ -287,6 +307,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
       await Promise.all([...inFlight]);
       await changes.idle();
       await silences.idle();
+      await annotations.idle();
       await switches.idle();
       await escalations.idle();
       await storms.idle();

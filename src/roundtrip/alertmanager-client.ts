@@ -110,7 +110,8 @@ export class AlertmanagerClient {
   }
 }
 
-function readCredential(file: string, key: string): string {
+/** A credential from its file (trimmed); an unreadable file is a configuration error naming the key. */
+export function readCredential(file: string, key: string): string {
   try {
     return readFileSync(file, 'utf8').trim();
   } catch (err) {

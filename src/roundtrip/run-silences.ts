@@ -44,6 +44,9 @@ export class RunSilences {
   /** Runs whose silence this process created (or tried to): their changes are watched for the end. */
   private readonly acting = new Set<string>();
   private readonly work = new Set<Promise<void>>();
+  /** Runs whose end is being looked at, and those told again meanwhile (a run ended twice over, by two paths). */
+  private readonly ending = new Set<string>();
+  private readonly again = new Set<string>();
   /** Alerts silenced by a run of ours, until the silence ends (ms since the epoch), by run id. */
   private readonly watched = new Map<string, { fingerprint: string; startsAt: string; alertname: string; until: number }>();
   private timer: NodeJS.Timeout | null = null;
@@ -61,8 +64,10 @@ export class RunSilences {
   /** Told before each step that changes something; creates the run's silence at the first. Never throws. */
   async started(run: Run, playbook: Playbook): Promise<void> {
     const spec = playbook.silence;
-    if (!spec || this.acting.has(run.id) || (run.silenceId ?? null) !== null) return;
+    if (!spec || this.acting.has(run.id)) return;
     this.acting.add(run.id);
+    // Silenced already (resumed after an approval, here or on another replica): only its end is watched.
+    if ((run.silenceId ?? null) !== null) return;
     const { client, store, metrics, logger, clock } = this.deps;
     const now = clock();
     const silence = this.silenceOf(run, spec, now, new Date(now.getTime() + SILENCE_WHILE_RUN_MS));
@@ -105,12 +110,22 @@ export class RunSilences {
     while (this.work.size > 0) await Promise.all([...this.work]);
   }
 
+  /** Ends a run's silence; one end at a time per run (a second is looked at once the first is done). */
   private later(runId: string): void {
+    if (this.ending.has(runId)) {
+      this.again.add(runId);
+      return;
+    }
     const p: Promise<void> = this.end(runId)
       .catch((err: unknown) => {
         this.deps.logger.warn(`run ${runId}: ending its silence failed: ${errorMessage(err)}`, { runId });
       })
-      .finally(() => this.work.delete(p));
+      .finally(() => {
+        this.ending.delete(runId);
+        this.work.delete(p);
+        if (this.again.delete(runId)) this.later(runId);
+      });
+    this.ending.add(runId);
     this.work.add(p);
   }
 
@@ -121,7 +136,10 @@ export class RunSilences {
     if (!run || !isTerminal(run.state)) return;
     this.acting.delete(runId);
     const silenceId = run.silenceId ?? null;
-    if (silenceId === null || run.events.some((e) => SILENCE_ENDS.has(e.kind))) return;
+    // Tried once at the end, whatever came of it: a failure is not retried by the next path that tells the end.
+    const tried = (e: { kind: string; data: Record<string, unknown> }) =>
+      SILENCE_ENDS.has(e.kind) || (e.kind === 'silence.failed' && e.data['action'] !== 'create');
+    if (silenceId === null || run.events.some(tried)) return;
     const spec = this.deps.playbook(run.playbook)?.silence ?? { extendMs: 0, keepOnFailure: false, matchers: null };
     const event = (kind: NewEvent['kind'], data: Record<string, unknown>): NewEvent => ({
       kind,

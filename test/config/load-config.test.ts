@@ -183,3 +183,25 @@ test('the README names every environment variable a configuration key can be set
   const section = /^## Configuration\n([\s\S]*?)^## /m.exec(readFileSync(path.join(ROOT, 'README.md'), 'utf8'))?.[1] ?? '';
   for (const name of Object.keys(ENV_KEYS)) assert.ok(section.includes(`\`${name}\``), `README.md's Configuration section names ${name}`);
 });
+
+test('grafana: defaults from the file, and bad values name their key', () => {
+  const good = path.join(dir, 'grafana.yaml');
+  writeFileSync(good, 'grafana:\n  url: https://grafana.example.com\n  tokenFile: /run/secrets/grafana-token\n');
+  const g = loadConfig({ config: good }, {}).grafana;
+  assert.deepEqual(g, { url: 'https://grafana.example.com', tokenFile: '/run/secrets/grafana-token', dryRuns: false, tags: [], timeout: 5000 });
+  const cases: [string, RegExp][] = [
+    ['grafana:\n  tokenFile: t\n', /grafana\.url/],
+    ['grafana:\n  url: grafana.example.com\n  tokenFile: t\n', /grafana\.url .*must be a URL such as https:\/\/grafana\.example\.com/],
+    ['grafana:\n  url: https://g.example.com\n', /grafana\.tokenFile/],
+    ['grafana:\n  url: https://g.example.com\n  tokenFile: t\n  dashboardUID: "a b"\n', /grafana\.dashboardUID .*must be a dashboard UID/],
+    ['grafana:\n  url: https://g.example.com\n  tokenFile: t\n  tags: [9ns]\n', /grafana\.tags\.0 .*must be a label name/],
+    ['grafana:\n  url: https://g.example.com\n  tokenFile: t\n  timeout: 0s\n', /grafana\.timeout .*must be a duration above zero/],
+    ['grafana:\n  url: https://g.example.com\n  tokenFile: t\n  dryRuns: sometimes\n', /grafana\.dryRuns/],
+    ['grafana:\n  url: https://g.example.com\n  tokenFile: t\n  panel: 2\n', /grafana.*panel/],
+  ];
+  for (const [text, message] of cases) {
+    const file = path.join(dir, 'grafana-bad.yaml');
+    writeFileSync(file, text);
+    assert.throws(() => loadConfig({ config: file }, {}), message, text);
+  }
+});

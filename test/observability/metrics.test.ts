@@ -30,6 +30,7 @@ const FAMILIES: Record<string, 'counter' | 'gauge' | 'histogram'> = {
   remediator_runs_suppressed_total: 'counter',
   remediator_alerts_redelivered_total: 'counter',
   remediator_silences_total: 'counter',
+  remediator_annotations_total: 'counter',
   remediator_escalations_total: 'counter',
   remediator_runs_held_total: 'counter',
   remediator_storms_total: 'counter',

@@ -186,6 +186,10 @@ ${steps}`;
       (await amtoolSilences()).find((s) => s.id === silenceId),
       undefined,
     );
+    // Told twice (the run's change, and the approval's end): expired once.
+    await d.settled();
+    const after = await d.api<RunDetail>(`/api/runs/${id}`);
+    assert.equal(after.events.filter((e) => e.kind === 'silence.expired' || e.kind === 'silence.failed').length, 1);
   });
 
   test('a dry run records the silence it would create, and creates none', async () => {
