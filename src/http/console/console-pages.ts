@@ -3,7 +3,8 @@ import express, { type Request, type Response, type Router } from 'express';
 import { mayDecide } from '../../approve/approvers.js';
 import { openRequest } from '../../domain/approval.js';
 import { RemediatorError } from '../../domain/errors.js';
-import type { RunDetail, RunState } from '../../domain/run.js';
+import type { Run, RunDetail, RunState } from '../../domain/run.js';
+import type { StormRecord } from '../../domain/store.js';
 import type { Report, ReportWindow } from '../../report/report.js';
 import { principalOf } from '../auth.js';
 import { instant, queryString } from '../query-values.js';
@@ -207,7 +208,7 @@ export async function guardsView(deps: ConsoleDeps, res: Response, memory: Conso
     windows: deps.windows(deps.clock()),
     lastReload: memory.lastReload,
     escalations: deps.escalations ? await deps.escalations.list({ limit: 50 }) : [],
-    storms: deps.storms ? await Promise.all((await deps.storms.list({ limit: 1 })).map((s) => deps.storms?.get(s.id) ?? { storm: s, runs: [] })) : [],
+    storms: await openStorms(deps),
     canOperate: hasRole(principalOf(res), 'operate'),
     canApprove: hasRole(principalOf(res), 'approve'),
     csrf: sessionOf(res)?.csrf ?? '',
@@ -261,4 +262,11 @@ class ReportCache {
     this.cache.set(key, { at: now, reports });
     return reports;
   }
+}
+
+/** The open storm with its runs (at most one), for the guards page. */
+async function openStorms(deps: ConsoleDeps): Promise<{ storm: StormRecord; runs: Run[] }[]> {
+  const storms = deps.storms;
+  if (!storms) return [];
+  return Promise.all((await storms.list({ limit: 1 })).map((s) => storms.get(s.id)));
 }
