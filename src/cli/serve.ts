@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { Registry } from 'prom-client';
+import type { Playbook } from '../domain/playbook.js';
 import { stormRule, type Config } from '../config/config-schema.js';
 import { parseListen } from '../config/load-config.js';
 import type { Secrets } from '../config/secrets.js';
@@ -136,10 +137,15 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
       throw err;
     }
   })();
-  const unknown = playbookWarnings(loaded.playbooks, { ...warningContext, notifiers: [...named.keys()] }).filter((w) => w.path[0] === 'escalate');
+  // A playbook naming a notifier that is not configured is refused at start and at every reload.
+  const unknownNotifiers = (books: readonly Playbook[]): string[] =>
+    playbookWarnings(books, { ...warningContext, notifiers: [...named.keys()] })
+      .filter((w) => w.path[0] === 'escalate')
+      .map((w) => `${w.message} (escalate.notify)`);
+  const unknown = unknownNotifiers(loaded.playbooks);
   if (unknown.length > 0) {
     await store.close();
-    throw new RemediatorError('invalid_config', unknown.map((w) => `${w.message} (escalate.notify)`).join('\n'));
+    throw new RemediatorError('invalid_config', unknown.join('\n'));
   }
   for (const name of new Set([...notifiers.map((n) => n.name), ...named.keys()]))
     for (const outcome of ['sent', 'failed']) metrics.notifications.inc({ notifier: name, outcome }, 0);
@@ -221,7 +227,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
   let reloading: Promise<unknown> = Promise.resolve();
   const reload = (): Promise<ReloadResult> => {
     const next = reloading.then(async (): Promise<ReloadResult> => {
-      const result = await reloadPlaybooks(config.playbooks, { playbooks, store, logger, metrics, clock });
+      const result = await reloadPlaybooks(config.playbooks, { playbooks, store, logger, metrics, clock, check: unknownNotifiers });
       if (!result.ok) return result;
       const held = await pipeline.reloaded(result);
       return { ...result, heldRuns: { reproposed: held.reproposed.length, cancelled: held.cancelled.length } };

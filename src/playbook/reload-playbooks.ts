@@ -3,6 +3,7 @@ import type { AuditLog } from '../domain/store.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { formatLoadError, loadPlaybooks } from './loader.js';
+import type { Playbook } from '../domain/playbook.js';
 import type { PlaybookSet } from './playbook-set.js';
 
 /** The outcome of a reload. */
@@ -25,7 +26,15 @@ export type ReloadResult =
  */
 export async function reloadPlaybooks(
   dir: string,
-  deps: { playbooks: PlaybookSet; store: AuditLog; logger: Logger; metrics: Metrics; clock: () => Date },
+  deps: {
+    playbooks: PlaybookSet;
+    store: AuditLog;
+    logger: Logger;
+    metrics: Metrics;
+    clock: () => Date;
+    /** What start-up refuses beyond the files themselves (a notifier escalate.notify names that is not configured), as error lines. */
+    check?: (playbooks: readonly Playbook[]) => string[];
+  },
 ): Promise<ReloadResult> {
   const { playbooks, store, logger, metrics, clock } = deps;
   let loaded: Awaited<ReturnType<typeof loadPlaybooks>>;
@@ -39,8 +48,9 @@ export async function reloadPlaybooks(
       errors: [{ file: dir, path: '', line: null, column: null, message: `cannot read playbooks: ${(err as Error).message}` }],
     };
   }
-  if (loaded.errors.length > 0) {
-    const errors = loaded.errors.map(formatLoadError);
+  const refused = loaded.errors.length > 0 ? [] : (deps.check?.(loaded.playbooks) ?? []);
+  if (loaded.errors.length > 0 || refused.length > 0) {
+    const errors = [...loaded.errors.map(formatLoadError), ...refused];
     metrics.reloadSuccessful.set(0);
     logger.error(`playbook reload refused, the previous set stays active: ${errors.length} error(s)`, { errors });
     await store.appendEvents([{ kind: 'playbooks.reload_failed', data: { directory: path.resolve(dir), errors } }]);

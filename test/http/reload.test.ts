@@ -54,6 +54,27 @@ test('POST /-/reload: a valid set replaces the old one; a broken set is refused 
   }
 });
 
+test('a reload naming an escalate.notify notifier that is not configured is refused, as at start', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-reload-'));
+  cpSync(TEST_PLAYBOOKS, dir, { recursive: true });
+  const d = await startTestDaemon({ playbooks: dir });
+  try {
+    writeFileSync(
+      path.join(dir, 'paging.yaml'),
+      "name: paging\nmatch: { alertname: X }\nescalate: { after: 2, within: 1h, notify: [pagerduty] }\nsteps:\n  - notify: { text: 'x' }\n",
+    );
+    const refused = await fetch(`${d.url}/-/reload`, { method: 'POST', headers: { authorization: `Bearer ${API_TOKEN}` } });
+    assert.equal(refused.status, 422);
+    const body = (await refused.json()) as { errors: string[] };
+    assert.match(body.errors.join('\n'), /pagerduty.*\(escalate\.notify\)/);
+    assert.equal(d.playbooks.byName('paging'), undefined, 'the previous set stays');
+  } finally {
+    await d.close();
+    removeDir(d.dir);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('SIGHUP reloads the playbooks instead of stopping the daemon', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-reload-'));
   cpSync(TEST_PLAYBOOKS, dir, { recursive: true });
