@@ -50,6 +50,12 @@ export interface GuardStore {
    * closing if that is later); `lockKey` finds the run of any playbook holding the lock.
    */
   guardState(query: GuardQuery): Promise<GuardState>;
+  /**
+   * The runs that exist for these (playbook, alert instance) pairs, keyed `playbook NUL instanceKey`:
+   * one read for a whole delivery, outside the decision lock. A run, once made, stays (until
+   * retention), so an instance found here is decided a re-delivery without the lock.
+   */
+  instanceRuns(keys: readonly { playbook: string; instanceKey: string }[]): Promise<Map<string, { id: string; state: string }>>;
   /** The pause and circuit rows, and the live runs since `budgetSince` (as guardState counts them). */
   globalState(query: { budgetSince: Date | null }): Promise<GlobalState>;
   /** Sets (or replaces) the pause, with its "paused" event. */

@@ -1,5 +1,5 @@
 import { alertName, type Alert } from '../domain/alert.js';
-import type { Decision, DecideSettings, FiringAlerts, StormState } from '../domain/decision.js';
+import type { Decision, DecideSettings, FiringAlerts, GuardState, StormState } from '../domain/decision.js';
 import { formatDuration } from '../domain/duration.js';
 import { errorMessage } from '../domain/errors.js';
 import type { Playbook } from '../domain/playbook.js';
@@ -50,6 +50,8 @@ interface Afterwards {
   readonly firing?: FiringAlerts;
   /** guards.storm for the slice's alerts. */
   storm?: StormSlice;
+  /** Runs that exist already for the slice's (playbook, alert instance) pairs, read before its transaction. */
+  readonly known: ReadonlyMap<string, { id: string; state: string }>;
 }
 
 /**
@@ -79,7 +81,10 @@ export async function processBatch(batch: StoredBatch, deps: ProcessDeps): Promi
     // Alertmanager's active alerts (for playbooks with `unless`) are fetched before the slice's
     // transaction, never inside it: a slow Alertmanager must not hold the decision lock.
     const firing = deps.firing && deps.playbooks.all.some((p) => p.unless) ? await deps.firing() : undefined;
-    const after: Afterwards = { created: [], cancelled: [], ...(firing ? { firing } : {}) };
+    // Re-deliveries (Alertmanager's repeat_interval, the HA peer's copy) are found in one read
+    // outside the decision lock: their decision needs no guard state.
+    const known = await deps.store.instanceRuns(redeliveryKeys(slice, deps));
+    const after: Afterwards = { created: [], cancelled: [], known, ...(firing ? { firing } : {}) };
     runs += await deps.store.withDecisionSlice(async () => {
       const rule = deps.settings.storm ?? null;
       if (rule !== null)
@@ -158,8 +163,10 @@ async function processAlert(alert: Alert, batchId: string, deps: ProcessDeps, af
  */
 async function decideAndCreate(alert: Alert, playbook: Playbook, batchId: string, deps: ProcessDeps, after: Afterwards): Promise<boolean> {
   const firing = playbook.unless ? after.firing : undefined;
-  const storm = after.storm?.members.get(prepare(alert, playbook).instanceKey);
-  const created = await deps.store.withDecisionLock(() => decideUnderLock(alert, playbook, batchId, deps, { firing, storm }));
+  const instanceKey = prepare(alert, playbook).instanceKey;
+  const storm = after.storm?.members.get(instanceKey);
+  const known = redeliveryCandidate(alert, playbook) ? after.known.get(`${playbook.name}\u0000${instanceKey}`) : undefined;
+  const created = await deps.store.withDecisionLock(() => decideUnderLock(alert, playbook, batchId, deps, { firing, storm, known }));
   if (created === null) return false;
   if (created !== 'refused') after.created.push({ run: created.run, playbook });
   return true;
@@ -170,7 +177,7 @@ async function decideUnderLock(
   playbook: Playbook,
   batchId: string,
   deps: ProcessDeps,
-  { firing, storm }: { firing: FiringAlerts | undefined; storm: StormState | undefined },
+  { firing, storm, known }: { firing: FiringAlerts | undefined; storm: StormState | undefined; known: { id: string; state: string } | undefined },
 ): Promise<{ run: Run } | 'refused' | null> {
   const { store, clock, logger, metrics } = deps;
   const now = clock();
@@ -180,6 +187,8 @@ async function decideUnderLock(
   const budget = deps.settings.budget;
   const budgetSince = budget === null ? null : new Date(now.getTime() - budget.perMs);
   const decideNow = async (): Promise<Decision> => {
+    // A run exists for this instance: decide says "duplicate" before it reads anything else.
+    if (known !== undefined) return decide({ alert, playbook, prepared, state: { ...NOTHING_STORED, instanceRun: known }, now, settings: deps.settings });
     const state = await store.guardState({
       playbook: playbook.name,
       instanceKey: prepared.instanceKey,
@@ -365,4 +374,36 @@ async function recordGroupTargets(alerts: readonly Alert[], deps: ProcessDeps): 
         }),
   );
   if (rows.length > 0) await deps.store.recordGroupSeen(rows);
+}
+
+/** Nothing stored: decide reads only instanceRun for a re-delivery. */
+const NOTHING_STORED: GuardState = {
+  instanceRun: null,
+  activeRun: null,
+  lastRunAt: null,
+  recentRuns: 0,
+  lockedBy: null,
+  paused: null,
+  circuit: null,
+  liveRunsInWindow: 0,
+};
+
+/**
+ * A pair decide would call a re-delivery from its run alone: a firing alert, and a playbook
+ * without escalate (whose check comes before the duplicate one).
+ */
+function redeliveryCandidate(alert: Alert, playbook: Playbook): boolean {
+  return alert.status === 'firing' && playbook.escalate === null;
+}
+
+/** The (playbook, alert instance) pairs of a slice that may be re-deliveries. */
+function redeliveryKeys(alerts: readonly Alert[], deps: ProcessDeps): { playbook: string; instanceKey: string }[] {
+  return alerts.flatMap((alert) =>
+    alert.status !== 'firing'
+      ? []
+      : deps.playbooks.index
+          .match(alert)
+          .filter((p) => redeliveryCandidate(alert, p))
+          .map((p) => ({ playbook: p.name, instanceKey: prepare(alert, p).instanceKey })),
+  );
 }

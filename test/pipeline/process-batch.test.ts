@@ -327,3 +327,37 @@ describe('pipeline guards', () => {
     await h.store.close();
   });
 });
+
+describe('re-deliveries', () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-redelivery-'));
+  });
+  after(() => removeDir(dir));
+
+  test("an HA peer's copy of a decided batch is a re-delivery found in one read, without reading any guard state", async () => {
+    const h = harness(dir, [rollback(), scaleOut], {});
+    const first = batch('api');
+    await h.process(first);
+    assert.equal(h.created.length, 1, 'the rollback ran; the scale-out waited for the lock');
+    let guardReads = 0;
+    const guardState = h.store.guardState.bind(h.store);
+    h.store.guardState = (q) => {
+      guardReads++;
+      return guardState(q);
+    };
+    await h.process({ ...first, id: 'b_copy' });
+    assert.equal(h.created.length, 1, 'no new run');
+    const decisions = await h.decisions();
+    const again = decisions.slice(2);
+    assert.deepEqual(
+      again.map((d) => [d.playbook, d['reason'], d['redelivery'] ?? false]),
+      [
+        ['rollback', 'duplicate', true],
+        ['scale-out', 'locked', false],
+      ],
+      'the rollback is a re-delivery; the scale-out (no run) is decided again',
+    );
+    assert.equal(guardReads, 1, 'only the pair without a run read its guards');
+  });
+});

@@ -131,6 +131,22 @@ export class PostgresStore implements Store {
     return this.tx('marking a batch processed', (tx) => markBatchProcessed(tx, id, event));
   }
 
+  instanceRuns(keys: readonly { playbook: string; instanceKey: string }[]): Promise<Map<string, { id: string; state: string }>> {
+    if (keys.length === 0) return Promise.resolve(new Map());
+    return this.tx(
+      'reading the runs of alert instances',
+      async (tx) => {
+        const rows = await tx.rows(
+          `SELECT r.playbook, r.instance_key, r.id, r.state FROM runs r
+             JOIN unnest($1::text[], $2::text[]) AS k (playbook, instance_key) ON r.playbook = k.playbook AND r.instance_key = k.instance_key`,
+          [keys.map((k) => k.playbook), keys.map((k) => k.instanceKey)],
+        );
+        return new Map(rows.map((r) => [`${String(r['playbook'])}\u0000${String(r['instance_key'])}`, { id: String(r['id']), state: String(r['state']) }]));
+      },
+      'read',
+    );
+  }
+
   guardState(query: GuardQuery): Promise<GuardState> {
     const slice = this.slice.getStore();
     return this.tx('reading guard state', (tx) => guardState(tx, query, slice?.open === true ? slice : undefined), 'read');

@@ -263,6 +263,18 @@ export class SqliteStore implements Store {
     return this.wrap('marking a batch processed', () => this.transaction(() => markBatchProcessed(this.ctx, id, event))());
   }
 
+  instanceRuns(keys: readonly { playbook: string; instanceKey: string }[]): Promise<Map<string, { id: string; state: string }>> {
+    return this.wrap('reading the runs of alert instances', () => {
+      const found = new Map<string, { id: string; state: string }>();
+      const read = this.ctx.sql('SELECT id, state FROM runs WHERE playbook = ? AND instance_key = ?');
+      for (const k of keys) {
+        const row = read.get(k.playbook, k.instanceKey) as { id: string; state: string } | undefined;
+        if (row) found.set(`${k.playbook}\u0000${k.instanceKey}`, { id: row.id, state: row.state });
+      }
+      return found;
+    });
+  }
+
   guardState(q: GuardQuery): Promise<GuardState> {
     return this.wrap('reading guard state', () => guardState(this.ctx, q));
   }
