@@ -41,6 +41,18 @@ export function isPlaybookTestFile(relative: string): boolean {
   return /\.test\.ya?ml$/.test(relative);
 }
 
+/** Files read at once: each read waits on the disk (or the thread pool) far longer than it computes. */
+const READ_AHEAD = 64;
+
+/** The files' texts, in the names' order, read READ_AHEAD at a time rather than one after another. */
+async function readAll(dir: string, names: readonly string[]): Promise<string[]> {
+  const texts: string[] = [];
+  for (let from = 0; from < names.length; from += READ_AHEAD) {
+    texts.push(...(await Promise.all(names.slice(from, from + READ_AHEAD).map((n) => readFile(path.join(dir, n), 'utf8')))));
+  }
+  return texts;
+}
+
 /**
  * Loads every *.yaml / *.yml file under `dir` (recursively, in name order). Hidden files and
  * directories are skipped: a Kubernetes ConfigMap volume keeps a second copy of every file under
@@ -62,9 +74,10 @@ export async function loadPlaybooks(dir: string): Promise<LoadResult> {
   const errors: LoadError[] = [];
   const files: { file: string; hash: string }[] = [];
   const byName = new Map<string, string>();
-  for (const name of names) {
+  const texts = await readAll(dir, names);
+  for (const [i, name] of names.entries()) {
     const file = name.split(path.sep).join('/');
-    const text = await readFile(path.join(dir, name), 'utf8');
+    const text = texts[i] as string;
     const hash = createHash('sha256').update(text).digest('hex');
     files.push({ file, hash });
     const result = parsePlaybook(text, file, hash);
