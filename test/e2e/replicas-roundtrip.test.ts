@@ -41,16 +41,6 @@ function batch(n: number): Record<string, unknown> {
   return p;
 }
 
-async function post(d: DaemonProcess, body: unknown): Promise<number> {
-  const res = await fetch(`${d.url}/webhook`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${d.webhookToken}` },
-    body: JSON.stringify(body),
-  });
-  await res.arrayBuffer();
-  return res.status;
-}
-
 const skip = !reachable ? 'PostgreSQL not reachable' : alertmanagerSkip(binaries);
 
 describe('two replicas on PostgreSQL and one Alertmanager', { skip, timeout: 120_000 }, () => {
@@ -123,7 +113,7 @@ describe('two replicas on PostgreSQL and one Alertmanager', { skip, timeout: 120
 
   test('the same alerts posted to both, three times each: one run, one silence and one annotation per alert', async () => {
     const deliveries: Promise<number>[] = [];
-    for (let round = 0; round < 3; round++) for (let n = 0; n < N; n++) deliveries.push(post(a, batch(n)), post(b, batch(n)));
+    for (let round = 0; round < 3; round++) for (let n = 0; n < N; n++) deliveries.push(a.webhook(batch(n)), b.webhook(batch(n)));
     assert.deepEqual([...new Set(await Promise.all(deliveries))], [200]);
     const runs = await until(
       'every run finished with its silence extended and its annotation closed',
@@ -171,7 +161,7 @@ describe('two replicas on PostgreSQL and one Alertmanager', { skip, timeout: 120
     alert['labels'] = { alertname: 'GatedSilence' };
     alert['fingerprint'] = '6a00000000000001';
     gated['groupKey'] = '{}:{alertname="GatedSilence"}';
-    assert.equal(await post(a, gated), 200);
+    assert.equal(await a.webhook(gated), 200);
     const held = await until('the run held after it acted', async () => {
       const { runs } = await a.api<{ runs: Run[] }>('/api/runs?playbook=gated');
       return runs[0]?.state === 'awaiting_approval' && runs[0].silenceId ? runs[0] : null;
@@ -207,7 +197,7 @@ describe('two replicas on PostgreSQL and one Alertmanager', { skip, timeout: 120
     alert['labels'] = { alertname: 'GatedSilence', n: 'rejected' };
     alert['fingerprint'] = '6a00000000000002';
     gated['groupKey'] = '{}:{alertname="GatedSilence", n="rejected"}';
-    assert.equal(await post(a, gated), 200);
+    assert.equal(await a.webhook(gated), 200);
     const held = await until('the run held after it acted', async () => {
       const { runs } = await a.api<{ runs: Run[] }>('/api/runs?playbook=gated');
       const r = runs.find((x) => x.labels['n'] === 'rejected');

@@ -29,26 +29,6 @@ function batch(alertname: string, n: number): Record<string, unknown> {
   return p;
 }
 
-async function post(d: DaemonProcess, body: unknown): Promise<number> {
-  const res = await fetch(`${d.url}/webhook`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${d.webhookToken}` },
-    body: JSON.stringify(body),
-  });
-  await res.arrayBuffer();
-  return res.status;
-}
-
-async function apiPost(d: DaemonProcess, apiPath: string, body: unknown = {}): Promise<number> {
-  const res = await fetch(`${d.url}${apiPath}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${d.apiToken}` },
-    body: JSON.stringify(body),
-  });
-  await res.arrayBuffer();
-  return res.status;
-}
-
 describe('two replicas on one PostgreSQL database', { skip: !reachable }, () => {
   let dir: string;
   let drop: () => Promise<void>;
@@ -102,7 +82,7 @@ describe('two replicas on one PostgreSQL database', { skip: !reachable }, () => 
     const N = 20;
     const deliveries: Promise<number>[] = [];
     for (let round = 0; round < 5; round++) {
-      for (let n = 0; n < N; n++) deliveries.push(post(a, batch('Burst', n)), post(b, batch('Burst', n)));
+      for (let n = 0; n < N; n++) deliveries.push(a.webhook(batch('Burst', n)), b.webhook(batch('Burst', n)));
     }
     assert.deepEqual([...new Set(await Promise.all(deliveries))], [200]);
     const runs = await until(
@@ -148,15 +128,15 @@ describe('two replicas on one PostgreSQL database', { skip: !reachable }, () => 
   });
 
   test('a run proposed through one replica and approved through the other executes once', async () => {
-    assert.equal(await post(a, batch('Gate', 1)), 200);
+    assert.equal(await a.webhook(batch('Gate', 1)), 200);
     const held = await until('the hold, seen from the other replica', async () => (await b.api<{ runs: Run[] }>('/api/runs?state=awaiting_approval')).runs[0], {
       timeoutMs: 30_000,
       everyMs: 100,
     });
     const answers = await Promise.all([
-      apiPost(b, `/api/runs/${held.id}/approve`),
-      apiPost(a, `/api/runs/${held.id}/approve`),
-      apiPost(b, `/api/runs/${held.id}/approve`),
+      b.apiPost(`/api/runs/${held.id}/approve`).then((r) => r.status),
+      a.apiPost(`/api/runs/${held.id}/approve`).then((r) => r.status),
+      b.apiPost(`/api/runs/${held.id}/approve`).then((r) => r.status),
     ]);
     assert.deepEqual(answers.sort(), [200, 409, 409]);
     const done = await until(
@@ -175,7 +155,7 @@ describe('two replicas on one PostgreSQL database', { skip: !reachable }, () => 
   });
 
   test('kill -9 of the replica running a run: the other marks it interrupted once the lease runs out', async () => {
-    assert.equal(await post(a, batch('Slow', 1)), 200);
+    assert.equal(await a.webhook(batch('Slow', 1)), 200);
     const running = await until(
       'the slow run to start',
       async () => {

@@ -18,16 +18,6 @@ import { wave } from '../support/storm-alerts.js';
 const reachable = await pgReachable();
 const SCRIPTS = path.join(ROOT, 'test', 'fixtures', 'scripts');
 
-async function send(d: DaemonProcess, method: string, url: string, token: string, body: unknown): Promise<{ status: number; json: unknown }> {
-  const res = await fetch(`${d.url}${url}`, {
-    method,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, json: text ? (JSON.parse(text) as unknown) : null };
-}
-
 describe('guards.storm on two replicas of one PostgreSQL database', { skip: reachable ? false : 'skipped: needs PostgreSQL on 127.0.0.1:5432' }, () => {
   let dir: string;
   let drop: () => Promise<void>;
@@ -82,7 +72,7 @@ steps:
 
   test('forty alerts posted to both (an HA pair): one storm, ten runs, thirty held, one notification; approving through the other replica runs each once', async () => {
     for (let i = 0; i < 40; i += 5) {
-      const statuses = await Promise.all([a, b].map((d) => send(d, 'POST', '/webhook', d.webhookToken, wave(i, i + 5)).then((r) => r.status)));
+      const statuses = await Promise.all([a, b].map((d) => d.webhook(wave(i, i + 5))));
       assert.deepEqual(statuses, [200, 200]);
     }
     const runs = await until(
@@ -106,10 +96,10 @@ steps:
     await until('the storm was notified', () => notified('storm.opened').length >= 1);
     assert.equal(notified('storm.opened').length, 1, 'one notification for the storm, from whichever replica opened it');
 
-    const approved = await send(b, 'POST', `/api/storms/${storm.id}/approve`, b.apiToken, { comment: 'gateway rolled back' });
+    const approved = await b.apiPost(`/api/storms/${storm.id}/approve`, { comment: 'gateway rolled back' });
     assert.equal(approved.status, 200, JSON.stringify(approved.json));
     assert.equal((approved.json as { decided: string[] }).decided.length, 30);
-    const again = await send(a, 'POST', `/api/storms/${storm.id}/approve`, a.apiToken, {});
+    const again = await a.apiPost(`/api/storms/${storm.id}/approve`);
     assert.deepEqual((again.json as { decided: string[] }).decided, []);
     await until(
       'every run succeeded',
@@ -194,7 +184,7 @@ guards:
     });
 
     const both = async (body: unknown) => {
-      const statuses = await Promise.all([a, b].map((d) => send(d, 'POST', '/webhook', d.webhookToken, body).then((r) => r.status)));
+      const statuses = await Promise.all([a, b].map((d) => d.webhook(body)));
       assert.deepEqual(statuses, [200, 200]);
     };
 
@@ -241,7 +231,7 @@ guards:
       assert.equal(told.length, 1);
 
       const e = escalations[0] as EscalationRecord;
-      const cleared = await send(b, 'POST', `/api/escalations/${e.id}/clear`, b.apiToken, { note: 'fixed the image' });
+      const cleared = await b.apiPost(`/api/escalations/${e.id}/clear`, { note: 'fixed the image' });
       assert.equal(cleared.status, 200);
       await both(crash(4));
       await until('a new restart after the clearing', async () => {

@@ -27,6 +27,10 @@ export interface DaemonProcess {
   stderr(): string;
   /** GET an /api path with the API token; throws unless the answer is 2xx JSON. */
   api<T = unknown>(apiPath: string): Promise<T>;
+  /** POSTs a webhook body with the webhook token; resolves with the status (the body read and dropped). */
+  webhook(body: unknown): Promise<number>;
+  /** POSTs JSON to an /api path with the API token; resolves with the status and the parsed answer (null when empty). */
+  apiPost<T = unknown>(apiPath: string, body?: unknown): Promise<{ status: number; json: T | null }>;
   /** GET /metrics as text (it needs no token). */
   metrics(): Promise<string>;
   /** Waits for a stdout line the predicate accepts (log lines reach us through a pipe, after the API may already show their effect). */
@@ -128,6 +132,24 @@ export async function startDaemonProcess(options: DaemonProcessOptions): Promise
       const text = await res.text();
       if (!res.ok) throw new Error(`GET ${apiPath} answered ${res.status}: ${text}`);
       return JSON.parse(text) as T;
+    },
+    async webhook(body: unknown): Promise<number> {
+      const res = await fetch(new URL('/webhook', url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${webhookToken}` },
+        body: JSON.stringify(body),
+      });
+      await res.arrayBuffer();
+      return res.status;
+    },
+    async apiPost<T>(apiPath: string, body: unknown = {}): Promise<{ status: number; json: T | null }> {
+      const res = await fetch(new URL(apiPath, url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization },
+        body: JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, json: text ? (JSON.parse(text) as T) : null };
     },
     async metrics(): Promise<string> {
       const res = await fetch(new URL('/metrics', url));
