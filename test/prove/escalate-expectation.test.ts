@@ -1,14 +1,7 @@
 // Unit test: starts nothing (see scripts/test.mjs).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { after, describe, test } from 'node:test';
-import { runSuite } from '../../src/prove/run-tests.js';
-import { loadTestFile } from '../../src/prove/test-file.js';
-
-const dirs: string[] = [];
-after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+import { describe, test } from 'node:test';
+import { runTestFile } from '../support/prove-suite.js';
 
 const PLAYBOOK = `name: rollback
 match: { alertname: Burst }
@@ -25,13 +18,9 @@ const alert = (at: string, run: string) => `      - { at: ${at}, startsAt: ${at}
 
 describe('remediator test: escalated', () => {
   test('two failed runs for a key, then the third alert is suppressed escalated', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-prove-'));
-    dirs.push(dir);
-    mkdirSync(path.join(dir, 'playbooks'));
-    writeFileSync(path.join(dir, 'playbooks', 'rollback.yaml'), PLAYBOOK);
-    writeFileSync(
-      path.join(dir, 'cases.test.yaml'),
-      `playbooks: playbooks
+    const { failed, count } = await runTestFile({
+      'playbooks/rollback.yaml': PLAYBOOK,
+      'cases.test.yaml': `playbooks: playbooks
 execution: live
 tests:
   - name: escalates
@@ -43,14 +32,8 @@ ${alert('20m', 'failed')}
       - { at: 10m, playbook: rollback, decision: run }
       - { at: 20m, playbook: rollback, reason: escalated, detail: 'escalate.after is 2' }
 `,
-    );
-    const loaded = await loadTestFile(path.join(dir, 'cases.test.yaml'), 'cases.test.yaml');
-    assert.ok(!loaded.errors, loaded.errors?.map((e) => `${e.line}:${e.column} ${e.path}: ${e.message}`).join('\n'));
-    const results = [...(await runSuite(loaded.suite)).results];
-    assert.deepEqual(
-      results.filter((r) => !r.ok).map((r) => r.failures.flatMap((f) => [f.alert, ...f.lines]).join('\n') + r.trace.join('\n')),
-      [],
-    );
-    assert.equal(results.length, 1);
+    });
+    assert.deepEqual(failed, []);
+    assert.equal(count, 1);
   });
 });
