@@ -1,6 +1,8 @@
 // Webhook ingest: authenticated, validated, committed, answered, then processed into dry-run
 // runs. Real HTTP on loopback, a real SQLite file and, when one answers, a real PostgreSQL schema
-// (REMEDIATOR_TEST_PG_URL, default the local one), bounded count.
+// (REMEDIATOR_TEST_PG_URL, default the local one), bounded count. At concurrency 16 and 64, each
+// beside an express no-op route posted the same body at the same concurrency: the intake ratio is
+// the webhook route's answers a second over the no-op's.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -11,15 +13,24 @@ import { Registry } from 'prom-client';
 import { startDaemon } from '../src/cli/serve.js';
 import { configSchema } from '../src/config/config-schema.js';
 import { silentLogger } from '../src/observability/logger.js';
+import { expressNoop } from './express-noop.js';
 
 const TOKEN = 'bench-token-0000000000';
 const N = 2000;
-const CONCURRENCY = 16;
+const CONCURRENCIES = [16, 64];
 const template = JSON.parse(readFileSync(path.join('test', 'fixtures', 'alertmanager', 'amtool-firing.json'), 'utf8')) as {
   alerts: { fingerprint: string }[];
 };
 
-async function ingest(label: string, db: (dir: string) => string): Promise<void> {
+/** One body as the daemon gets it, its fingerprint the i-th. */
+function webhookBody(i: number): string {
+  const body = structuredClone(template);
+  (body.alerts[0] as { fingerprint: string }).fingerprint = i.toString(16).padStart(16, '0');
+  return JSON.stringify(body);
+}
+
+/** Posts N webhooks at `concurrency` and logs the figures, with the ratio to the no-op route. */
+async function ingest(label: string, db: (dir: string) => string, concurrency: number, noopPerS: number): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-bench-'));
   // A playbook that spawns nothing: this measures receive, match, decide and record, not process start-up.
   const playbooks = path.join(dir, 'playbooks');
@@ -38,16 +49,14 @@ async function ingest(label: string, db: (dir: string) => string): Promise<void>
   const latencies: number[] = [];
   const start = performance.now();
   await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
+    Array.from({ length: concurrency }, async () => {
       while (next < N) {
-        const i = next++;
-        const body = structuredClone(template);
-        (body.alerts[0] as { fingerprint: string }).fingerprint = i.toString(16).padStart(16, '0');
+        const body = webhookBody(next++);
         const t0 = performance.now();
         const res = await fetch(`${daemon.url}/webhook`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-          body: JSON.stringify(body),
+          body,
         });
         await res.arrayBuffer();
         if (res.status !== 200) throw new Error(`status ${res.status}`);
@@ -60,15 +69,21 @@ async function ingest(label: string, db: (dir: string) => string): Promise<void>
   const processed = performance.now() - start;
   latencies.sort((a, b) => a - b);
   const p = (q: number) => (latencies[Math.floor(q * (latencies.length - 1))] ?? 0).toFixed(2);
+  const perS = (N / answered) * 1000;
   console.log(
-    `ingest (${label}): ${N} webhooks, concurrency ${CONCURRENCY}: answered in ${answered.toFixed(0)} ms = ${((N / answered) * 1000).toFixed(0)}/s ` +
-      `(p50 ${p(0.5)} ms, p99 ${p(0.99)} ms); all processed into runs after ${processed.toFixed(0)} ms; rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`,
+    `ingest (${label}): ${N} webhooks, concurrency ${concurrency}: answered in ${answered.toFixed(0)} ms = ${perS.toFixed(0)}/s ` +
+      `(${(perS / noopPerS).toFixed(2)} of the express no-op's ${noopPerS.toFixed(0)}/s; p50 ${p(0.5)} ms, p99 ${p(0.99)} ms); ` +
+      `all processed into runs after ${processed.toFixed(0)} ms; rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`,
   );
   await daemon.close();
   rmSync(dir, { recursive: true, force: true });
 }
 
-await ingest('SQLite, synchronous=FULL', (dir) => path.join(dir, 'r.db'));
+const noop = new Map<number, number>();
+for (const c of CONCURRENCIES) {
+  noop.set(c, await expressNoop(webhookBody(0), N, c));
+  await ingest('SQLite, synchronous=FULL', (dir) => path.join(dir, 'r.db'), c, noop.get(c) as number);
+}
 
 const pgUrl = process.env['REMEDIATOR_TEST_PG_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
 const admin = new pg.Client({ connectionString: pgUrl, connectionTimeoutMillis: 3000 });
@@ -79,10 +94,15 @@ try {
   console.log(`ingest (PostgreSQL): skipped, no PostgreSQL at the test URL (${(err as Error).message})`);
   process.exit(0);
 }
-const schema = `remediator_bench_${randomBytes(4).toString('hex')}`;
 try {
-  await ingest('PostgreSQL, synchronous_commit on', () => `${pgUrl}?schema=${schema}`);
+  for (const c of CONCURRENCIES) {
+    const schema = `remediator_bench_${randomBytes(4).toString('hex')}`;
+    try {
+      await ingest('PostgreSQL, synchronous_commit on', () => `${pgUrl}?schema=${schema}`, c, noop.get(c) as number);
+    } finally {
+      await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    }
+  }
 } finally {
-  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await admin.end();
 }

@@ -6,17 +6,16 @@
 // STORM_ALERTS and STORM_DEADLINE_S shrink it; a configuration not done by the deadline says so.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
-import express from 'express';
 import pg from 'pg';
 import { Registry } from 'prom-client';
 import { startDaemon, type Daemon } from '../src/cli/serve.js';
 import { configSchema } from '../src/config/config-schema.js';
 import { silentLogger } from '../src/observability/logger.js';
+import { expressNoop } from './express-noop.js';
 
 const TOKEN = 'bench-token-0000000000';
 const ALERTS = Number(process.env['STORM_ALERTS'] ?? 10_000);
@@ -212,33 +211,9 @@ async function pgFloor(client: pg.Client, n: number): Promise<number> {
   }
 }
 
-/** express 5 with a no-op POST route, at the storm's concurrency: the HTTP ceiling. */
-async function expressNoop(n: number): Promise<number> {
-  const app = express();
-  app.use(express.json({ limit: '1mb' }));
-  app.post('/webhook', (_req, res) => void res.status(200).send('ok'));
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhook`;
-  const body = JSON.stringify(webhookBody(0));
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next++ < n) {
-        const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-        await res.arrayBuffer();
-      }
-    }),
-  );
-  const perS = (n / (performance.now() - t0)) * 1000;
-  await new Promise((r) => server.close(r));
-  return perS;
-}
-
 const rows: Row[] = [];
 const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-storm-'));
-const expressPerS = await expressNoop(WEBHOOKS * 3);
+const expressPerS = await expressNoop(JSON.stringify(webhookBody(0)), WEBHOOKS * 3, CONCURRENCY);
 const sqliteFloorPerS = sqliteFloor(dir, 5000);
 
 if (process.env['STORM_SKIP_SQLITE'] === undefined) {

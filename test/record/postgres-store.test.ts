@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { NewRun } from '../../src/domain/store.js';
 import { verifyStoreChain } from '../../src/record/audit-verify.js';
+import { ANALYZED_TABLES } from '../../src/record/postgres/pg-analyze.js';
 import { MIGRATIONS } from '../../src/record/postgres/pg-migrations.js';
 import { PostgresStore, type PostgresStoreOptions } from '../../src/record/postgres/postgres-store.js';
 import { freshSchema, pgExec, pgReachable, pgTestUrl } from '../support/postgres.js';
@@ -220,6 +221,50 @@ if (reachable) {
         assert.equal((await pgExec(`SELECT COUNT(*)::int AS n FROM ${schema}.schema_migrations`))[0]?.['n'], MIGRATIONS.length);
         await pgExec(`INSERT INTO ${schema}.schema_migrations VALUES (99, 't')`);
         await assert.rejects(open(), /database schema version 99 is newer than this remediator knows/);
+      }));
+
+    test('the hot tables are analysed at every open: on a fresh schema, and again once they grew while no store was open', () =>
+      onFreshSchema(async (schema, open) => {
+        const first = await open();
+        const stats = () =>
+          pgExec<{ relname: string; last_analyze: Date | null; reltuples: number }>(
+            `SELECT t.relname, t.last_analyze, c.reltuples FROM pg_stat_user_tables t JOIN pg_class c ON c.oid = t.relid
+             WHERE t.schemaname = $1 AND t.relname = ANY($2) ORDER BY t.relname`,
+            [schema, ANALYZED_TABLES],
+          );
+        const fresh = await stats();
+        assert.deepEqual(
+          fresh.map((r) => r.relname),
+          [...ANALYZED_TABLES].sort(),
+        );
+        for (const r of fresh) assert.ok(r.last_analyze !== null, `${r.relname} analysed after the migrations`);
+        await first.close();
+        // Grown behind the store's back (a restore, an import): 2,000 runs with a step each.
+        await pgExec(
+          `INSERT INTO ${schema}.runs (id, playbook, playbook_hash, alertname, fingerprint, starts_at, instance_key, target_key, dry_run, state,
+             reason, params, labels, annotations, created_at, updated_at)
+           SELECT 'r' || lpad(g::text, 6, '0'), 'p', 'h', 'A', 'fp' || g, 's', 'i' || g, 't' || g, g % 10 <> 0, 'succeeded', 'x', '{}', '{}', '{}',
+             '2026-12-02T10:00:00.000Z', '2026-12-02T10:00:00.000Z'
+           FROM generate_series(1, 2000) g`,
+        );
+        await pgExec(
+          `INSERT INTO ${schema}.run_steps (run_id, phase, idx, name, kind, read_only, rendered, deferred, state)
+           SELECT 'r' || lpad(g::text, 6, '0'), 'main', 0, 'n', 'notify', true, '{}', false, 'succeeded' FROM generate_series(1, 2000) g`,
+        );
+        await open();
+        const grown = new Map((await stats()).map((r) => [r.relname, r.reltuples]));
+        assert.equal(grown.get('runs'), 2000, 'the planner knows the rows that came meanwhile');
+        assert.equal(grown.get('run_steps'), 2000);
+      }));
+
+    test('once it has created analyzeAfterRuns runs, the store analyses once more: a fresh database is not planned as empty all through a storm', () =>
+      onFreshSchema(async (schema, open) => {
+        const store = await open({ analyzeAfterRuns: 3 });
+        const runs = async () => (await pgExec<{ reltuples: number }>(`SELECT reltuples FROM pg_class WHERE oid = '${schema}.runs'::regclass`))[0]?.reltuples;
+        assert.equal(await runs(), 0, 'analysed empty at the start');
+        for (const i of [1, 2, 3]) await store.createRun(run({ instanceKey: `i${i}`, targetKey: `t${i}` }), [step], []);
+        await store.close(); // waits for the ANALYZE it started
+        assert.equal(await runs(), 3);
       }));
 
     test('a transaction that fails after appending leaves no gap in the chain', () =>

@@ -2,6 +2,7 @@ import type pg from 'pg';
 import { GENESIS_HASH } from '../../domain/audit-chain.js';
 import { RemediatorError } from '../../domain/errors.js';
 import { MIGRATION_LOCK_CLASS, schemaKey } from './pg-connection.js';
+import { analyzeTables } from './pg-analyze.js';
 import type { Row } from './pg-rows.js';
 
 /**
@@ -307,6 +308,7 @@ export async function migrate(pool: pg.Pool, schema: string, clock: () => Date):
       await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [current + i + 1, clock().toISOString()]);
       await client.query('COMMIT');
     }
+    await analyzeTables(client, schema);
     await client.query('SELECT pg_advisory_unlock($1, $2)', [MIGRATION_LOCK_CLASS, key]);
     client.release();
   } catch (err) {

@@ -40,6 +40,7 @@ import * as pgEscalations from './pg-escalations.js';
 import * as pgStorms from './pg-storms.js';
 import type { EscalationState } from '../../domain/decision.js';
 import { migrate } from './pg-migrations.js';
+import { ANALYZE_AFTER_RUNS, AnalyzeOnceGrown } from './pg-analyze.js';
 import { getRun, listEvents, listRuns } from './pg-reads.js';
 import { cancelNotStarted, recordResolved } from './pg-resolve.js';
 import { toChainedEvent } from './pg-rows.js';
@@ -55,6 +56,8 @@ export interface PostgresStoreOptions {
   readonly schema?: string;
   /** Connections in the pool (default 10, at least 2): each transaction holds one, the decision lock one more. */
   readonly poolSize?: number;
+  /** Runs created before the one ANALYZE after the start (default ANALYZE_AFTER_RUNS; see pg-analyze.ts). */
+  readonly analyzeAfterRuns?: number;
 }
 
 /**
@@ -75,6 +78,7 @@ export class PostgresStore implements Store {
     private readonly pool: pg.Pool,
     private readonly db: Transactions,
     decisionKey: number,
+    private readonly analyzer: AnalyzeOnceGrown,
   ) {
     this.decisionLock = new DecisionLock(pool, decisionKey, (what, err) => db.error(what, err));
   }
@@ -96,7 +100,8 @@ export class PostgresStore implements Store {
     try {
       const schema = options.schema ?? (await currentSchema(pool));
       await migrate(pool, schema, clock);
-      return new PostgresStore(pool, new Transactions(pool, clock, schemaKey(schema), scrub), schemaKey(schema));
+      const analyzer = new AnalyzeOnceGrown(pool, options.analyzeAfterRuns ?? ANALYZE_AFTER_RUNS);
+      return new PostgresStore(pool, new Transactions(pool, clock, schemaKey(schema), scrub), schemaKey(schema), analyzer);
     } catch (err) {
       await pool.end().catch(() => undefined);
       if (err instanceof RemediatorError) throw err;
@@ -263,14 +268,16 @@ export class PostgresStore implements Store {
     return this.tx("recording a storm's message", (tx) => pgStorms.setStormMessage(tx, id, ref));
   }
 
-  createRun(run: NewRun, steps: RunStep[], events: NewEvent[]): Promise<Run | null> {
-    return this.tx('creating a run', async (tx) => {
+  async createRun(run: NewRun, steps: RunStep[], events: NewEvent[]): Promise<Run | null> {
+    const created = await this.tx('creating a run', async (tx) => {
       const created = await createRun(tx, run, steps, events);
       // A live run that may act counts against the budget the slice keeps (see BudgetCount).
       const slice = this.slice.getStore();
       if (created !== null && slice?.open === true && slice.budget !== null && !run.dryRun && steps.length > 0) slice.budget.n++;
       return created;
     });
+    if (created !== null) this.analyzer.created();
+    return created;
   }
 
   transitionRun(id: string, change: RunTransition): Promise<boolean> {
@@ -437,6 +444,7 @@ export class PostgresStore implements Store {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.analyzer.idle();
     await this.pool.end();
   }
 }

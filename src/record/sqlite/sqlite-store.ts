@@ -49,11 +49,14 @@ import { cancelNotStarted, recordResolved } from './resolve.js';
 import { pruneChunk } from './retention.js';
 import type { Row } from '../rows.js';
 import { applyTransition, createRun } from './runs.js';
+import { withSync, WriteQueue } from './write-queue.js';
 
 /**
- * The embedded store. better-sqlite3 is synchronous, so each method is one transaction that
- * cannot interleave with another in this process. WAL mode; a webhook batch is committed with
- * synchronous=FULL, so it is on disk before the webhook is answered.
+ * The embedded store. better-sqlite3 is synchronous, so each method's body is one transaction (or
+ * one savepoint) that cannot interleave with another in this process. Writes outside a decision
+ * slice are group-committed (write-queue.ts): the callers of one event-loop turn share one
+ * transaction and its commit. WAL mode; a webhook batch is committed with synchronous=FULL, so it
+ * is on disk before the webhook is answered.
  *
  * Over 300 lines on purpose: it is the Store contract's ~38 methods, each one line that wraps a
  * function of a sibling file (approvals.ts, batches.ts, runs.ts, …) in a transaction; what is
@@ -69,6 +72,7 @@ export class SqliteStore implements Store {
   private readonly batchQueue: { batch: NewBatch; resolve: (id: string) => void; reject: (err: unknown) => void }[] = [];
   private readonly chain: EventChainWriter;
   private readonly slices: DecisionSlices;
+  private readonly writes: WriteQueue;
   /** What the method bodies in approvals.ts, guards.ts, runs.ts, … use of this store. */
   private readonly ctx: SqliteContext;
 
@@ -84,6 +88,13 @@ export class SqliteStore implements Store {
       () => this.chain.reset(),
       (err) => storeError('deciding a slice', err),
     );
+    this.writes = new WriteQueue({
+      db,
+      transaction: (body) => this.transaction(body)(),
+      waitFor: () => this.slices.waitFor(),
+      resetChain: () => this.chain.reset(),
+      storeError,
+    });
     this.ctx = { sql: (text) => this.sql(text), insertEvents: (events, defaults) => this.insertEvents(events, defaults), clock };
   }
 
@@ -125,12 +136,18 @@ export class SqliteStore implements Store {
    * only state derived from durable batches, which processing rebuilds idempotently.
    */
   private durably<T>(fn: () => T): T {
-    this.db.pragma('synchronous = FULL');
-    try {
-      return this.transaction(fn)();
-    } finally {
-      this.db.pragma('synchronous = NORMAL');
-    }
+    return withSync(this.db, true, () => this.transaction(fn)());
+  }
+
+  /**
+   * A write. Inside a decision slice it joins the slice's transaction (a savepoint in it), as
+   * before; anywhere else it waits for the next group commit (write-queue.ts), so the small writes
+   * of many runs moving at once share one transaction, each a savepoint of its own, and it is
+   * answered after that commit.
+   */
+  private write<T>(what: string, fn: () => T, durable = false): Promise<T> {
+    if (this.slices.inside()) return this.wrap(what, () => (durable ? this.durably(fn) : this.transaction(fn)()));
+    return this.writes.write(what, fn, durable);
   }
 
   /** Opens (creating if needed) the database file and brings its schema up to date. */
@@ -228,7 +245,7 @@ export class SqliteStore implements Store {
   }
 
   claimBatches(c: { owner: string; limit: number; until: string; now: string }): Promise<StoredBatch[]> {
-    return this.wrap('claiming batches', () => this.transaction(() => claimBatches(this.ctx, c))());
+    return this.write('claiming batches', () => claimBatches(this.ctx, c));
   }
 
   withDecisionLock<T>(fn: () => Promise<T>): Promise<T> {
@@ -248,11 +265,11 @@ export class SqliteStore implements Store {
   }
 
   renewLeases(owner: string, until: string, runIds: readonly string[]): Promise<string[]> {
-    return this.wrap('renewing leases', () => renewLeases(this.ctx, owner, until, runIds));
+    return this.write('renewing leases', () => renewLeases(this.ctx, owner, until, runIds));
   }
 
   interruptExpired(at: string, reason: string): Promise<string[]> {
-    return this.wrap('interrupting runs whose lease expired', () => this.transaction(() => interruptExpired(this.ctx, at, reason))());
+    return this.write('interrupting runs whose lease expired', () => interruptExpired(this.ctx, at, reason));
   }
 
   countPendingBatches(): Promise<number> {
@@ -260,7 +277,7 @@ export class SqliteStore implements Store {
   }
 
   markBatchProcessed(id: string, event: NewEvent): Promise<void> {
-    return this.wrap('marking a batch processed', () => this.transaction(() => markBatchProcessed(this.ctx, id, event))());
+    return this.write('marking a batch processed', () => markBatchProcessed(this.ctx, id, event));
   }
 
   instanceRuns(keys: readonly { playbook: string; instanceKey: string }[]): Promise<Map<string, { id: string; state: string }>> {
@@ -284,19 +301,19 @@ export class SqliteStore implements Store {
   }
 
   setPause(p: { at: string; until: string; reason: string; by: string; via: string }): Promise<PauseRecord> {
-    return this.wrap('setting the pause', () => this.transaction(() => setPause(this.ctx, p))());
+    return this.write('setting the pause', () => setPause(this.ctx, p));
   }
 
   endPause(e: { at: string; by: string; via: string }): Promise<PauseRecord | null> {
-    return this.wrap('lifting the pause', () => this.transaction(() => endPause(this.ctx, e))());
+    return this.write('lifting the pause', () => endPause(this.ctx, e));
   }
 
   openCircuit(o: { at: string; reason: string; by: string }): Promise<CircuitRecord | null> {
-    return this.wrap('opening the circuit', () => this.transaction(() => openCircuit(this.ctx, o))());
+    return this.write('opening the circuit', () => openCircuit(this.ctx, o));
   }
 
   closeCircuit(c: { at: string; by: string; via: string; note: string }): Promise<CircuitRecord | null> {
-    return this.wrap('closing the circuit', () => this.transaction(() => closeCircuit(this.ctx, c))());
+    return this.write('closing the circuit', () => closeCircuit(this.ctx, c));
   }
 
   escalationState(q: { playbook: string; targetKey: string; instanceKey: string; since: Date }): Promise<EscalationState> {
@@ -311,11 +328,11 @@ export class SqliteStore implements Store {
     reason: string;
     runs: EscalationRecord['runs'];
   }): Promise<EscalationRecord | null> {
-    return this.wrap('opening an escalation', () => this.transaction(() => escalations.openEscalation(this.ctx, o))());
+    return this.write('opening an escalation', () => escalations.openEscalation(this.ctx, o));
   }
 
   clearEscalation(c: { id: string; at: string; by: string; via: string; note: string }): Promise<EscalationRecord | null> {
-    return this.wrap('clearing an escalation', () => this.transaction(() => escalations.clearEscalation(this.ctx, c))());
+    return this.write('clearing an escalation', () => escalations.clearEscalation(this.ctx, c));
   }
 
   getEscalation(id: string): Promise<EscalationRecord | null> {
@@ -327,12 +344,10 @@ export class SqliteStore implements Store {
   }
 
   recordGroupSeen(rows: readonly { playbook: string; groupKey: string; targetKey: string; at: string; runId: string | null }[]): Promise<void> {
-    return this.wrap('recording group targets', () =>
-      this.transaction(() => {
-        const insert = this.ctx.sql('INSERT INTO group_seen (playbook, group_key, target_key, seen_at, run_id) VALUES (?, ?, ?, ?, ?)');
-        for (const r of rows) insert.run(r.playbook, r.groupKey, r.targetKey, r.at, r.runId);
-      })(),
-    );
+    return this.write('recording group targets', () => {
+      const insert = this.ctx.sql('INSERT INTO group_seen (playbook, group_key, target_key, seen_at, run_id) VALUES (?, ?, ?, ?, ?)');
+      for (const r of rows) insert.run(r.playbook, r.groupKey, r.targetKey, r.at, r.runId);
+    });
   }
 
   groupState(q: { playbook: string; groupKey: string; since: Date }): Promise<{ liveRuns: number; targetsSeen: number }> {
@@ -351,19 +366,19 @@ export class SqliteStore implements Store {
   }
 
   recordStormSeen(rows: readonly StormSeen[], stormId: string | null): Promise<string[]> {
-    return this.wrap('recording alerts for guards.storm', () => this.transaction(() => storms.recordStormSeen(this.ctx, rows, stormId))());
+    return this.write('recording alerts for guards.storm', () => storms.recordStormSeen(this.ctx, rows, stormId));
   }
 
   openStorm(o: { id: string; at: string; since: string }): Promise<StormRecord | null> {
-    return this.wrap('opening a storm', () => this.transaction(() => storms.openStorm(this.ctx, o))());
+    return this.write('opening a storm', () => storms.openStorm(this.ctx, o));
   }
 
   growStorm(id: string, g: { at: string; seen: readonly StormSeen[] }): Promise<StormRecord | null> {
-    return this.wrap('growing a storm', () => this.transaction(() => storms.growStorm(this.ctx, id, g))());
+    return this.write('growing a storm', () => storms.growStorm(this.ctx, id, g));
   }
 
   endStorm(e: { at: string; quietSince: string }): Promise<StormRecord | null> {
-    return this.wrap('ending a storm', () => this.transaction(() => storms.endStorm(this.ctx, e))());
+    return this.write('ending a storm', () => storms.endStorm(this.ctx, e));
   }
 
   getStorm(id: string): Promise<StormRecord | null> {
@@ -379,32 +394,28 @@ export class SqliteStore implements Store {
   }
 
   setStormMessage(id: string, ref: MessageRef): Promise<void> {
-    return this.wrap("recording a storm's message", () => this.transaction(() => storms.setStormMessage(this.ctx, id, ref))());
+    return this.write("recording a storm's message", () => storms.setStormMessage(this.ctx, id, ref));
   }
 
   createRun(run: NewRun, steps: RunStep[], events: NewEvent[]): Promise<Run | null> {
-    return this.wrap('creating a run', () => this.transaction(() => createRun(this.ctx, run, steps, events))());
+    return this.write('creating a run', () => createRun(this.ctx, run, steps, events));
   }
 
   transitionRun(id: string, change: RunTransition): Promise<boolean> {
-    return this.wrap('updating a run', () =>
-      (change.durable ? this.durably.bind(this) : <T>(fn: () => T) => this.transaction(fn)())(() => applyTransition(this.ctx, id, change)),
-    );
+    return this.write('updating a run', () => applyTransition(this.ctx, id, change), change.durable === true);
   }
 
   holdForApproval(runId: string, request: ApprovalRequest): Promise<Approval | null> {
-    return this.wrap('holding a run for approval', () => this.transaction(() => holdForApproval(this.ctx, runId, request))());
+    return this.write('holding a run for approval', () => holdForApproval(this.ctx, runId, request));
   }
 
   decideApproval(d: ApprovalVerdict): Promise<ApprovalOutcome> {
-    return this.wrap('deciding an approval', () =>
-      // Durable: an approval is what lets the caller act on the world next.
-      this.durably(() => decideApproval(this.ctx, d)),
-    );
+    // Durable: an approval is what lets the caller act on the world next.
+    return this.write('deciding an approval', () => decideApproval(this.ctx, d), true);
   }
 
   expireApprovals(at: string): Promise<string[]> {
-    return this.wrap('expiring approvals', () => this.transaction(() => expireApprovals(this.ctx, at))());
+    return this.write('expiring approvals', () => expireApprovals(this.ctx, at));
   }
 
   nextApprovalExpiry(): Promise<string | null> {
@@ -420,11 +431,11 @@ export class SqliteStore implements Store {
   }
 
   cancelRun(runId: string, c: { at: string; by: Identity; reason: string }): Promise<RunState | null> {
-    return this.wrap('cancelling a run', () => this.transaction(() => cancelRun(this.ctx, runId, c))());
+    return this.write('cancelling a run', () => cancelRun(this.ctx, runId, c));
   }
 
   reproposeRun(runId: string, r: Repropose): Promise<Run | null> {
-    return this.wrap('re-proposing a held run', () => this.transaction(() => reproposeRun(this.ctx, runId, r))());
+    return this.write('re-proposing a held run', () => reproposeRun(this.ctx, runId, r));
   }
 
   runMessage(runId: string, notifier: string): Promise<MessageRef | null> {
@@ -432,37 +443,35 @@ export class SqliteStore implements Store {
   }
 
   setRunMessage(runId: string, notifier: string, ref: MessageRef): Promise<void> {
-    return this.wrap('saving a run message', () => setRunMessage(this.ctx, runId, notifier, ref));
+    return this.write('saving a run message', () => setRunMessage(this.ctx, runId, notifier, ref));
   }
 
   rememberRequest(key: string, staleAt: string, now: string): Promise<boolean> {
-    return this.wrap('remembering a request', () => this.transaction(() => rememberRequest(this.ctx, key, staleAt, now))());
+    return this.write('remembering a request', () => rememberRequest(this.ctx, key, staleAt, now));
   }
 
   appendEvents(events: NewEvent[]): Promise<void> {
-    return this.wrap('appending events', () => this.transaction(() => this.insertEvents(events))());
+    return this.write('appending events', () => this.insertEvents(events));
   }
 
   setRunSilence(runId: string, silenceId: string | null, events: NewEvent[]): Promise<boolean> {
-    return this.wrap('saving a run silence', () =>
-      this.transaction(() => {
-        const changed = this.ctx.sql('UPDATE runs SET silence_id = ? WHERE id = ?').run(silenceId, runId).changes > 0;
-        if (changed) this.insertEvents(events);
-        return changed;
-      })(),
-    );
+    return this.write('saving a run silence', () => {
+      const changed = this.ctx.sql('UPDATE runs SET silence_id = ? WHERE id = ?').run(silenceId, runId).changes > 0;
+      if (changed) this.insertEvents(events);
+      return changed;
+    });
   }
 
   recordResolved(fingerprint: string, startsAt: string, at: string, endsAt: string | null = null): Promise<string[]> {
-    return this.wrap('recording a resolve', () => this.transaction(() => recordResolved(this.ctx, fingerprint, startsAt, at, endsAt))());
+    return this.write('recording a resolve', () => recordResolved(this.ctx, fingerprint, startsAt, at, endsAt));
   }
 
   cancelNotStarted(fingerprint: string, startsAt: string, at: string, reason: string, exceptPlaybooks: readonly string[] = []): Promise<string[]> {
-    return this.wrap('cancelling runs', () => this.transaction(() => cancelNotStarted(this.ctx, fingerprint, startsAt, at, reason, exceptPlaybooks))());
+    return this.write('cancelling runs', () => cancelNotStarted(this.ctx, fingerprint, startsAt, at, reason, exceptPlaybooks));
   }
 
   interruptRunning(at: string, reason: string): Promise<string[]> {
-    return this.wrap('interrupting runs', () => this.transaction(() => interruptRunning(this.ctx, at, reason))());
+    return this.write('interrupting runs', () => interruptRunning(this.ctx, at, reason));
   }
 
   getRun(id: string): Promise<RunDetail | null> {
@@ -494,15 +503,13 @@ export class SqliteStore implements Store {
   }
 
   prune(r: { before: string; at: string; limit: number }): Promise<PruneResult> {
-    return this.wrap('pruning old records', () =>
-      this.transaction((): PruneResult => {
-        const { moreDue, ...removed } = pruneChunk(this.db, r.before, r.limit);
-        if (removed.events + removed.runs + removed.batches > 0) {
-          this.insertEvents([{ kind: 'retention.pruned', at: r.at, data: { before: r.before, ...removed } }]);
-        }
-        return { ...removed, more: moreDue };
-      })(),
-    );
+    return this.write('pruning old records', (): PruneResult => {
+      const { moreDue, ...removed } = pruneChunk(this.db, r.before, r.limit);
+      if (removed.events + removed.runs + removed.batches > 0) {
+        this.insertEvents([{ kind: 'retention.pruned', at: r.at, data: { before: r.before, ...removed } }]);
+      }
+      return { ...removed, more: moreDue };
+    });
   }
 
   /**
@@ -517,6 +524,7 @@ export class SqliteStore implements Store {
 
   close(): Promise<void> {
     this.flushBatches();
+    this.writes.drain();
     if (this.db.open) {
       this.db.close();
       this.lock?.release();
