@@ -137,7 +137,7 @@ export class PostgresStore implements Store {
   }
 
   instanceRuns(keys: readonly { playbook: string; instanceKey: string }[]): Promise<Map<string, { id: string; state: string }>> {
-    if (keys.length === 0) return Promise.resolve(new Map());
+    if (keys.length === 0) return Promise.resolve(new Map<string, { id: string; state: string }>());
     return this.tx(
       'reading the runs of alert instances',
       async (tx) => {
