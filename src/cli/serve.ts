@@ -181,6 +181,7 @@ export async function startDaemon(config: Config, secrets: Secrets, logger: Logg
     namedNotifiers: named,
     ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
     stormMessages: slack?.stormMessages ?? null,
+    ...(slack ? { onStormMessagePosted: (ids: readonly string[]) => ids.forEach((id) => slack.runMessages.runChanged(id)) } : {}),
     secrets: new SecretStore(env, config.secretsDir ?? null, secrets.notifyWebhookUrl ? [secrets.notifyWebhookUrl] : [], [config.audit.checkpoints.key]),
     clock,
     logger,

@@ -262,3 +262,8 @@ export interface RunPage {
   /** The page is short because the search window ended, not the runs: `next` searches older ones. */
   readonly partial?: boolean;
 }
+
+/** The key of a (playbook, alert instance) pair in GuardStore.instanceRuns' answer. */
+export function instancePair(playbook: string, instanceKey: string): string {
+  return `${playbook}\u0000${instanceKey}`;
+}

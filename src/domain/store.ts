@@ -128,8 +128,12 @@ export interface GroupStore {
 export interface StormStore {
   /** The open storm, and what the window since `since` holds: its distinct instances and up to `targetsLimit` distinct target keys. */
   stormWindow(query: { since: Date; targetsLimit: number }): Promise<{ open: StormRecord | null; instances: number; targets: string[] }>;
-  /** Records instances not seen before (part of storm `stormId`, or of none); returns the instance keys that were new. */
-  recordStormSeen(rows: readonly StormSeen[], stormId: string | null): Promise<string[]>;
+  /**
+   * Records instances not seen before (part of storm `stormId`, or of none). Returns the instance
+   * keys that were new, in the rows' order, and for those seen before, the storm each belongs to
+   * (if any): an alert of a storm stays the storm's, even after it ended.
+   */
+  recordStormSeen(rows: readonly StormSeen[], stormId: string | null): Promise<{ fresh: string[]; stormOf: Map<string, string> }>;
   /**
    * Opens a storm of the instances seen since `since` that belong to none, with its "storm.opened"
    * event; null, writing nothing, when one is open already.

@@ -9,6 +9,8 @@ export interface StormView {
   readonly runs: number;
   /** The storm in the API, when publicUrl is set. */
   readonly url: string | null;
+  /** When the newest held run shown was created: a verdict from this view decides none created later. */
+  readonly upTo: string | null;
 }
 
 /** The one chat message of a storm, posted when it opens and redrawn as it grows and ends (Slack). */

@@ -48,8 +48,9 @@ export async function holdRun(ex: Execution, turn: StepTurn): Promise<'held' | S
   });
   ex.deps.onHold?.(approval);
   changed(ex, run.id);
-  // A storm's held runs are told of once, by the storm (its notification and its one message).
-  if (run.stormId) return 'held';
+  // The hold a storm put on a run is told of once, by the storm (its notification and its one
+  // message); an approval step of the playbook's own is asked for as always.
+  if (run.stormId && own === null) return 'held';
   ex.notices.later(run, {
     kind: 'approval.requested',
     text: `${run.playbook} for ${run.alertname} (${run.targetKey}) awaits approval before step ${step.name}, for ${formatDuration(timeoutMs)}${message ? `: ${message}` : ''}. Approve: remediator approve ${run.id} [run ${run.id}]`,

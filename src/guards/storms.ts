@@ -1,10 +1,10 @@
-import type { Identity, Verdict } from '../domain/approval.js';
+import { openRequest, type Identity, type Verdict } from '../domain/approval.js';
 import type { StormRule } from '../domain/decision.js';
 import { formatDuration } from '../domain/duration.js';
 import { errorMessage, RemediatorError } from '../domain/errors.js';
 import type { Notification, Notifier } from '../domain/notifier.js';
 import type { Run } from '../domain/run.js';
-import type { AuditLog, StormRecord, StormStore } from '../domain/store.js';
+import type { AuditLog, RunStore, StormRecord, StormStore } from '../domain/store.js';
 import type { StormMessages, StormView } from '../domain/storm-view.js';
 import { deliver } from '../notify/deliver.js';
 import type { Logger } from '../observability/logger.js';
@@ -21,7 +21,7 @@ export interface StormVerdict {
 
 /** What storms need; wired once in the pipeline. */
 export interface StormsDeps {
-  readonly store: StormStore & AuditLog;
+  readonly store: StormStore & AuditLog & Pick<RunStore, 'getRun'>;
   readonly rule: StormRule | null;
   readonly clock: () => Date;
   readonly logger: Logger;
@@ -34,6 +34,8 @@ export interface StormsDeps {
   readonly publicUrl?: string;
   /** The fewest milliseconds between two redraws of a growing storm's message (default 5 s). */
   readonly redrawMs?: number;
+  /** Told once the storm's message is posted, with the storm's runs (their own messages go in its thread). */
+  readonly onMessagePosted?: (runIds: readonly string[]) => void;
 }
 
 /**
@@ -48,6 +50,8 @@ export class Storms {
   private readonly work = new Set<Promise<void>>();
   /** Per storm, the redraw in flight and whether another is owed. */
   private readonly redraws = new Map<string, { again: boolean; last: number }>();
+  /** Runs this process created for a storm, by id: their changes (held, decided) redraw its message. */
+  private readonly stormOfRun = new Map<string, string>();
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: StormsDeps) {}
@@ -72,6 +76,17 @@ export class Storms {
     if (change.opened) this.opened(change.opened);
     if (change.grew) this.redraw(change.grew.id, false);
   }
+
+  /** A run was created for a storm's alert (its changes redraw the storm's message from now on). */
+  created(runId: string, stormId: string): void {
+    this.stormOfRun.set(runId, stormId);
+  }
+
+  /** Watches run changes (RunChanges.watch): a storm's run was held or decided. */
+  readonly runChanged = (runId: string): void => {
+    const stormId = this.stormOfRun.get(runId);
+    if (stormId !== undefined) this.redraw(stormId, false);
+  };
 
   /** Ends the open storm once it has been quiet for the cooldown; returns it when this call ended it. */
   async tick(): Promise<StormRecord | null> {
@@ -100,13 +115,18 @@ export class Storms {
     return { storm, runs: await this.deps.store.stormRuns(id) };
   }
 
-  /** A person approves or rejects every run of the storm still waiting for a person. */
-  async decideAll(input: { id: string; verdict: Verdict; who: Identity; comment: string | null }): Promise<StormVerdict> {
+  /**
+   * A person approves or rejects every run of the storm held at the storm's own hold: not a run
+   * waiting at an approval step of its playbook (asked for on its own), and, with `upTo`, none
+   * created after what the person was shown.
+   */
+  async decideAll(input: { id: string; verdict: Verdict; who: Identity; comment: string | null; upTo?: string }): Promise<StormVerdict> {
     const { storm, runs } = await this.get(input.id);
     const decided: string[] = [];
     const refused: { runId: string; message: string }[] = [];
     for (const run of runs) {
-      if (run.state !== 'awaiting_approval') continue;
+      if (run.state !== 'awaiting_approval' || (input.upTo !== undefined && run.createdAt > input.upTo)) continue;
+      if (!(await this.heldByStorm(run.id))) continue;
       const result = await this.deps.decideRun(run.id, input.verdict, input.who, input.comment);
       if (result.ok) decided.push(run.id);
       else refused.push({ runId: run.id, message: result.message });
@@ -118,6 +138,14 @@ export class Storms {
     });
     this.redraw(storm.id, true);
     return { storm, decided, refused };
+  }
+
+  /** True when the run's open request is the storm's hold (before a step that changes something), not an approval step. */
+  private async heldByStorm(runId: string): Promise<boolean> {
+    const detail = await this.deps.store.getRun(runId);
+    const open = detail ? openRequest(detail) : null;
+    if (detail === null || open === null) return false;
+    return detail.steps.find((s) => s.phase === open.phase && s.index === open.stepIndex)?.kind !== 'approval';
   }
 
   /** Resolves when every notification and redraw started so far is done. */
@@ -143,7 +171,9 @@ export class Storms {
         this.view(storm)
           .then((view) => messages.post(view))
           .then(async (ref) => {
-            if (ref !== null) await this.deps.store.setStormMessage(storm.id, ref);
+            if (ref === null) return;
+            await this.deps.store.setStormMessage(storm.id, ref);
+            this.deps.onMessagePosted?.((await this.deps.store.stormRuns(storm.id)).map((r) => r.id));
           })
           .catch((err: unknown) => {
             this.deps.logger.warn(`posting the message of storm ${storm.id} failed: ${errorMessage(err)}`, { stormId: storm.id });
@@ -154,6 +184,7 @@ export class Storms {
 
   private over(storm: StormRecord): void {
     this.deps.metrics.stormActive.set(0);
+    for (const [runId, stormId] of this.stormOfRun) if (stormId === storm.id) this.stormOfRun.delete(runId);
     const text = `Storm ${storm.id} ended: ${storm.alerts} alerts across ${storm.targets} targets, the last at ${storm.lastAlertAt}; live runs are decided as usual again`;
     this.deps.logger.warn(text, { stormId: storm.id });
     this.notify({ kind: 'storm.ended', text, data: { ...this.details(storm), endedAt: storm.endedAt } });
@@ -173,27 +204,37 @@ export class Storms {
     this.redraws.set(id, entry);
     const gap = this.deps.redrawMs ?? 5000;
     const run = async (): Promise<void> => {
-      do {
-        entry.again = false;
-        if (!now) await new Promise((resolve) => setTimeout(resolve, Math.max(0, entry.last + gap - Date.now())).unref());
-        const storm = await this.deps.store.getStorm(id);
-        if (storm?.message) await messages.update(storm.message, await this.view(storm));
-        entry.last = Date.now();
-        now = false;
-      } while (entry.again);
+      try {
+        do {
+          entry.again = false;
+          if (!now) await new Promise((resolve) => setTimeout(resolve, Math.max(0, entry.last + gap - Date.now())).unref());
+          const storm = await this.deps.store.getStorm(id);
+          if (storm?.message) await messages.update(storm.message, await this.view(storm));
+          entry.last = Date.now();
+          now = false;
+        } while (entry.again);
+      } finally {
+        // At once, in the turn the loop stops: a redraw asked for after this starts a new loop.
+        this.redraws.delete(id);
+      }
     };
     this.track(
-      run()
-        .catch((err: unknown) => {
-          this.deps.logger.warn(`updating the message of storm ${id} failed: ${errorMessage(err)}`, { stormId: id });
-        })
-        .finally(() => this.redraws.delete(id)),
+      run().catch((err: unknown) => {
+        this.deps.logger.warn(`updating the message of storm ${id} failed: ${errorMessage(err)}`, { stormId: id });
+      }),
     );
   }
 
   private async view(storm: StormRecord): Promise<StormView> {
     const runs = await this.deps.store.stormRuns(storm.id);
-    return { storm, held: runs.filter((r) => r.state === 'awaiting_approval').length, runs: runs.length, url: this.url(storm.id) };
+    const held = runs.filter((r) => r.state === 'awaiting_approval');
+    return {
+      storm,
+      held: held.length,
+      runs: runs.length,
+      url: this.url(storm.id),
+      upTo: held.reduce((m, r) => (r.createdAt > m ? r.createdAt : m), '') || null,
+    };
   }
 
   private url(id: string): string | null {

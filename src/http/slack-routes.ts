@@ -5,6 +5,7 @@ import type { Verdict } from '../domain/approval.js';
 import { errorMessage, RemediatorError } from '../domain/errors.js';
 import type { SlackSignatureVerifier } from '../notify/slack/signature.js';
 import type { SlackClient } from '../notify/slack/slack-client.js';
+import { parseStormButton } from '../notify/slack/storm-message.js';
 import type { Logger } from '../observability/logger.js';
 import type { ReplayStore } from '../domain/store.js';
 import type { InboundAuth } from './auth.js';
@@ -92,7 +93,8 @@ async function decide(deps: SlackRouteDeps, press: ButtonPress): Promise<void> {
     if (!deps.storms) return;
     // Each held run is decided through the approval service (who may decide is checked per run);
     // the storm's message shows the outcome, the presser hears of any run it could not decide.
-    const outcome = await deps.storms.decideAll({ id: press.runId, verdict: press.verdict, who, comment: null });
+    const { stormId, upTo } = parseStormButton(press.runId);
+    const outcome = await deps.storms.decideAll({ id: stormId, verdict: press.verdict, who, comment: null, ...(upTo ? { upTo } : {}) });
     if (outcome.refused.length > 0) {
       await tell(deps, press, `${outcome.decided.length} run(s) decided; ${outcome.refused.length} not: ${outcome.refused[0]?.message ?? ''}`);
     }

@@ -10,8 +10,9 @@ const COMMENT_MAX = 500;
 
 /**
  * GET /api/storms (the open one; ?all=true the last ones too), GET /api/storms/:id (with its
- * runs), POST /api/storms/:id/approve and /reject {"comment": "…"} (role approve): every run of
- * the storm still waiting for a person is decided, each recorded with who decided.
+ * runs), POST /api/storms/:id/approve and /reject {"comment": "…", "upTo": "…"} (role approve):
+ * every run of the storm held by it (created by `upTo`, when given) is decided, each recorded with
+ * who decided.
  */
 export function stormRouter(deps: { storms: Storms; auth: RequestHandler; approver: RequestHandler }): Router {
   const router = express.Router();
@@ -33,11 +34,16 @@ export function stormRouter(deps: { storms: Storms; auth: RequestHandler; approv
       throw new RemediatorError('bad_request', `"comment" must be text of at most ${COMMENT_MAX} characters`);
     }
     const text = typeof comment === 'string' && comment.trim() !== '' ? comment.trim() : null;
+    const upTo = req.body === undefined ? undefined : objectBody(req, '{"comment": "…", "upTo": "…"} or no body')['upTo'];
+    if (upTo !== undefined && (typeof upTo !== 'string' || Number.isNaN(Date.parse(upTo)))) {
+      throw new RemediatorError('bad_request', '"upTo" must be a time (the newest held run you saw was created at it): runs created later are not decided');
+    }
     const result = await deps.storms.decideAll({
       id: req.params['id'] as string,
       verdict: v,
       who: { id: identityOf(res), via: channelOf(req) },
       comment: text,
+      ...(upTo !== undefined ? { upTo } : {}),
     });
     res.json({ storm: result.storm, decided: result.decided, refused: result.refused });
   };

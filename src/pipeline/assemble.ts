@@ -56,6 +56,8 @@ export interface PipelineParts {
   readonly publicUrl?: string;
   /** The one chat message of a storm (Slack), or null/absent. */
   readonly stormMessages?: StormMessages | null;
+  /** Told once a storm's message is posted, with its runs (Slack posts their replies in its thread). */
+  readonly onStormMessagePosted?: (runIds: readonly string[]) => void;
 }
 
 /** What the configuration says about each stage. */
@@ -180,7 +182,10 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
         switches,
         onEscalated: (e, playbook) => escalations.opened(e, playbook),
         onStorm: (change) => storms.changed(change),
-        onRunCreated: (run, playbook) => start(run, playbook),
+        onRunCreated: (run, playbook) => {
+          if (run.stormId) storms.created(run.id, run.stormId);
+          start(run, playbook);
+        },
         firing: () => activeAlerts.read(),
         onRunsCancelled: (ids) => endedElsewhere(ids, 'cancelled'),
       }),
@@ -253,8 +258,10 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     notifiers,
     messages: parts.stormMessages ?? null,
     decideRun: (runId, verdict, who, comment) => approvals.decide(runId, verdict, who, comment),
+    ...(parts.onStormMessagePosted ? { onMessagePosted: parts.onStormMessagePosted } : {}),
     ...(parts.publicUrl ? { publicUrl: parts.publicUrl } : {}),
   });
+  changes.watch(storms.runChanged);
   const expiry = new ExpiryTimer({ nextExpiry: () => store.nextApprovalExpiry(), expireDue: () => approvals.expireDue(), clock, logger });
 
   return {

@@ -5,9 +5,10 @@ import { errorMessage } from '../domain/errors.js';
 import type { Playbook } from '../domain/playbook.js';
 import type { NewEvent, Run } from '../domain/run.js';
 import type { AuditLog, BatchStore, EscalationRecord, EscalationStore, GroupStore, GuardStore, RunStore, StoredBatch, StormStore } from '../domain/store.js';
+import { instancePair } from '../domain/store-records.js';
 import { groupKeyOf } from '../decide/group.js';
 import { decide } from '../decide/decide.js';
-import { prepare } from '../decide/prepare.js';
+import { instanceKeyOf, prepare } from '../decide/prepare.js';
 import { renderPlan } from '../execute/plan.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -163,9 +164,9 @@ async function processAlert(alert: Alert, batchId: string, deps: ProcessDeps, af
  */
 async function decideAndCreate(alert: Alert, playbook: Playbook, batchId: string, deps: ProcessDeps, after: Afterwards): Promise<boolean> {
   const firing = playbook.unless ? after.firing : undefined;
-  const instanceKey = prepare(alert, playbook).instanceKey;
+  const instanceKey = instanceKeyOf(alert);
   const storm = after.storm?.members.get(instanceKey);
-  const known = redeliveryCandidate(alert, playbook) ? after.known.get(`${playbook.name}\u0000${instanceKey}`) : undefined;
+  const known = redeliveryCandidate(alert, playbook) ? after.known.get(instancePair(playbook.name, instanceKey)) : undefined;
   const created = await deps.store.withDecisionLock(() => decideUnderLock(alert, playbook, batchId, deps, { firing, storm, known }));
   if (created === null) return false;
   if (created !== 'refused') after.created.push({ run: created.run, playbook });
@@ -404,6 +405,6 @@ function redeliveryKeys(alerts: readonly Alert[], deps: ProcessDeps): { playbook
       : deps.playbooks.index
           .match(alert)
           .filter((p) => redeliveryCandidate(alert, p))
-          .map((p) => ({ playbook: p.name, instanceKey: prepare(alert, p).instanceKey })),
+          .map((p) => ({ playbook: p.name, instanceKey: instanceKeyOf(alert) })),
   );
 }

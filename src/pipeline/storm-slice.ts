@@ -25,19 +25,18 @@ export interface StormSlice {
   readonly ended: StormRecord | null;
 }
 
-const NONE: StormSlice = { members: new Map(), opened: null, grew: null, ended: null };
-
 /**
  * guards.storm for one decision slice, inside its transaction (under the decision lock): the
  * slice's firing alerts that match a live playbook are recorded the first time they are seen; an
  * open storm whose cooldown passed ends; the new ones join the open storm, or open one at the
  * alert that crosses the thresholds (those before it are decided as usual, it and those after it
- * are the storm's). Three to five store calls per slice, none per alert.
+ * are the storm's). An alert seen before stays in the storm it was part of. Three to five store
+ * calls per slice, none per alert (one more per ended storm a re-delivery belongs to).
  */
 export async function stormSlice(alerts: readonly Alert[], deps: StormSliceDeps): Promise<StormSlice> {
   const { store, rule } = deps;
   const candidates = liveCandidates(alerts, deps);
-  if (candidates.length === 0) return NONE;
+  if (candidates.length === 0) return { members: new Map(), opened: null, grew: null, ended: null };
   const now = deps.clock();
   const at = now.toISOString();
   const since = new Date(now.getTime() - rule.withinMs);
@@ -48,20 +47,50 @@ export async function stormSlice(alerts: readonly Alert[], deps: StormSliceDeps)
     window = await store.stormWindow({ since, targetsLimit: rule.targets });
   }
   const open = window.open;
-  const fresh = new Set(await store.recordStormSeen(candidates, open?.id ?? null));
+  const seen = await store.recordStormSeen(candidates, open?.id ?? null);
+  const fresh = new Set(seen.fresh);
   const added = candidates.filter((c) => fresh.has(c.instanceKey));
+  // An alert of a storm stays the storm's, even once the storm has ended: its re-delivery must not
+  // start the live run the storm held back or suppressed.
+  const members = await earlierMembers(candidates, seen.stormOf, open, deps);
   if (open !== null) {
     const grew = added.length > 0 ? await store.growStorm(open.id, { at, seen: added }) : null;
-    return { members: membersFrom(candidates, 0, grew ?? open, rule), opened: null, grew, ended };
+    const state = stormState(grew ?? open, rule);
+    for (const c of added) members.set(c.instanceKey, state);
+    return { members, opened: null, grew, ended };
   }
   const crossing = stormCrossing(window, added, rule);
-  if (crossing < 0) return { ...NONE, ended };
+  if (crossing < 0) return { members, opened: null, grew: null, ended };
   const opened = await store.openStorm({ id: newId('s', now), at, since: since.toISOString() });
   // Only a storm opened outside the decision lock can be here first; its alerts are its own.
   const storm = opened ?? (await store.stormWindow({ since, targetsLimit: 1 })).open;
-  if (storm === null) return { ...NONE, ended };
-  const from = candidates.indexOf(added[crossing] as StormSeen);
-  return { members: membersFrom(candidates, from, storm, rule), opened, grew: null, ended };
+  if (storm === null) return { members, opened: null, grew: null, ended };
+  const state = stormState(storm, rule);
+  for (const c of added.slice(crossing)) members.set(c.instanceKey, state);
+  return { members, opened, grew: null, ended };
+}
+
+/** The candidates seen before that belong to a storm (the open one or an ended one), with its state. */
+async function earlierMembers(
+  candidates: readonly StormSeen[],
+  stormOf: ReadonlyMap<string, string>,
+  open: StormRecord | null,
+  deps: StormSliceDeps,
+): Promise<Map<string, StormState>> {
+  const members = new Map<string, StormState>();
+  const states = new Map<string, StormState | null>();
+  if (open !== null) states.set(open.id, stormState(open, deps.rule));
+  for (const c of candidates) {
+    const id = stormOf.get(c.instanceKey);
+    if (id === undefined) continue;
+    if (!states.has(id)) {
+      const storm = await deps.store.getStorm(id);
+      states.set(id, storm === null ? null : stormState(storm, deps.rule));
+    }
+    const state = states.get(id);
+    if (state) members.set(c.instanceKey, state);
+  }
+  return members;
 }
 
 /** The slice's firing alerts that match a playbook whose run would be live, once per instance, in order. */
@@ -88,7 +117,6 @@ function liveCandidates(alerts: readonly Alert[], deps: StormSliceDeps): StormSe
   return [...seen.values()];
 }
 
-function membersFrom(candidates: readonly StormSeen[], from: number, storm: StormRecord, rule: StormRule): Map<string, StormState> {
-  const state: StormState = { id: storm.id, openedAt: new Date(storm.openedAt), alerts: storm.alerts, targets: storm.targets, action: rule.action };
-  return new Map(candidates.slice(from).map((c) => [c.instanceKey, state]));
+function stormState(storm: StormRecord, rule: StormRule): StormState {
+  return { id: storm.id, openedAt: new Date(storm.openedAt), alerts: storm.alerts, targets: storm.targets, action: rule.action };
 }

@@ -54,8 +54,9 @@ steps:
       REMEDIATOR_REPLICA_NAME: name,
       REMEDIATOR_RETENTION_ENABLED: 'false',
       REMEDIATOR_GUARDS_BUDGET_COUNT: '1000',
-      REMEDIATOR_GUARDS_STORM_WITHIN: '1m',
-      REMEDIATOR_GUARDS_STORM_COOLDOWN: '3s',
+      REMEDIATOR_GUARDS_STORM_WITHIN: '10m',
+      // Long enough that a loaded machine never lets the storm end between two deliveries.
+      REMEDIATOR_GUARDS_STORM_COOLDOWN: '15s',
       REMEDIATOR_NOTIFY_WEBHOOK_URL: `${hook.url}/notify`,
     });
     [a, b] = await Promise.all([

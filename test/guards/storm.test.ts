@@ -9,6 +9,7 @@ import type { StormRecord } from '../../src/domain/store.js';
 import { reportCommand } from '../../src/cli/report-command.js';
 import { verifyStoreChain } from '../../src/record/audit-verify.js';
 import { ROLLBACK, wave } from '../support/storm-alerts.js';
+import { TestClock } from '../support/console-daemon.js';
 import { reply, startHttpServer, type TestHttpServer } from '../support/http-server.js';
 import { API_TOKEN, removeDir, startTestDaemon, type TestDaemon } from '../support/test-daemon.js';
 import { until } from '../support/until.js';
@@ -33,6 +34,9 @@ afterEach(async () => {
   nock.cleanAll();
 });
 
+/** The daemons' clock: the tests move it past a storm's cooldown instead of waiting for it. */
+const clock = new TestClock();
+
 async function start(storm: Record<string, unknown>): Promise<TestDaemon> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'remediator-storm-'));
   const pbDir = path.join(dir, 'playbooks');
@@ -46,6 +50,7 @@ async function start(storm: Record<string, unknown>): Promise<TestDaemon> {
     env: { PATH: process.env['PATH'] },
     notifyWebhookUrl: `${hook.url}/notify`,
     secrets: { slackBotToken: 'xoxb-storm-test-token' },
+    clock: clock.now,
   });
   return daemon;
 }
@@ -95,7 +100,7 @@ const isHeader = (body: Record<string, unknown>, re: RegExp) =>
 describe('guards.storm: a platform-wide failure is one event', () => {
   test('forty alerts across forty deployments: ten run, the storm holds thirty, tells people once, and is approved together', async () => {
     const messages = slack();
-    const d = await start({ alerts: 10, targets: 5, within: '1m', cooldown: '2s' });
+    const d = await start({ alerts: 10, targets: 5, within: '10m', cooldown: '20s' });
     // Forty deployments break within the minute: eight deliveries of five.
     for (let i = 0; i < 40; i += 5) {
       assert.equal((await d.post(wave(i, i + 5))).status, 200);
@@ -137,10 +142,18 @@ describe('guards.storm: a platform-wide failure is one event', () => {
     assert.equal(top.filter((p) => isHeader(p, /^Storm/)).length, 1, 'one storm message');
     assert.equal(top.length, 11, 'ten run messages before the storm, then the storm');
     assert.equal((await d.api<{ storm: StormRecord }>(`/api/storms/${storm.id}`)).storm.message?.ts, STORM_TS);
+    const offersApproveAll = (body: Record<string, unknown>) => body['ts'] === STORM_TS && JSON.stringify(body['blocks']).includes('"storm_approve"');
+    await until('the storm message offers to approve the held runs', () => messages.updates.some(offersApproveAll));
 
+    // A verdict decides what the person saw: with upTo, no run the storm held later.
+    const firstHeld = held.map((r) => r.createdAt).sort()[0] ?? '';
+    const seen = held.filter((r) => r.createdAt <= firstHeld).length;
+    assert.ok(seen > 0 && seen < 30);
+    const early = await apiPost<{ decided: string[] }>(d, `/api/storms/${storm.id}/approve`, { comment: 'the gateway is rolled back', upTo: firstHeld });
+    assert.equal(early.decided.length, seen);
     // Approving the storm runs each held run once, each recording who decided.
     const verdict = await apiPost<{ decided: string[]; refused: unknown[] }>(d, `/api/storms/${storm.id}/approve`, { comment: 'the gateway is rolled back' });
-    assert.equal(verdict.decided.length, 30);
+    assert.equal(verdict.decided.length + early.decided.length, 30);
     assert.deepEqual(verdict.refused, []);
     await d.settled();
     const again = await apiPost<{ decided: string[] }>(d, `/api/storms/${storm.id}/approve`);
@@ -155,10 +168,11 @@ describe('guards.storm: a platform-wide failure is one event', () => {
     const metrics = await (await fetch(`${d.url}/metrics`)).text();
     assert.match(metrics, /remediator_runs_held_total\{playbook="rollback",reason="storm"\} 30/);
     assert.match(metrics, /^remediator_storms_total 1$/m);
-    const report = await reportCommand({ db: d.db, since: '1h' });
+    const report = await reportCommand({ db: d.db, since: '1h' }, new Date(clock.now().getTime() + 1000));
     assert.match(report, /live runs held for a person by a guard\n.*\n.*rollback +30 +storm 30/);
 
     // Quiet for the cooldown: the storm ends, is told once, and a new alert runs as usual.
+    clock.advance(21_000);
     const ended = await until(
       'the storm ended',
       async () => ((await d.api<{ storm: StormRecord }>(`/api/storms/${storm.id}`)).storm.endedAt !== null ? true : null),
@@ -178,7 +192,7 @@ describe('guards.storm: a platform-wide failure is one event', () => {
 
   test('action suppress: the storm suppresses its live runs; redeliveries are not new alerts', async () => {
     slack();
-    const d = await start({ alerts: 3, targets: 2, within: '1m', cooldown: '10m', action: 'suppress' });
+    const d = await start({ alerts: 3, targets: 2, within: '10m', cooldown: '20s', action: 'suppress' });
     assert.equal((await d.post(wave(0, 6))).status, 200);
     assert.equal((await d.post(wave(0, 6))).status, 200);
     await d.settled();
@@ -192,7 +206,22 @@ describe('guards.storm: a platform-wide failure is one event', () => {
     assert.equal(storms[0]?.alerts, 6, 'the second delivery of the same six alerts added none');
     const metrics = await (await fetch(`${d.url}/metrics`)).text();
     assert.match(metrics, /remediator_runs_suppressed_total\{playbook="rollback",reason="storm"\} 6/);
-    assert.match(await reportCommand({ db: d.db, since: '1h' }), /suppressions by reason\n.*\n.*rollback +6 +storm 6/);
+    assert.match(await reportCommand({ db: d.db, since: '1h' }, new Date(clock.now().getTime() + 1000)), /suppressions by reason\n.*\n.*rollback +6 +storm 6/);
+
+    // After the storm: its alerts stay its own (a re-delivery starts no run the storm held back);
+    // a new alert is decided as usual.
+    const id = storms[0]?.id ?? '';
+    clock.advance(21_000);
+    await until('the storm ended', async () => ((await d.api<{ storm: StormRecord }>(`/api/storms/${id}`)).storm.endedAt !== null ? true : null), {
+      timeoutMs: 15_000,
+      everyMs: 200,
+    });
+    assert.equal((await d.post(wave(0, 6))).status, 200);
+    assert.equal((await d.post(wave(6, 7))).status, 200);
+    await d.settled();
+    const later = (await d.api<{ runs: Run[] }>('/api/runs?limit=100')).runs;
+    assert.equal(later.length, 4, 'only the new alert ran');
+    assert.equal(later.find((r) => r.labels['deployment'] === 'svc6')?.stormId ?? null, null);
   });
 
   test('guards.storm.enabled false: forty alerts run one by one', async () => {

@@ -30,7 +30,7 @@ export function retentionContract(withStore: (fn: (store: Store) => Promise<void
       const window = await store.stormWindow({ since: new Date(day(1)), targetsLimit: 10 });
       assert.deepEqual([window.instances, window.targets], [1, ['t3']]);
       assert.deepEqual(await store.groupState({ playbook: 'rollback', groupKey: 'shop', since: new Date(day(1)) }), { liveRuns: 0, targetsSeen: 1 });
-      assert.deepEqual(await store.recordStormSeen([seen(1, 21)], null), ['fp1@x'], 'an instance pruned long ago counts as new');
+      assert.deepEqual((await store.recordStormSeen([seen(1, 21)], null)).fresh, ['fp1@x'], 'an instance pruned long ago counts as new');
     }),
   );
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { NewRun, Store, StormSeen } from '../../src/domain/store.js';
+import { instancePair } from '../../src/domain/store-records.js';
 import { verifyStoreChain } from '../../src/record/audit-verify.js';
 
 type WithStore = (fn: (store: Store) => Promise<void>) => () => Promise<void>;
@@ -22,8 +23,8 @@ export function stormContract(withStore: WithStore, run: (over?: Partial<NewRun>
   test(
     'storm seen: each alert instance counts once, in the window, with its distinct targets',
     withStore(async (store) => {
-      assert.deepEqual(await store.recordStormSeen([seen(1, 0), seen(2, 1), seen(3, 2, { targetKey: 'shop/d1' })], null), ['fp1@x', 'fp2@x', 'fp3@x']);
-      assert.deepEqual(await store.recordStormSeen([seen(2, 5), seen(4, 5)], null), ['fp4@x'], 'a redelivery is not new');
+      assert.deepEqual((await store.recordStormSeen([seen(1, 0), seen(2, 1), seen(3, 2, { targetKey: 'shop/d1' })], null)).fresh, ['fp1@x', 'fp2@x', 'fp3@x']);
+      assert.deepEqual(await store.recordStormSeen([seen(2, 5), seen(4, 5)], null), { fresh: ['fp4@x'], stormOf: new Map() }, 'a redelivery is not new');
       const w = await store.stormWindow({ since: new Date(at(1)), targetsLimit: 10 });
       assert.equal(w.open, null);
       assert.equal(w.instances, 3);
@@ -55,7 +56,12 @@ export function stormContract(withStore: WithStore, run: (over?: Partial<NewRun>
         seen(4, 20, { playbook: 'degrade', targetKey: 'shop/d1', labels: { alertname: 'HighErrorRate', cluster: 'eu1', deployment: 'd1' } }),
         seen(5, 20),
       ];
-      assert.deepEqual(await store.recordStormSeen(more, 's1'), ['fp4@x', 'fp5@x']);
+      assert.deepEqual((await store.recordStormSeen(more, 's1')).fresh, ['fp4@x', 'fp5@x']);
+      assert.deepEqual(
+        await store.recordStormSeen([seen(1, 21), seen(0, 21), seen(9, 21)], null),
+        { fresh: ['fp9@x'], stormOf: new Map([['fp1@x', 's1']]) },
+        'seen before: the storm it is part of (fp0 was before the window, in none)',
+      );
       const grown = await store.growStorm('s1', { at: at(20), seen: more });
       assert.deepEqual(
         { alerts: grown?.alerts, targets: grown?.targets, playbooks: grown?.playbooks, common: grown?.commonLabels, last: grown?.lastAlertAt },
@@ -82,6 +88,26 @@ export function stormContract(withStore: WithStore, run: (over?: Partial<NewRun>
       const kinds = (await store.listEvents({ limit: 100 })).map((e) => e.kind).filter((k) => k.startsWith('storm.'));
       assert.deepEqual(kinds.sort(), ['storm.ended', 'storm.opened', 'storm.opened']);
       assert.equal((await verifyStoreChain(store)).problem, null);
+    }),
+  );
+
+  test(
+    'the runs of alert instances, for many pairs in one read',
+    withStore(async (store) => {
+      const a = run({ playbook: 'rollback', instanceKey: 'fp1@x', targetKey: 't1' });
+      const b = run({ playbook: 'scale', instanceKey: 'fp1@x', targetKey: 't1' });
+      assert.ok(await store.createRun(a, [], []));
+      assert.ok(await store.createRun(b, [], []));
+      const found = await store.instanceRuns([
+        { playbook: 'rollback', instanceKey: 'fp1@x' },
+        { playbook: 'rollback', instanceKey: 'fp2@x' },
+        { playbook: 'scale', instanceKey: 'fp1@x' },
+      ]);
+      assert.deepEqual([...found].sort(), [
+        [instancePair('rollback', 'fp1@x'), { id: a.id, state: 'pending' }],
+        [instancePair('scale', 'fp1@x'), { id: b.id, state: 'pending' }],
+      ]);
+      assert.equal((await store.instanceRuns([])).size, 0);
     }),
   );
 

@@ -108,7 +108,8 @@ export function consoleActions(deps: ConsoleDeps, inbound: InboundAuth, memory: 
     onGuards(async (req, res) => {
       const v = req.params['verdict'];
       if ((v !== 'approve' && v !== 'reject') || !deps.storms) throw new RemediatorError('not_found', 'no such storm action');
-      await deps.storms.decideAll({ id: String(req.params['id']), verdict: v, who: who(res), comment: note(req, 'comment') });
+      const upTo = note(req, 'upTo');
+      await deps.storms.decideAll({ id: String(req.params['id']), verdict: v, who: who(res), comment: note(req, 'comment'), ...(upTo ? { upTo } : {}) });
       return v === 'approve' ? 'storm-approved' : 'storm-rejected';
     }),
   );

@@ -1,6 +1,7 @@
 import type { Approval } from '../../domain/approval.js';
 import { isTerminal, type RunDetail, type RunState, type RunStep, type StepState } from '../../domain/run.js';
 import { describeRendered } from '../../domain/describe-step.js';
+import { context, MAX_SECTION_CHARS, section } from './blocks.js';
 import { escapeMrkdwn, isSlackUserId, link, literal, truncate, untrusted } from './escape.js';
 
 /** What the Slack message of a run is drawn from. */
@@ -12,7 +13,6 @@ export interface RunMessageView {
 
 /** Block Kit's limits: blocks per message, characters per section text, per header. */
 const MAX_BLOCKS = 50;
-const MAX_SECTION_CHARS = 3000;
 const MAX_HEADER_CHARS = 150;
 /** Sections the plan may take: a long plan is cut, the run in the API has all of it. */
 const MAX_PLAN_SECTIONS = 10;
@@ -220,15 +220,6 @@ function actions(run: RunDetail, approval: Approval): unknown {
       { type: 'button', action_id: 'reject', style: 'danger', value: run.id, text: { type: 'plain_text', text: 'Reject', emoji: false } },
     ],
   };
-}
-
-/** A section of mrkdwn we composed; verbatim, so Slack links nothing we did not write as a link. */
-function section(text: string): unknown {
-  return { type: 'section', text: { type: 'mrkdwn', text: truncate(text, MAX_SECTION_CHARS), verbatim: true } };
-}
-
-function context(text: string): unknown {
-  return { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(text, MAX_SECTION_CHARS), verbatim: true }] };
 }
 
 /** A time every reader sees in their own time zone; the ISO text where Slack cannot format it. */

@@ -22,7 +22,7 @@ export interface SlackRunMessagesOptions {
   readonly publicUrl: string | null;
   /**
    * Where a run's message goes in a thread: a storm's runs are replies to the storm's one
-   * message (null: at the top of the channel). Absent: every run at the top.
+   * message (null: not posted yet, the run's message waits for it). Absent: every run at the top.
    */
   readonly threadOf?: (run: RunDetail) => Promise<SlackMessageRef | null>;
   /** Told after each redraw: count it, log a failure. Never throws into the queue. */
@@ -130,6 +130,9 @@ export class SlackRunMessages {
       }
     }
     const thread = run.stormId ? ((await this.options.threadOf?.(run)) ?? null) : null;
+    // A storm's run waits for the storm's message: it is posted in its thread once that exists
+    // (the storm asks for these redraws), never alone at the top of the channel.
+    if (run.stormId && this.options.threadOf && thread === null) return null;
     const posted = await client.postMessage(
       thread === null ? { ...message, channel: this.options.channel ?? '' } : { ...message, channel: thread.channel, threadTs: thread.ts },
     );

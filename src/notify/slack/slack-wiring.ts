@@ -67,17 +67,7 @@ export function wireSlack(
   return { client, notifier, runMessages, stormMessages: new SlackStormMessages(client, settings.channel) };
 }
 
-/**
- * Where a storm's message is, for its runs' replies: the storm's opening message is posted as the
- * slice that opened it commits, so a run held a moment later waits a little for it (at most 5 s,
- * then its message goes to the top of the channel).
- */
+/** Where a storm's message is, for its runs' replies; null until it is posted (they are posted once it is). */
 async function stormMessage(store: StormStore, stormId: string): Promise<MessageRef | null> {
-  for (let waited = 0; waited <= 5000; waited += 100) {
-    const storm = await store.getStorm(stormId);
-    if (storm === null) return null;
-    if (storm.message !== null) return storm.message;
-    await new Promise((resolve) => setTimeout(resolve, 100).unref());
-  }
-  return null;
+  return (await store.getStorm(stormId))?.message ?? null;
 }

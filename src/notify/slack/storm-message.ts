@@ -1,5 +1,6 @@
 import type { MessageRef } from '../../domain/store.js';
 import type { StormMessages, StormView } from '../../domain/storm-view.js';
+import { context, section } from './blocks.js';
 import { link, literal, truncate } from './escape.js';
 import type { SlackClient } from './slack-client.js';
 
@@ -34,11 +35,8 @@ export function stormMessage(view: StormView): { text: string; blocks: unknown[]
     .join(' · ');
   const blocks: unknown[] = [
     { type: 'header', text: { type: 'plain_text', text: truncate(title, 150), emoji: false } },
-    { type: 'section', text: { type: 'mrkdwn', text: lines.join('\n') } },
-    {
-      type: 'context',
-      elements: [{ type: 'mrkdwn', text: `Storm ${literal(storm.id, 100)} · remediator storms show ${literal(storm.id, 100)}${links ? ` · ${links}` : ''}` }],
-    },
+    section(lines.join('\n')),
+    context(`Storm ${literal(storm.id, 100)} · remediator storms show ${literal(storm.id, 100)}${links ? ` · ${links}` : ''}`),
   ];
   if (view.held > 0) {
     blocks.push({
@@ -49,7 +47,7 @@ export function stormMessage(view: StormView): { text: string; blocks: unknown[]
           type: 'button',
           action_id: 'storm_approve',
           style: 'primary',
-          value: storm.id,
+          value: stormButtonValue(storm.id, view.upTo),
           text: { type: 'plain_text', text: `Approve ${view.held} held run(s)`, emoji: false },
           confirm: confirm(`Approve all ${view.held} held runs of this storm?`, 'Each run goes on, recorded as approved by you.', 'Approve all'),
         },
@@ -57,7 +55,7 @@ export function stormMessage(view: StormView): { text: string; blocks: unknown[]
           type: 'button',
           action_id: 'storm_reject',
           style: 'danger',
-          value: storm.id,
+          value: stormButtonValue(storm.id, view.upTo),
           text: { type: 'plain_text', text: 'Reject all', emoji: false },
           confirm: confirm(`Reject all ${view.held} held runs of this storm?`, 'None of them acts; each is recorded as rejected by you.', 'Reject all'),
         },
@@ -91,4 +89,15 @@ export class SlackStormMessages implements StormMessages {
     if (!this.client.canUpdate) return;
     await this.client.updateMessage({ ...stormMessage(view), ...ref });
   }
+}
+
+/** A storm button's value: the storm, and the newest held run the message showed ("id upTo"). */
+export function stormButtonValue(stormId: string, upTo: string | null): string {
+  return upTo === null ? stormId : `${stormId} ${upTo}`;
+}
+
+/** The storm and the bound a storm button carries (see stormButtonValue). */
+export function parseStormButton(value: string): { stormId: string; upTo?: string } {
+  const [stormId = '', upTo] = value.split(' ');
+  return upTo === undefined ? { stormId } : { stormId, upTo };
 }

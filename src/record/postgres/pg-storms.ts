@@ -26,7 +26,9 @@ export async function stormWindow(
   tx: Tx,
   w: { since: Date; targetsLimit: number },
 ): Promise<{ open: StormRecord | null; instances: number; targets: string[] }> {
-  const open = toStorm(await tx.row(OPEN_STORM_SQL));
+  // FOR UPDATE: the slice that reads the open storm holds it until it commits, so the timer's end
+  // (outside the decision lock) waits, and then sees the alerts this slice added.
+  const open = toStorm(await tx.row(`${OPEN_STORM_SQL} FOR UPDATE`));
   if (open !== null) return { open, instances: 0, targets: [] };
   const since = w.since.toISOString();
   const count = await tx.row(windowCountSql(p), [since]);
@@ -34,8 +36,8 @@ export async function stormWindow(
   return { open: null, instances: Number(count?.['n'] ?? 0), targets: targets.map((r) => String(r['target_key'])) };
 }
 
-export async function recordStormSeen(tx: Tx, rows: readonly StormSeen[], stormId: string | null): Promise<string[]> {
-  if (rows.length === 0) return [];
+export async function recordStormSeen(tx: Tx, rows: readonly StormSeen[], stormId: string | null): Promise<{ fresh: string[]; stormOf: Map<string, string> }> {
+  if (rows.length === 0) return { fresh: [], stormOf: new Map() };
   const added = await tx.rows(
     `INSERT INTO storm_seen (instance_key, target_key, playbook, alertname, labels, generator_url, seen_at, storm_id)
      SELECT *, $8::text FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
@@ -53,7 +55,14 @@ export async function recordStormSeen(tx: Tx, rows: readonly StormSeen[], stormI
   );
   const isNew = new Set(added.map((r) => String(r['instance_key'])));
   // In the rows' order, as SQLite answers: the caller finds where the storm opens by it.
-  return rows.filter((r) => isNew.delete(r.instanceKey)).map((r) => r.instanceKey);
+  const fresh = rows.filter((r) => isNew.has(r.instanceKey)).map((r) => r.instanceKey);
+  const old = rows.filter((r) => !isNew.has(r.instanceKey)).map((r) => r.instanceKey);
+  const stormOf = new Map<string, string>();
+  if (old.length > 0) {
+    const earlier = await tx.rows('SELECT instance_key, storm_id FROM storm_seen WHERE instance_key = ANY($1::text[]) AND storm_id IS NOT NULL', [old]);
+    for (const r of earlier) stormOf.set(String(r['instance_key']), String(r['storm_id']));
+  }
+  return { fresh, stormOf };
 }
 
 export async function openStorm(tx: Tx, o: { id: string; at: string; since: string }): Promise<StormRecord | null> {

@@ -30,6 +30,7 @@ import type {
   Store,
   StoredBatch,
 } from '../../domain/store.js';
+import { instancePair } from '../../domain/store-records.js';
 import { cancelRun, decideApproval, expireApprovals, holdForApproval, reproposeRun } from './pg-approvals.js';
 import { claimBatches, insertBatch, markBatchProcessed } from './pg-batches.js';
 import { checkSchemaName, passwordScrubber, poolConfig, redactUrl, schemaKey } from './pg-connection.js';
@@ -146,7 +147,7 @@ export class PostgresStore implements Store {
              JOIN unnest($1::text[], $2::text[]) AS k (playbook, instance_key) ON r.playbook = k.playbook AND r.instance_key = k.instance_key`,
           [keys.map((k) => k.playbook), keys.map((k) => k.instanceKey)],
         );
-        return new Map(rows.map((r) => [`${String(r['playbook'])}\u0000${String(r['instance_key'])}`, { id: String(r['id']), state: String(r['state']) }]));
+        return new Map(rows.map((r) => [instancePair(String(r['playbook']), String(r['instance_key'])), { id: String(r['id']), state: String(r['state']) }]));
       },
       'read',
     );
@@ -233,10 +234,10 @@ export class PostgresStore implements Store {
   }
 
   stormWindow(w: { since: Date; targetsLimit: number }): Promise<{ open: StormRecord | null; instances: number; targets: string[] }> {
-    return this.tx('reading the storm window', (tx) => pgStorms.stormWindow(tx, w), 'read');
+    return this.tx('reading the storm window', (tx) => pgStorms.stormWindow(tx, w));
   }
 
-  recordStormSeen(rows: readonly StormSeen[], stormId: string | null): Promise<string[]> {
+  recordStormSeen(rows: readonly StormSeen[], stormId: string | null): Promise<{ fresh: string[]; stormOf: Map<string, string> }> {
     return this.tx('recording alerts for guards.storm', (tx) => pgStorms.recordStormSeen(tx, rows, stormId));
   }
 

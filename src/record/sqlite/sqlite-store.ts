@@ -31,6 +31,7 @@ import type {
   Store,
   StoredBatch,
 } from '../../domain/store.js';
+import { instancePair } from '../../domain/store-records.js';
 import { cancelRun, countOpenApprovals, decideApproval, expireApprovals, holdForApproval, nextApprovalExpiry, reproposeRun } from './approvals.js';
 import { claimBatches, countPendingBatches, insertBatch, markBatchProcessed } from './batches.js';
 import type { SqliteContext } from './context.js';
@@ -286,7 +287,7 @@ export class SqliteStore implements Store {
       const read = this.ctx.sql('SELECT id, state FROM runs WHERE playbook = ? AND instance_key = ?');
       for (const k of keys) {
         const row = read.get(k.playbook, k.instanceKey) as { id: string; state: string } | undefined;
-        if (row) found.set(`${k.playbook}\u0000${k.instanceKey}`, { id: row.id, state: row.state });
+        if (row) found.set(instancePair(k.playbook, k.instanceKey), { id: row.id, state: row.state });
       }
       return found;
     });
@@ -365,7 +366,7 @@ export class SqliteStore implements Store {
     return this.wrap('reading the storm window', () => storms.stormWindow(this.ctx, w));
   }
 
-  recordStormSeen(rows: readonly StormSeen[], stormId: string | null): Promise<string[]> {
+  recordStormSeen(rows: readonly StormSeen[], stormId: string | null): Promise<{ fresh: string[]; stormOf: Map<string, string> }> {
     return this.write('recording alerts for guards.storm', () => storms.recordStormSeen(this.ctx, rows, stormId));
   }
 

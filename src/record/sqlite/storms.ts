@@ -34,17 +34,24 @@ export function stormWindow(ctx: SqliteContext, w: { since: Date; targetsLimit: 
   return { open: null, instances: Number(count['n']), targets: targets.map((r) => String(r['target_key'])) };
 }
 
-export function recordStormSeen(ctx: SqliteContext, rows: readonly StormSeen[], stormId: string | null): string[] {
+export function recordStormSeen(ctx: SqliteContext, rows: readonly StormSeen[], stormId: string | null): { fresh: string[]; stormOf: Map<string, string> } {
   const insert = ctx.sql(
     `INSERT INTO storm_seen (instance_key, target_key, playbook, alertname, labels, generator_url, seen_at, storm_id)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance_key) DO NOTHING`,
   );
-  const added: string[] = [];
+  const earlier = ctx.sql('SELECT storm_id FROM storm_seen WHERE instance_key = ?');
+  const fresh: string[] = [];
+  const stormOf = new Map<string, string>();
   for (const r of rows) {
     const result = insert.run(r.instanceKey, r.targetKey, r.playbook, r.alertname, JSON.stringify(r.labels), r.generatorUrl, r.at, stormId);
-    if (result.changes === 1) added.push(r.instanceKey);
+    if (result.changes === 1) {
+      fresh.push(r.instanceKey);
+      continue;
+    }
+    const storm = (earlier.get(r.instanceKey) as Row | undefined)?.['storm_id'];
+    if (typeof storm === 'string') stormOf.set(r.instanceKey, storm);
   }
-  return added;
+  return { fresh, stormOf };
 }
 
 export function openStorm(ctx: SqliteContext, o: { id: string; at: string; since: string }): StormRecord | null {

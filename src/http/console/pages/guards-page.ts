@@ -166,7 +166,10 @@ function stormSection(v: GuardsView, hidden: SafeHtml): SafeHtml {
       <p><span class="badge tone-good">none</span> Live runs are decided one by one (guards.storm).</p>
     </section>`;
   const { storm, runs } = open;
-  const held = runs.filter((r) => r.state === 'awaiting_approval').length;
+  const heldRuns = runs.filter((r) => r.state === 'awaiting_approval');
+  const held = heldRuns.length;
+  // The verdict decides what this page showed, not runs the storm held since.
+  const upTo = heldRuns.reduce((m, r) => (r.createdAt > m ? r.createdAt : m), '');
   const labels = Object.entries(storm.commonLabels).map(([k, val]) => `${k}=${val}`);
   const path = `/console/guards/storms/${encodeURIComponent(storm.id)}`;
   return html`<section aria-labelledby="storm-h" data-live="storm">
@@ -180,11 +183,13 @@ function stormSection(v: GuardsView, hidden: SafeHtml): SafeHtml {
     ${
       v.canApprove && held > 0
         ? html`<form method="post" action="${path}/approve" class="inline">
-              ${hidden}
+              ${hidden}<input type="hidden" name="upTo" value="${upTo}" />
               <label class="grow">Comment <input name="comment" maxlength="500" /></label>
               <button type="submit">Approve ${held} held run(s)</button>
             </form>
-            <form method="post" action="${path}/reject" class="inline">${hidden}<button type="submit" class="danger">Reject all held runs</button></form>`
+            <form method="post" action="${path}/reject" class="inline">
+              ${hidden}<input type="hidden" name="upTo" value="${upTo}" /><button type="submit" class="danger">Reject all held runs</button>
+            </form>`
         : ''
     }
   </section>`;
