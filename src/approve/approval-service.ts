@@ -52,7 +52,15 @@ export class ApprovalService {
    * carries it); without it, the request open now. Either way the store decides exactly the
    * request whose approvers were checked here, or refuses.
    */
-  async decide(runId: string, verdict: Verdict, who: Identity, comment: string | null, seq?: number): Promise<ApprovalResult> {
+  async decide(
+    runId: string,
+    verdict: Verdict,
+    who: Identity,
+    comment: string | null,
+    seq?: number,
+    /** quiet: the caller tells people once for many runs (a storm's verdict); nothing per run. */
+    options: { quiet?: boolean } = {},
+  ): Promise<ApprovalResult> {
     const { store, metrics, logger } = this.deps;
     const refused = this.deps.refuseVerdicts?.() ?? null;
     // Refused before anything is written: during shutdown an approved run could not start.
@@ -134,6 +142,7 @@ export class ApprovalService {
       this.ended(runId);
     }
     const now = (await store.getRun(runId)) as RunDetail;
+    if (options.quiet === true) return { ok: true, run: now, message: `run ${runId} ${verb} by ${who.id}` };
     await this.tell(now, {
       kind: 'approval.decided',
       text: `${now.playbook} for ${now.alertname} (${now.targetKey}) ${verb} by ${who.id} via ${who.via}${comment ? `: ${comment}` : ''} [run ${runId}]`,
@@ -190,6 +199,8 @@ export class ApprovalService {
     this.deps.metrics.runs.inc({ playbook: run.playbook, outcome: 'expired', mode: 'live' });
     this.deps.logger.warn(`run ${id} expired: ${run.reason}`, { runId: id });
     this.ended(id);
+    // A storm's held run asked nobody on its own (the storm did): its expiry shows in the storm's message.
+    if (run.stormId) return;
     await this.tell(run, {
       kind: 'approval.expired',
       text: `${run.playbook} for ${run.alertname} (${run.targetKey}) expired: ${run.reason} [run ${id}]`,

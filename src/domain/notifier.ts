@@ -11,6 +11,7 @@ export interface Notification {
     | 'escalation.opened'
     | 'escalation.cleared'
     | 'storm.opened'
+    | 'storm.decided'
     | 'storm.ended'
     | 'circuit.closed'
     | 'paused'

@@ -29,7 +29,7 @@ export interface StormsDeps {
   /** Told once when a storm opens and once when it ends (Slack takes its message instead). */
   readonly notifiers: readonly Notifier[];
   readonly messages?: StormMessages | null;
-  /** One run's verdict through the approval service (who may decide is checked there). */
+  /** One run's verdict through the approval service (who may decide is checked there), telling nobody: the storm tells once. */
   readonly decideRun: (runId: string, verdict: Verdict, who: Identity, comment: string | null) => Promise<{ ok: boolean; message: string }>;
   readonly publicUrl?: string;
   /** The fewest milliseconds between two redraws of a growing storm's message (default 5 s). */
@@ -131,11 +131,17 @@ export class Storms {
       if (result.ok) decided.push(run.id);
       else refused.push({ runId: run.id, message: result.message });
     }
-    this.deps.logger.warn(`storm ${storm.id}: ${input.verdict} of ${decided.length} held run(s) by ${input.who.id} (${refused.length} not decided)`, {
-      stormId: storm.id,
-      by: input.who.id,
-      via: input.who.via,
-    });
+    const verb = input.verdict === 'approve' ? 'approved' : 'rejected';
+    const text = `Storm ${storm.id}: ${decided.length} held run(s) ${verb} by ${input.who.id} via ${input.who.via}${input.comment ? `: ${input.comment}` : ''}${refused.length > 0 ? ` (${refused.length} not decided)` : ''}`;
+    this.deps.logger.warn(text, { stormId: storm.id, by: input.who.id, via: input.who.via });
+    // One notification for the storm's verdict: each run records its own decision, nobody is told forty times.
+    if (decided.length > 0) {
+      this.notify({
+        kind: 'storm.decided',
+        text,
+        data: { ...this.details(storm), verdict: input.verdict, by: input.who.id, via: input.who.via, runs: decided },
+      });
+    }
     this.redraw(storm.id, true);
     return { storm, decided, refused };
   }

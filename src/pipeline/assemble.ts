@@ -257,7 +257,7 @@ export function assemblePipeline(parts: PipelineParts): Pipeline {
     metrics,
     notifiers,
     messages: parts.stormMessages ?? null,
-    decideRun: (runId, verdict, who, comment) => approvals.decide(runId, verdict, who, comment),
+    decideRun: (runId, verdict, who, comment) => approvals.decide(runId, verdict, who, comment, undefined, { quiet: true }),
     ...(parts.onStormMessagePosted ? { onMessagePosted: parts.onStormMessagePosted } : {}),
     ...(parts.publicUrl ? { publicUrl: parts.publicUrl } : {}),
   });

@@ -156,6 +156,8 @@ describe('guards.storm: a platform-wide failure is one event', () => {
     assert.equal(verdict.decided.length + early.decided.length, 30);
     assert.deepEqual(verdict.refused, []);
     await d.settled();
+    await until('the verdicts were notified', () => notified('storm.decided').length === 2);
+    assert.equal(notified('approval.decided').length, 0, 'one notification per verdict on the storm, none per run');
     const again = await apiPost<{ decided: string[] }>(d, `/api/storms/${storm.id}/approve`);
     assert.deepEqual(again.decided, [], 'nothing is held any more: approving twice runs nothing twice');
     const after = (await d.api<{ runs: Run[] }>('/api/runs?limit=100')).runs;
