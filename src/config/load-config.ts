@@ -50,6 +50,7 @@ export function loadConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.
     }
     const checkpoints = (merged['audit'] as { checkpoints?: { file?: unknown } } | undefined)?.checkpoints;
     if (typeof checkpoints?.file === 'string') checkpoints.file = path.resolve(baseDir, checkpoints.file);
+    resolveSecretFiles(merged, baseDir);
   }
   // A PostgreSQL URL carries a password: like the secrets, it may come from a file (a mounted Secret).
   const dbFile = env['REMEDIATOR_DB_FILE'];
@@ -137,4 +138,24 @@ export function parseListen(listen: string): { host: string; port: number } {
   const i = listen.lastIndexOf(':');
   const host = listen.slice(0, i).replace(/^\[|\]$/g, '');
   return { host: host === '' ? '0.0.0.0' : host, port: Number(listen.slice(i + 1)) };
+}
+
+/** The files secrets are read from, in the file: relative to it, as every other path there is. */
+function resolveSecretFiles(merged: Record<string, unknown>, baseDir: string): void {
+  const at = (o: unknown, key: string): void => {
+    if (typeof o !== 'object' || o === null) return;
+    const r = o as Record<string, unknown>;
+    if (typeof r[key] === 'string' && r[key] !== '') r[key] = path.resolve(baseDir, r[key]);
+  };
+  const alertmanager = merged['alertmanager'];
+  at(alertmanager, 'tokenFile');
+  if (typeof alertmanager === 'object' && alertmanager !== null) at((alertmanager as Record<string, unknown>)['basicAuth'], 'passwordFile');
+  at(merged['grafana'], 'tokenFile');
+  const notifiers = merged['notifiers'];
+  if (typeof notifiers === 'object' && notifiers !== null) {
+    for (const n of Object.values(notifiers)) {
+      at(n, 'routingKeyFile');
+      at(n, 'urlFile');
+    }
+  }
 }

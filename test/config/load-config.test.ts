@@ -1,6 +1,6 @@
 // Unit test: starts nothing (see scripts/test.mjs).
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -204,4 +204,25 @@ test('grafana: defaults from the file, and bad values name their key', () => {
     writeFileSync(file, text);
     assert.throws(() => loadConfig({ config: file }, {}), message, text);
   }
+});
+
+test('secret files named in the configuration file are relative to it, as its other paths are', () => {
+  const sub = path.join(dir, 'conf');
+  mkdirSync(sub, { recursive: true });
+  const file = path.join(sub, 'secret-files.yaml');
+  writeFileSync(
+    file,
+    `alertmanager: { url: 'http://127.0.0.1:9093', basicAuth: { username: am, passwordFile: secrets/am-password } }
+grafana: { url: 'https://grafana.example.com', tokenFile: secrets/grafana-token }
+notifiers:
+  pagerduty: { type: pagerduty, routingKeyFile: secrets/pd-key }
+  oncall: { type: webhook, urlFile: /etc/remediator/oncall-url }
+`,
+  );
+  const c = loadConfig({ config: file }, {});
+  assert.equal(c.alertmanager?.basicAuth?.passwordFile, path.join(sub, 'secrets/am-password'));
+  assert.equal(c.grafana?.tokenFile, path.join(sub, 'secrets/grafana-token'));
+  const named = c.notifiers as Record<string, { routingKeyFile?: string; urlFile?: string }>;
+  assert.equal(named['pagerduty']?.routingKeyFile, path.join(sub, 'secrets/pd-key'));
+  assert.equal(named['oncall']?.urlFile, '/etc/remediator/oncall-url', 'an absolute path stays');
 });
