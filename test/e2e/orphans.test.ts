@@ -88,6 +88,12 @@ describe('no process outlives its step', { skip: linux ? false : 'skipped: needs
       assert.ok(procs.every(alive));
       const { runs } = await daemon.api<{ runs: Run[] }>('/api/runs');
       const runId = runs[0]?.id ?? '';
+      // The pid is recorded a turn after the spawn (the store's group commit); a daemon killed
+      // inside that turn is covered by the token in step.started. Here the kill comes after it.
+      const d = daemon;
+      await until('the leader pid recorded', async () =>
+        (await d.api<RunDetail>(`/api/runs/${runId}`)).events.some((e) => e.kind === 'step.process') ? true : null,
+      );
 
       daemon.signal('SIGKILL');
       await daemon.exited();
