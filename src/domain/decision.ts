@@ -78,6 +78,18 @@ export interface GuardState {
   readonly liveRunsInWindow: number;
 }
 
+/** Nothing stored for a playbook and key: no run, no pause, no circuit, nothing spent. */
+export const NOTHING_STORED: GuardState = {
+  instanceRun: null,
+  activeRun: null,
+  lastRunAt: null,
+  recentRuns: 0,
+  lockedBy: null,
+  paused: null,
+  circuit: null,
+  liveRunsInWindow: 0,
+};
+
 /** A pause set by a person: every would-be run is suppressed until `until`. */
 export interface PauseState {
   readonly at: Date;

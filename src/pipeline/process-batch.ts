@@ -1,5 +1,5 @@
 import { alertName, type Alert } from '../domain/alert.js';
-import type { Decision, DecideSettings, FiringAlerts, GuardState, StormState } from '../domain/decision.js';
+import { NOTHING_STORED, type Decision, type DecideSettings, type FiringAlerts, type StormState } from '../domain/decision.js';
 import { formatDuration } from '../domain/duration.js';
 import { errorMessage } from '../domain/errors.js';
 import type { Playbook } from '../domain/playbook.js';
@@ -376,18 +376,6 @@ async function recordGroupTargets(alerts: readonly Alert[], deps: ProcessDeps): 
   );
   if (rows.length > 0) await deps.store.recordGroupSeen(rows);
 }
-
-/** Nothing stored: decide reads only instanceRun for a re-delivery. */
-const NOTHING_STORED: GuardState = {
-  instanceRun: null,
-  activeRun: null,
-  lastRunAt: null,
-  recentRuns: 0,
-  lockedBy: null,
-  paused: null,
-  circuit: null,
-  liveRunsInWindow: 0,
-};
 
 /**
  * A pair decide would call a re-delivery from its run alone: a firing alert, and a playbook
